@@ -1,0 +1,73 @@
+//! The report a run returns.
+
+use std::time::Duration;
+
+use ndarray::Array1;
+
+use super::Termination;
+
+/// Everything a user asks after a run.
+#[derive(Debug, Clone)]
+pub struct Report<F> {
+    /// The final iterate (the last one where `f` and its gradient were finite).
+    pub x: Array1<F>,
+    /// `f(x)`.
+    pub f: F,
+    /// The stationarity measure at `x`: `|∇f(x)|₂`, or the gradient-mapping norm for a run that
+    /// projects onto a set.
+    pub gradient_norm: F,
+    /// Number of steps taken.
+    pub iterations: usize,
+    /// Number of function evaluations.
+    pub function_evaluations: usize,
+    /// Number of gradient evaluations.
+    pub gradient_evaluations: usize,
+    /// Why the run stopped.
+    pub termination: Termination,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Per-iteration records, when asked for with
+    /// [`Minimizer::record_history`](crate::Minimizer::record_history).
+    pub history: Option<History<F>>,
+}
+
+impl<F> Report<F> {
+    /// `true` if the run stopped on a convergence criterion.
+    pub fn converged(&self) -> bool {
+        self.termination.is_converged()
+    }
+}
+
+/// One iteration of a recorded history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<F> {
+    /// Steps taken before this record.
+    pub iteration: usize,
+    /// `f` at the iterate.
+    pub f: F,
+    /// Stationarity measure at the iterate.
+    pub stationarity: F,
+    /// Step size of the step that led here (`0` at the start).
+    pub step_size: F,
+    /// Function evaluations so far.
+    pub function_evaluations: usize,
+    /// Gradient evaluations so far.
+    pub gradient_evaluations: usize,
+    /// The iterate itself, when recorded with
+    /// [`Minimizer::record_iterates`](crate::Minimizer::record_iterates).
+    pub x: Option<Array1<F>>,
+}
+
+/// The history of a run: one [`Record`] per iteration, the starting point included.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History<F> {
+    /// The records, in order.
+    pub records: Vec<Record<F>>,
+}
+
+impl<F: Copy> History<F> {
+    /// The values `f(x_k)`, in order.
+    pub fn values(&self) -> impl Iterator<Item = F> + '_ {
+        self.records.iter().map(|r| r.f)
+    }
+}

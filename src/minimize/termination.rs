@@ -1,0 +1,108 @@
+//! Why a run stopped.
+
+use std::fmt;
+
+/// The reason a run stopped. Converging and exhausting a budget are both normal outcomes;
+/// [`is_converged`](Termination::is_converged) tells them apart.
+///
+/// ```
+/// use gradus::Termination;
+/// assert_eq!(
+///     Termination::GradientNorm.to_string(),
+///     "converged: stationarity measure below tolerance"
+/// );
+/// assert!(!Termination::MaxIterations.is_converged());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Termination {
+    /// The stationarity measure fell to the absolute tolerance.
+    GradientNorm,
+    /// The stationarity measure fell to the given fraction of its initial value.
+    RelativeGradientNorm,
+    /// A step changed `f` by no more than the absolute tolerance.
+    FunctionChange,
+    /// A step changed `f` by no more than the relative tolerance.
+    RelativeFunctionChange,
+    /// A step moved `x` by no more than the tolerance.
+    StepChange,
+    /// `f` reached the target value.
+    TargetReached,
+    /// The iteration budget ran out.
+    MaxIterations,
+    /// The evaluation budget ran out.
+    MaxEvaluations,
+    /// The time budget ran out.
+    MaxTime,
+    /// The objective returned a NaN or infinite value or gradient; the report keeps the last
+    /// iterate where both were finite.
+    NonFinite,
+    /// `f` grew beyond the divergence threshold.
+    Diverged,
+    /// An observer asked the run to stop.
+    StoppedByObserver,
+    /// The line search found no acceptable step (the direction may not be a descent direction
+    /// at the precision available, or `f` may be badly scaled).
+    LineSearchFailed,
+}
+
+impl Termination {
+    /// `true` for the convergence criteria (gradient, function change, step change, target).
+    pub fn is_converged(&self) -> bool {
+        matches!(
+            self,
+            Termination::GradientNorm
+                | Termination::RelativeGradientNorm
+                | Termination::FunctionChange
+                | Termination::RelativeFunctionChange
+                | Termination::StepChange
+                | Termination::TargetReached
+        )
+    }
+
+    /// A short label for tables (`"gradient"`, `"max-iter"`, ...).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Termination::GradientNorm => "gradient",
+            Termination::RelativeGradientNorm => "rel-gradient",
+            Termination::FunctionChange => "f-change",
+            Termination::RelativeFunctionChange => "rel-f-change",
+            Termination::StepChange => "x-change",
+            Termination::TargetReached => "target",
+            Termination::MaxIterations => "max-iter",
+            Termination::MaxEvaluations => "max-evals",
+            Termination::MaxTime => "max-time",
+            Termination::NonFinite => "non-finite",
+            Termination::Diverged => "diverged",
+            Termination::StoppedByObserver => "observer",
+            Termination::LineSearchFailed => "line-search",
+        }
+    }
+}
+
+impl fmt::Display for Termination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Termination::GradientNorm => "converged: stationarity measure below tolerance",
+            Termination::RelativeGradientNorm => {
+                "converged: stationarity measure below the relative tolerance"
+            }
+            Termination::FunctionChange => "converged: change in f below tolerance",
+            Termination::RelativeFunctionChange => {
+                "converged: relative change in f below tolerance"
+            }
+            Termination::StepChange => "converged: change in x below tolerance",
+            Termination::TargetReached => "converged: target value of f reached",
+            Termination::MaxIterations => "stopped: iteration budget exhausted",
+            Termination::MaxEvaluations => "stopped: evaluation budget exhausted",
+            Termination::MaxTime => "stopped: time budget exhausted",
+            Termination::NonFinite => {
+                "stopped: non-finite value or gradient met; last finite iterate kept"
+            }
+            Termination::Diverged => "stopped: f diverged",
+            Termination::StoppedByObserver => "stopped by an observer",
+            Termination::LineSearchFailed => "stopped: line search found no acceptable step",
+        };
+        f.write_str(text)
+    }
+}

@@ -1,0 +1,214 @@
+//! Objectives: the functions to minimise, their gradients, and a finite-difference check.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+
+use crate::Real;
+use crate::error::{Error, Result, check_finite, check_len};
+
+/// A differentiable function `f: R^n -> R` to minimise.
+///
+/// Implementors supply the value and the gradient; the gradient is written into a buffer owned
+/// by the caller, so that an iteration allocates nothing. [`value_and_gradient`] has a default
+/// that calls both; override it when the two share work (most objectives do).
+///
+/// Methods take `&self`: an objective is a mathematical function, and sharing it between threads
+/// or runs must be safe. A value that is NaN or infinite is not an error here: the
+/// [`Minimizer`](crate::Minimizer) stops the run with
+/// [`Termination::NonFinite`](crate::Termination::NonFinite) and keeps the last finite iterate.
+///
+/// [`value_and_gradient`]: Objective::value_and_gradient
+///
+/// # Example
+///
+/// ```
+/// use gradus::Objective;
+/// use ndarray::{ArrayView1, ArrayViewMut1};
+///
+/// /// f(x) = 1/2 |x - c|^2
+/// struct Distance { c: Vec<f64> }
+///
+/// impl Objective<f64> for Distance {
+///     fn dim(&self) -> usize { self.c.len() }
+///     fn value(&self, x: ArrayView1<f64>) -> f64 {
+///         x.iter().zip(&self.c).map(|(a, b)| 0.5 * (a - b) * (a - b)).sum()
+///     }
+///     fn gradient(&self, x: ArrayView1<f64>, mut grad: ArrayViewMut1<f64>) {
+///         for ((g, a), b) in grad.iter_mut().zip(x).zip(&self.c) { *g = a - b; }
+///     }
+/// }
+/// ```
+pub trait Objective<F: Real> {
+    /// Number of variables `n`.
+    fn dim(&self) -> usize;
+
+    /// The value `f(x)`.
+    fn value(&self, x: ArrayView1<'_, F>) -> F;
+
+    /// Writes `∇f(x)` into `grad` (length `n`).
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>);
+
+    /// Writes `∇f(x)` into `grad` and returns `f(x)`.
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        self.gradient(x, grad.view_mut());
+        self.value(x)
+    }
+}
+
+impl<F: Real, T: Objective<F> + ?Sized> Objective<F> for &T {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        (**self).value(x)
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        (**self).gradient(x, grad)
+    }
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+        (**self).value_and_gradient(x, grad)
+    }
+}
+
+/// An [`Objective`] made of two closures: one for the value, one writing the gradient.
+///
+/// ```
+/// use gradus::FnObjective;
+/// use gradus::Objective;
+/// use ndarray::array;
+///
+/// // f(x, y) = x^2 + 3 y^2
+/// let f = FnObjective::new(
+///     2,
+///     |x| x[0] * x[0] + 3.0 * x[1] * x[1],
+///     |x, mut g| { g[0] = 2.0 * x[0]; g[1] = 6.0 * x[1]; },
+/// );
+/// assert_eq!(f.value(array![1.0, 1.0].view()), 4.0);
+/// ```
+pub struct FnObjective<V, G> {
+    dim: usize,
+    value: V,
+    gradient: G,
+}
+
+impl<V, G> FnObjective<V, G> {
+    /// An objective of `dim` variables with value `value(x)` and gradient `gradient(x, grad)`.
+    pub fn new<F>(dim: usize, value: V, gradient: G) -> Self
+    where
+        F: Real,
+        V: Fn(ArrayView1<'_, F>) -> F,
+        G: Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>),
+    {
+        FnObjective {
+            dim,
+            value,
+            gradient,
+        }
+    }
+}
+
+impl<F, V, G> Objective<F> for FnObjective<V, G>
+where
+    F: Real,
+    V: Fn(ArrayView1<'_, F>) -> F,
+    G: Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>),
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        (self.value)(x)
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        (self.gradient)(x, grad)
+    }
+}
+
+/// The result of [`check_gradient`]: how far the analytic gradient is from central differences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradientCheck<F> {
+    /// Index of the component with the largest relative error.
+    pub worst_index: usize,
+    /// Analytic derivative at `worst_index`.
+    pub analytic: F,
+    /// Central-difference estimate at `worst_index`.
+    pub numeric: F,
+    /// Largest absolute error `|analytic_i - numeric_i|` over all components.
+    pub max_abs_error: F,
+    /// Largest relative error `|analytic_i - numeric_i| / max(1, |analytic_i|, |numeric_i|)`.
+    pub max_rel_error: F,
+}
+
+impl<F: Real> GradientCheck<F> {
+    /// `true` when the largest relative error is at most `tolerance`.
+    pub fn passes(&self, tolerance: F) -> bool {
+        self.max_rel_error <= tolerance
+    }
+}
+
+/// Compares the analytic gradient of `objective` at `x` with central finite differences.
+///
+/// Component `i` is estimated as `(f(x + h e_i) - f(x - h e_i)) / (2 h)` with
+/// `h = ε^{1/3} max(1, |x_i|)`, which balances truncation error `O(h²)` against rounding error
+/// `O(ε/h)`; for smooth functions in `f64` expect relative errors around `1e-8` to `1e-10`, and
+/// around `1e-3` in `f32`. A wrong analytic gradient shows up as an error of order one.
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] if `x` does not have `objective.dim()` entries,
+/// [`Error::Empty`] for an empty `x`, [`Error::NonFinite`] for a non-finite `x`.
+///
+/// ```
+/// use gradus::{FnObjective, check_gradient};
+/// use ndarray::array;
+///
+/// let f = FnObjective::new(
+///     2,
+///     |x| x[0].sin() * x[1],
+///     |x, mut g| { g[0] = x[0].cos() * x[1]; g[1] = x[0].sin(); },
+/// );
+/// let check = check_gradient(&f, array![0.3, -1.2].view()).unwrap();
+/// assert!(check.passes(1e-7));
+/// ```
+pub fn check_gradient<F: Real, O: Objective<F> + ?Sized>(
+    objective: &O,
+    x: ArrayView1<'_, F>,
+) -> Result<GradientCheck<F>> {
+    if x.is_empty() {
+        return Err(Error::Empty { what: "x" });
+    }
+    check_len("x vs objective.dim()", objective.dim(), x.len())?;
+    check_finite("x", x)?;
+    let mut analytic = Array1::zeros(x.len());
+    objective.gradient(x, analytic.view_mut());
+    let mut probe = x.to_owned();
+    let h0 = F::epsilon().cbrt();
+    let mut report = GradientCheck {
+        worst_index: 0,
+        analytic: analytic[0],
+        numeric: F::nan(),
+        max_abs_error: F::zero(),
+        max_rel_error: F::neg_infinity(),
+    };
+    for i in 0..x.len() {
+        let h = h0 * F::one().max(x[i].abs());
+        probe[i] = x[i] + h;
+        let up = objective.value(probe.view());
+        probe[i] = x[i] - h;
+        let down = objective.value(probe.view());
+        probe[i] = x[i];
+        // Divide by the step actually taken, which may differ from 2h by rounding.
+        let numeric = (up - down) / ((x[i] + h) - (x[i] - h));
+        let abs = (analytic[i] - numeric).abs();
+        let rel = abs / F::one().max(analytic[i].abs()).max(numeric.abs());
+        // NaN errors must win, so compare with `!(rel <= max)`.
+        if !(rel <= report.max_rel_error) {
+            report.worst_index = i;
+            report.analytic = analytic[i];
+            report.numeric = numeric;
+            report.max_rel_error = rel;
+        }
+        if !(abs <= report.max_abs_error) {
+            report.max_abs_error = abs;
+        }
+    }
+    Ok(report)
+}

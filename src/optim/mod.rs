@@ -1,0 +1,154 @@
+//! Update rules: the [`Optimizer`] trait and one file per rule.
+//!
+//! An optimizer is only an update rule. Given the iterate `x`, the gradient `g = ∇f(x)` and a
+//! step size `lr`, [`Optimizer::step`] updates `x` in place and advances the rule's own state
+//! (moments, velocities, accumulators). It knows nothing of convergence, budgets or schedules:
+//! those belong to the [`Minimizer`](crate::Minimizer). So a rule can be driven by hand, one step
+//! at a time, inside any training loop:
+//!
+//! ```
+//! use gradus::{Adam, Optimizer};
+//! use ndarray::{array, Array1};
+//!
+//! // Minimise f(x) = 1/2 |x|^2, whose gradient is x itself.
+//! let mut adam = Adam::default();
+//! let mut x = array![1.0_f64, -2.0];
+//! let mut g = Array1::zeros(2);
+//! for _ in 0..2000 {
+//!     g.assign(&x);
+//!     adam.step(x.view_mut(), g.view(), 0.01).unwrap();
+//! }
+//! assert!(x.iter().all(|v| v.abs() < 1e-2));
+//! ```
+//!
+//! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
+//! inputs give the same iterates. Each rule validates its hyperparameters once, when it is built,
+//! and allocates its state once, on its first step.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+
+use crate::Real;
+use crate::error::{Error, Result, check_len, check_param};
+
+mod gradient_descent;
+
+pub use gradient_descent::{GradientDescent, GradientDescentConfig};
+
+/// An update rule: moves `x` from the gradient and a step size, keeping its own state.
+pub trait Optimizer<F: Real> {
+    /// Short name of the rule, for tables and messages (`"Adam"`, `"AMSGrad"`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The rule's own step size (PyTorch's `lr`), used by the [`Minimizer`](crate::Minimizer)
+    /// when no step-size strategy is set.
+    fn default_lr(&self) -> F;
+
+    /// One update of `x` in place, from the gradient `grad` at `x` and the step size `lr`.
+    ///
+    /// The first call allocates the rule's state for `x.len()` variables; later calls allocate
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `grad` and `x` differ in length, or if `x` differs from
+    /// the length the state was allocated for (call [`reset`](Optimizer::reset) to start over
+    /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite.
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()>;
+
+    /// Forgets all state (moments, step counter), as if the rule were new.
+    fn reset(&mut self);
+
+    /// Number of steps taken since construction or the last [`reset`](Optimizer::reset).
+    fn steps_taken(&self) -> usize;
+
+    /// `true` if the rule can produce a search direction for a line search
+    /// (see [`search_direction`](Optimizer::search_direction)).
+    fn has_search_direction(&self) -> bool {
+        false
+    }
+
+    /// Writes the rule's search direction `d` at `x` into `direction`, for a line search that
+    /// will then choose `α` and move to `x + α d`. Rules whose update is not of that form
+    /// (momentum, adaptive methods) do not support it.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] if the rule has no search direction; as [`step`](Optimizer::step)
+    /// for bad lengths.
+    fn search_direction(
+        &mut self,
+        x: ArrayView1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        direction: ArrayViewMut1<'_, F>,
+    ) -> Result<()> {
+        let _ = (x, grad, direction);
+        Err(Error::Incompatible {
+            reason: "this update rule has no search direction for a line search; use a \
+                     constant step size or a schedule, or a rule such as GradientDescent",
+        })
+    }
+}
+
+impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn default_lr(&self) -> F {
+        (**self).default_lr()
+    }
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        (**self).step(x, grad, lr)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn steps_taken(&self) -> usize {
+        (**self).steps_taken()
+    }
+    fn has_search_direction(&self) -> bool {
+        (**self).has_search_direction()
+    }
+    fn search_direction(
+        &mut self,
+        x: ArrayView1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        direction: ArrayViewMut1<'_, F>,
+    ) -> Result<()> {
+        (**self).search_direction(x, grad, direction)
+    }
+}
+
+/// Validates the arguments of [`Optimizer::step`]: equal lengths, a finite non-negative `lr`,
+/// and (when the state exists) the length the state was allocated for.
+pub(crate) fn check_step<F: Real>(
+    x_len: usize,
+    grad_len: usize,
+    lr: F,
+    state_len: Option<usize>,
+) -> Result<()> {
+    check_len("gradient vs x", x_len, grad_len)?;
+    if let Some(n) = state_len {
+        check_len("x vs the optimizer state (call reset() to change size)", n, x_len)?;
+    }
+    check_param("lr", lr, "finite and >= 0", |v| v.is_finite() && v >= F::zero())
+}
+
+/// Returns the state vector in `slot`, allocating it filled with `init` on first use.
+pub(crate) fn state<F: Real>(slot: &mut Option<Array1<F>>, n: usize, init: F) -> &mut Array1<F> {
+    slot.get_or_insert_with(|| Array1::from_elem(n, init))
+}
+
+/// Validates a non-negative finite hyperparameter.
+pub(crate) fn check_nonnegative<F: Real>(name: &'static str, value: F) -> Result<()> {
+    check_param(name, value, "finite and >= 0", |v| {
+        v.is_finite() && v >= F::zero()
+    })
+}
+
+/// Validates a strictly positive finite hyperparameter.
+pub(crate) fn check_positive<F: Real>(name: &'static str, value: F) -> Result<()> {
+    check_param(name, value, "finite and > 0", |v| v.is_finite() && v > F::zero())
+}
+
+/// Validates a decay rate in `[0, 1)`.
+pub(crate) fn check_unit_interval<F: Real>(name: &'static str, value: F) -> Result<()> {
+    check_param(name, value, "in [0, 1)", |v| v >= F::zero() && v < F::one())
+}

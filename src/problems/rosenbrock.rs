@@ -1,0 +1,81 @@
+//! The Rosenbrock function.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+
+use super::TestFunction;
+use crate::{Objective, Real};
+
+/// The Rosenbrock function (Rosenbrock, 1960), in its chained `n`-dimensional form
+///
+/// ```text
+/// f(x) = Σ_{i=1}^{n-1} [ 100 (x_{i+1} - x_i²)² + (1 - x_i)² ] ,
+/// ```
+///
+/// non-convex, with a narrow curved valley; global minimum `0` at `(1, ..., 1)`. The standard
+/// start is `(-1.2, 1, -1.2, 1, ...)`. For `4 <= n <= 7` there is also a local minimum near
+/// `(-1, 1, ..., 1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rosenbrock {
+    n: usize,
+}
+
+impl Rosenbrock {
+    /// Rosenbrock in `n >= 2` dimensions (`n < 2` is taken as 2).
+    pub fn new(n: usize) -> Self {
+        Rosenbrock { n: n.max(2) }
+    }
+}
+
+impl<F: Real> Objective<F> for Rosenbrock {
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        let hundred = F::lit(100.0);
+        let mut f = F::zero();
+        for i in 0..x.len().saturating_sub(1) {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = F::one() - x[i];
+            f += hundred * a * a + b * b;
+        }
+        f
+    }
+
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        self.value_and_gradient(x, grad);
+    }
+
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        let hundred = F::lit(100.0);
+        let two = F::lit(2.0);
+        grad.fill(F::zero());
+        let mut f = F::zero();
+        for i in 0..x.len().saturating_sub(1) {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = F::one() - x[i];
+            f += hundred * a * a + b * b;
+            grad[i] -= F::lit(400.0) * x[i] * a + two * b;
+            grad[i + 1] += F::lit(200.0) * a;
+        }
+        f
+    }
+}
+
+impl<F: Real> TestFunction<F> for Rosenbrock {
+    fn name(&self) -> String {
+        format!("rosenbrock-{}", self.n)
+    }
+    fn minimizers(&self) -> Vec<Array1<F>> {
+        vec![Array1::ones(self.n)]
+    }
+    fn minimum(&self) -> F {
+        F::zero()
+    }
+    fn start(&self) -> Array1<F> {
+        Array1::from_shape_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() })
+    }
+    fn is_convex(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,63 @@
+//! The sphere function.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::TestFunction;
+use crate::{Objective, Real};
+
+/// The sphere `f(x) = Σ x_i²`: convex, `L = 2`, `μ = 2`, minimum `0` at the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sphere {
+    n: usize,
+}
+
+impl Sphere {
+    /// The sphere in `n` dimensions.
+    pub fn new(n: usize) -> Self {
+        Sphere { n }
+    }
+}
+
+impl<F: Real> Objective<F> for Sphere {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        x.fold(F::zero(), |s, &v| s + v * v)
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        Zip::from(grad).and(x).for_each(|g, &v| *g = v + v);
+    }
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+        let mut f = F::zero();
+        Zip::from(grad).and(x).for_each(|g, &v| {
+            *g = v + v;
+            f += v * v;
+        });
+        f
+    }
+}
+
+impl<F: Real> TestFunction<F> for Sphere {
+    fn name(&self) -> String {
+        format!("sphere-{}", self.n)
+    }
+    fn minimizers(&self) -> Vec<Array1<F>> {
+        vec![Array1::zeros(self.n)]
+    }
+    fn minimum(&self) -> F {
+        F::zero()
+    }
+    fn start(&self) -> Array1<F> {
+        Array1::ones(self.n)
+    }
+    fn smoothness(&self) -> Option<F> {
+        Some(F::lit(2.0))
+    }
+    fn strong_convexity(&self) -> Option<F> {
+        Some(F::lit(2.0))
+    }
+    fn is_convex(&self) -> bool {
+        true
+    }
+}
