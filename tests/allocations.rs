@@ -1,0 +1,104 @@
+//! No heap allocation per iteration once a run has started: a counting global allocator shows
+//! that a long run allocates exactly as much as a short one.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use gradus::prelude::*;
+use gradus::problems::Rosenbrock;
+use ndarray::{Array1, array};
+
+struct Counting;
+
+thread_local! {
+    // Counted per thread, so that tests running in parallel do not see each other's allocations.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the allocator may be called while the thread-local is being torn down.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `run`.
+fn allocations(run: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    run();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+/// Allocations of a run of `iterations` steps of the minimizer built by `make`.
+fn run_allocations<O: Optimizer<f64>>(
+    make: &dyn Fn() -> Minimizer<'static, f64, O>,
+    iterations: usize,
+) -> usize {
+    let f = Rosenbrock::new(2);
+    let x0 = array![-1.2, 1.0];
+    let mut m = make().max_iterations(iterations);
+    allocations(|| {
+        let report = m.minimize(&f, x0.view()).unwrap();
+        assert_eq!(report.iterations, iterations, "{}", report.termination);
+    })
+}
+
+#[test]
+fn the_loop_allocates_nothing_per_iteration() {
+    let constant = || {
+        Minimizer::new(GradientDescent::default())
+            .lr(1e-4)
+            .gradient_tolerance(0.0)
+    };
+    assert_eq!(
+        run_allocations(&constant, 10),
+        run_allocations(&constant, 10_000)
+    );
+    let line_search = || {
+        Minimizer::new(GradientDescent::default())
+            .line_search(Backtracking::default())
+            .gradient_tolerance(0.0)
+    };
+    assert_eq!(
+        run_allocations(&line_search, 10),
+        run_allocations(&line_search, 2_000)
+    );
+    // The counter itself works: recording the iterates allocates one array per iteration.
+    let recording = || constant().record_iterates(true);
+    assert!(run_allocations(&recording, 1_000) >= run_allocations(&recording, 10) + 990);
+}
+
+/// Allocations of `steps` hand-driven steps of `rule` after its first step.
+fn step_allocations(rule: &mut dyn Optimizer<f64>, steps: usize) -> usize {
+    let mut x = Array1::from_elem(64, 0.5);
+    let g = Array1::from_shape_fn(64, |i| (i as f64 - 32.0) / 64.0);
+    rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+    allocations(|| {
+        for _ in 0..steps {
+            rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+        }
+    })
+}
+
+#[test]
+fn every_rule_allocates_only_on_its_first_step() {
+    let mut rules: Vec<Box<dyn Optimizer<f64>>> = vec![Box::new(GradientDescent::default())];
+    for rule in &mut rules {
+        assert_eq!(step_allocations(rule.as_mut(), 1_000), 0, "{}", rule.name());
+    }
+}
