@@ -34,8 +34,10 @@
 
 #![warn(missing_docs)]
 
+pub mod clip;
 pub mod constraints;
 mod error;
+pub mod finite_sum;
 pub mod line_search;
 pub mod minimize;
 mod objective;
@@ -44,12 +46,14 @@ pub mod problems;
 mod real;
 pub mod schedule;
 
+pub use clip::Clip;
 pub use constraints::Projection;
 pub use error::{Error, Result};
+pub use finite_sum::{Batch, BatchReducer, FiniteSum, FullBatch, evaluate_batch};
 pub use line_search::{Backtracking, LineSearch};
 pub use minimize::{
-    Control, Criteria, History, IterationState, Minimizer, Observer, Progress, Record, Report,
-    StepSize, Termination,
+    Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
+    Progress, Record, Report, Sampling, SamplingReport, StepSize, Termination,
 };
 pub use objective::{FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::*;
@@ -58,8 +62,12 @@ pub use schedule::Schedule;
 
 /// The names most programs need: `use gradus::prelude::*;`.
 pub mod prelude {
+    pub use crate::clip::Clip;
+    pub use crate::finite_sum::{Batch, FiniteSum};
     pub use crate::line_search::Backtracking;
-    pub use crate::minimize::{Control, Criteria, Minimizer, Report, StepSize, Termination};
+    pub use crate::minimize::{
+        Control, Criteria, Estimator, Minibatch, Minimizer, Report, Sampling, StepSize, Termination,
+    };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::*;
     pub use crate::{Error, Real};

@@ -72,7 +72,11 @@ fn non_finite_gradient_stops_the_run() {
         1,
         |x: ArrayView1<f64>| x[0] * x[0],
         |x: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
-            g[0] = if x[0].abs() < 0.3 { f64::INFINITY } else { 2.0 * x[0] }
+            g[0] = if x[0].abs() < 0.3 {
+                f64::INFINITY
+            } else {
+                2.0 * x[0]
+            }
         },
     );
     let report = Minimizer::new(GradientDescent::<f64>::default())
@@ -130,7 +134,12 @@ fn observer_sees_every_iterate_and_can_stop() {
     // x_{k+1} = x_k - 0.25 · 2 x_k = x_k / 2.
     assert_eq!(
         seen,
-        vec![(0, 1.0, 0.0), (1, 0.5, 0.25), (2, 0.25, 0.25), (3, 0.125, 0.25)]
+        vec![
+            (0, 1.0, 0.0),
+            (1, 0.5, 0.25),
+            (2, 0.25, 0.25),
+            (3, 0.125, 0.25)
+        ]
     );
 }
 
@@ -168,7 +177,10 @@ fn change_criteria_and_target_stop_the_run() {
         f_change: Some(3.0 / 64.0),
         ..none.clone()
     });
-    assert_eq!((r.termination, r.iterations), (Termination::FunctionChange, 3));
+    assert_eq!(
+        (r.termination, r.iterations),
+        (Termination::FunctionChange, 3)
+    );
     // Relative change (f_{k-1} - f_k)/f_{k-1} = 3/4 always: never holds for tolerance 0.5.
     let r = run(Criteria {
         relative_f_change: Some(0.5),
@@ -187,18 +199,27 @@ fn change_criteria_and_target_stop_the_run() {
         ..none.clone()
     });
     // 4^-5 = 9.8e-4 is the first value below 1e-3.
-    assert_eq!((r.termination, r.iterations), (Termination::TargetReached, 5));
+    assert_eq!(
+        (r.termination, r.iterations),
+        (Termination::TargetReached, 5)
+    );
     // |g_k| = 2 · 2^-k: relative to |g_0| = 2 it is 2^-k, first <= 0.01 at k = 7.
     let r = run(Criteria {
         relative_gradient_norm: Some(0.01),
         ..none.clone()
     });
-    assert_eq!((r.termination, r.iterations), (Termination::RelativeGradientNorm, 7));
+    assert_eq!(
+        (r.termination, r.iterations),
+        (Termination::RelativeGradientNorm, 7)
+    );
     let r = run(Criteria {
         max_evaluations: Some(4),
         ..none.clone()
     });
-    assert_eq!((r.termination, r.function_evaluations), (Termination::MaxEvaluations, 4));
+    assert_eq!(
+        (r.termination, r.function_evaluations),
+        (Termination::MaxEvaluations, 4)
+    );
     let r = run(Criteria {
         max_time: Some(Duration::ZERO),
         ..none
@@ -245,7 +266,11 @@ fn bad_input_is_a_typed_error() {
     );
     assert!(matches!(
         m.minimize(&f, array![1.0, 2.0, 3.0].view()),
-        Err(Error::DimensionMismatch { expected: 2, found: 3, .. })
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3,
+            ..
+        })
     ));
     assert!(matches!(
         m.minimize(&f, array![1.0, f64::NAN].view()),
@@ -257,15 +282,23 @@ fn bad_input_is_a_typed_error() {
     let mut m = Minimizer::new(GradientDescent::<f64>::default()).gradient_tolerance(f64::NAN);
     assert!(matches!(
         m.minimize(&f, array![1.0, 1.0].view()),
-        Err(Error::InvalidParameter { name: "gradient_norm", .. })
+        Err(Error::InvalidParameter {
+            name: "gradient_norm",
+            ..
+        })
     ));
 }
 
 #[test]
 fn minimizer_can_be_rerun_and_gives_identical_results() {
-    let mut m = Minimizer::new(GradientDescent::<f64>::default()).line_search(Backtracking::default());
-    let a = m.minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view()).unwrap();
-    let b = m.minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view()).unwrap();
+    let mut m =
+        Minimizer::new(GradientDescent::<f64>::default()).line_search(Backtracking::default());
+    let a = m
+        .minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view())
+        .unwrap();
+    let b = m
+        .minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view())
+        .unwrap();
     assert_eq!(a.x, b.x);
     assert_eq!(a.iterations, b.iterations);
 }

@@ -29,6 +29,8 @@ pub struct Criteria<F> {
     pub target: Option<F>,
     /// Stop after this many iterations (steps). Default `10_000`.
     pub max_iterations: usize,
+    /// Stop a minibatch run after this many epochs (passes over the data). Default: none.
+    pub max_epochs: Option<usize>,
     /// Stop once this many function evaluations have been made (checked between iterations, so a
     /// line search may exceed it by its own number of trials). Default: none.
     pub max_evaluations: Option<usize>,
@@ -48,6 +50,7 @@ impl<F: Real> Default for Criteria<F> {
             x_change: None,
             target: None,
             max_iterations: 10_000,
+            max_epochs: None,
             max_evaluations: None,
             max_time: None,
             divergence_factor: F::lit(1e12),
@@ -71,7 +74,9 @@ impl<F: Real> Criteria<F> {
         ];
         for (name, tol) in tolerances {
             if let Some(t) = tol {
-                check_param(name, t, "finite and >= 0", |v| v.is_finite() && v >= F::zero())?;
+                check_param(name, t, "finite and >= 0", |v| {
+                    v.is_finite() && v >= F::zero()
+                })?;
             }
         }
         if let Some(t) = self.target {

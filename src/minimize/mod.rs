@@ -16,6 +16,7 @@
 mod criteria;
 mod observer;
 mod report;
+mod stochastic;
 mod termination;
 
 use std::time::Instant;
@@ -24,16 +25,20 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
 pub use criteria::Criteria;
 pub use observer::{Control, IterationState, Observer, Progress};
-pub use report::{History, Record, Report};
+pub use report::{History, Record, Report, SamplingReport};
+pub use stochastic::{Estimator, Minibatch, Sampling};
 pub use termination::Termination;
 
 use crate::Real;
+use crate::clip::Clip;
 use crate::constraints::Projection;
 use crate::error::{Error, Result, check_finite, check_len, check_param};
+use crate::finite_sum::FiniteSum;
 use crate::line_search::{LineFunction, LineSearch};
 use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::schedule::Schedule;
+use stochastic::Sampled;
 
 /// How the loop chooses the step size `γ_k` of each iteration.
 pub enum StepSize<'a, F> {
@@ -87,6 +92,8 @@ pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     observers: Vec<Box<dyn Observer<F> + 'a>>,
     projection: Option<Box<dyn Projection<F> + 'a>>,
     recording: Recording,
+    clip: Option<Clip<F>>,
+    minibatch: Minibatch,
 }
 
 impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
@@ -99,6 +106,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             observers: Vec::new(),
             projection: None,
             recording: Recording::Off,
+            clip: None,
+            minibatch: Minibatch::default(),
         }
     }
 
@@ -199,6 +208,24 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         self
     }
 
+    /// Clips every gradient before the step (by global norm or by value), with any rule.
+    pub fn clip(mut self, clip: Clip<F>) -> Self {
+        self.clip = Some(clip);
+        self
+    }
+
+    /// Sets how [`minimize_finite_sum`](Minimizer::minimize_finite_sum) draws minibatches.
+    pub fn minibatch(mut self, minibatch: Minibatch) -> Self {
+        self.minibatch = minibatch;
+        self
+    }
+
+    /// Stops a minibatch run after `epochs` passes over the data.
+    pub fn max_epochs(mut self, epochs: usize) -> Self {
+        self.criteria.max_epochs = Some(epochs);
+        self
+    }
+
     /// The update rule.
     pub fn optimizer(&self) -> &O {
         &self.optimizer
@@ -230,8 +257,48 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         objective: &Obj,
         x0: ArrayView1<'_, F>,
     ) -> Result<Report<F>> {
+        let mut oracle = Full {
+            objective,
+            evals: Evaluations::default(),
+        };
+        self.run(&mut oracle, x0)
+    }
+
+    /// Runs the loop on minibatches of the finite sum `problem`, as set by
+    /// [`minibatch`](Minimizer::minibatch) (default: batches of 32 drawn by shuffling once per
+    /// epoch, seed 0).
+    ///
+    /// Every rule becomes its stochastic version: it steps on minibatch gradients (or on SVRG's
+    /// variance-reduced estimates). Criteria on the gradient norm and the target value are checked
+    /// only against the full loss and gradient, computed every
+    /// [`Minibatch::full_check_every`] epochs when that is set; the change criteria do not apply to
+    /// stochastic runs. The budgets apply as usual, with [`Criteria::max_epochs`] besides. The
+    /// report's `f` and gradient norm are those of the full sum at the final `x` (one extra pass);
+    /// [`Report::sampling`] gives epochs and per-example gradient counts.
+    ///
+    /// # Errors
+    /// As [`minimize`](Minimizer::minimize), and [`Error::InvalidParameter`] for a batch size of
+    /// 0 or larger than the number of examples, [`Error::Empty`] for a sum of no examples,
+    /// [`Error::Incompatible`] for a line search.
+    pub fn minimize_finite_sum<P: FiniteSum<F> + ?Sized>(
+        &mut self,
+        problem: &P,
+        x0: ArrayView1<'_, F>,
+    ) -> Result<Report<F>> {
+        if matches!(self.step_size, StepSize::LineSearch(_)) {
+            return Err(Error::Incompatible {
+                reason: "a line search needs exact function values; use a constant step size \
+                         or a schedule for minibatch runs",
+            });
+        }
+        let mut oracle = Sampled::new(problem, &self.minibatch)?;
+        self.run(&mut oracle, x0)
+    }
+
+    /// The loop itself, for exact and sampled evaluations alike.
+    fn run<Or: Oracle<F>>(&mut self, oracle: &mut Or, x0: ArrayView1<'_, F>) -> Result<Report<F>> {
         let start = Instant::now();
-        let base_lr = self.validate(objective.dim(), x0)?;
+        let base_lr = self.validate(oracle.dim(), x0)?;
         let n = x0.len();
 
         self.optimizer.reset();
@@ -240,6 +307,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             StepSize::LineSearch(l) => l.reset(),
             _ => {}
         }
+        let per_epoch = oracle.is_sampled() && self.minibatch.schedule_per_epoch;
 
         let mut x = x0.to_owned();
         let mut x_prev = Array1::zeros(n);
@@ -254,11 +322,18 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             _ => Some(History::default()),
         };
 
-        let mut evals = Evaluations::default();
-        let mut f = evals.value_and_gradient(objective, x.view(), g.view_mut());
+        let mut f = oracle.value_and_gradient(x.view(), g.view_mut());
         let mut stat = self.stationarity(x.view(), g.view(), work.view_mut(), base_lr);
+        // Values the convergence criteria may trust: exact ones, or a full check of a sampled run.
+        let mut measured = if !oracle.is_sampled() {
+            Some((f, stat))
+        } else if oracle.full_check_due(true) {
+            Some(self.full_measure(&mut *oracle, x.view(), work.view_mut(), base_lr))
+        } else {
+            None
+        };
+        let stat0 = measured.map_or(stat, |m| m.1);
         let f0 = f;
-        let stat0 = stat;
         let divergence_level = f0 + self.criteria.divergence_factor * F::one().max(f0.abs());
 
         let mut iteration = 0usize;
@@ -270,6 +345,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         } else {
             loop {
                 // Observe the current iterate.
+                let (fe, ge) = oracle.counts();
                 let state = IterationState {
                     iteration,
                     f,
@@ -277,8 +353,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                     step_size: last_step,
                     x: x.view(),
                     gradient: g.view(),
-                    function_evaluations: evals.function,
-                    gradient_evaluations: evals.gradient,
+                    function_evaluations: fe,
+                    gradient_evaluations: ge,
                 };
                 if let Some(h) = history.as_mut() {
                     h.records.push(Record {
@@ -286,8 +362,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                         f,
                         stationarity: stat,
                         step_size: last_step,
-                        function_evaluations: evals.function,
-                        gradient_evaluations: evals.gradient,
+                        function_evaluations: fe,
+                        gradient_evaluations: ge,
                         x: (self.recording == Recording::Iterates).then(|| x.to_owned()),
                     });
                 }
@@ -298,12 +374,19 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                 if stop {
                     break Termination::StoppedByObserver;
                 }
-                if let Some(reason) = self.check(iteration, f, stat, stat0, last_change, &evals, start)
-                {
+                let budget = Budget {
+                    iteration,
+                    epoch: oracle.epoch(),
+                    function_evaluations: fe,
+                };
+                if let Some(reason) = self.check(budget, measured, stat0, last_change, start) {
                     break reason;
                 }
 
                 // Step.
+                if let Some(clip) = &self.clip {
+                    clip.apply(g.view_mut());
+                }
                 x_prev.assign(&x);
                 let f_prev = f;
                 match &mut self.step_size {
@@ -319,12 +402,11 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                             slope = dot(g.view(), work.view());
                         }
                         let mut line = Line {
-                            objective,
+                            oracle: &mut *oracle,
                             origin: x_prev.view(),
                             direction: work.view(),
                             x: x.view_mut(),
                             g: g.view_mut(),
-                            evals: &mut evals,
                             at: None,
                         };
                         let accepted = if slope < F::zero() {
@@ -344,12 +426,15 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                         }
                     }
                     other => {
+                        let t = if per_epoch { oracle.epoch() } else { iteration };
                         let lr = match other {
                             StepSize::RuleDefault => self.optimizer.default_lr(),
                             StepSize::Constant(c) => *c,
                             StepSize::Schedule(s) => {
-                                s.observe(f);
-                                s.step_size(iteration)
+                                if !per_epoch {
+                                    s.observe(f);
+                                }
+                                s.step_size(t)
                             }
                             StepSize::LineSearch(_) => unreachable!("handled above"),
                         };
@@ -357,7 +442,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                         if let Some(p) = self.projection.as_mut() {
                             p.project(x.view_mut());
                         }
-                        f = evals.value_and_gradient(objective, x.view(), g.view_mut());
+                        f = oracle.value_and_gradient(x.view(), g.view_mut());
                         last_step = lr;
                     }
                 }
@@ -375,27 +460,51 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                 if f > divergence_level {
                     break Termination::Diverged;
                 }
-                if self.tracks_change() {
-                    let dx = if self.criteria.x_change.is_some() {
-                        max_abs_diff(x.view(), x_prev.view())
-                    } else {
-                        F::zero()
-                    };
-                    last_change = Some(((f - f_prev).abs(), f_prev, dx));
+                if oracle.is_sampled() {
+                    measured = None;
+                    if let Some(mean_loss) = oracle.end_of_epoch() {
+                        if oracle.full_check_due(false) {
+                            measured = Some(self.full_measure(
+                                &mut *oracle,
+                                x.view(),
+                                work.view_mut(),
+                                base_lr,
+                            ));
+                        }
+                        if per_epoch && let StepSize::Schedule(s) = &mut self.step_size {
+                            s.observe(measured.map_or(mean_loss, |m| m.0));
+                        }
+                    }
+                } else {
+                    measured = Some((f, stat));
+                    if self.tracks_change() {
+                        let dx = if self.criteria.x_change.is_some() {
+                            max_abs_diff(x.view(), x_prev.view())
+                        } else {
+                            F::zero()
+                        };
+                        last_change = Some(((f - f_prev).abs(), f_prev, dx));
+                    }
                 }
             }
         };
 
+        if oracle.is_sampled() && termination != Termination::NonFinite {
+            // Report the full sum at the final iterate, not the last minibatch's estimate.
+            (f, stat) = self.full_measure(&mut *oracle, x.view(), work.view_mut(), base_lr);
+        }
+        let (function_evaluations, gradient_evaluations) = oracle.counts();
         Ok(Report {
             x,
             f,
             gradient_norm: stat,
             iterations: iteration,
-            function_evaluations: evals.function,
-            gradient_evaluations: evals.gradient,
+            function_evaluations,
+            gradient_evaluations,
             termination,
             elapsed: start.elapsed(),
             history,
+            sampling: oracle.sampling_report(),
         })
     }
 
@@ -412,6 +521,9 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             check_len("x0 vs projection set dimension", d, x0.len())?;
         }
         self.criteria.validate()?;
+        if let Some(clip) = &self.clip {
+            clip.validate()?;
+        }
         let base_lr = match &self.step_size {
             StepSize::Constant(c) => *c,
             _ => self.optimizer.default_lr(),
@@ -446,6 +558,19 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         c.f_change.is_some() || c.relative_f_change.is_some() || c.x_change.is_some()
     }
 
+    /// The full loss and stationarity measure of a sampled run at `x` (one pass over the data).
+    fn full_measure<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        x: ArrayView1<'_, F>,
+        work: ArrayViewMut1<'_, F>,
+        base_lr: F,
+    ) -> (F, F) {
+        let f = oracle.full_evaluation(x);
+        let stat = self.stationarity(x, oracle.full_gradient(), work, base_lr);
+        (f, stat)
+    }
+
     /// The stationarity measure: `|g|`, or `|x - P(x - γ g)| / γ` when projecting.
     fn stationarity(
         &mut self,
@@ -477,43 +602,50 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         }
     }
 
-    /// The first criterion or budget that holds at the current iterate, if any.
-    #[allow(clippy::too_many_arguments)]
+    /// The first criterion or budget that holds at the current iterate, if any. `measured` holds
+    /// the values `(f, stationarity)` the criteria may trust, when there are any.
     fn check(
         &self,
-        iteration: usize,
-        f: F,
-        stat: F,
+        budget: Budget,
+        measured: Option<(F, F)>,
         stat0: F,
         last_change: Option<(F, F, F)>,
-        evals: &Evaluations,
         start: Instant,
     ) -> Option<Termination> {
         let c = &self.criteria;
-        if c.gradient_norm.is_some_and(|t| stat <= t) {
-            return Some(Termination::GradientNorm);
-        }
-        if c.relative_gradient_norm.is_some_and(|t| stat <= t * stat0) {
-            return Some(Termination::RelativeGradientNorm);
-        }
-        if c.target.is_some_and(|t| f <= t) {
-            return Some(Termination::TargetReached);
-        }
-        if let Some((df, f_prev, dx)) = last_change {
-            if c.f_change.is_some_and(|t| df <= t) {
-                return Some(Termination::FunctionChange);
+        if let Some((f, stat)) = measured {
+            if c.gradient_norm.is_some_and(|t| stat <= t) {
+                return Some(Termination::GradientNorm);
             }
-            if c.relative_f_change.is_some_and(|t| df <= t * f.abs().max(f_prev.abs())) {
-                return Some(Termination::RelativeFunctionChange);
+            if c.relative_gradient_norm.is_some_and(|t| stat <= t * stat0) {
+                return Some(Termination::RelativeGradientNorm);
             }
-            if c.x_change.is_some_and(|t| dx <= t) {
-                return Some(Termination::StepChange);
+            if c.target.is_some_and(|t| f <= t) {
+                return Some(Termination::TargetReached);
+            }
+            if let Some((df, f_prev, dx)) = last_change {
+                if c.f_change.is_some_and(|t| df <= t) {
+                    return Some(Termination::FunctionChange);
+                }
+                if c.relative_f_change
+                    .is_some_and(|t| df <= t * f.abs().max(f_prev.abs()))
+                {
+                    return Some(Termination::RelativeFunctionChange);
+                }
+                if c.x_change.is_some_and(|t| dx <= t) {
+                    return Some(Termination::StepChange);
+                }
             }
         }
-        if iteration >= c.max_iterations {
+        if budget.iteration >= c.max_iterations {
             return Some(Termination::MaxIterations);
         }
-        if c.max_evaluations.is_some_and(|m| evals.function >= m) {
+        if c.max_epochs.is_some_and(|m| budget.epoch >= m) {
+            return Some(Termination::MaxEpochs);
+        }
+        if c.max_evaluations
+            .is_some_and(|m| budget.function_evaluations >= m)
+        {
             return Some(Termination::MaxEvaluations);
         }
         if c.max_time.is_some_and(|t| start.elapsed() >= t) {
@@ -523,39 +655,105 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     }
 }
 
+/// Where a run stands, for the budgets.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    iteration: usize,
+    epoch: usize,
+    function_evaluations: usize,
+}
+
 /// Evaluation counters of a run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Evaluations {
     function: usize,
     gradient: usize,
 }
 
-impl Evaluations {
-    fn value_and_gradient<F: Real, Obj: Objective<F> + ?Sized>(
-        &mut self,
-        objective: &Obj,
-        x: ArrayView1<'_, F>,
-        g: ArrayViewMut1<'_, F>,
-    ) -> F {
-        self.function += 1;
-        self.gradient += 1;
-        objective.value_and_gradient(x, g)
+/// What the loop evaluates: the full objective ([`Full`]) or minibatches of a finite sum
+/// ([`Sampled`]). The loop is the same for both.
+trait Oracle<F: Real> {
+    /// Number of variables.
+    fn dim(&self) -> usize;
+    /// `f` and `∇f` at `x` (for a sampled oracle: on the next minibatch).
+    fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) -> F;
+    /// `f` at `x` (used by line searches, which only exact oracles allow).
+    fn value(&mut self, x: ArrayView1<'_, F>) -> F;
+    /// `∇f` at `x`.
+    fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>);
+    /// (function evaluations, gradient evaluations) so far.
+    fn counts(&self) -> (usize, usize);
+    /// `true` if values are minibatch estimates.
+    fn is_sampled(&self) -> bool {
+        false
+    }
+    /// Completed epochs.
+    fn epoch(&self) -> usize {
+        0
+    }
+    /// After an evaluation: the mean minibatch loss of the epoch that just ended, if one did.
+    fn end_of_epoch(&mut self) -> Option<F> {
+        None
+    }
+    /// `true` if a full check of a sampled run is due now (`at_start`: at the starting point).
+    fn full_check_due(&self, at_start: bool) -> bool {
+        let _ = at_start;
+        false
+    }
+    /// The full `f` at `x`, leaving the full gradient in [`full_gradient`](Oracle::full_gradient).
+    fn full_evaluation(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+    /// The full gradient computed by the last [`full_evaluation`](Oracle::full_evaluation).
+    fn full_gradient(&self) -> ArrayView1<'_, F> {
+        ArrayView1::from(&[])
+    }
+    /// Sampling statistics for the report.
+    fn sampling_report(&self) -> Option<SamplingReport> {
+        None
+    }
+}
+
+/// The exact oracle: the objective itself.
+struct Full<'o, Obj: ?Sized> {
+    objective: &'o Obj,
+    evals: Evaluations,
+}
+
+impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, Obj> {
+    fn dim(&self) -> usize {
+        self.objective.dim()
+    }
+    fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) -> F {
+        self.evals.function += 1;
+        self.evals.gradient += 1;
+        self.objective.value_and_gradient(x, g)
+    }
+    fn value(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.evals.function += 1;
+        self.objective.value(x)
+    }
+    fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) {
+        self.evals.gradient += 1;
+        self.objective.gradient(x, g)
+    }
+    fn counts(&self) -> (usize, usize) {
+        (self.evals.function, self.evals.gradient)
     }
 }
 
 /// `φ(α) = f(origin + α d)` for a line search, writing the trial point into the loop's `x`.
-struct Line<'l, 'b, F: Real, Obj: ?Sized> {
-    objective: &'l Obj,
+struct Line<'l, 'b, F: Real, Or> {
+    oracle: &'l mut Or,
     origin: ArrayView1<'b, F>,
     direction: ArrayView1<'b, F>,
     x: ArrayViewMut1<'b, F>,
     g: ArrayViewMut1<'b, F>,
-    evals: &'l mut Evaluations,
     /// The `α` that `x` holds, and whether `g` holds the gradient there.
     at: Option<(F, bool)>,
 }
 
-impl<F: Real, Obj: Objective<F> + ?Sized> Line<'_, '_, F, Obj> {
+impl<F: Real, Or: Oracle<F>> Line<'_, '_, F, Or> {
     fn move_to(&mut self, alpha: F) {
         Zip::from(&mut self.x)
             .and(&self.origin)
@@ -568,8 +766,7 @@ impl<F: Real, Obj: Objective<F> + ?Sized> Line<'_, '_, F, Obj> {
         match self.at {
             Some((a, true)) if a == alpha => value,
             Some((a, false)) if a == alpha => {
-                self.evals.gradient += 1;
-                self.objective.gradient(self.x.view(), self.g.view_mut());
+                self.oracle.gradient(self.x.view(), self.g.view_mut());
                 value
             }
             _ => self.value_and_slope(alpha).0,
@@ -577,20 +774,19 @@ impl<F: Real, Obj: Objective<F> + ?Sized> Line<'_, '_, F, Obj> {
     }
 }
 
-impl<F: Real, Obj: Objective<F> + ?Sized> LineFunction<F> for Line<'_, '_, F, Obj> {
+impl<F: Real, Or: Oracle<F>> LineFunction<F> for Line<'_, '_, F, Or> {
     fn value(&mut self, alpha: F) -> F {
         self.move_to(alpha);
         self.at = Some((alpha, false));
-        self.evals.function += 1;
-        self.objective.value(self.x.view())
+        self.oracle.value(self.x.view())
     }
 
     fn value_and_slope(&mut self, alpha: F) -> (F, F) {
         self.move_to(alpha);
         self.at = Some((alpha, true));
         let value = self
-            .evals
-            .value_and_gradient(self.objective, self.x.view(), self.g.view_mut());
+            .oracle
+            .value_and_gradient(self.x.view(), self.g.view_mut());
         (value, dot(self.g.view(), self.direction))
     }
 }
@@ -609,7 +805,13 @@ pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
         return sum.sqrt();
     }
     // Overflow of the squares, or a non-finite entry: rescale by the largest magnitude.
-    let scale = v.fold(F::zero(), |m, &x| if x.abs() > m || x.is_nan() { x.abs() } else { m });
+    let scale = v.fold(F::zero(), |m, &x| {
+        if x.abs() > m || x.is_nan() {
+            x.abs()
+        } else {
+            m
+        }
+    });
     if !scale.is_finite() || scale.is_nan() {
         return scale;
     }
@@ -623,6 +825,8 @@ pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
 /// `max_i |a_i - b_i|`.
 fn max_abs_diff<F: Real>(a: ArrayView1<'_, F>, b: ArrayView1<'_, F>) -> F {
     let mut m = F::zero();
-    Zip::from(a).and(b).for_each(|&x, &y| m = m.max((x - y).abs()));
+    Zip::from(a)
+        .and(b)
+        .for_each(|&x, &y| m = m.max((x - y).abs()));
     m
 }

@@ -29,6 +29,21 @@ pub struct Report<F> {
     /// Per-iteration records, when asked for with
     /// [`Minimizer::record_history`](crate::Minimizer::record_history).
     pub history: Option<History<F>>,
+    /// Epochs and per-example gradient counts of a minibatch run
+    /// ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum)).
+    pub sampling: Option<SamplingReport>,
+}
+
+/// What a minibatch run cost, in passes over the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SamplingReport {
+    /// Number of examples `N`.
+    pub examples: usize,
+    /// Completed epochs (passes of the sampler over `N` examples).
+    pub epochs: usize,
+    /// Per-example gradients evaluated, all included (minibatches, SVRG's snapshot passes, full
+    /// checks and the final full evaluation). Divide by `examples` for the cost in units of `N`.
+    pub example_gradients: usize,
 }
 
 impl<F> Report<F> {

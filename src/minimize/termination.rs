@@ -30,6 +30,8 @@ pub enum Termination {
     TargetReached,
     /// The iteration budget ran out.
     MaxIterations,
+    /// The epoch budget of a minibatch run ran out.
+    MaxEpochs,
     /// The evaluation budget ran out.
     MaxEvaluations,
     /// The time budget ran out.
@@ -70,6 +72,7 @@ impl Termination {
             Termination::StepChange => "x-change",
             Termination::TargetReached => "target",
             Termination::MaxIterations => "max-iter",
+            Termination::MaxEpochs => "max-epochs",
             Termination::MaxEvaluations => "max-evals",
             Termination::MaxTime => "max-time",
             Termination::NonFinite => "non-finite",
@@ -94,6 +97,7 @@ impl fmt::Display for Termination {
             Termination::StepChange => "converged: change in x below tolerance",
             Termination::TargetReached => "converged: target value of f reached",
             Termination::MaxIterations => "stopped: iteration budget exhausted",
+            Termination::MaxEpochs => "stopped: epoch budget exhausted",
             Termination::MaxEvaluations => "stopped: evaluation budget exhausted",
             Termination::MaxTime => "stopped: time budget exhausted",
             Termination::NonFinite => {

@@ -1,0 +1,90 @@
+//! Gradient clipping, by global norm and by value.
+//!
+//! Usable by hand on any gradient, and by the loop with any rule through
+//! [`Minimizer::clip`](crate::Minimizer::clip), which clips each gradient before the step.
+
+use ndarray::ArrayViewMut1;
+
+use crate::Real;
+use crate::error::{Result, check_param};
+use crate::minimize::norm;
+
+/// A gradient-clipping rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clip<F> {
+    /// Rescale `g` to norm `c` when `|g|₂ > c`: `g ← g · c / |g|₂` (Pascanu et al., 2013).
+    GlobalNorm(F),
+    /// Clamp every component to `[-c, c]`.
+    Value(F),
+}
+
+impl<F: Real> Clip<F> {
+    /// Checks that the threshold is finite and positive.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the threshold.
+    pub fn validate(&self) -> Result<()> {
+        let (name, c) = match *self {
+            Clip::GlobalNorm(c) => ("clip max_norm", c),
+            Clip::Value(c) => ("clip value", c),
+        };
+        check_param(name, c, "finite and > 0", |v| {
+            v.is_finite() && v > F::zero()
+        })
+    }
+
+    /// Clips `g` in place.
+    pub fn apply(&self, g: ArrayViewMut1<'_, F>) {
+        match *self {
+            Clip::GlobalNorm(c) => {
+                clip_by_global_norm(g, c);
+            }
+            Clip::Value(c) => clip_by_value(g, c),
+        }
+    }
+}
+
+/// Scales `g` to norm `max_norm` if its Euclidean norm exceeds it; returns the norm before
+/// clipping. Gradients within the threshold are left bit-for-bit unchanged.
+///
+/// Unlike `torch.nn.utils.clip_grad_norm_`, which divides by `|g| + 1e-6`, the scaling here is
+/// exact: the clipped gradient has norm `max_norm` to rounding.
+///
+/// ```
+/// use gradus::clip::clip_by_global_norm;
+/// use ndarray::array;
+///
+/// let mut g = array![3.0, 4.0];
+/// assert_eq!(clip_by_global_norm(g.view_mut(), 1.0), 5.0);
+/// assert_eq!(g, array![0.6, 0.8]);
+/// ```
+pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) -> F {
+    let n = norm(g.view());
+    if n > max_norm {
+        let scale = max_norm / n;
+        g.mapv_inplace(|v| v * scale);
+    }
+    n
+}
+
+/// Clamps every component of `g` to `[-value, value]` (NaN components are left as they are).
+///
+/// ```
+/// use gradus::clip::clip_by_value;
+/// use ndarray::array;
+///
+/// let mut g = array![3.0, -0.5, -4.0];
+/// clip_by_value(g.view_mut(), 1.0);
+/// assert_eq!(g, array![1.0, -0.5, -1.0]);
+/// ```
+pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) {
+    g.mapv_inplace(|v| {
+        if v > value {
+            value
+        } else if v < -value {
+            -value
+        } else {
+            v
+        }
+    });
+}

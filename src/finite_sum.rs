@@ -1,0 +1,305 @@
+//! Finite sums `f(x) = (1/N) Σ_i f_i(x)`: the objectives of machine learning, evaluated on
+//! minibatches of examples.
+
+use std::sync::Mutex;
+
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
+
+use crate::error::{Error, Result, check_len};
+use crate::{Objective, Real};
+
+/// A set of example indices: a contiguous range, or an explicit list (a minibatch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch<'a> {
+    /// The examples `start..end`.
+    Range {
+        /// First example.
+        start: usize,
+        /// One past the last example.
+        end: usize,
+    },
+    /// The listed examples (repetitions allowed, as in sampling with replacement).
+    Indices(&'a [usize]),
+}
+
+impl<'a> Batch<'a> {
+    /// Every example of a sum of `n` terms.
+    pub fn all(n: usize) -> Self {
+        Batch::Range { start: 0, end: n }
+    }
+
+    /// Number of examples in the batch.
+    pub fn len(&self) -> usize {
+        match *self {
+            Batch::Range { start, end } => end.saturating_sub(start),
+            Batch::Indices(ix) => ix.len(),
+        }
+    }
+
+    /// `true` for an empty batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `k`-th example of the batch (`k < len()`).
+    #[inline]
+    pub fn get(&self, k: usize) -> usize {
+        match *self {
+            Batch::Range { start, .. } => start + k,
+            Batch::Indices(ix) => ix[k],
+        }
+    }
+
+    /// The examples at batch positions `from..to`.
+    pub fn slice(&self, from: usize, to: usize) -> Batch<'a> {
+        match *self {
+            Batch::Range { start, .. } => Batch::Range {
+                start: start + from,
+                end: start + to,
+            },
+            Batch::Indices(ix) => Batch::Indices(&ix[from..to]),
+        }
+    }
+
+    /// The example indices, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(move |k| self.get(k))
+    }
+
+    /// The largest index in the batch, if any.
+    pub fn max_index(&self) -> Option<usize> {
+        match *self {
+            Batch::Range { start, end } => (end > start).then(|| end - 1),
+            Batch::Indices(ix) => ix.iter().copied().max(),
+        }
+    }
+}
+
+/// A finite sum `f(x) = (1/N) Σ_{i<N} f_i(x)` of per-example losses.
+///
+/// Implementors give the mean loss and gradient over any batch `B` of examples,
+///
+/// ```text
+/// f_B(x) = (1/|B|) Σ_{i∈B} f_i(x),    ∇f_B(x) = (1/|B|) Σ_{i∈B} ∇f_i(x),
+/// ```
+///
+/// written into a caller buffer. Minibatch methods run on them through
+/// [`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum); any finite sum is also
+/// a full [`Objective`] through [`FullBatch`]. [`BatchReducer`] computes such batch means over all
+/// cores with results that do not depend on the number of threads.
+pub trait FiniteSum<F: Real>: Sync {
+    /// Number of variables `n`.
+    fn dim(&self) -> usize;
+
+    /// Number of examples `N`.
+    fn examples(&self) -> usize;
+
+    /// Writes `∇f_B(x)` into `grad` and returns `f_B(x)`. The batch is never empty and its
+    /// indices are below [`examples`](FiniteSum::examples) (the loop checks).
+    fn batch_value_and_gradient(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        grad: ArrayViewMut1<'_, F>,
+    ) -> F;
+}
+
+impl<F: Real, T: FiniteSum<F> + ?Sized> FiniteSum<F> for &T {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn examples(&self) -> usize {
+        (**self).examples()
+    }
+    fn batch_value_and_gradient(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        grad: ArrayViewMut1<'_, F>,
+    ) -> F {
+        (**self).batch_value_and_gradient(x, batch, grad)
+    }
+}
+
+/// [`FiniteSum::batch_value_and_gradient`] with its arguments checked: a non-empty batch of
+/// indices below `N`, and `x` and `grad` of length `n`.
+///
+/// # Errors
+/// [`Error::Empty`] for an empty batch, [`Error::InvalidParameter`] for an index out of range,
+/// [`Error::DimensionMismatch`] for `x` or `grad` of the wrong length.
+pub fn evaluate_batch<F: Real, S: FiniteSum<F> + ?Sized>(
+    sum: &S,
+    x: ArrayView1<'_, F>,
+    batch: Batch<'_>,
+    grad: ArrayViewMut1<'_, F>,
+) -> Result<F> {
+    if batch.is_empty() {
+        return Err(Error::Empty { what: "batch" });
+    }
+    if let Some(max) = batch.max_index()
+        && max >= sum.examples()
+    {
+        return Err(Error::InvalidParameter {
+            name: "batch index",
+            value: max as f64,
+            expected: "below the number of examples",
+        });
+    }
+    check_len("x vs dim()", sum.dim(), x.len())?;
+    check_len("grad vs dim()", sum.dim(), grad.len())?;
+    Ok(sum.batch_value_and_gradient(x, batch, grad))
+}
+
+/// A [`FiniteSum`] seen as a full [`Objective`]: `f(x)` and `∇f(x)` over all `N` examples.
+///
+/// `value` costs a full gradient as well (a finite sum only promises both together); prefer
+/// `value_and_gradient`, which the [`Minimizer`](crate::Minimizer) uses at every iteration.
+/// Keeps one scratch gradient for `value`, allocated on first use.
+pub struct FullBatch<S, F> {
+    sum: S,
+    scratch: Mutex<Vec<F>>,
+}
+
+impl<S, F> FullBatch<S, F> {
+    /// Wraps a finite sum.
+    pub fn new(sum: S) -> Self {
+        FullBatch {
+            sum,
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The wrapped finite sum.
+    pub fn inner(&self) -> &S {
+        &self.sum
+    }
+}
+
+impl<F: Real, S: FiniteSum<F>> Objective<F> for FullBatch<S, F> {
+    fn dim(&self) -> usize {
+        self.sum.dim()
+    }
+
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        scratch.resize(self.sum.dim(), F::zero());
+        let grad = ArrayViewMut1::from(&mut scratch[..]);
+        self.sum
+            .batch_value_and_gradient(x, Batch::all(self.sum.examples()), grad)
+    }
+
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        self.value_and_gradient(x, grad);
+    }
+
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+        self.sum
+            .batch_value_and_gradient(x, Batch::all(self.sum.examples()), grad)
+    }
+}
+
+/// Computes batch means `(1/|B|) Σ_{i∈B} (f_i, ∇f_i)` from a per-example function, over all
+/// cores when the batch is large, with bit-identical results for any number of threads.
+///
+/// The batch is cut into chunks of [`CHUNK`](BatchReducer::CHUNK) consecutive examples whatever
+/// the number of threads; each chunk is summed in order into its own buffer, and the chunk sums
+/// are added in chunk order. The summation order is thus fixed by the batch alone: one thread
+/// or many give the same bits. Chunks run in parallel (with the `parallel` feature) when the
+/// batch holds at least [`PARALLEL_WORK`](BatchReducer::PARALLEL_WORK) `examples × dim` entries;
+/// below that, thread start-up costs more than it saves. Chunk buffers are kept between calls, so
+/// a reducer allocates only when a batch larger than any before arrives.
+pub struct BatchReducer<F> {
+    dim: usize,
+    buffers: Mutex<(Vec<F>, Vec<F>)>,
+}
+
+impl<F: Real> BatchReducer<F> {
+    /// Examples per chunk.
+    pub const CHUNK: usize = 256;
+    /// Work (`batch size × dim`) from which chunks are spread over threads.
+    pub const PARALLEL_WORK: usize = 1 << 15;
+
+    /// A reducer for gradients of `dim` entries.
+    pub fn new(dim: usize) -> Self {
+        BatchReducer {
+            dim,
+            buffers: Mutex::new((Vec::new(), Vec::new())),
+        }
+    }
+
+    /// Writes `(1/|B|) Σ_{i∈B} ∇f_i` into `grad` and returns `(1/|B|) Σ_{i∈B} f_i`, where
+    /// `example(i, acc)` adds `∇f_i` into the accumulator `acc` and returns `f_i`.
+    pub fn mean<E>(&self, batch: Batch<'_>, mut grad: ArrayViewMut1<'_, F>, example: E) -> F
+    where
+        E: Fn(usize, ArrayViewMut1<'_, F>) -> F + Sync,
+    {
+        let len = batch.len();
+        grad.fill(F::zero());
+        if len == 0 {
+            return F::zero();
+        }
+        let chunks = len.div_ceil(Self::CHUNK);
+        let sum_chunk = |c: usize, mut acc: ArrayViewMut1<'_, F>| -> F {
+            let part = batch.slice(c * Self::CHUNK, ((c + 1) * Self::CHUNK).min(len));
+            let mut value = F::zero();
+            for i in part.iter() {
+                value += example(i, acc.view_mut());
+            }
+            value
+        };
+        let total = if chunks == 1 {
+            sum_chunk(0, grad.view_mut())
+        } else {
+            let mut guard = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+            let (partials, values) = &mut *guard;
+            partials.resize(chunks * self.dim, F::zero());
+            values.resize(chunks, F::zero());
+            let run = |(c, (acc, value)): (usize, (&mut [F], &mut F))| {
+                acc.fill(F::zero());
+                *value = sum_chunk(c, ArrayViewMut1::from(acc));
+            };
+            let work = len * self.dim;
+            #[cfg(feature = "parallel")]
+            if work >= Self::PARALLEL_WORK {
+                use rayon::prelude::*;
+                partials[..chunks * self.dim]
+                    .par_chunks_mut(self.dim)
+                    .zip(values[..chunks].par_iter_mut())
+                    .enumerate()
+                    .for_each(run);
+            } else {
+                partials[..chunks * self.dim]
+                    .chunks_mut(self.dim)
+                    .zip(values[..chunks].iter_mut())
+                    .enumerate()
+                    .for_each(run);
+            }
+            #[cfg(not(feature = "parallel"))]
+            {
+                let _ = work;
+                partials[..chunks * self.dim]
+                    .chunks_mut(self.dim)
+                    .zip(values[..chunks].iter_mut())
+                    .enumerate()
+                    .for_each(run);
+            }
+            for acc in partials[..chunks * self.dim].chunks(self.dim) {
+                Zip::from(&mut grad)
+                    .and(&ArrayView1::from(acc))
+                    .for_each(|g, &a| *g += a);
+            }
+            values[..chunks].iter().fold(F::zero(), |s, &v| s + v)
+        };
+        let scale = F::one() / F::from_count(len);
+        grad.mapv_inplace(|g| g * scale);
+        total * scale
+    }
+}
+
+impl<F> std::fmt::Debug for BatchReducer<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchReducer")
+            .field("dim", &self.dim)
+            .finish()
+    }
+}

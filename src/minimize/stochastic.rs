@@ -1,0 +1,312 @@
+//! Minibatch sampling and variance reduction for finite sums, inside the shared loop.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+
+use super::{Evaluations, Oracle};
+use crate::Real;
+use crate::error::{Error, Result};
+use crate::finite_sum::{Batch, FiniteSum};
+use crate::minimize::SamplingReport;
+
+/// How minibatches are drawn from the `N` examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sampling {
+    /// Shuffle the examples once per epoch and take consecutive batches; the last batch of an
+    /// epoch holds the `N mod B` examples left, if any (PyTorch's `DataLoader(shuffle=True)`).
+    #[default]
+    Shuffle,
+    /// Draw each batch's `B` indices independently and uniformly, with replacement; an epoch is
+    /// `⌈N/B⌉` batches.
+    WithReplacement,
+}
+
+/// The gradient estimate a minibatch run steps with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Estimator {
+    /// The minibatch gradient `∇f_B(x)`: SGD, and the stochastic version of every rule.
+    #[default]
+    Minibatch,
+    /// Stochastic variance-reduced gradient (Johnson and Zhang, 2013):
+    ///
+    /// ```text
+    /// every m steps:  x̃ = x,  μ̃ = ∇f(x̃)   (one full pass)
+    /// each step:      g = ∇f_B(x) - ∇f_B(x̃) + μ̃
+    /// ```
+    ///
+    /// `g` is an unbiased estimate of `∇f(x)` whose variance vanishes as `x` and `x̃` approach
+    /// the minimiser, so a constant step converges linearly on strongly convex sums (with step
+    /// `γ < 1/(4L)` and `m` large enough). Each step costs two minibatch gradients.
+    Svrg {
+        /// Steps between snapshots `m`; `None` is one epoch (`⌈N/B⌉` steps).
+        snapshot_every: Option<usize>,
+    },
+}
+
+/// Settings of a minibatch run ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minibatch {
+    /// Examples per batch `B`. Default `32`.
+    pub batch_size: usize,
+    /// How batches are drawn. Default [`Sampling::Shuffle`].
+    pub sampling: Sampling,
+    /// Seed of the sampler's generator (xoshiro256++): the same seed gives the same bits.
+    /// Default `0`.
+    pub seed: u64,
+    /// The gradient estimate. Default [`Estimator::Minibatch`].
+    pub estimator: Estimator,
+    /// Evaluate the full loss and gradient every this many epochs, for the gradient-norm and
+    /// target criteria (each check costs a pass over the data). Default: never.
+    pub full_check_every: Option<usize>,
+    /// Let schedules step per epoch (`t` = completed epochs, and reduce-on-plateau observes each
+    /// epoch's mean loss, or the full loss when checked) instead of per iteration. Default `false`.
+    pub schedule_per_epoch: bool,
+}
+
+impl Default for Minibatch {
+    fn default() -> Self {
+        Minibatch {
+            batch_size: 32,
+            sampling: Sampling::Shuffle,
+            seed: 0,
+            estimator: Estimator::Minibatch,
+            full_check_every: None,
+            schedule_per_epoch: false,
+        }
+    }
+}
+
+/// The SVRG snapshot and its full gradient.
+struct Svrg<F> {
+    snapshot: Array1<F>,
+    mean_gradient: Array1<F>,
+    /// `∇f_B(x̃)` of the current batch.
+    at_snapshot: Array1<F>,
+    every: usize,
+    until_snapshot: usize,
+}
+
+/// The minibatch oracle of the loop: draws batches, counts epochs, and applies the estimator.
+pub(super) struct Sampled<'p, F, P: ?Sized> {
+    problem: &'p P,
+    examples: usize,
+    batch_size: usize,
+    sampling: Sampling,
+    rng: Xoshiro256PlusPlus,
+    /// A permutation of the examples (shuffling), or the current batch (with replacement).
+    order: Vec<usize>,
+    cursor: usize,
+    batches_per_epoch: usize,
+    batches_in_epoch: usize,
+    epoch: usize,
+    epoch_loss: F,
+    epoch_ended: bool,
+    full_check_every: Option<usize>,
+    full_gradient: Array1<F>,
+    svrg: Option<Svrg<F>>,
+    evals: Evaluations,
+    example_gradients: usize,
+}
+
+impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
+    pub(super) fn new(problem: &'p P, settings: &Minibatch) -> Result<Self> {
+        let examples = problem.examples();
+        let n = problem.dim();
+        if examples == 0 {
+            return Err(Error::Empty {
+                what: "the finite sum (it has no examples)",
+            });
+        }
+        let b = settings.batch_size;
+        if b == 0 || b > examples {
+            return Err(Error::InvalidParameter {
+                name: "batch_size",
+                value: b as f64,
+                expected: "between 1 and the number of examples",
+            });
+        }
+        if settings.full_check_every == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "full_check_every",
+                value: 0.0,
+                expected: "at least 1 (epochs), or None",
+            });
+        }
+        let batches_per_epoch = examples.div_ceil(b);
+        let svrg = match settings.estimator {
+            Estimator::Minibatch => None,
+            Estimator::Svrg { snapshot_every } => {
+                let every = snapshot_every.unwrap_or(batches_per_epoch);
+                if every == 0 {
+                    return Err(Error::InvalidParameter {
+                        name: "snapshot_every",
+                        value: 0.0,
+                        expected: "at least 1 (steps), or None for one epoch",
+                    });
+                }
+                Some(Svrg {
+                    snapshot: Array1::zeros(n),
+                    mean_gradient: Array1::zeros(n),
+                    at_snapshot: Array1::zeros(n),
+                    every,
+                    until_snapshot: 0,
+                })
+            }
+        };
+        let order = match settings.sampling {
+            Sampling::Shuffle => (0..examples).collect(),
+            Sampling::WithReplacement => vec![0; b],
+        };
+        Ok(Sampled {
+            problem,
+            examples,
+            batch_size: b,
+            sampling: settings.sampling,
+            rng: Xoshiro256PlusPlus::seed_from_u64(settings.seed),
+            order,
+            cursor: 0,
+            batches_per_epoch,
+            batches_in_epoch: 0,
+            epoch: 0,
+            epoch_loss: F::zero(),
+            epoch_ended: false,
+            full_check_every: settings.full_check_every,
+            full_gradient: Array1::zeros(n),
+            svrg,
+            evals: Evaluations::default(),
+            example_gradients: 0,
+        })
+    }
+
+    /// Draws the next batch; returns its range in `order`.
+    fn next_batch(&mut self) -> (usize, usize) {
+        match self.sampling {
+            Sampling::Shuffle => {
+                if self.cursor == 0 {
+                    self.order.shuffle(&mut self.rng);
+                }
+                let from = self.cursor;
+                let to = (from + self.batch_size).min(self.examples);
+                self.cursor = if to == self.examples { 0 } else { to };
+                (from, to)
+            }
+            Sampling::WithReplacement => {
+                for i in &mut self.order {
+                    *i = self.rng.random_range(0..self.examples);
+                }
+                (0, self.batch_size)
+            }
+        }
+    }
+}
+
+impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
+    fn dim(&self) -> usize {
+        self.problem.dim()
+    }
+
+    fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, mut g: ArrayViewMut1<'_, F>) -> F {
+        if let Some(svrg) = self.svrg.as_mut()
+            && svrg.until_snapshot == 0
+        {
+            svrg.snapshot.assign(&x);
+            self.problem.batch_value_and_gradient(
+                x,
+                Batch::all(self.examples),
+                svrg.mean_gradient.view_mut(),
+            );
+            self.example_gradients += self.examples;
+            svrg.until_snapshot = svrg.every;
+        }
+        let (from, to) = self.next_batch();
+        let batch = Batch::Indices(&self.order[from..to]);
+        let value = self
+            .problem
+            .batch_value_and_gradient(x, batch, g.view_mut());
+        self.evals.function += 1;
+        self.evals.gradient += 1;
+        self.example_gradients += batch.len();
+        if let Some(svrg) = self.svrg.as_mut() {
+            self.problem.batch_value_and_gradient(
+                svrg.snapshot.view(),
+                batch,
+                svrg.at_snapshot.view_mut(),
+            );
+            self.example_gradients += batch.len();
+            Zip::from(&mut g)
+                .and(&svrg.at_snapshot)
+                .and(&svrg.mean_gradient)
+                .for_each(|g, &s, &m| *g = *g - s + m);
+            svrg.until_snapshot -= 1;
+        }
+        self.epoch_loss += value;
+        self.batches_in_epoch += 1;
+        if self.batches_in_epoch == self.batches_per_epoch {
+            self.epoch_ended = true;
+        }
+        value
+    }
+
+    fn value(&mut self, x: ArrayView1<'_, F>) -> F {
+        // Line searches are refused for sampled runs; this serves only completeness.
+        self.full_evaluation(x)
+    }
+
+    fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) {
+        self.value_and_gradient(x, g);
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (self.evals.function, self.evals.gradient)
+    }
+
+    fn is_sampled(&self) -> bool {
+        true
+    }
+
+    fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    fn end_of_epoch(&mut self) -> Option<F> {
+        if !self.epoch_ended {
+            return None;
+        }
+        let mean = self.epoch_loss / F::from_count(self.batches_in_epoch);
+        self.epoch_ended = false;
+        self.epoch += 1;
+        self.epoch_loss = F::zero();
+        self.batches_in_epoch = 0;
+        Some(mean)
+    }
+
+    fn full_check_due(&self, at_start: bool) -> bool {
+        match self.full_check_every {
+            None => false,
+            Some(k) => at_start || self.epoch % k == 0,
+        }
+    }
+
+    fn full_evaluation(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.example_gradients += self.examples;
+        self.problem.batch_value_and_gradient(
+            x,
+            Batch::all(self.examples),
+            self.full_gradient.view_mut(),
+        )
+    }
+
+    fn full_gradient(&self) -> ArrayView1<'_, F> {
+        self.full_gradient.view()
+    }
+
+    fn sampling_report(&self) -> Option<SamplingReport> {
+        Some(SamplingReport {
+            examples: self.examples,
+            epochs: self.epoch,
+            example_gradients: self.example_gradients,
+        })
+    }
+}
