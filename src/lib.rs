@@ -38,6 +38,7 @@ pub mod clip;
 pub mod constraints;
 mod error;
 pub mod finite_sum;
+pub mod kernels;
 pub mod line_search;
 pub mod minimize;
 mod objective;

@@ -387,7 +387,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                 if let Some(clip) = &self.clip {
                     clip.apply(g.view_mut());
                 }
-                x_prev.assign(&x);
+                copy(x_prev.view_mut(), x.view());
                 let f_prev = f;
                 match &mut self.step_size {
                     StepSize::LineSearch(search) => {
@@ -420,7 +420,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                                 last_step = step.alpha;
                             }
                             None => {
-                                x.assign(&x_prev);
+                                copy(x.view_mut(), x_prev.view());
                                 break Termination::LineSearchFailed;
                             }
                         }
@@ -572,6 +572,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     }
 
     /// The stationarity measure: `|g|`, or `|x - P(x - γ g)| / γ` when projecting.
+    #[inline]
     fn stationarity(
         &mut self,
         x: ArrayView1<'_, F>,
@@ -604,6 +605,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
 
     /// The first criterion or budget that holds at the current iterate, if any. `measured` holds
     /// the values `(f, stationarity)` the criteria may trust, when there are any.
+    #[inline]
     fn check(
         &self,
         budget: Budget,
@@ -793,14 +795,23 @@ impl<F: Real, Or: Oracle<F>> LineFunction<F> for Line<'_, '_, F, Or> {
 
 /// `a · b`.
 pub(crate) fn dot<F: Real>(a: ArrayView1<'_, F>, b: ArrayView1<'_, F>) -> F {
-    let mut sum = F::zero();
-    Zip::from(a).and(b).for_each(|&x, &y| sum += x * y);
-    sum
+    match (a.as_slice(), b.as_slice()) {
+        (Some(a), Some(b)) => a.iter().zip(b).fold(F::zero(), |s, (&x, &y)| s + x * y),
+        _ => {
+            let mut sum = F::zero();
+            Zip::from(a).and(b).for_each(|&x, &y| sum += x * y);
+            sum
+        }
+    }
 }
 
 /// `|v|₂`, computed without overflow for finite entries; NaN or infinite if an entry is.
+#[inline]
 pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
-    let sum = v.fold(F::zero(), |s, &x| s + x * x);
+    let sum = match v.as_slice() {
+        Some(s) => s.iter().fold(F::zero(), |s, &x| s + x * x),
+        None => v.fold(F::zero(), |s, &x| s + x * x),
+    };
     if sum.is_finite() {
         return sum.sqrt();
     }
@@ -820,6 +831,15 @@ pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
         s + y * y
     });
     scale * scaled.sqrt()
+}
+
+/// `dst ← src` for vectors of equal length, through slices when both are contiguous.
+#[inline]
+fn copy<F: Real>(mut dst: ArrayViewMut1<'_, F>, src: ArrayView1<'_, F>) {
+    match (dst.as_slice_mut(), src.as_slice()) {
+        (Some(d), Some(s)) => d.copy_from_slice(s),
+        _ => dst.assign(&src),
+    }
 }
 
 /// `max_i |a_i - b_i|`.
