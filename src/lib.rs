@@ -73,3 +73,8 @@ pub mod prelude {
     pub use crate::optim::*;
     pub use crate::{Error, Real};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
