@@ -36,6 +36,7 @@
 
 pub mod constraints;
 mod error;
+mod linalg;
 pub mod line_search;
 pub mod minimize;
 mod objective;
