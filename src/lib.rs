@@ -39,6 +39,7 @@ pub mod constraints;
 mod error;
 pub mod finite_sum;
 pub mod kernels;
+mod linalg;
 pub mod line_search;
 pub mod minimize;
 mod objective;
