@@ -199,14 +199,14 @@ pub fn check_gradient<F: Real, O: Objective<F> + ?Sized>(
         let numeric = (up - down) / ((x[i] + h) - (x[i] - h));
         let abs = (analytic[i] - numeric).abs();
         let rel = abs / F::one().max(analytic[i].abs()).max(numeric.abs());
-        // NaN errors must win, so compare with `!(rel <= max)`.
-        if !(rel <= report.max_rel_error) {
+        // A NaN error must win over any number.
+        if rel.is_nan() || rel > report.max_rel_error {
             report.worst_index = i;
             report.analytic = analytic[i];
             report.numeric = numeric;
             report.max_rel_error = rel;
         }
-        if !(abs <= report.max_abs_error) {
+        if abs.is_nan() || abs > report.max_abs_error {
             report.max_abs_error = abs;
         }
     }

@@ -394,7 +394,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                         self.optimizer
                             .search_direction(x.view(), g.view(), work.view_mut())?;
                         let mut slope = dot(g.view(), work.view());
-                        if !(slope < F::zero()) {
+                        // `slope` may be NaN: only a negative slope is a descent direction.
+                        if slope.partial_cmp(&F::zero()) != Some(std::cmp::Ordering::Less) {
                             // Not a descent direction: fall back to steepest descent and let the
                             // rule start its model afresh.
                             self.optimizer.reset();

@@ -84,7 +84,7 @@ impl Progress {
 
 impl<F: Real> Observer<F> for Progress {
     fn observe(&mut self, s: &IterationState<'_, F>) -> Control {
-        if s.iteration % self.every == 0 {
+        if s.iteration.is_multiple_of(self.every) {
             let mut err = std::io::stderr().lock();
             // A failed write to stderr must not stop the optimisation.
             let _ = writeln!(

@@ -285,7 +285,7 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     fn full_check_due(&self, at_start: bool) -> bool {
         match self.full_check_every {
             None => false,
-            Some(k) => at_start || self.epoch % k == 0,
+            Some(k) => at_start || self.epoch.is_multiple_of(k),
         }
     }
 
