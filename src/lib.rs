@@ -46,7 +46,7 @@ pub mod schedule;
 
 pub use constraints::Projection;
 pub use error::{Error, Result};
-pub use line_search::{Backtracking, LineSearch};
+pub use line_search::{Backtracking, ExactQuadratic, LineSearch, StrongWolfe};
 pub use minimize::{
     Control, Criteria, History, IterationState, Minimizer, Observer, Progress, Record, Report,
     StepSize, Termination,
@@ -58,7 +58,7 @@ pub use schedule::Schedule;
 
 /// The names most programs need: `use gradus::prelude::*;`.
 pub mod prelude {
-    pub use crate::line_search::Backtracking;
+    pub use crate::line_search::{Backtracking, StrongWolfe};
     pub use crate::minimize::{Control, Criteria, Minimizer, Report, StepSize, Termination};
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::*;
