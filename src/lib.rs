@@ -52,7 +52,7 @@ pub use clip::Clip;
 pub use constraints::Projection;
 pub use error::{Error, Result};
 pub use finite_sum::{Batch, BatchReducer, FiniteSum, FullBatch, evaluate_batch};
-pub use line_search::{Backtracking, LineSearch};
+pub use line_search::{Backtracking, ExactQuadratic, LineSearch, StrongWolfe};
 pub use minimize::{
     Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
     Progress, Record, Report, Sampling, SamplingReport, StepSize, Termination,
@@ -66,7 +66,7 @@ pub use schedule::Schedule;
 pub mod prelude {
     pub use crate::clip::Clip;
     pub use crate::finite_sum::{Batch, FiniteSum};
-    pub use crate::line_search::Backtracking;
+    pub use crate::line_search::{Backtracking, StrongWolfe};
     pub use crate::minimize::{
         Control, Criteria, Estimator, Minibatch, Minimizer, Report, Sampling, StepSize, Termination,
     };

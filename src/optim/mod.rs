@@ -30,9 +30,15 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use crate::Real;
 use crate::error::{Error, Result, check_len, check_param};
 
+mod accelerated_gradient;
+mod barzilai_borwein;
 mod gradient_descent;
+mod lbfgs;
 
+pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
+pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
+pub use lbfgs::{Lbfgs, LbfgsConfig};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {

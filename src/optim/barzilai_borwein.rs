@@ -1,0 +1,228 @@
+//! The Barzilai–Borwein two-point step size method.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Optimizer, check_nonnegative, check_positive, check_step};
+use crate::Real;
+use crate::error::{Result, check_len, check_param};
+
+/// Which of the two Barzilai–Borwein step lengths [`BarzilaiBorwein`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BbVariant {
+    /// The "long" step `α = s's / s'y` (BB1), which makes `α⁻¹ I` satisfy the secant equation
+    /// `α⁻¹ s ≈ y` in the least-squares sense. The usual choice.
+    #[default]
+    Long,
+    /// The "short" step `α = s'y / y'y` (BB2), which makes `α I` satisfy `s ≈ α y` in the
+    /// least-squares sense. By Cauchy–Schwarz it never exceeds the long step.
+    Short,
+}
+
+/// Hyperparameters of [`BarzilaiBorwein`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarzilaiBorweinConfig<F> {
+    /// Step size of the first step, before any pair `(s, y)` exists. Default `1e-3` (as
+    /// [`GradientDescent`](crate::GradientDescent)).
+    pub lr: F,
+    /// Which step length. Default [`BbVariant::Long`].
+    pub variant: BbVariant,
+    /// Smallest step length. Default `1e-10`.
+    pub alpha_min: F,
+    /// Largest step length. Default `1e10`.
+    pub alpha_max: F,
+}
+
+impl<F: Real> Default for BarzilaiBorweinConfig<F> {
+    fn default() -> Self {
+        BarzilaiBorweinConfig {
+            lr: F::lit(1e-3),
+            variant: BbVariant::Long,
+            alpha_min: F::lit(1e-10),
+            alpha_max: F::lit(1e10),
+        }
+    }
+}
+
+/// Gradient descent with the two-point step lengths of Barzilai and Borwein (1988).
+///
+/// ```text
+/// s_{k-1} = x_k - x_{k-1} ,   y_{k-1} = ∇f(x_k) - ∇f(x_{k-1})
+/// α_k     = s's / s'y   (BB1, long)    or    s'y / y'y   (BB2, short)
+/// α_k     = min(alpha_max, max(alpha_min, α_k))
+/// x_{k+1} = x_k - α_k ∇f(x_k)
+/// ```
+///
+/// The first step uses `α_0 = lr`, the step size the loop passes (later steps ignore it). If
+/// `s'y <= 0` (no positive curvature along the last step; impossible on a strictly convex
+/// quadratic unless `s = 0`) the previous step length is kept.
+///
+/// `α_k⁻¹ I` is a scalar approximation of the Hessian fitted to the last secant pair, so the
+/// method is a one-number quasi-Newton method. It is not monotone: `f` may increase at some
+/// iterations. On strictly convex quadratics it converges R-linearly (Raydan, 1993; Dai and
+/// Liao, 2002), in practice far faster than gradient descent with a constant step. This is the
+/// plain method, without the nonmonotone line search that globalises it for general functions
+/// (Raydan, 1997); it has no search direction for the loop's line searches.
+///
+/// ```
+/// use gradus::{BarzilaiBorwein, FnObjective, Minimizer};
+/// use ndarray::array;
+///
+/// // f(x) = 1/2 (x₀² + 100 x₁²)
+/// let f = FnObjective::new(
+///     2,
+///     |x| 0.5 * (x[0] * x[0] + 100.0 * x[1] * x[1]),
+///     |x, mut g| { g[0] = x[0]; g[1] = 100.0 * x[1]; },
+/// );
+/// let report = Minimizer::new(BarzilaiBorwein::default())
+///     .lr(0.01)
+///     .gradient_tolerance(1e-10)
+///     .minimize(&f, array![1.0, 1.0].view())?;
+/// assert!(report.converged());
+/// assert!(report.iterations < 30);
+/// # Ok::<(), gradus::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BarzilaiBorwein<F> {
+    config: BarzilaiBorweinConfig<F>,
+    steps: usize,
+    state: Option<State<F>>,
+}
+
+#[derive(Debug, Clone)]
+struct State<F> {
+    x_prev: Array1<F>,
+    g_prev: Array1<F>,
+    alpha: F,
+}
+
+impl<F: Real> BarzilaiBorwein<F> {
+    /// The method with the given hyperparameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr`, a non-positive or non-finite `alpha_min` or `alpha_max`, or
+    /// `alpha_max < alpha_min`.
+    pub fn new(config: BarzilaiBorweinConfig<F>) -> Result<Self> {
+        check_nonnegative("lr", config.lr)?;
+        check_positive("alpha_min", config.alpha_min)?;
+        check_positive("alpha_max", config.alpha_max)?;
+        check_param("alpha_max", config.alpha_max, ">= alpha_min", |v| {
+            v >= config.alpha_min
+        })?;
+        Ok(BarzilaiBorwein {
+            config,
+            steps: 0,
+            state: None,
+        })
+    }
+
+    /// The method with the given variant, other hyperparameters at their defaults.
+    pub fn with_variant(variant: BbVariant) -> Self {
+        BarzilaiBorwein {
+            config: BarzilaiBorweinConfig {
+                variant,
+                ..Default::default()
+            },
+            steps: 0,
+            state: None,
+        }
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &BarzilaiBorweinConfig<F> {
+        &self.config
+    }
+
+    /// The step length `α_k` of the last step, if a step has been taken.
+    pub fn last_step_length(&self) -> Option<F> {
+        if self.steps == 0 {
+            None
+        } else {
+            self.state.as_ref().map(|s| s.alpha)
+        }
+    }
+}
+
+impl<F: Real> Default for BarzilaiBorwein<F> {
+    fn default() -> Self {
+        Self::with_variant(BbVariant::Long)
+    }
+}
+
+impl<F: Real> Optimizer<F> for BarzilaiBorwein<F> {
+    fn name(&self) -> &'static str {
+        match self.config.variant {
+            BbVariant::Long => "BB1",
+            BbVariant::Short => "BB2",
+        }
+    }
+
+    fn default_lr(&self) -> F {
+        self.config.lr
+    }
+
+    fn step(&mut self, mut x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        check_step(x.len(), grad.len(), lr, None)?;
+        let n = x.len();
+        let first = self.steps == 0;
+        if !first && let Some(st) = &self.state {
+            check_len(
+                "x vs the optimizer state (call reset() to change size)",
+                st.x_prev.len(),
+                n,
+            )?;
+        }
+        let state = match &mut self.state {
+            Some(st) if st.x_prev.len() == n => st,
+            slot => slot.insert(State {
+                x_prev: Array1::zeros(n),
+                g_prev: Array1::zeros(n),
+                alpha: lr,
+            }),
+        };
+        let alpha = if first {
+            lr
+        } else {
+            let (mut ss, mut sy, mut yy) = (F::zero(), F::zero(), F::zero());
+            Zip::from(&x)
+                .and(grad)
+                .and(&state.x_prev)
+                .and(&state.g_prev)
+                .for_each(|&x, &g, &xp, &gp| {
+                    let (s, y) = (x - xp, g - gp);
+                    ss += s * s;
+                    sy += s * y;
+                    yy += y * y;
+                });
+            let bb = match self.config.variant {
+                BbVariant::Long => ss / sy,
+                BbVariant::Short => sy / yy,
+            };
+            if sy > F::zero() && bb.is_finite() {
+                bb.max(self.config.alpha_min).min(self.config.alpha_max)
+            } else {
+                state.alpha
+            }
+        };
+        Zip::from(&mut x)
+            .and(grad)
+            .and(&mut state.x_prev)
+            .and(&mut state.g_prev)
+            .for_each(|x, &g, xp, gp| {
+                *xp = *x;
+                *gp = g;
+                *x -= alpha * g;
+            });
+        state.alpha = alpha;
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.steps = 0;
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+}
