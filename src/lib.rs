@@ -44,7 +44,10 @@ pub mod problems;
 mod real;
 pub mod schedule;
 
-pub use constraints::Projection;
+pub use constraints::{
+    AugmentedLagrangian, ConstrainedReport, ConstrainedTermination, Constraint, FnConstraint,
+    Projection,
+};
 pub use error::{Error, Result};
 pub use line_search::{Backtracking, LineSearch};
 pub use minimize::{

@@ -103,7 +103,9 @@ impl<F: Real> Backtracking<F> {
         check_param("initial_step", initial_step, "finite and > 0", |v| {
             v.is_finite() && v > F::zero()
         })?;
-        check_param("shrink", shrink, "in (0, 1)", |v| v > F::zero() && v < F::one())?;
+        check_param("shrink", shrink, "in (0, 1)", |v| {
+            v > F::zero() && v < F::one()
+        })?;
         check_param("c1", c1, "in (0, 1)", |v| v > F::zero() && v < F::one())?;
         check_param("max_trials", F::from_count(max_trials), ">= 1", |v| {
             v >= F::one()

@@ -71,7 +71,9 @@ impl<F: Real> Criteria<F> {
         ];
         for (name, tol) in tolerances {
             if let Some(t) = tol {
-                check_param(name, t, "finite and >= 0", |v| v.is_finite() && v >= F::zero())?;
+                check_param(name, t, "finite and >= 0", |v| {
+                    v.is_finite() && v >= F::zero()
+                })?;
             }
         }
         if let Some(t) = self.target {

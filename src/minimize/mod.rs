@@ -298,7 +298,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                 if stop {
                     break Termination::StoppedByObserver;
                 }
-                if let Some(reason) = self.check(iteration, f, stat, stat0, last_change, &evals, start)
+                if let Some(reason) =
+                    self.check(iteration, f, stat, stat0, last_change, &evals, start)
                 {
                     break reason;
                 }
@@ -503,7 +504,9 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             if c.f_change.is_some_and(|t| df <= t) {
                 return Some(Termination::FunctionChange);
             }
-            if c.relative_f_change.is_some_and(|t| df <= t * f.abs().max(f_prev.abs())) {
+            if c.relative_f_change
+                .is_some_and(|t| df <= t * f.abs().max(f_prev.abs()))
+            {
                 return Some(Termination::RelativeFunctionChange);
             }
             if c.x_change.is_some_and(|t| dx <= t) {
@@ -609,7 +612,13 @@ pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
         return sum.sqrt();
     }
     // Overflow of the squares, or a non-finite entry: rescale by the largest magnitude.
-    let scale = v.fold(F::zero(), |m, &x| if x.abs() > m || x.is_nan() { x.abs() } else { m });
+    let scale = v.fold(F::zero(), |m, &x| {
+        if x.abs() > m || x.is_nan() {
+            x.abs()
+        } else {
+            m
+        }
+    });
     if !scale.is_finite() || scale.is_nan() {
         return scale;
     }
@@ -623,6 +632,8 @@ pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
 /// `max_i |a_i - b_i|`.
 fn max_abs_diff<F: Real>(a: ArrayView1<'_, F>, b: ArrayView1<'_, F>) -> F {
     let mut m = F::zero();
-    Zip::from(a).and(b).for_each(|&x, &y| m = m.max((x - y).abs()));
+    Zip::from(a)
+        .and(b)
+        .for_each(|&x, &y| m = m.max((x - y).abs()));
     m
 }

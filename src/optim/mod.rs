@@ -126,9 +126,15 @@ pub(crate) fn check_step<F: Real>(
 ) -> Result<()> {
     check_len("gradient vs x", x_len, grad_len)?;
     if let Some(n) = state_len {
-        check_len("x vs the optimizer state (call reset() to change size)", n, x_len)?;
+        check_len(
+            "x vs the optimizer state (call reset() to change size)",
+            n,
+            x_len,
+        )?;
     }
-    check_param("lr", lr, "finite and >= 0", |v| v.is_finite() && v >= F::zero())
+    check_param("lr", lr, "finite and >= 0", |v| {
+        v.is_finite() && v >= F::zero()
+    })
 }
 
 /// Returns the state vector in `slot`, allocating it filled with `init` on first use.
@@ -145,7 +151,9 @@ pub(crate) fn check_nonnegative<F: Real>(name: &'static str, value: F) -> Result
 
 /// Validates a strictly positive finite hyperparameter.
 pub(crate) fn check_positive<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "finite and > 0", |v| v.is_finite() && v > F::zero())
+    check_param(name, value, "finite and > 0", |v| {
+        v.is_finite() && v > F::zero()
+    })
 }
 
 /// Validates a decay rate in `[0, 1)`.
