@@ -46,7 +46,10 @@ fn check_properties<P: Projection<f64> + ?Sized>(
     let px = projected(set, x);
     let py = projected(set, y);
     let z = projected(set, w);
-    prop_assert!(set.contains(px.view(), TOL), "P(x) = {px} is not in the set");
+    prop_assert!(
+        set.contains(px.view(), TOL),
+        "P(x) = {px} is not in the set"
+    );
     prop_assert!(set.contains(z.view(), TOL), "P(w) = {z} is not in the set");
 
     let ppx = projected(set, px.as_slice().unwrap());
@@ -287,8 +290,14 @@ fn box_clips_to_finite_and_leaves_infinite_sides_open() {
         array![1.0, 2.0, f64::INFINITY].view(),
     )
     .unwrap();
-    assert_eq!(projected(&mut set, &[-3.0, -1e300, 1e300]), array![0.0, -1e300, 1e300]);
-    assert_eq!(projected(&mut set, &[5.0, 5.0, -5.0]), array![1.0, 2.0, -1.0]);
+    assert_eq!(
+        projected(&mut set, &[-3.0, -1e300, 1e300]),
+        array![0.0, -1e300, 1e300]
+    );
+    assert_eq!(
+        projected(&mut set, &[5.0, 5.0, -5.0]),
+        array![1.0, 2.0, -1.0]
+    );
 }
 
 #[test]
@@ -331,7 +340,10 @@ fn l1_ball_soft_thresholds_points_outside_and_keeps_points_inside() {
     assert_eq!(p, array![1.5, -0.5, 0.0]);
     assert_eq!(projected(&mut set, &[0.5, -0.25]), array![0.5, -0.25]);
     // Radius zero: the ball is the center.
-    assert_eq!(projected(&mut L1Ball::new(0.0).unwrap(), &[1.0, -1.0]), array![0.0, 0.0]);
+    assert_eq!(
+        projected(&mut L1Ball::new(0.0).unwrap(), &[1.0, -1.0]),
+        array![0.0, 0.0]
+    );
 }
 
 #[test]
@@ -351,7 +363,10 @@ fn affine_projection_matches_the_normal_equations_by_hand() {
     let mut set = Affine::new(a.view(), array![1.0, 1.0].view()).unwrap();
     let p = projected(&mut set, &[0.0, 0.0, 0.0]);
     let expected = [1.0 / 3.0, 2.0 / 3.0, 1.0 / 3.0];
-    assert!(p.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-15), "{p}");
+    assert!(
+        p.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-15),
+        "{p}"
+    );
 }
 
 #[test]
@@ -399,9 +414,15 @@ fn contains_measures_violation_against_the_tolerance() {
 #[test]
 fn empty_box_is_rejected_naming_the_bounds() {
     let err = BoxSet::new(array![0.0, 2.0].view(), array![1.0, 1.0].view()).unwrap_err();
-    assert!(matches!(err, Error::InvalidSet { set: "BoxSet", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidSet { set: "BoxSet", .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains("lower bound 2 exceeds upper bound 1 at index 1"), "{text}");
+    assert!(
+        text.contains("lower bound 2 exceeds upper bound 1 at index 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -419,9 +440,18 @@ fn nan_or_impossible_box_bounds_are_rejected() {
 #[test]
 fn negative_or_nan_radius_is_rejected() {
     for r in [-1.0, f64::NAN, f64::INFINITY] {
-        assert!(matches!(L2Ball::new(r), Err(Error::InvalidParameter { name: "radius", .. })));
-        assert!(matches!(LInfBall::new(r), Err(Error::InvalidParameter { name: "radius", .. })));
-        assert!(matches!(L1Ball::new(r), Err(Error::InvalidParameter { name: "radius", .. })));
+        assert!(matches!(
+            L2Ball::new(r),
+            Err(Error::InvalidParameter { name: "radius", .. })
+        ));
+        assert!(matches!(
+            LInfBall::new(r),
+            Err(Error::InvalidParameter { name: "radius", .. })
+        ));
+        assert!(matches!(
+            L1Ball::new(r),
+            Err(Error::InvalidParameter { name: "radius", .. })
+        ));
     }
     let err = L2Ball::new(-1.0).unwrap_err();
     assert!(err.to_string().contains("-1"), "{err}");
@@ -432,7 +462,10 @@ fn negative_or_nan_radius_is_rejected() {
 #[test]
 fn nonpositive_simplex_sum_is_rejected() {
     for s in [0.0, -1.0, f64::NAN] {
-        assert!(matches!(Simplex::new(s), Err(Error::InvalidParameter { name: "sum", .. })));
+        assert!(matches!(
+            Simplex::new(s),
+            Err(Error::InvalidParameter { name: "sum", .. })
+        ));
     }
 }
 
@@ -441,11 +474,17 @@ fn zero_normal_vector_is_rejected() {
     let zero = array![0.0, 0.0];
     assert!(matches!(
         HalfSpace::new(zero.view(), 1.0),
-        Err(Error::InvalidSet { set: "HalfSpace", .. })
+        Err(Error::InvalidSet {
+            set: "HalfSpace",
+            ..
+        })
     ));
     assert!(matches!(
         Hyperplane::new(zero.view(), 1.0),
-        Err(Error::InvalidSet { set: "Hyperplane", .. })
+        Err(Error::InvalidSet {
+            set: "Hyperplane",
+            ..
+        })
     ));
     assert!(matches!(
         HalfSpace::new(array![1.0].view(), f64::NAN),
@@ -458,7 +497,10 @@ fn rank_deficient_or_inconsistent_affine_data_is_rejected() {
     // Row 2 = row 0 + row 1.
     let dependent = array![[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 2.0]];
     let err = Affine::new(dependent.view(), array![1.0, 1.0, 2.0].view()).unwrap_err();
-    assert!(matches!(err, Error::InvalidSet { set: "Affine", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidSet { set: "Affine", .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("row 2"), "{err}");
     let zero_row = array![[1.0, 0.0], [0.0, 0.0]];
     assert!(matches!(
@@ -485,7 +527,14 @@ fn rank_deficient_or_inconsistent_affine_data_is_rejected() {
 #[test]
 fn product_rejects_blocks_of_the_wrong_size() {
     let wrong = Product::new().block(3, BoxSet::uniform(2, 0.0, 1.0).unwrap());
-    assert!(matches!(wrong, Err(Error::DimensionMismatch { expected: 2, found: 3, .. })));
+    assert!(matches!(
+        wrong,
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3,
+            ..
+        })
+    ));
     let empty = Product::<f64>::new().block(0, NonNegative);
     assert!(matches!(empty, Err(Error::Empty { .. })));
 }
@@ -496,7 +545,11 @@ fn try_project_rejects_a_vector_of_the_wrong_length() {
     let mut x = array![1.0, 2.0, 3.0];
     assert!(matches!(
         set.try_project(x.view_mut()),
-        Err(Error::DimensionMismatch { expected: 2, found: 3, .. })
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3,
+            ..
+        })
     ));
     assert_eq!(x, array![1.0, 2.0, 3.0]);
 }
@@ -510,13 +563,28 @@ fn projections_allocate_nothing() {
     let mut sets: Vec<(&str, Box<dyn Projection<f64>>)> = vec![
         ("box", Box::new(BoxSet::uniform(4, -0.5, 0.5).unwrap())),
         ("nonnegative", Box::new(NonNegative)),
-        ("l2", Box::new(L2Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap())),
+        (
+            "l2",
+            Box::new(L2Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
+        ),
         ("linf", Box::new(LInfBall::new(0.5).unwrap())),
-        ("l1", Box::new(L1Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap())),
+        (
+            "l1",
+            Box::new(L1Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
+        ),
         ("simplex", Box::new(Simplex::new(2.0).unwrap())),
-        ("halfspace", Box::new(HalfSpace::new(normal.view(), -1.0).unwrap())),
-        ("hyperplane", Box::new(Hyperplane::new(normal.view(), -1.0).unwrap())),
-        ("affine", Box::new(Affine::new(a.view(), array![1.0, 2.0].view()).unwrap())),
+        (
+            "halfspace",
+            Box::new(HalfSpace::new(normal.view(), -1.0).unwrap()),
+        ),
+        (
+            "hyperplane",
+            Box::new(Hyperplane::new(normal.view(), -1.0).unwrap()),
+        ),
+        (
+            "affine",
+            Box::new(Affine::new(a.view(), array![1.0, 2.0].view()).unwrap()),
+        ),
         (
             "product",
             Box::new(

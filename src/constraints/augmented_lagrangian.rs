@@ -478,7 +478,7 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
                 .and(&g)
                 .for_each(|m, &mb, &gi| {
                     let t = mb + rho * gi;
-                    *m = if t > F::zero() { t } else { F::zero() };
+                    *m = if t < F::zero() { F::zero() } else { t };
                     v = v.max(gi.max(-mb / rho).abs());
                 });
 
@@ -700,7 +700,8 @@ impl<'p, F: Real, Obj: Objective<F> + ?Sized> AugmentedObjective<'p, F, Obj> {
             .and(&s.g)
             .for_each(|w, &m, &g| {
                 let t = m + rho * g;
-                *w = if t > F::zero() { t } else { F::zero() };
+                // `max(0, t)` written so that a NaN constraint value stays NaN.
+                *w = if t < F::zero() { F::zero() } else { t };
                 sum += half * (*w * *w - m * m) / rho;
             });
         sum
