@@ -5,7 +5,8 @@
 mod common;
 
 use gradus::constraints::{
-    AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedTermination, FnConstraint, Simplex,
+    AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedTermination, Constraint,
+    FnConstraint, Simplex,
 };
 use gradus::{
     Backtracking, Control, Error, FnObjective, GradientDescent, IterationState, Minimizer,
@@ -21,12 +22,7 @@ fn gd_backtracking() -> Minimizer<'static, f64, GradientDescent<f64>> {
 }
 
 /// `h(x) = |x|² - 1` in `n` dimensions: `J(x)ᵀ v = 2 v x`.
-fn unit_sphere(
-    n: usize,
-) -> FnConstraint<
-    impl Fn(ArrayView1<f64>) -> [f64; 1],
-    impl Fn(ArrayView1<f64>, ArrayView1<f64>, ArrayViewMut1<f64>),
-> {
+fn unit_sphere(n: usize) -> impl Constraint<f64> {
     FnConstraint::new(
         n,
         1,
@@ -473,7 +469,7 @@ fn bad_starting_points_are_errors() {
 
 #[test]
 fn invalid_settings_are_rejected_naming_the_field() {
-    let cases: [(&str, AugmentedLagrangianConfig<f64>); 7] = [
+    let cases: [(&str, AugmentedLagrangianConfig<f64>); 8] = [
         (
             "initial_penalty",
             AugmentedLagrangianConfig {
@@ -492,6 +488,13 @@ fn invalid_settings_are_rejected_naming_the_field() {
             "required_decrease",
             AugmentedLagrangianConfig {
                 required_decrease: 1.0,
+                ..Default::default()
+            },
+        ),
+        (
+            "stall_ratio",
+            AugmentedLagrangianConfig {
+                stall_ratio: 0.1,
                 ..Default::default()
             },
         ),

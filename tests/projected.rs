@@ -172,8 +172,11 @@ const N: usize = 4;
 /// Feasibility "to rounding" for iterates of size about 10.
 const FEASIBLE: f64 = 1e-11;
 
+/// A way to build a fresh copy of a set.
+type SetFactory = Box<dyn Fn() -> Box<dyn Projection<f64>>>;
+
 /// Every set, as a factory: one copy goes to the run, one checks the iterates.
-fn sets() -> Vec<(&'static str, Box<dyn Fn() -> Box<dyn Projection<f64>>>)> {
+fn sets() -> Vec<(&'static str, SetFactory)> {
     let normal = array![1.0, -2.0, 0.5, 1.0];
     let a = array![[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]];
     let center = array![0.5, -0.5, 0.25, 0.0];

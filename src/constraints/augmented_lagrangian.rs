@@ -11,7 +11,7 @@ use super::{Constraint, Projection};
 use crate::error::{Error, Result, check_finite, check_len, check_param};
 use crate::minimize::{Minimizer, Termination, norm};
 use crate::objective::Objective;
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, check_positive};
 use crate::{Real, Report};
 
 /// Settings of [`AugmentedLagrangian`], each with its default.
@@ -28,10 +28,15 @@ pub struct AugmentedLagrangianConfig<F> {
     /// `τ ∈ (0, 1)`: the penalty is kept when the infeasibility measure fell to at most `τ` times
     /// its previous value. Default `0.5`.
     pub required_decrease: F,
-    /// The largest penalty `ρ_max`; an outer iteration at `ρ_max` that still fails to reduce a
-    /// violation above tolerance ends the solve as
-    /// [`InfeasibleStall`](ConstrainedTermination::InfeasibleStall). Default `1e8`.
+    /// The largest penalty `ρ_max`. Default `1e8`.
     pub max_penalty: F,
+    /// At `ρ_max`, an outer iteration that leaves the infeasibility measure above `stall_ratio`
+    /// times its previous value while a constraint is still violated beyond
+    /// `feasibility_tolerance` ends the solve as
+    /// [`InfeasibleStall`](ConstrainedTermination::InfeasibleStall): the violation has all but
+    /// stopped decreasing and the penalty cannot grow. Must lie in `[required_decrease, 1]`.
+    /// Default `0.99`.
+    pub stall_ratio: F,
     /// The inner gradient tolerance `ε_1` of the first outer iteration. Default `1e-2`.
     pub initial_inner_tolerance: F,
     /// The factor `θ ∈ (0, 1]` by which the inner tolerance shrinks at each outer iteration,
@@ -61,6 +66,7 @@ impl<F: Real> Default for AugmentedLagrangianConfig<F> {
             penalty_growth: F::lit(10.0),
             required_decrease: F::lit(0.5),
             max_penalty: F::lit(1e8),
+            stall_ratio: F::lit(0.99),
             initial_inner_tolerance: F::lit(1e-2),
             inner_tolerance_decrease: F::lit(0.1),
             feasibility_tolerance: tol,
@@ -78,12 +84,7 @@ impl<F: Real> AugmentedLagrangianConfig<F> {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the first field outside its domain.
     pub fn validate(&self) -> Result<()> {
-        let positive = |name, v: F| {
-            check_param(name, v, "finite and > 0", |v| {
-                v.is_finite() && v > F::zero()
-            })
-        };
-        positive("initial_penalty", self.initial_penalty)?;
+        check_positive("initial_penalty", self.initial_penalty)?;
         check_param(
             "penalty_growth",
             self.penalty_growth,
@@ -102,23 +103,29 @@ impl<F: Real> AugmentedLagrangianConfig<F> {
             "finite and >= initial_penalty",
             |v| v.is_finite() && v >= self.initial_penalty,
         )?;
-        positive("initial_inner_tolerance", self.initial_inner_tolerance)?;
+        check_param(
+            "stall_ratio",
+            self.stall_ratio,
+            "in [required_decrease, 1]",
+            |v| v >= self.required_decrease && v <= F::one(),
+        )?;
+        check_positive("initial_inner_tolerance", self.initial_inner_tolerance)?;
         check_param(
             "inner_tolerance_decrease",
             self.inner_tolerance_decrease,
             "in (0, 1]",
             |v| v > F::zero() && v <= F::one(),
         )?;
-        positive("feasibility_tolerance", self.feasibility_tolerance)?;
-        positive("optimality_tolerance", self.optimality_tolerance)?;
-        positive("complementarity_tolerance", self.complementarity_tolerance)?;
+        check_positive("feasibility_tolerance", self.feasibility_tolerance)?;
+        check_positive("optimality_tolerance", self.optimality_tolerance)?;
+        check_positive("complementarity_tolerance", self.complementarity_tolerance)?;
         check_param(
             "max_outer_iterations",
             F::from_count(self.max_outer_iterations),
             ">= 1",
             |v| v >= F::one(),
         )?;
-        positive("multiplier_bound", self.multiplier_bound)
+        check_positive("multiplier_bound", self.multiplier_bound)
     }
 }
 
@@ -139,9 +146,9 @@ pub enum ConstrainedTermination {
     Converged,
     /// The outer iteration budget ran out.
     MaxOuterIterations,
-    /// At the largest penalty the infeasibility stopped decreasing while a constraint was still
-    /// violated beyond tolerance: the constraints look infeasible (or the inner solver cannot
-    /// reach the accuracy needed).
+    /// At the largest penalty the infeasibility all but stopped decreasing while a constraint
+    /// was still violated beyond tolerance: the constraints look infeasible (or the inner solver
+    /// cannot reach the accuracy needed).
     InfeasibleStall,
     /// An inner solve met a NaN or infinite value, or diverged (the inner run's own reason is
     /// attached); the report keeps its last finite iterate.
@@ -251,7 +258,7 @@ impl<F> ConstrainedReport<F> {
 /// ```text
 /// λ ← λ + ρ h(x_k),      μ ← max(0, μ + ρ g(x_k)),
 /// V_k = max(|h(x_k)|_∞, |max(g(x_k), -μ/ρ)|_∞)          (infeasibility and complementarity)
-/// ρ ← γ ρ   if V_k > τ V_{k-1}      (otherwise ρ is kept).
+/// ρ ← min(γ ρ, ρ_max)   if V_k > τ V_{k-1}      (otherwise ρ is kept).
 /// ```
 ///
 /// The updated multipliers make `∇L_ρ(x_k)` exactly the gradient of the Lagrangian
@@ -265,8 +272,10 @@ impl<F> ConstrainedReport<F> {
 /// The inner [`Minimizer`] keeps its rule, step-size strategy, budgets and observers; the
 /// method only sets its gradient tolerance before each inner solve. Give the set `C` to
 /// [`projection`](AugmentedLagrangian::projection) (not to the inner `Minimizer`), so that the
-/// KKT residual is measured with it; a projected inner solve needs a constant step size or a
-/// schedule, and its gradient-mapping norm bounds the projected KKT residual when the step size
+/// KKT residual is measured with it. A projected inner solve needs a constant step size or a
+/// schedule (the loop has no projected line search), and the curvature of `L_ρ` grows like
+/// `ρ |∇h|²`, so choose `max_penalty` and the step together: a step below `2/L(ρ_max)` keeps every
+/// inner solve stable. Its gradient-mapping norm bounds the projected KKT residual when the step
 /// is at most 1.
 ///
 /// # Example: a linear function on the unit circle
@@ -502,10 +511,13 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
                 break (ConstrainedTermination::MaxOuterIterations, run.termination);
             }
             if v > cfg.required_decrease * previous_v {
-                if rho >= cfg.max_penalty && violation > cfg.feasibility_tolerance {
-                    break (ConstrainedTermination::InfeasibleStall, run.termination);
+                if rho >= cfg.max_penalty {
+                    if v > cfg.stall_ratio * previous_v && violation > cfg.feasibility_tolerance {
+                        break (ConstrainedTermination::InfeasibleStall, run.termination);
+                    }
+                } else {
+                    aug.rho = (rho * cfg.penalty_growth).min(cfg.max_penalty);
                 }
-                aug.rho = (rho * cfg.penalty_growth).min(cfg.max_penalty);
             }
             previous_v = v;
 

@@ -74,6 +74,14 @@ pub trait Projection<F: Real> {
     /// Replaces `x` by `P_C(x)`. `x` must have [`dim`](Projection::dim) entries when the set
     /// has a fixed dimension; the [`Minimizer`](crate::Minimizer) checks this before a run, and
     /// [`try_project`](Projection::try_project) checks it for a call by hand.
+    ///
+    /// The sets of this module never turn a NaN entry into a finite point: a NaN stays in `x`,
+    /// so that the loop stops with [`Termination::NonFinite`](crate::Termination::NonFinite)
+    /// instead of going on from a point that was never computed.
+    ///
+    /// # Panics
+    /// A set of fixed dimension may panic when `x` has another length; call
+    /// [`try_project`](Projection::try_project) to get an error instead.
     fn project(&mut self, x: ArrayViewMut1<'_, F>);
 
     /// The dimension `n` of the space the set lives in, or `None` if it applies to any `n`
