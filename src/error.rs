@@ -44,6 +44,14 @@ pub enum Error {
         /// The entry itself.
         value: f64,
     },
+    /// A constraint set that is empty or ill-posed: a lower bound above its upper bound, a NaN
+    /// bound, a zero normal vector, linearly dependent rows of a matrix.
+    InvalidSet {
+        /// The kind of set (`"BoxSet"`, `"HalfSpace"`, `"Affine"`, ...).
+        set: &'static str,
+        /// What is wrong, naming the offending value, and how to fix it.
+        reason: String,
+    },
     /// A combination of settings that cannot work together.
     Incompatible {
         /// What is wrong and how to fix it.
@@ -79,6 +87,7 @@ impl fmt::Display for Error {
                 "{what} holds the non-finite value {value} at index {index}; \
                  every entry must be a finite number"
             ),
+            Error::InvalidSet { set, reason } => write!(f, "invalid {set}: {reason}"),
             Error::Incompatible { reason } => write!(f, "incompatible settings: {reason}"),
         }
     }

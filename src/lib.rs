@@ -49,7 +49,10 @@ mod real;
 pub mod schedule;
 
 pub use clip::Clip;
-pub use constraints::Projection;
+pub use constraints::{
+    AugmentedLagrangian, ConstrainedReport, ConstrainedTermination, Constraint, FnConstraint,
+    Projection,
+};
 pub use error::{Error, Result};
 pub use finite_sum::{Batch, BatchReducer, FiniteSum, FullBatch, evaluate_batch};
 pub use line_search::{Backtracking, ExactQuadratic, LineSearch, StrongWolfe};

@@ -1,8 +1,60 @@
-//! Constraints: convex sets with exact Euclidean projections.
+//! Constraints: convex sets with exact Euclidean projections, and the augmented Lagrangian method
+//! for general equality and inequality constraints.
+//!
+//! A [`Projection`] is a closed convex set `C` with its exact projection `P_C`; handing one to
+//! [`Minimizer::projection`](crate::Minimizer::projection) turns any update rule into a projected
+//! method. The sets, one per file:
+//!
+//! | set | definition |
+//! |---|---|
+//! | [`BoxSet`] | `{x : l <= x <= u}` (infinite bounds allowed) |
+//! | [`NonNegative`] | `{x : x >= 0}` |
+//! | [`L2Ball`] | `{x : |x - c|₂ <= r}` |
+//! | [`LInfBall`] | `{x : |x - c|_∞ <= r}` |
+//! | [`L1Ball`] | `{x : |x - c|₁ <= r}` |
+//! | [`Simplex`] | `{x : x >= 0, Σ x_i = s}` |
+//! | [`HalfSpace`] | `{x : a·x <= b}` |
+//! | [`Hyperplane`] | `{x : a·x = b}` |
+//! | [`Affine`] | `{x : A x = b}` |
+//! | [`Product`] | `C_1 × C_2 × ...` on consecutive blocks of `x` |
+//!
+//! Constraints that are not simple sets — `h(x) = 0`, `g(x) <= 0` with `h`, `g` nonlinear — are
+//! handled by [`AugmentedLagrangian`], an outer loop of multiplier updates around the
+//! [`Minimizer`](crate::Minimizer); the constraint functions are supplied through the
+//! [`Constraint`] trait.
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use crate::Real;
+use crate::error::{Error, Result, check_len};
+
+mod affine;
+mod augmented_lagrangian;
+mod box_set;
+mod constraint;
+mod halfspace;
+mod hyperplane;
+mod l1_ball;
+mod l2_ball;
+mod linf_ball;
+mod nonnegative;
+mod product;
+mod simplex;
+
+pub use affine::Affine;
+pub use augmented_lagrangian::{
+    AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedReport, ConstrainedTermination,
+};
+pub use box_set::BoxSet;
+pub use constraint::{Constraint, FnConstraint};
+pub use halfspace::HalfSpace;
+pub use hyperplane::Hyperplane;
+pub use l1_ball::L1Ball;
+pub use l2_ball::L2Ball;
+pub use linf_ball::LInfBall;
+pub use nonnegative::NonNegative;
+pub use product::Product;
+pub use simplex::Simplex;
 
 /// A closed convex set `C ⊆ R^n` with its exact Euclidean projection
 ///
@@ -20,7 +72,16 @@ use crate::Real;
 /// [`project`](Projection::project) takes `&mut self`.
 pub trait Projection<F: Real> {
     /// Replaces `x` by `P_C(x)`. `x` must have [`dim`](Projection::dim) entries when the set
-    /// has a fixed dimension; the [`Minimizer`](crate::Minimizer) checks this before a run.
+    /// has a fixed dimension; the [`Minimizer`](crate::Minimizer) checks this before a run, and
+    /// [`try_project`](Projection::try_project) checks it for a call by hand.
+    ///
+    /// The sets of this module never turn a NaN entry into a finite point: a NaN stays in `x`,
+    /// so that the loop stops with [`Termination::NonFinite`](crate::Termination::NonFinite)
+    /// instead of going on from a point that was never computed.
+    ///
+    /// # Panics
+    /// A set of fixed dimension may panic when `x` has another length; call
+    /// [`try_project`](Projection::try_project) to get an error instead.
     fn project(&mut self, x: ArrayViewMut1<'_, F>);
 
     /// The dimension `n` of the space the set lives in, or `None` if it applies to any `n`
@@ -29,6 +90,18 @@ pub trait Projection<F: Real> {
 
     /// `true` if `x` lies in the set up to `tolerance` (in the set's own measure of violation).
     fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool;
+
+    /// [`project`](Projection::project) after checking that `x` has the set's dimension.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if the set has a fixed dimension and `x` has another length.
+    fn try_project(&mut self, x: ArrayViewMut1<'_, F>) -> Result<()> {
+        if let Some(n) = self.dim() {
+            check_len("x vs projection set dimension", n, x.len())?;
+        }
+        self.project(x);
+        Ok(())
+    }
 }
 
 impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for Box<P> {
@@ -41,4 +114,61 @@ impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for Box<P> {
     fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
         (**self).contains(x, tolerance)
     }
+}
+
+impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for &mut P {
+    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+        (**self).project(x)
+    }
+    fn dim(&self) -> Option<usize> {
+        (**self).dim()
+    }
+    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
+        (**self).contains(x, tolerance)
+    }
+}
+
+/// An [`Error::InvalidSet`] for `set` with the given reason.
+fn invalid_set(set: &'static str, reason: String) -> Error {
+    Error::InvalidSet { set, reason }
+}
+
+/// Checks an optional center: non-empty and finite.
+fn check_center<F: Real>(what: &'static str, center: ArrayView1<'_, F>) -> Result<()> {
+    if center.is_empty() {
+        return Err(Error::Empty { what });
+    }
+    crate::error::check_finite(what, center)
+}
+
+/// Checks a radius: finite and `>= 0`.
+fn check_radius<F: Real>(radius: F) -> Result<()> {
+    crate::error::check_param("radius", radius, "finite and >= 0", |r| {
+        r.is_finite() && r >= F::zero()
+    })
+}
+
+/// Normalises a normal vector `a` and offset `b` to `(a/|a|, b/|a|)`, checking both.
+fn unit_normal<F: Real>(
+    set: &'static str,
+    a: ArrayView1<'_, F>,
+    b: F,
+) -> Result<(ndarray::Array1<F>, F)> {
+    if a.is_empty() {
+        return Err(Error::Empty {
+            what: "normal vector a",
+        });
+    }
+    crate::error::check_finite("normal vector a", a)?;
+    crate::error::check_param("b", b, "finite", |v| v.is_finite())?;
+    let norm = crate::minimize::norm(a);
+    if norm == F::zero() {
+        return Err(invalid_set(
+            set,
+            "the normal vector a is zero, so the set is empty or all of R^n; \
+             give a vector with at least one non-zero entry"
+                .to_string(),
+        ));
+    }
+    Ok((a.mapv(|v| v / norm), b / norm))
 }

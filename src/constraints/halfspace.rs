@@ -1,0 +1,83 @@
+//! Half-spaces `{x : a·x <= b}`.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Projection, unit_normal};
+use crate::Real;
+use crate::error::Result;
+use crate::minimize::dot;
+
+/// The half-space `C = {x ∈ R^n : a·x <= b}` (`a ≠ 0`).
+///
+/// A point that violates the inequality moves along `a` onto the bounding hyperplane:
+///
+/// ```text
+/// P_C(x) = x - max(0, a·x - b) / |a|² · a .
+/// ```
+///
+/// The set stores `â = a/|a|` and `b̂ = b/|a|`, so the formula is applied as
+/// `x - max(0, â·x - b̂) â` and `â·x - b̂` is the signed distance to the boundary.
+///
+/// ```
+/// use gradus::constraints::{HalfSpace, Projection};
+/// use ndarray::array;
+///
+/// // x + y <= 1: (2, 1) violates it by 2, and moves by 2/2 (1, 1).
+/// let mut set = HalfSpace::new(array![1.0, 1.0].view(), 1.0)?;
+/// let mut x = array![2.0_f64, 1.0];
+/// set.project(x.view_mut());
+/// assert!((x[0] - 1.0).abs() < 1e-15 && x[1].abs() < 1e-15);
+/// # Ok::<(), gradus::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct HalfSpace<F> {
+    normal: Array1<F>,
+    offset: F,
+}
+
+impl<F: Real> HalfSpace<F> {
+    /// The half-space `{x : a·x <= b}`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`](crate::Error::Empty) for an empty `a`;
+    /// [`Error::NonFinite`](crate::Error::NonFinite) for a non-finite entry of `a`;
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite `b`;
+    /// [`Error::InvalidSet`](crate::Error::InvalidSet) for `a = 0`.
+    pub fn new(a: ArrayView1<'_, F>, b: F) -> Result<Self> {
+        let (normal, offset) = unit_normal("HalfSpace", a, b)?;
+        Ok(HalfSpace { normal, offset })
+    }
+
+    /// The unit normal `â = a/|a|`.
+    pub fn unit_normal(&self) -> ArrayView1<'_, F> {
+        self.normal.view()
+    }
+
+    /// The offset `b̂ = b/|a|` that goes with the unit normal.
+    pub fn unit_offset(&self) -> F {
+        self.offset
+    }
+
+    /// The signed distance `â·x - b̂` from `x` to the boundary (positive outside).
+    pub fn signed_distance(&self, x: ArrayView1<'_, F>) -> F {
+        dot(self.normal.view(), x) - self.offset
+    }
+}
+
+impl<F: Real> Projection<F> for HalfSpace<F> {
+    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+        let t = self.signed_distance(x.view());
+        if t > F::zero() {
+            Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        Some(self.normal.len())
+    }
+
+    /// `â·x - b̂ <= tolerance`: the Euclidean distance to the set is at most `tolerance`.
+    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
+        x.len() == self.normal.len() && self.signed_distance(x) <= tolerance
+    }
+}

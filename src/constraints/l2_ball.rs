@@ -1,0 +1,136 @@
+//! Euclidean balls `{x : |x - c|₂ <= r}`.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Projection, check_center, check_radius};
+use crate::Real;
+use crate::error::Result;
+
+/// The Euclidean ball `C = {x ∈ R^n : |x - c|₂ <= r}`.
+///
+/// A point outside is pulled radially onto the sphere:
+///
+/// ```text
+/// P_C(x) = c + r (x - c) / max(r, |x - c|₂)
+/// ```
+///
+/// A ball about the origin ([`L2Ball::new`]) applies in any dimension; a ball with a center
+/// ([`L2Ball::centered`]) has the center's dimension. The distance is computed with rescaling, so
+/// it does not overflow for large finite entries.
+///
+/// ```
+/// use gradus::constraints::{L2Ball, Projection};
+/// use ndarray::array;
+///
+/// let mut x = array![3.0_f64, 4.0];
+/// L2Ball::new(1.0)?.project(x.view_mut());
+/// assert!((x[0] - 0.6).abs() < 1e-15 && (x[1] - 0.8).abs() < 1e-15);
+/// # Ok::<(), gradus::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct L2Ball<F> {
+    center: Option<Array1<F>>,
+    radius: F,
+}
+
+impl<F: Real> L2Ball<F> {
+    /// The ball of radius `radius` about the origin, in any dimension.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// radius.
+    pub fn new(radius: F) -> Result<Self> {
+        check_radius(radius)?;
+        Ok(L2Ball {
+            center: None,
+            radius,
+        })
+    }
+
+    /// The ball of radius `radius` about `center`.
+    ///
+    /// # Errors
+    /// As [`new`](L2Ball::new); [`Error::Empty`](crate::Error::Empty) or
+    /// [`Error::NonFinite`](crate::Error::NonFinite) for an empty or non-finite center.
+    pub fn centered(center: ArrayView1<'_, F>, radius: F) -> Result<Self> {
+        check_radius(radius)?;
+        check_center("center", center)?;
+        Ok(L2Ball {
+            center: Some(center.to_owned()),
+            radius,
+        })
+    }
+
+    /// The radius `r`.
+    pub fn radius(&self) -> F {
+        self.radius
+    }
+
+    /// The center `c`, or `None` for the origin.
+    pub fn center(&self) -> Option<ArrayView1<'_, F>> {
+        self.center.as_ref().map(|c| c.view())
+    }
+
+    /// `|x - c|₂`, without overflow for finite entries.
+    fn distance(&self, x: ArrayView1<'_, F>) -> F {
+        match &self.center {
+            None => crate::minimize::norm(x),
+            Some(c) => {
+                let mut sum = F::zero();
+                Zip::from(x)
+                    .and(c)
+                    .for_each(|&x, &c| sum += (x - c) * (x - c));
+                if sum.is_finite() {
+                    return sum.sqrt();
+                }
+                let mut scale = F::zero();
+                Zip::from(x)
+                    .and(c)
+                    .for_each(|&x, &c| scale = scale.max((x - c).abs()));
+                if !scale.is_finite() {
+                    return scale;
+                }
+                let mut scaled = F::zero();
+                Zip::from(x).and(c).for_each(|&x, &c| {
+                    let d = (x - c) / scale;
+                    scaled += d * d;
+                });
+                scale * scaled.sqrt()
+            }
+        }
+    }
+}
+
+impl<F: Real> Projection<F> for L2Ball<F> {
+    fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        let d = self.distance(x.view());
+        if !d.is_finite() {
+            // No projection of a point with an infinite or NaN entry: leave a NaN where the
+            // loop will see it.
+            x.fill(F::nan());
+            return;
+        }
+        if d <= self.radius {
+            return;
+        }
+        let scale = self.radius / d;
+        match &self.center {
+            None => x.mapv_inplace(|v| v * scale),
+            Some(c) => Zip::from(x)
+                .and(c)
+                .for_each(|x, &c| *x = c + (*x - c) * scale),
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        self.center.as_ref().map(|c| c.len())
+    }
+
+    /// `|x - c|₂ <= r + tolerance`.
+    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
+        if self.center.as_ref().is_some_and(|c| c.len() != x.len()) {
+            return false;
+        }
+        self.distance(x) <= self.radius + tolerance
+    }
+}
