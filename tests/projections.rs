@@ -606,3 +606,20 @@ fn projections_allocate_nothing() {
         assert!(set.contains(x.view(), 1e-12), "{name}: {x}");
     }
 }
+
+#[test]
+fn projecting_a_vector_of_the_wrong_length_fills_it_with_nan_instead_of_panicking() {
+    use gradus::constraints::{BoxSet, HalfSpace};
+    let mut set = BoxSet::new(
+        ndarray::array![0.0, 0.0].view(),
+        ndarray::array![1.0, 1.0].view(),
+    )
+    .unwrap();
+    let mut x = ndarray::array![0.5_f64, 0.5, 0.5];
+    set.project(x.view_mut());
+    assert!(x.iter().all(|v| v.is_nan()));
+    let mut h = HalfSpace::new(ndarray::array![1.0, 0.0].view(), 0.0).unwrap();
+    let mut y = ndarray::array![2.0_f64];
+    h.project(y.view_mut());
+    assert!(y[0].is_nan());
+}

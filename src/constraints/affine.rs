@@ -167,6 +167,9 @@ impl<F: Real> Affine<F> {
 
 impl<F: Real> Projection<F> for Affine<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         self.correct(x.view_mut());
         self.correct(x);
     }

@@ -104,7 +104,10 @@ impl<F: Real> BoxSet<F> {
 }
 
 impl<F: Real> Projection<F> for BoxSet<F> {
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+    fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         Zip::from(x)
             .and(&self.lower)
             .and(&self.upper)

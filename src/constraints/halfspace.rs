@@ -65,7 +65,10 @@ impl<F: Real> HalfSpace<F> {
 }
 
 impl<F: Real> Projection<F> for HalfSpace<F> {
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+    fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let t = self.signed_distance(x.view());
         if t > F::zero() {
             Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);

@@ -64,7 +64,10 @@ impl<F: Real> Hyperplane<F> {
 }
 
 impl<F: Real> Projection<F> for Hyperplane<F> {
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+    fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let t = self.signed_distance(x.view());
         Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);
     }

@@ -106,6 +106,9 @@ fn shrink<F: Real>(d: F, tau: F) -> F {
 
 impl<F: Real> Projection<F> for L1Ball<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let d = self.distance(x.view());
         if !d.is_finite() {
             // No projection of a point with an infinite or NaN entry: leave a NaN where the

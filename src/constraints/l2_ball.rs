@@ -103,6 +103,9 @@ impl<F: Real> L2Ball<F> {
 
 impl<F: Real> Projection<F> for L2Ball<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let d = self.distance(x.view());
         if !d.is_finite() {
             // No projection of a point with an infinite or NaN entry: leave a NaN where the

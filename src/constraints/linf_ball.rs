@@ -84,6 +84,9 @@ fn clip<F: Real>(d: F, r: F) -> F {
 
 impl<F: Real> Projection<F> for LInfBall<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let r = self.radius;
         match &self.center {
             None => x.mapv_inplace(|v| clip(v, r)),

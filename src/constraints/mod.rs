@@ -79,9 +79,8 @@ pub trait Projection<F: Real> {
     /// so that the loop stops with [`Termination::NonFinite`](crate::Termination::NonFinite)
     /// instead of going on from a point that was never computed.
     ///
-    /// # Panics
-    /// A set of fixed dimension may panic when `x` has another length; call
-    /// [`try_project`](Projection::try_project) to get an error instead.
+    /// A set of fixed dimension given an `x` of another length fills it with NaN (it never
+    /// panics); call [`try_project`](Projection::try_project) to get a typed error instead.
     fn project(&mut self, x: ArrayViewMut1<'_, F>);
 
     /// The dimension `n` of the space the set lives in, or `None` if it applies to any `n`
@@ -171,4 +170,22 @@ fn unit_normal<F: Real>(
         ));
     }
     Ok((a.mapv(|v| v / norm), b / norm))
+}
+
+/// Fills `x` with NaN and returns `true` when its length differs from the set's dimension.
+///
+/// [`Projection::project`] cannot return an error, and a wrong length must not panic: a NaN is
+/// what the [`Minimizer`](crate::Minimizer) reports as a non-finite step, and what a caller
+/// projecting by hand sees at once. [`Projection::try_project`] returns a typed error instead.
+pub(crate) fn reject_wrong_length<F: Real>(
+    dim: Option<usize>,
+    x: &mut ArrayViewMut1<'_, F>,
+) -> bool {
+    match dim {
+        Some(n) if n != x.len() => {
+            x.fill(F::nan());
+            true
+        }
+        _ => false,
+    }
 }

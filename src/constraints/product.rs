@@ -91,6 +91,9 @@ impl<F> fmt::Debug for Product<'_, F> {
 
 impl<F: Real> Projection<F> for Product<'_, F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
+        if super::reject_wrong_length(self.dim(), &mut x) {
+            return;
+        }
         let mut start = 0;
         for (len, set) in &mut self.blocks {
             set.project(x.slice_mut(s![start..start + *len]));
