@@ -1,0 +1,533 @@
+//! Adam and its variants AMSGrad and AdamW.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use crate::Real;
+use crate::error::Result;
+
+/// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig<F> {
+    /// Step size `γ` used when the loop sets none. Default `1e-3`.
+    pub lr: F,
+    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+    /// Default `(0.9, 0.999)`.
+    pub betas: (F, F),
+    /// Term `ε > 0` added to the denominator. Default `1e-8`.
+    pub eps: F,
+    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+    /// [`decoupled_weight_decay`](AdamConfig::decoupled_weight_decay), a shrinking of `x` by
+    /// `1 - γλ` at every step. Default `0` (AdamW's default, see [`AdamConfig::adamw`], is
+    /// `1e-2`).
+    pub weight_decay: F,
+    /// Keep the running maximum of the second moment (AMSGrad). Default `false`.
+    pub amsgrad: bool,
+    /// Decouple the weight decay from the gradient (AdamW). Default `false`.
+    pub decoupled_weight_decay: bool,
+}
+
+impl<F: Real> Default for AdamConfig<F> {
+    fn default() -> Self {
+        AdamConfig {
+            lr: F::lit(1e-3),
+            betas: (F::lit(0.9), F::lit(0.999)),
+            eps: F::lit(1e-8),
+            weight_decay: F::zero(),
+            amsgrad: false,
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+impl<F: Real> AdamConfig<F> {
+    /// PyTorch's `AdamW` defaults: those of Adam with decoupled weight decay `λ = 1e-2`.
+    pub fn adamw() -> Self {
+        AdamConfig {
+            weight_decay: F::lit(1e-2),
+            decoupled_weight_decay: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// Adam (Kingma & Ba, 2015), with the AMSGrad (Reddi, Kale & Kumar, 2018) and AdamW (Loshchilov
+/// & Hutter, 2019) variants.
+///
+/// This is `torch.optim.Adam`, and `torch.optim.AdamW` with `decoupled_weight_decay`:
+///
+/// ```text
+/// x'  = (1 - γλ) x_{t-1}     (decoupled)     x' = x_{t-1}   (otherwise)
+/// g_t = ∇f(x_{t-1}) + λ x_{t-1}   (coupled, L2)     g_t = ∇f(x_{t-1})   (decoupled)
+/// m_t = β₁ m_{t-1} + (1 - β₁) g_t                        m_0 = 0
+/// v_t = β₂ v_{t-1} + (1 - β₂) g_t²                       v_0 = 0
+/// v̂_t = max(v̂_{t-1}, v_t)   (amsgrad)     v̂_t = v_t   (otherwise)     v̂_0 = 0
+/// x_t = x' - γ/(1 - β₁ᵗ) · m_t / (√v̂_t / √(1 - β₂ᵗ) + ε)
+/// ```
+///
+/// Squares, roots, maxima and divisions are taken element by element; `1 - β₁ᵗ` and `1 - β₂ᵗ`
+/// correct the bias of moment estimates started at zero. As in PyTorch, AMSGrad keeps the
+/// maximum of the uncorrected `v_t` and divides it by the current bias correction.
+///
+/// Defaults: `lr = 1e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`,
+/// `amsgrad = false`, `decoupled_weight_decay = false`. AdamW's defaults
+/// ([`AdamConfig::adamw`]) differ only in `weight_decay = 1e-2` and the decoupling.
+///
+/// References: D. P. Kingma, J. Ba, "Adam: A method for stochastic optimization", ICLR 2015;
+/// S. J. Reddi, S. Kale, S. Kumar, "On the convergence of Adam and beyond", ICLR 2018;
+/// I. Loshchilov, F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
+///
+/// ```
+/// use gradus::{Adam, Optimizer};
+/// use ndarray::array;
+///
+/// // The first step of Adam moves each coordinate by about γ against its gradient's sign.
+/// let mut adam = Adam::default();
+/// let mut x = array![1.0_f64, 1.0];
+/// adam.step(x.view_mut(), array![3.0, -0.5].view(), 0.1)?;
+/// assert!((x[0] - 0.9).abs() < 1e-8 && (x[1] - 1.1).abs() < 1e-8);
+/// # Ok::<(), gradus::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Adam<F> {
+    config: AdamConfig<F>,
+    exp_avg: Option<Array1<F>>,
+    exp_avg_sq: Option<Array1<F>>,
+    max_exp_avg_sq: Option<Array1<F>>,
+    steps: usize,
+}
+
+impl<F: Real> Adam<F> {
+    /// Adam with the given hyperparameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    pub fn new(config: AdamConfig<F>) -> Result<Self> {
+        check_nonnegative("lr", config.lr)?;
+        check_unit_interval("betas.0", config.betas.0)?;
+        check_unit_interval("betas.1", config.betas.1)?;
+        check_positive("eps", config.eps)?;
+        check_nonnegative("weight_decay", config.weight_decay)?;
+        Ok(Adam {
+            config,
+            exp_avg: None,
+            exp_avg_sq: None,
+            max_exp_avg_sq: None,
+            steps: 0,
+        })
+    }
+
+    /// Adam with step size `lr` and the other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](Adam::new).
+    pub fn with_lr(lr: F) -> Result<Self> {
+        Self::new(AdamConfig {
+            lr,
+            ..Default::default()
+        })
+    }
+
+    /// AMSGrad with step size `lr` and Adam's other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](Adam::new).
+    pub fn amsgrad(lr: F) -> Result<Self> {
+        Self::new(AdamConfig {
+            lr,
+            amsgrad: true,
+            ..Default::default()
+        })
+    }
+
+    /// AdamW: step size `lr`, decoupled weight decay `weight_decay` (PyTorch's default is
+    /// `1e-2`), and Adam's other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](Adam::new).
+    pub fn adamw(lr: F, weight_decay: F) -> Result<Self> {
+        Self::new(AdamConfig {
+            lr,
+            weight_decay,
+            ..AdamConfig::adamw()
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &AdamConfig<F> {
+        &self.config
+    }
+}
+
+impl<F: Real> Default for Adam<F> {
+    fn default() -> Self {
+        Adam {
+            config: AdamConfig::default(),
+            exp_avg: None,
+            exp_avg_sq: None,
+            max_exp_avg_sq: None,
+            steps: 0,
+        }
+    }
+}
+
+/// Everything of one Adam step that is the same for all coordinates, computed once per step.
+///
+/// Weight decay is folded in as two coefficients, so that one kernel serves all variants:
+/// `l2 = λ, decay = 1` for the coupled penalty and `l2 = 0, decay = 1 - γλ` when decoupled
+/// (for finite `x`, `g + 0·x = g` and `1·x = x` exactly).
+#[derive(Debug, Clone, Copy)]
+struct AdamStep<F> {
+    beta1: F,
+    one_minus_beta1: F,
+    beta2: F,
+    one_minus_beta2: F,
+    /// Coefficient of `x` added to the gradient.
+    l2: F,
+    /// Factor applied to `x` before the update.
+    decay: F,
+    /// `γ / (1 - β₁ᵗ)`.
+    step_size: F,
+    /// `1 / √(1 - β₂ᵗ)`.
+    inv_sqrt_bias_correction2: F,
+    eps: F,
+}
+
+impl<F: Real> AdamStep<F> {
+    /// The scalars of step `t` (from 1), computed in `f64` and rounded once to `F`.
+    fn new(config: &AdamConfig<F>, lr: F, t: usize) -> Self {
+        let (beta1, beta2) = (config.betas.0.as_f64(), config.betas.1.as_f64());
+        let t = t as f64;
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        let (lr64, wd) = (lr.as_f64(), config.weight_decay.as_f64());
+        let (l2, decay) = if config.decoupled_weight_decay {
+            (0.0, 1.0 - lr64 * wd)
+        } else {
+            (wd, 1.0)
+        };
+        AdamStep {
+            beta1: config.betas.0,
+            one_minus_beta1: F::lit(1.0 - beta1),
+            beta2: config.betas.1,
+            one_minus_beta2: F::lit(1.0 - beta2),
+            l2: F::lit(l2),
+            decay: F::lit(decay),
+            step_size: F::lit(lr64 / bias_correction1),
+            inv_sqrt_bias_correction2: F::lit(1.0 / bias_correction2.sqrt()),
+            eps: config.eps,
+        }
+    }
+}
+
+/// One coordinate of an Adam step: updates `x`, `m` and `v` from the gradient `g`.
+#[inline(always)]
+fn adam_update<F: Real>(s: AdamStep<F>, x: &mut F, g: F, m: &mut F, v: &mut F) {
+    let g = g + s.l2 * *x;
+    let xd = *x * s.decay;
+    *m = s.beta1 * *m + s.one_minus_beta1 * g;
+    *v = s.beta2 * *v + s.one_minus_beta2 * (g * g);
+    let denom = v.sqrt() * s.inv_sqrt_bias_correction2 + s.eps;
+    *x = xd - s.step_size * (*m / denom);
+}
+
+/// One coordinate of an AMSGrad step: as [`adam_update`], dividing by the running maximum
+/// `vmax` of `v`.
+#[inline(always)]
+fn amsgrad_update<F: Real>(s: AdamStep<F>, x: &mut F, g: F, m: &mut F, v: &mut F, vmax: &mut F) {
+    let g = g + s.l2 * *x;
+    let xd = *x * s.decay;
+    *m = s.beta1 * *m + s.one_minus_beta1 * g;
+    *v = s.beta2 * *v + s.one_minus_beta2 * (g * g);
+    *vmax = vmax.max(*v);
+    let denom = vmax.sqrt() * s.inv_sqrt_bias_correction2 + s.eps;
+    *x = xd - s.step_size * (*m / denom);
+}
+
+/// Applies [`adam_update`] to every coordinate: a plain loop over slices when every array is
+/// contiguous, an ndarray `Zip` otherwise.
+fn adam_kernel<F: Real>(
+    s: AdamStep<F>,
+    mut x: ArrayViewMut1<'_, F>,
+    g: ArrayView1<'_, F>,
+    m: &mut Array1<F>,
+    v: &mut Array1<F>,
+) {
+    if let (Some(xs), Some(gs), Some(ms), Some(vs)) = (
+        x.as_slice_mut(),
+        g.as_slice(),
+        m.as_slice_mut(),
+        v.as_slice_mut(),
+    ) {
+        for (((x, &g), m), v) in xs.iter_mut().zip(gs).zip(ms).zip(vs) {
+            adam_update(s, x, g, m, v);
+        }
+        return;
+    }
+    Zip::from(x)
+        .and(g)
+        .and(m)
+        .and(v)
+        .for_each(|x, &g, m, v| adam_update(s, x, g, m, v));
+}
+
+/// Applies [`amsgrad_update`] to every coordinate, as [`adam_kernel`].
+fn amsgrad_kernel<F: Real>(
+    s: AdamStep<F>,
+    mut x: ArrayViewMut1<'_, F>,
+    g: ArrayView1<'_, F>,
+    m: &mut Array1<F>,
+    v: &mut Array1<F>,
+    vmax: &mut Array1<F>,
+) {
+    if let (Some(xs), Some(gs), Some(ms), Some(vs), Some(vmaxs)) = (
+        x.as_slice_mut(),
+        g.as_slice(),
+        m.as_slice_mut(),
+        v.as_slice_mut(),
+        vmax.as_slice_mut(),
+    ) {
+        for ((((x, &g), m), v), vmax) in xs.iter_mut().zip(gs).zip(ms).zip(vs).zip(vmaxs) {
+            amsgrad_update(s, x, g, m, v, vmax);
+        }
+        return;
+    }
+    Zip::from(x)
+        .and(g)
+        .and(m)
+        .and(v)
+        .and(vmax)
+        .for_each(|x, &g, m, v, vmax| amsgrad_update(s, x, g, m, v, vmax));
+}
+
+impl<F: Real> Optimizer<F> for Adam<F> {
+    fn name(&self) -> &'static str {
+        match (self.config.amsgrad, self.config.decoupled_weight_decay) {
+            (false, false) => "Adam",
+            (false, true) => "AdamW",
+            (true, false) => "AMSGrad",
+            (true, true) => "AMSGradW",
+        }
+    }
+
+    fn default_lr(&self) -> F {
+        self.config.lr
+    }
+
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        check_step(
+            x.len(),
+            grad.len(),
+            lr,
+            self.exp_avg.as_ref().map(Array1::len),
+        )?;
+        let n = x.len();
+        let s = AdamStep::new(&self.config, lr, self.steps + 1);
+        let m = state(&mut self.exp_avg, n, F::zero());
+        let v = state(&mut self.exp_avg_sq, n, F::zero());
+        if self.config.amsgrad {
+            let vmax = state(&mut self.max_exp_avg_sq, n, F::zero());
+            amsgrad_kernel(s, x, grad, m, v, vmax);
+        } else {
+            adam_kernel(s, x, grad, m, v);
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.exp_avg = None;
+        self.exp_avg_sq = None;
+        self.max_exp_avg_sq = None;
+        self.steps = 0;
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use ndarray::{Array1, array, s};
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+    }
+
+    /// Three steps against the recurrences written out per coordinate. The second gradient of
+    /// the second coordinate is small, so that AMSGrad's maximum differs from `v_t` at step 3.
+    fn check_against_hand(amsgrad: bool, decoupled: bool) {
+        let (lr, b1, b2, eps, wd): (f64, f64, f64, f64, f64) = (0.05, 0.8, 0.9, 1e-3, 0.1);
+        let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
+        let mut rule = Adam::new(AdamConfig {
+            lr: 1.0,
+            betas: (b1, b2),
+            eps,
+            weight_decay: wd,
+            amsgrad,
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap();
+        let mut x = array![1.0, -2.0];
+        let (mut hx, mut hm, mut hv, mut hvmax) = ([1.0, -2.0], [0.0; 2], [0.0; 2], [0.0; 2]);
+        let mut max_was_used = false;
+        for (k, g) in grads.iter().enumerate() {
+            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
+                .unwrap();
+            let t = (k + 1) as f64;
+            for i in 0..2 {
+                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
+                if decoupled {
+                    hx[i] *= 1.0 - lr * wd;
+                }
+                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
+                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
+                if hvmax[i] > hv[i] {
+                    max_was_used = true;
+                }
+                hvmax[i] = hvmax[i].max(hv[i]);
+                let m_hat = hm[i] / (1.0 - b1.powf(t));
+                let v_used = if amsgrad { hvmax[i] } else { hv[i] };
+                let v_hat = v_used / (1.0 - b2.powf(t));
+                hx[i] -= lr * m_hat / (v_hat.sqrt() + eps);
+                assert!(
+                    close(x[i], hx[i]),
+                    "step {k}, x[{i}] = {} vs {}",
+                    x[i],
+                    hx[i]
+                );
+            }
+        }
+        assert!(
+            max_was_used,
+            "the test sequence must exercise the AMSGrad maximum"
+        );
+    }
+
+    #[test]
+    fn adam_with_l2_weight_decay_matches_hand_computed_first_three_steps() {
+        check_against_hand(false, false);
+    }
+
+    #[test]
+    fn amsgrad_with_l2_weight_decay_matches_hand_computed_first_three_steps() {
+        check_against_hand(true, false);
+    }
+
+    #[test]
+    fn adamw_matches_hand_computed_first_three_steps() {
+        check_against_hand(false, true);
+    }
+
+    #[test]
+    fn adamw_with_amsgrad_matches_hand_computed_first_three_steps() {
+        check_against_hand(true, true);
+    }
+
+    #[test]
+    fn first_step_by_hand_numbers() {
+        // m̂ = g and v̂ = g², so the first step is γ g / (|g| + ε).
+        let mut rule = Adam::default();
+        let mut x = array![1.0_f64, 1.0];
+        rule.step(x.view_mut(), array![3.0, -0.5].view(), 0.1)
+            .unwrap();
+        assert!(close(x[0], 1.0 - 0.1 * 3.0 / (3.0 + 1e-8)));
+        assert!(close(x[1], 1.0 + 0.1 * 0.5 / (0.5 + 1e-8)));
+    }
+
+    #[test]
+    fn strided_views_give_the_same_steps_as_contiguous_ones() {
+        let mut a = Adam::new(AdamConfig {
+            amsgrad: true,
+            weight_decay: 0.01,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut b = a.clone();
+        let mut x = array![0.3, -1.0, 2.0];
+        let mut wide = Array1::<f64>::zeros(6);
+        wide.slice_mut(s![..;2]).assign(&x);
+        let mut gwide = Array1::<f64>::zeros(6);
+        for k in 0..4 {
+            let g = array![1.0 - k as f64, 0.5, -0.25 * k as f64];
+            gwide.slice_mut(s![..;2]).assign(&g);
+            a.step(x.view_mut(), g.view(), 0.01).unwrap();
+            b.step(wide.slice_mut(s![..;2]), gwide.slice(s![..;2]), 0.01)
+                .unwrap();
+        }
+        assert_eq!(x, wide.slice(s![..;2]));
+    }
+
+    #[test]
+    fn names_say_the_variant() {
+        assert_eq!(Optimizer::<f64>::name(&Adam::default()), "Adam");
+        assert_eq!(Adam::<f64>::amsgrad(1e-3).unwrap().name(), "AMSGrad");
+        assert_eq!(Adam::<f64>::adamw(1e-3, 1e-2).unwrap().name(), "AdamW");
+        let both = Adam::<f64>::new(AdamConfig {
+            amsgrad: true,
+            ..AdamConfig::adamw()
+        })
+        .unwrap();
+        assert_eq!(both.name(), "AMSGradW");
+        assert_eq!(AdamConfig::<f64>::adamw().weight_decay, 1e-2);
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_named() {
+        let bad = [
+            (
+                "lr",
+                AdamConfig {
+                    lr: -1e-3,
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.0",
+                AdamConfig {
+                    betas: (1.0, 0.999),
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.1",
+                AdamConfig {
+                    betas: (0.9, -0.5),
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.1",
+                AdamConfig {
+                    betas: (0.9, f64::NAN),
+                    ..Default::default()
+                },
+            ),
+            (
+                "eps",
+                AdamConfig {
+                    eps: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "weight_decay",
+                AdamConfig {
+                    weight_decay: -0.1,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in bad {
+            match Adam::new(config) {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: expected an error, got {other:?}"),
+            }
+        }
+    }
+}
