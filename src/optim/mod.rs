@@ -31,14 +31,30 @@ use crate::Real;
 use crate::error::{Error, Result, check_len, check_param};
 
 mod accelerated_gradient;
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
 mod barzilai_borwein;
 mod gradient_descent;
 mod lbfgs;
+mod momentum;
+mod nadam;
+mod radam;
+mod rmsprop;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
+pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adagrad::{AdaGrad, AdaGradConfig};
+pub use adam::{Adam, AdamConfig};
+pub use adamax::{Adamax, AdamaxConfig};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use lbfgs::{Lbfgs, LbfgsConfig};
+pub use momentum::{Momentum, MomentumConfig};
+pub use nadam::{NAdam, NAdamConfig};
+pub use radam::{RAdam, RAdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {

@@ -1,0 +1,250 @@
+//! Adamax: Adam with the infinity norm in place of the second moment.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use crate::Real;
+use crate::error::Result;
+
+/// Hyperparameters of [`Adamax`] (PyTorch's `Adamax` arguments and defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamaxConfig<F> {
+    /// Step size `γ` used when the loop sets none. Default `2e-3`.
+    pub lr: F,
+    /// Decay rates `(β₁, β₂)` of the first moment and of the infinity norm, each in `[0, 1)`.
+    /// Default `(0.9, 0.999)`.
+    pub betas: (F, F),
+    /// Term `ε > 0` added to `|g|` in the norm. Default `1e-8`.
+    pub eps: F,
+    /// L2 penalty `λ` added to the gradient. Default `0`.
+    pub weight_decay: F,
+}
+
+impl<F: Real> Default for AdamaxConfig<F> {
+    fn default() -> Self {
+        AdamaxConfig {
+            lr: F::lit(2e-3),
+            betas: (F::lit(0.9), F::lit(0.999)),
+            eps: F::lit(1e-8),
+            weight_decay: F::zero(),
+        }
+    }
+}
+
+/// Adamax (Kingma & Ba, 2015, section 7.1): Adam with the `L∞` norm of past gradients.
+///
+/// This is `torch.optim.Adamax`:
+///
+/// ```text
+/// g_t = ∇f(x_{t-1}) + λ x_{t-1}
+/// m_t = β₁ m_{t-1} + (1 - β₁) g_t                   m_0 = 0
+/// u_t = max(β₂ u_{t-1}, |g_t| + ε)                  u_0 = 0
+/// x_t = x_{t-1} - γ/(1 - β₁ᵗ) · m_t / u_t
+/// ```
+///
+/// Absolute values, maxima and divisions are taken element by element. The norm needs no bias
+/// correction, and each coordinate moves by at most about `γ` per step.
+///
+/// Defaults: `lr = 2e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`.
+///
+/// Reference: D. P. Kingma, J. Ba, "Adam: A method for stochastic optimization", ICLR 2015.
+#[derive(Debug, Clone)]
+pub struct Adamax<F> {
+    config: AdamaxConfig<F>,
+    exp_avg: Option<Array1<F>>,
+    exp_inf: Option<Array1<F>>,
+    steps: usize,
+}
+
+impl<F: Real> Adamax<F> {
+    /// Adamax with the given hyperparameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    pub fn new(config: AdamaxConfig<F>) -> Result<Self> {
+        check_nonnegative("lr", config.lr)?;
+        check_unit_interval("betas.0", config.betas.0)?;
+        check_unit_interval("betas.1", config.betas.1)?;
+        check_positive("eps", config.eps)?;
+        check_nonnegative("weight_decay", config.weight_decay)?;
+        Ok(Adamax {
+            config,
+            exp_avg: None,
+            exp_inf: None,
+            steps: 0,
+        })
+    }
+
+    /// Adamax with step size `lr` and the other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](Adamax::new).
+    pub fn with_lr(lr: F) -> Result<Self> {
+        Self::new(AdamaxConfig {
+            lr,
+            ..Default::default()
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &AdamaxConfig<F> {
+        &self.config
+    }
+}
+
+impl<F: Real> Default for Adamax<F> {
+    fn default() -> Self {
+        Adamax {
+            config: AdamaxConfig::default(),
+            exp_avg: None,
+            exp_inf: None,
+            steps: 0,
+        }
+    }
+}
+
+impl<F: Real> Optimizer<F> for Adamax<F> {
+    fn name(&self) -> &'static str {
+        "Adamax"
+    }
+
+    fn default_lr(&self) -> F {
+        self.config.lr
+    }
+
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        check_step(
+            x.len(),
+            grad.len(),
+            lr,
+            self.exp_avg.as_ref().map(Array1::len),
+        )?;
+        let AdamaxConfig {
+            betas: (beta1, beta2),
+            eps,
+            weight_decay: wd,
+            ..
+        } = self.config;
+        let t = (self.steps + 1) as f64;
+        let clr = F::lit(lr.as_f64() / (1.0 - beta1.as_f64().powf(t)));
+        let one_minus_beta1 = F::lit(1.0 - beta1.as_f64());
+        let n = x.len();
+        let m = state(&mut self.exp_avg, n, F::zero());
+        let u = state(&mut self.exp_inf, n, F::zero());
+        Zip::from(x)
+            .and(grad)
+            .and(m)
+            .and(u)
+            .for_each(|x, &g, m, u| {
+                let g = if wd != F::zero() { g + wd * *x } else { g };
+                *m = beta1 * *m + one_minus_beta1 * g;
+                *u = (beta2 * *u).max(g.abs() + eps);
+                *x -= clr * (*m / *u);
+            });
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.exp_avg = None;
+        self.exp_inf = None;
+        self.steps = 0;
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use ndarray::array;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn adamax_with_weight_decay_matches_hand_computed_first_three_steps() {
+        let (lr, b1, b2, eps, wd) = (0.05, 0.8, 0.9, 1e-3, 0.1);
+        // The second coordinate's gradients shrink, so the decayed norm β₂ u wins at steps 2, 3.
+        let grads = [[0.5, -2.0], [-0.9, 0.1], [0.2, 0.05]];
+        let mut rule = Adamax::new(AdamaxConfig {
+            lr: 1.0,
+            betas: (b1, b2),
+            eps,
+            weight_decay: wd,
+        })
+        .unwrap();
+        let mut x = array![1.0, -2.0];
+        let (mut hx, mut hm, mut hu) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
+        for (k, g) in grads.iter().enumerate() {
+            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
+                .unwrap();
+            let t = (k + 1) as f64;
+            for i in 0..2 {
+                let gi = g[i] + wd * hx[i];
+                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
+                hu[i] = f64::max(b2 * hu[i], gi.abs() + eps);
+                hx[i] -= lr / (1.0 - b1.powf(t)) * hm[i] / hu[i];
+                assert!(
+                    close(x[i], hx[i]),
+                    "step {k}, x[{i}] = {} vs {}",
+                    x[i],
+                    hx[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_named() {
+        let bad = [
+            (
+                "lr",
+                AdamaxConfig {
+                    lr: f64::INFINITY,
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.0",
+                AdamaxConfig {
+                    betas: (-0.1, 0.999),
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.1",
+                AdamaxConfig {
+                    betas: (0.9, 1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "eps",
+                AdamaxConfig {
+                    eps: f64::NAN,
+                    ..Default::default()
+                },
+            ),
+            (
+                "weight_decay",
+                AdamaxConfig {
+                    weight_decay: -1.0,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in bad {
+            match Adamax::new(config) {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: expected an error, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! NAdam: Adam with Nesterov momentum.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use crate::Real;
+use crate::error::Result;
+
+/// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NAdamConfig<F> {
+    /// Step size `γ` used when the loop sets none. Default `2e-3`.
+    pub lr: F,
+    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+    /// Default `(0.9, 0.999)`.
+    pub betas: (F, F),
+    /// Term `ε > 0` added to the denominator. Default `1e-8`.
+    pub eps: F,
+    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+    /// [`decoupled_weight_decay`](NAdamConfig::decoupled_weight_decay), a shrinking of `x` by
+    /// `1 - γλ` at every step. Default `0`.
+    pub weight_decay: F,
+    /// Momentum decay `ψ` of the warming-up schedule `μ_t`. Default `4e-3`.
+    pub momentum_decay: F,
+    /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
+    pub decoupled_weight_decay: bool,
+}
+
+impl<F: Real> Default for NAdamConfig<F> {
+    fn default() -> Self {
+        NAdamConfig {
+            lr: F::lit(2e-3),
+            betas: (F::lit(0.9), F::lit(0.999)),
+            eps: F::lit(1e-8),
+            weight_decay: F::zero(),
+            momentum_decay: F::lit(4e-3),
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+/// NAdam (Dozat, 2016): Adam with Nesterov momentum and a warming-up momentum schedule.
+///
+/// This is `torch.optim.NAdam`:
+///
+/// ```text
+/// x'  = (1 - γλ) x_{t-1}   (decoupled)      x' = x_{t-1}   (otherwise)
+/// g_t = ∇f(x_{t-1}) + λ x_{t-1}   (coupled)      g_t = ∇f(x_{t-1})   (decoupled)
+/// μ_t = β₁ (1 - ½ · 0.96^(t ψ))        μ_{t+1} = β₁ (1 - ½ · 0.96^((t+1) ψ))
+/// Π_t = μ_1 μ_2 ⋯ μ_t
+/// m_t = β₁ m_{t-1} + (1 - β₁) g_t                        m_0 = 0
+/// v_t = β₂ v_{t-1} + (1 - β₂) g_t²                       v_0 = 0
+/// d_t = √(v_t / (1 - β₂ᵗ)) + ε
+/// x_t = x' - γ (1 - μ_t)/(1 - Π_t) · g_t / d_t - γ μ_{t+1}/(1 - Π_t μ_{t+1}) · m_t / d_t
+/// ```
+///
+/// Squares, roots and divisions are taken element by element. The look-ahead term `μ_{t+1} m_t`
+/// is Nesterov's momentum, written (as Dozat does) without evaluating the gradient at a shifted
+/// point.
+///
+/// Defaults: `lr = 2e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`,
+/// `momentum_decay = 4e-3`, `decoupled_weight_decay = false`.
+///
+/// Reference: T. Dozat, "Incorporating Nesterov momentum into Adam", ICLR 2016 workshop.
+#[derive(Debug, Clone)]
+pub struct NAdam<F> {
+    config: NAdamConfig<F>,
+    exp_avg: Option<Array1<F>>,
+    exp_avg_sq: Option<Array1<F>>,
+    /// `Π_t`, kept in `f64` whatever `F` is.
+    mu_product: f64,
+    steps: usize,
+}
+
+impl<F: Real> NAdam<F> {
+    /// NAdam with the given hyperparameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr`, `weight_decay` or `momentum_decay`, a beta outside `[0, 1)` (named `betas.0` or
+    /// `betas.1`), or an `eps` that is not finite and positive.
+    pub fn new(config: NAdamConfig<F>) -> Result<Self> {
+        check_nonnegative("lr", config.lr)?;
+        check_unit_interval("betas.0", config.betas.0)?;
+        check_unit_interval("betas.1", config.betas.1)?;
+        check_positive("eps", config.eps)?;
+        check_nonnegative("weight_decay", config.weight_decay)?;
+        check_nonnegative("momentum_decay", config.momentum_decay)?;
+        Ok(NAdam {
+            config,
+            exp_avg: None,
+            exp_avg_sq: None,
+            mu_product: 1.0,
+            steps: 0,
+        })
+    }
+
+    /// NAdam with step size `lr` and the other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](NAdam::new).
+    pub fn with_lr(lr: F) -> Result<Self> {
+        Self::new(NAdamConfig {
+            lr,
+            ..Default::default()
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &NAdamConfig<F> {
+        &self.config
+    }
+}
+
+impl<F: Real> Default for NAdam<F> {
+    fn default() -> Self {
+        NAdam {
+            config: NAdamConfig::default(),
+            exp_avg: None,
+            exp_avg_sq: None,
+            mu_product: 1.0,
+            steps: 0,
+        }
+    }
+}
+
+impl<F: Real> Optimizer<F> for NAdam<F> {
+    fn name(&self) -> &'static str {
+        if self.config.decoupled_weight_decay {
+            "NAdamW"
+        } else {
+            "NAdam"
+        }
+    }
+
+    fn default_lr(&self) -> F {
+        self.config.lr
+    }
+
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        check_step(
+            x.len(),
+            grad.len(),
+            lr,
+            self.exp_avg.as_ref().map(Array1::len),
+        )?;
+        let c = self.config;
+        let (beta1, beta2) = c.betas;
+        let (b1, b2, psi, lr64) = (
+            beta1.as_f64(),
+            beta2.as_f64(),
+            c.momentum_decay.as_f64(),
+            lr.as_f64(),
+        );
+        let t = (self.steps + 1) as f64;
+        let bias_correction2 = F::lit(1.0 - b2.powf(t));
+        let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
+        let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
+        let mu_product = self.mu_product * mu;
+        let grad_coef = F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product));
+        let avg_coef = F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next));
+        let (l2, decay) = match (c.weight_decay == F::zero(), c.decoupled_weight_decay) {
+            (true, _) => (F::zero(), F::one()),
+            (false, true) => (F::zero(), F::lit(1.0 - lr64 * c.weight_decay.as_f64())),
+            (false, false) => (c.weight_decay, F::one()),
+        };
+        let (one_minus_beta1, one_minus_beta2) = (F::lit(1.0 - b1), F::lit(1.0 - b2));
+        let eps = c.eps;
+        let n = x.len();
+        let m = state(&mut self.exp_avg, n, F::zero());
+        let v = state(&mut self.exp_avg_sq, n, F::zero());
+        Zip::from(x)
+            .and(grad)
+            .and(m)
+            .and(v)
+            .for_each(|x, &g, m, v| {
+                let g = if l2 != F::zero() { g + l2 * *x } else { g };
+                if decay != F::one() {
+                    *x *= decay;
+                }
+                *m = beta1 * *m + one_minus_beta1 * g;
+                *v = beta2 * *v + one_minus_beta2 * (g * g);
+                let d = (*v / bias_correction2).sqrt() + eps;
+                *x -= grad_coef * (g / d);
+                *x -= avg_coef * (*m / d);
+            });
+        self.mu_product = mu_product;
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.exp_avg = None;
+        self.exp_avg_sq = None;
+        self.mu_product = 1.0;
+        self.steps = 0;
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use ndarray::array;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+    }
+
+    fn check_against_hand(decoupled: bool) {
+        let (lr, b1, b2, eps, wd, psi) = (0.05, 0.8, 0.9, 1e-3, 0.1, 0.3);
+        let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
+        let mut rule = NAdam::new(NAdamConfig {
+            lr: 1.0,
+            betas: (b1, b2),
+            eps,
+            weight_decay: wd,
+            momentum_decay: psi,
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap();
+        let mut x = array![1.0, -2.0];
+        let (mut hx, mut hm, mut hv) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
+        let mut prod = 1.0;
+        for (k, g) in grads.iter().enumerate() {
+            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
+                .unwrap();
+            let t = (k + 1) as f64;
+            let mu_t = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
+            let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
+            prod *= mu_t;
+            for i in 0..2 {
+                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
+                if decoupled {
+                    hx[i] *= 1.0 - lr * wd;
+                }
+                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
+                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
+                let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
+                hx[i] -= lr * (1.0 - mu_t) / (1.0 - prod) * gi / d
+                    + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
+                assert!(
+                    close(x[i], hx[i]),
+                    "step {k}, x[{i}] = {} vs {}",
+                    x[i],
+                    hx[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nadam_with_l2_weight_decay_matches_hand_computed_first_three_steps() {
+        check_against_hand(false);
+    }
+
+    #[test]
+    fn nadam_with_decoupled_weight_decay_matches_hand_computed_first_three_steps() {
+        check_against_hand(true);
+    }
+
+    #[test]
+    fn reset_restores_the_momentum_product() {
+        let mut a = NAdam::<f64>::default();
+        let mut x = array![1.0, 2.0];
+        for _ in 0..5 {
+            a.step(x.view_mut(), array![0.3, -0.1].view(), 0.01)
+                .unwrap();
+        }
+        a.reset();
+        let mut fresh = NAdam::<f64>::default();
+        let (mut x1, mut x2) = (array![0.5, 0.5], array![0.5, 0.5]);
+        for _ in 0..3 {
+            a.step(x1.view_mut(), array![0.2, 0.7].view(), 0.01)
+                .unwrap();
+            fresh
+                .step(x2.view_mut(), array![0.2, 0.7].view(), 0.01)
+                .unwrap();
+        }
+        assert_eq!(x1, x2);
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_named() {
+        let bad = [
+            (
+                "lr",
+                NAdamConfig {
+                    lr: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.0",
+                NAdamConfig {
+                    betas: (1.5, 0.999),
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.1",
+                NAdamConfig {
+                    betas: (0.9, 1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "eps",
+                NAdamConfig {
+                    eps: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "weight_decay",
+                NAdamConfig {
+                    weight_decay: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "momentum_decay",
+                NAdamConfig {
+                    momentum_decay: f64::NAN,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in bad {
+            match NAdam::new(config) {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: expected an error, got {other:?}"),
+            }
+        }
+    }
+}

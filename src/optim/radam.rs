@@ -1,0 +1,344 @@
+//! RAdam: Adam with a rectified adaptive step.
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use crate::Real;
+use crate::error::Result;
+
+/// Hyperparameters of [`RAdam`] (PyTorch's `RAdam` arguments and defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RAdamConfig<F> {
+    /// Step size `γ` used when the loop sets none. Default `1e-3`.
+    pub lr: F,
+    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+    /// Default `(0.9, 0.999)`.
+    pub betas: (F, F),
+    /// Term `ε > 0` added to the denominator. Default `1e-8`.
+    pub eps: F,
+    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+    /// [`decoupled_weight_decay`](RAdamConfig::decoupled_weight_decay), a shrinking of `x` by
+    /// `1 - γλ` at every step. Default `0`.
+    pub weight_decay: F,
+    /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
+    pub decoupled_weight_decay: bool,
+}
+
+impl<F: Real> Default for RAdamConfig<F> {
+    fn default() -> Self {
+        RAdamConfig {
+            lr: F::lit(1e-3),
+            betas: (F::lit(0.9), F::lit(0.999)),
+            eps: F::lit(1e-8),
+            weight_decay: F::zero(),
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+/// RAdam (Liu et al., 2020): Adam whose adaptive step is switched on, and rectified, only once
+/// the variance of the second-moment estimate is tractable.
+///
+/// This is `torch.optim.RAdam`:
+///
+/// ```text
+/// x'  = (1 - γλ) x_{t-1}   (decoupled)      x' = x_{t-1}   (otherwise)
+/// g_t = ∇f(x_{t-1}) + λ x_{t-1}   (coupled)      g_t = ∇f(x_{t-1})   (decoupled)
+/// m_t = β₁ m_{t-1} + (1 - β₁) g_t                        m_0 = 0
+/// v_t = β₂ v_{t-1} + (1 - β₂) g_t²                       v_0 = 0
+/// m̂_t = m_t / (1 - β₁ᵗ)
+/// ρ_∞ = 2/(1 - β₂) - 1        ρ_t = ρ_∞ - 2 t β₂ᵗ / (1 - β₂ᵗ)
+/// if ρ_t > 5:
+///     r_t = √( (ρ_t - 4)(ρ_t - 2) ρ_∞ / ((ρ_∞ - 4)(ρ_∞ - 2) ρ_t) )
+///     x_t = x' - γ m̂_t · √(1 - β₂ᵗ) / (√v_t + ε) · r_t
+/// else:
+///     x_t = x' - γ m̂_t
+/// ```
+///
+/// Squares, roots and divisions are taken element by element. With the default `β₂ = 0.999`
+/// the first five steps are momentum steps (`ρ_t <= 5`), and the adaptive step then grows
+/// smoothly to Adam's as `r_t → 1`; this replaces a learning-rate warm-up.
+///
+/// Defaults: `lr = 1e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`,
+/// `decoupled_weight_decay = false`.
+///
+/// Reference: L. Liu, H. Jiang, P. He, W. Chen, X. Liu, J. Gao, J. Han, "On the variance of the
+/// adaptive learning rate and beyond", ICLR 2020.
+#[derive(Debug, Clone)]
+pub struct RAdam<F> {
+    config: RAdamConfig<F>,
+    exp_avg: Option<Array1<F>>,
+    exp_avg_sq: Option<Array1<F>>,
+    steps: usize,
+}
+
+impl<F: Real> RAdam<F> {
+    /// RAdam with the given hyperparameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    pub fn new(config: RAdamConfig<F>) -> Result<Self> {
+        check_nonnegative("lr", config.lr)?;
+        check_unit_interval("betas.0", config.betas.0)?;
+        check_unit_interval("betas.1", config.betas.1)?;
+        check_positive("eps", config.eps)?;
+        check_nonnegative("weight_decay", config.weight_decay)?;
+        Ok(RAdam {
+            config,
+            exp_avg: None,
+            exp_avg_sq: None,
+            steps: 0,
+        })
+    }
+
+    /// RAdam with step size `lr` and the other defaults.
+    ///
+    /// # Errors
+    /// As [`new`](RAdam::new).
+    pub fn with_lr(lr: F) -> Result<Self> {
+        Self::new(RAdamConfig {
+            lr,
+            ..Default::default()
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &RAdamConfig<F> {
+        &self.config
+    }
+}
+
+impl<F: Real> Default for RAdam<F> {
+    fn default() -> Self {
+        RAdam {
+            config: RAdamConfig::default(),
+            exp_avg: None,
+            exp_avg_sq: None,
+            steps: 0,
+        }
+    }
+}
+
+impl<F: Real> Optimizer<F> for RAdam<F> {
+    fn name(&self) -> &'static str {
+        if self.config.decoupled_weight_decay {
+            "RAdamW"
+        } else {
+            "RAdam"
+        }
+    }
+
+    fn default_lr(&self) -> F {
+        self.config.lr
+    }
+
+    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
+        check_step(
+            x.len(),
+            grad.len(),
+            lr,
+            self.exp_avg.as_ref().map(Array1::len),
+        )?;
+        let c = self.config;
+        let (beta1, beta2) = c.betas;
+        let (b1, b2, lr64) = (beta1.as_f64(), beta2.as_f64(), lr.as_f64());
+        let t = (self.steps + 1) as f64;
+        let bias_correction1 = 1.0 - b1.powf(t);
+        let bias_correction2 = 1.0 - b2.powf(t);
+        let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+        let rho_t = rho_inf - 2.0 * t * b2.powf(t) / bias_correction2;
+        // The adaptive factor is √(1 - β₂ᵗ) r_t, or `None` for a plain momentum step.
+        let adaptive = (rho_t > 5.0).then(|| {
+            let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                .sqrt();
+            F::lit(bias_correction2.sqrt() * rect)
+        });
+        let (l2, decay) = match (c.weight_decay == F::zero(), c.decoupled_weight_decay) {
+            (true, _) => (F::zero(), F::one()),
+            (false, true) => (F::zero(), F::lit(1.0 - lr64 * c.weight_decay.as_f64())),
+            (false, false) => (c.weight_decay, F::one()),
+        };
+        let bias_correction1 = F::lit(bias_correction1);
+        let (one_minus_beta1, one_minus_beta2) = (F::lit(1.0 - b1), F::lit(1.0 - b2));
+        let eps = c.eps;
+        let n = x.len();
+        let m = state(&mut self.exp_avg, n, F::zero());
+        let v = state(&mut self.exp_avg_sq, n, F::zero());
+        Zip::from(x)
+            .and(grad)
+            .and(m)
+            .and(v)
+            .for_each(|x, &g, m, v| {
+                let g = if l2 != F::zero() { g + l2 * *x } else { g };
+                if decay != F::one() {
+                    *x *= decay;
+                }
+                *m = beta1 * *m + one_minus_beta1 * g;
+                *v = beta2 * *v + one_minus_beta2 * (g * g);
+                let step = *m / bias_correction1 * lr;
+                *x -= match adaptive {
+                    Some(a) => step * (a / (v.sqrt() + eps)),
+                    None => step,
+                };
+            });
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.exp_avg = None;
+        self.exp_avg_sq = None;
+        self.steps = 0;
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use ndarray::array;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+    }
+
+    /// Steps against the recurrence written out per coordinate; returns how many of them took
+    /// the rectified branch.
+    fn check_against_hand(decoupled: bool, b2: f64, steps: usize) -> usize {
+        let (lr, b1, eps, wd) = (0.05, 0.8, 1e-3, 0.1);
+        let mut rule = RAdam::new(RAdamConfig {
+            lr: 1.0,
+            betas: (b1, b2),
+            eps,
+            weight_decay: wd,
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap();
+        let mut x = array![1.0, -2.0];
+        let (mut hx, mut hm, mut hv) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
+        let mut rectified = 0;
+        for k in 0..steps {
+            let g = [
+                0.5 - 0.3 * k as f64,
+                (-1.0f64).powi(k as i32) * (2.0 - 0.5 * k as f64),
+            ];
+            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
+                .unwrap();
+            let t = (k + 1) as f64;
+            let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+            let rho_t = rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
+            if rho_t > 5.0 {
+                rectified += 1;
+            }
+            for i in 0..2 {
+                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
+                if decoupled {
+                    hx[i] *= 1.0 - lr * wd;
+                }
+                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
+                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
+                let m_hat = hm[i] / (1.0 - b1.powf(t));
+                if rho_t > 5.0 {
+                    let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                        .sqrt();
+                    hx[i] -= lr * m_hat * (1.0 - b2.powf(t)).sqrt() / (hv[i].sqrt() + eps) * r;
+                } else {
+                    hx[i] -= lr * m_hat;
+                }
+                assert!(
+                    close(x[i], hx[i]),
+                    "step {k}, x[{i}] = {} vs {}",
+                    x[i],
+                    hx[i]
+                );
+            }
+        }
+        rectified
+    }
+
+    #[test]
+    fn radam_with_l2_weight_decay_matches_hand_computed_first_three_steps() {
+        // β₂ = 0.999: ρ_1 = 1, ρ_2 ≈ 2, ρ_3 ≈ 3: three momentum steps.
+        assert_eq!(check_against_hand(false, 0.999, 3), 0);
+    }
+
+    #[test]
+    fn radam_rectified_steps_with_both_weight_decays_match_hand_computed_values() {
+        // ρ_t ≈ t while (1 - β₂) t is small, so the rectified branch starts at t = 6: with
+        // β₂ = 0.95, ρ_5 ≈ 4.80 and ρ_6 ≈ 5.70. With β₂ = 0.5, ρ_∞ = 3: never rectified.
+        assert_eq!(check_against_hand(false, 0.5, 8), 0);
+        assert_eq!(check_against_hand(false, 0.95, 8), 3);
+        assert_eq!(check_against_hand(true, 0.95, 8), 3);
+        assert_eq!(check_against_hand(true, 0.999, 8), 3);
+    }
+
+    #[test]
+    fn default_threshold_is_crossed_at_step_six() {
+        // With β₂ = 0.999, ρ_5 ≈ 4.99 and ρ_6 ≈ 5.99 (Liu et al.'s warm-up of five steps).
+        let b2: f64 = 0.999;
+        let rho = |t: f64| 2.0 / (1.0 - b2) - 1.0 - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
+        assert!(rho(5.0) <= 5.0 && rho(6.0) > 5.0);
+        // A constant gradient: steps 1..5 move x by γ each (m̂ = g = 1).
+        let mut rule = RAdam::<f64>::default();
+        let mut x = array![0.0];
+        for k in 1..=5 {
+            rule.step(x.view_mut(), array![1.0].view(), 0.1).unwrap();
+            assert!(close(x[0], -0.1 * k as f64));
+        }
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_named() {
+        let bad = [
+            (
+                "lr",
+                RAdamConfig {
+                    lr: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.0",
+                RAdamConfig {
+                    betas: (1.0, 0.999),
+                    ..Default::default()
+                },
+            ),
+            (
+                "betas.1",
+                RAdamConfig {
+                    betas: (0.9, 2.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "eps",
+                RAdamConfig {
+                    eps: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "weight_decay",
+                RAdamConfig {
+                    weight_decay: f64::NAN,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, config) in bad {
+            match RAdam::new(config) {
+                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: expected an error, got {other:?}"),
+            }
+        }
+    }
+}
