@@ -1,0 +1,272 @@
+//! Every update rule, driven by the shared `Minimizer`, reaches the known minimiser of a convex
+//! quadratic and of the 2-D Rosenbrock function.
+//!
+//! Step sizes and budgets are tuned per rule (a sweep over `lr` in `[3e-4, 5]`), choosing a step
+//! inside the range where the rule converges rather than at its edge, and a budget of about
+//! twice the iterations the run needs, so that the tests are robust yet fail on a regression in
+//! speed. Everything runs in well under a second in a debug build.
+
+use gradus::problems::{Rosenbrock, TestFunction};
+use gradus::{
+    AdaGrad, Adadelta, Adam, AdamConfig, Adamax, FnObjective, GradientDescent, Minimizer, Momentum,
+    MomentumConfig, NAdam, Objective, Optimizer, RAdam, Real, RmsProp, RmsPropConfig, Schedule,
+    Termination,
+};
+use ndarray::{Array1, ArrayView1, array};
+
+/// `f(x) = ½ x'Ax - b'x` with `A = diag(1, 10)` and `b = (1, -2)`: `x* = A⁻¹b = (1, -0.2)`,
+/// `L = 10`, `μ = 1`. Since `x - x* = A⁻¹ ∇f(x)`, a gradient norm `<= ε` puts `x` within `ε/μ = ε`
+/// of `x*`.
+fn quadratic<F: Real>() -> impl Objective<F> {
+    FnObjective::new(
+        2,
+        |x: ArrayView1<'_, F>| {
+            let (a, b) = (x[0], x[1]);
+            F::lit(0.5) * (a * a + F::lit(10.0) * b * b) - (a - F::lit(2.0) * b)
+        },
+        |x: ArrayView1<'_, F>, mut g: ndarray::ArrayViewMut1<'_, F>| {
+            g[0] = x[0] - F::one();
+            g[1] = F::lit(10.0) * x[1] + F::lit(2.0);
+        },
+    )
+}
+
+const QUADRATIC_MINIMIZER: [f64; 2] = [1.0, -0.2];
+
+/// `γ_t = γ₀ ρᵗ`: the adaptive rules without momentum in the numerator (RMSProp, Adadelta) move
+/// each coordinate by about `γ` whatever the gradient, and hover at that distance from the
+/// minimiser of Rosenbrock's narrow valley unless the step decays.
+struct Exponential {
+    lr: f64,
+    decay: f64,
+}
+
+impl Schedule<f64> for Exponential {
+    fn step_size(&mut self, t: usize) -> f64 {
+        self.lr * self.decay.powf(t as f64)
+    }
+}
+
+fn distance(x: &Array1<f64>, to: &[f64]) -> f64 {
+    x.iter()
+        .zip(to)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Runs `rule` on the quadratic from (5, 5) with step size `lr` and checks that it stops on the
+/// gradient tolerance `1e-6` within `budget` iterations, `1e-6`-close to `x*`.
+fn quadratic_converges(rule: impl Optimizer<f64>, lr: f64, budget: usize) {
+    let name = rule.name();
+    let report = Minimizer::new(rule)
+        .lr(lr)
+        .gradient_tolerance(1e-6)
+        .max_iterations(budget)
+        .minimize(&quadratic(), array![5.0, 5.0].view())
+        .unwrap();
+    assert_eq!(
+        report.termination,
+        Termination::GradientNorm,
+        "{name}: {report:?}"
+    );
+    let d = distance(&report.x, &QUADRATIC_MINIMIZER);
+    assert!(d <= 1e-6, "{name}: |x - x*| = {d:e}");
+}
+
+#[test]
+fn gradient_descent_reaches_the_quadratic_minimiser() {
+    // γ = 2/(μ + L) = 2/11, the optimal constant step: contraction (κ-1)/(κ+1) = 9/11.
+    quadratic_converges(GradientDescent::default(), 0.18, 200);
+}
+
+#[test]
+fn momentum_reaches_the_quadratic_minimiser() {
+    // μ = 0.9 is under-damped here (the optimal heavy ball has μ ≈ 0.27): the contraction is
+    // √μ ≈ 0.95 per step, about 290 steps.
+    quadratic_converges(Momentum::heavy_ball(0.0, 0.9).unwrap(), 0.1, 600);
+    quadratic_converges(Momentum::nesterov(0.0, 0.9).unwrap(), 0.1, 300);
+}
+
+#[test]
+fn rmsprop_reaches_the_quadratic_minimiser() {
+    quadratic_converges(RmsProp::default(), 0.05, 600);
+    let centered = RmsProp::new(RmsPropConfig {
+        momentum: 0.9,
+        centered: true,
+        ..Default::default()
+    })
+    .unwrap();
+    quadratic_converges(centered, 0.01, 600);
+}
+
+#[test]
+fn adam_and_its_variants_reach_the_quadratic_minimiser() {
+    // Without weight decay AdamW is Adam; its decay is checked in the unit tests.
+    quadratic_converges(Adam::default(), 0.1, 600);
+    quadratic_converges(Adam::amsgrad(0.0).unwrap(), 0.1, 600);
+    quadratic_converges(Adamax::default(), 0.3, 600);
+    quadratic_converges(NAdam::default(), 0.3, 400);
+    quadratic_converges(RAdam::default(), 0.3, 700);
+}
+
+#[test]
+fn adagrad_and_adadelta_reach_the_quadratic_minimiser() {
+    quadratic_converges(AdaGrad::default(), 1.0, 400);
+    // Adadelta with Zeiler's γ = 1: its steps start at √ε ≈ 1e-3 and take a while to grow.
+    quadratic_converges(Adadelta::default(), 1.0, 2500);
+}
+
+#[test]
+fn coupled_weight_decay_reaches_the_ridge_minimiser() {
+    // An L2 penalty λ makes every rule minimise f + λ/2 |x|², whose minimiser is
+    // (A + λI)⁻¹ b = (1/1.5, -2/10.5) for λ = 0.5.
+    let ridge = [1.0 / 1.5, -2.0 / 10.5];
+    let run = |rule: Box<dyn Optimizer<f64>>, lr: f64, iterations: usize| {
+        let name = rule.name();
+        let report = Minimizer::new(rule)
+            .lr(lr)
+            .gradient_tolerance(0.0)
+            .max_iterations(iterations)
+            .minimize(&quadratic(), array![5.0, 5.0].view())
+            .unwrap();
+        let d = distance(&report.x, &ridge);
+        assert!(d <= 1e-6, "{name}: |x - x_ridge| = {d:e}");
+    };
+    let wd = 0.5;
+    run(
+        Box::new(
+            Momentum::new(MomentumConfig {
+                momentum: 0.5,
+                weight_decay: wd,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        0.1,
+        300,
+    );
+    run(
+        Box::new(
+            Adam::new(AdamConfig {
+                weight_decay: wd,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        0.1,
+        1000,
+    );
+}
+
+/// Runs `rule` on Rosenbrock from (-1.2, 1) and checks that it stops on the gradient tolerance
+/// `1e-5` within `budget` iterations. At (1, 1) the Hessian's smallest eigenvalue is about 0.4,
+/// so the iterate is then within about `1e-5 / 0.4 = 2.5e-5` of the minimiser; `5e-5` is asked.
+fn rosenbrock_converges<'a>(minimizer: Minimizer<'a, f64, impl Optimizer<f64>>, budget: usize) {
+    let f = Rosenbrock::new(2);
+    let name = minimizer.optimizer().name();
+    let report = minimizer
+        .gradient_tolerance(1e-5)
+        .max_iterations(budget)
+        .minimize(&f, f.start().view())
+        .unwrap();
+    assert_eq!(
+        report.termination,
+        Termination::GradientNorm,
+        "{name}: {report:?}"
+    );
+    let d = distance(&report.x, &[1.0, 1.0]);
+    assert!(d <= 5e-5, "{name}: |x - x*| = {d:e}");
+}
+
+#[test]
+fn gradient_descent_reaches_the_rosenbrock_minimiser() {
+    // The curvature reaches about 1000 along the valley floor near (1, 1), so γ = 2e-3 is close
+    // to the largest stable step 2/L; the slow tail (κ ≈ 2500 at the minimiser) costs ~13k steps.
+    rosenbrock_converges(Minimizer::new(GradientDescent::default()).lr(2e-3), 30_000);
+}
+
+#[test]
+fn momentum_reaches_the_rosenbrock_minimiser() {
+    // Momentum 0.9 divides the tail by about ten (~2.5k steps); stable up to γ L < 2(1 + μ).
+    rosenbrock_converges(
+        Minimizer::new(Momentum::heavy_ball(0.0, 0.9).unwrap()).lr(1e-3),
+        5_000,
+    );
+    rosenbrock_converges(
+        Minimizer::new(Momentum::nesterov(0.0, 0.9).unwrap()).lr(1e-3),
+        5_000,
+    );
+}
+
+#[test]
+fn rmsprop_reaches_the_rosenbrock_minimiser_with_a_decaying_step() {
+    // With a constant step RMSProp hovers about γ away from the minimiser; the step decays by
+    // 0.999 per iteration (total travel ≤ 1000 γ₀). Momentum 0.9: ~4.7k steps.
+    let rule = RmsProp::new(RmsPropConfig {
+        momentum: 0.9,
+        ..Default::default()
+    })
+    .unwrap();
+    let schedule = Exponential {
+        lr: 3e-3,
+        decay: 0.999,
+    };
+    rosenbrock_converges(Minimizer::new(rule).schedule(schedule), 10_000);
+}
+
+#[test]
+fn adam_and_its_variants_reach_the_rosenbrock_minimiser() {
+    // Adam converges with a constant step because √v̂ remembers the large gradients of the
+    // valley's walls (β₂ = 0.999) and shrinks the steps near the minimiser: ~1.1k steps.
+    rosenbrock_converges(Minimizer::new(Adam::default()).lr(0.2), 3_000);
+    rosenbrock_converges(Minimizer::new(Adam::amsgrad(0.0).unwrap()).lr(0.2), 4_000);
+    rosenbrock_converges(Minimizer::new(Adamax::default()).lr(0.5), 6_000);
+    // NAdam's step on the current gradient is not damped by momentum and rattles in the valley
+    // for γ >= 3e-3, and RAdam's momentum steps of its first five iterations are plain
+    // γ m̂ steps: both need small steps (~10k iterations).
+    rosenbrock_converges(Minimizer::new(NAdam::default()).lr(2e-3), 20_000);
+    rosenbrock_converges(Minimizer::new(RAdam::default()).lr(5e-3), 20_000);
+}
+
+#[test]
+fn adagrad_reaches_the_rosenbrock_minimiser() {
+    // AdaGrad's steps decay like 1/√t on their own: γ = 0.5 reaches the tolerance in ~14k.
+    rosenbrock_converges(Minimizer::new(AdaGrad::default()).lr(0.5), 30_000);
+}
+
+#[test]
+fn adadelta_reaches_the_rosenbrock_minimiser_with_a_decaying_step() {
+    // Adadelta with its defaults (ρ = 0.9, γ = 1) hovers in the valley; γ decaying by 0.9995 per
+    // iteration settles it in ~12.6k steps.
+    let schedule = Exponential {
+        lr: 1.0,
+        decay: 0.9995,
+    };
+    rosenbrock_converges(
+        Minimizer::new(Adadelta::default()).schedule(schedule),
+        30_000,
+    );
+}
+
+#[test]
+fn rules_run_in_f32() {
+    // In single precision the gradient of the quadratic is known to about 1e-6; ask for 1e-4.
+    let runs: [(Box<dyn Optimizer<f32>>, f32, usize); 4] = [
+        (Box::new(GradientDescent::default()), 0.18, 200),
+        (Box::new(Momentum::nesterov(0.0, 0.9).unwrap()), 0.1, 300),
+        (Box::new(Adam::default()), 0.1, 600),
+        (Box::new(AdaGrad::default()), 1.0, 400),
+    ];
+    for (rule, lr, budget) in runs {
+        let name = rule.name();
+        let report = Minimizer::new(rule)
+            .lr(lr)
+            .gradient_tolerance(1e-4)
+            .max_iterations(budget)
+            .minimize(&quadratic::<f32>(), array![5.0f32, 5.0].view())
+            .unwrap();
+        assert_eq!(report.termination, Termination::GradientNorm, "{name}");
+        assert!((report.x[0] - 1.0).abs() <= 1e-4 && (report.x[1] + 0.2).abs() <= 1e-4);
+    }
+}
