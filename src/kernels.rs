@@ -4,7 +4,7 @@
 //! Update rules are elementwise maps over a few long arrays. Written as plain loops over
 //! contiguous slices, the compiler vectorises them; but the default `x86_64` target only allows
 //! SSE2, where `f64` square roots and divisions run two lanes wide and Adam becomes
-//! arithmetic-bound. [`widest_simd`] compiles the same loop a second and third time with AVX2 or
+//! arithmetic-bound. `widest_simd` compiles the same loop a second and third time with AVX2 or
 //! AVX-512 enabled and picks, once per call, the widest the processor has. Rust never fuses a
 //! multiply and an add on its own, so every path rounds identically: the result is the same to
 //! the bit on every machine.

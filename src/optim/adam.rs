@@ -3,6 +3,9 @@
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
 use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+#[cfg(feature = "parallel")]
+use crate::kernels::{BLOCK, PARALLEL_THRESHOLD};
+use crate::kernels::widest_simd;
 use crate::Real;
 use crate::error::Result;
 
@@ -261,9 +264,27 @@ fn adam_kernel<F: Real>(
         m.as_slice_mut(),
         v.as_slice_mut(),
     ) {
-        for (((x, &g), m), v) in xs.iter_mut().zip(gs).zip(ms).zip(vs) {
-            adam_update(s, x, g, m, v);
+        let block = |xs: &mut [F], gs: &[F], ms: &mut [F], vs: &mut [F]| {
+            widest_simd(
+                #[inline(always)]
+                || {
+                    for (((x, &g), m), v) in xs.iter_mut().zip(gs).zip(ms).zip(vs) {
+                        adam_update(s, x, g, m, v);
+                    }
+                },
+            )
+        };
+        #[cfg(feature = "parallel")]
+        if xs.len() >= PARALLEL_THRESHOLD {
+            use rayon::prelude::*;
+            xs.par_chunks_mut(BLOCK)
+                .zip(gs.par_chunks(BLOCK))
+                .zip(ms.par_chunks_mut(BLOCK))
+                .zip(vs.par_chunks_mut(BLOCK))
+                .for_each(|(((x, g), m), v)| block(x, g, m, v));
+            return;
         }
+        block(xs, gs, ms, vs);
         return;
     }
     Zip::from(x)
@@ -289,9 +310,30 @@ fn amsgrad_kernel<F: Real>(
         v.as_slice_mut(),
         vmax.as_slice_mut(),
     ) {
-        for ((((x, &g), m), v), vmax) in xs.iter_mut().zip(gs).zip(ms).zip(vs).zip(vmaxs) {
-            amsgrad_update(s, x, g, m, v, vmax);
+        let block = |xs: &mut [F], gs: &[F], ms: &mut [F], vs: &mut [F], vmaxs: &mut [F]| {
+            widest_simd(
+                #[inline(always)]
+                || {
+                    for ((((x, &g), m), v), vmax) in
+                        xs.iter_mut().zip(gs).zip(ms).zip(vs).zip(vmaxs)
+                    {
+                        amsgrad_update(s, x, g, m, v, vmax);
+                    }
+                },
+            )
+        };
+        #[cfg(feature = "parallel")]
+        if xs.len() >= PARALLEL_THRESHOLD {
+            use rayon::prelude::*;
+            xs.par_chunks_mut(BLOCK)
+                .zip(gs.par_chunks(BLOCK))
+                .zip(ms.par_chunks_mut(BLOCK))
+                .zip(vs.par_chunks_mut(BLOCK))
+                .zip(vmaxs.par_chunks_mut(BLOCK))
+                .for_each(|((((x, g), m), v), vmax)| block(x, g, m, v, vmax));
+            return;
         }
+        block(xs, gs, ms, vs, vmaxs);
         return;
     }
     Zip::from(x)
