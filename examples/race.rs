@@ -195,7 +195,8 @@ fn main() -> Result<(), AnyError> {
     }
     if let Some(dir) = &args.plots {
         std::fs::create_dir_all(dir)?;
-        let written = plot_all(dir, &problems, &results)?;
+        let rules: Vec<String> = field.iter().map(|c| c.name().to_owned()).collect();
+        let written = plot_all(dir, &problems, &results, &rules)?;
         println!("{written} pictures written to {}", dir.display());
     }
     Ok(())
@@ -336,7 +337,10 @@ fn plot_all(
     dir: &Path,
     problems: &[SuiteProblem],
     results: &[RaceResult],
+    rules: &[String],
 ) -> Result<usize, AnyError> {
+    // One colour per rule, the same in every picture.
+    let color = |rule: &str| color(rules.iter().position(|r| r == rule).unwrap_or(0));
     let mut written = 0;
     for problem in problems {
         let name = problem.name();
@@ -347,22 +351,38 @@ fn plot_all(
         if runs.is_empty() {
             continue;
         }
-        plot_convergence(&dir.join(format!("convergence-{name}.svg")), &name, &runs)?;
+        plot_convergence(
+            &dir.join(format!("convergence-{name}.svg")),
+            &name,
+            &runs,
+            &color,
+        )?;
         written += 1;
         if ["rosenbrock-2", "beale", "himmelblau"].contains(&name.as_str()) {
             plot_trajectories(
                 &dir.join(format!("trajectories-{name}.svg")),
                 problem,
                 &runs,
+                &color,
             )?;
             written += 1;
         }
     }
-    let mut taus: Vec<f64> = (0..=120).map(|i| 2f64.powf(f64::from(i) / 12.0)).collect();
+    // Factors up to the largest possible ratio: the most gradient evaluations of any run.
+    let most = results
+        .iter()
+        .map(|r| r.gradient_evaluations)
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let octaves = (most as f64).log2().ceil() as i32;
+    let mut taus: Vec<f64> = (0..=12 * octaves)
+        .map(|i| 2f64.powf(f64::from(i) / 12.0))
+        .collect();
     taus.push(f64::INFINITY);
     let profile = performance_profile(results, &taus);
     if profile.instances > 0 {
-        plot_profile(&dir.join("performance-profile.svg"), &profile)?;
+        plot_profile(&dir.join("performance-profile.svg"), &profile, &color)?;
         written += 1;
     }
     Ok(written)
@@ -384,6 +404,26 @@ fn color(i: usize) -> RGBColor {
     COLORS[i % COLORS.len()]
 }
 
+/// Width in pixels of the legend panel at the right of every picture.
+const LEGEND_WIDTH: u32 = 190;
+
+/// The legend: one line and name per rule, in a panel beside the chart.
+fn legend(
+    side: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    entries: &[(&str, RGBColor)],
+) -> Result<(), AnyError> {
+    for (k, (name, c)) in entries.iter().enumerate() {
+        let y = 60 + 22 * k as i32;
+        side.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))?;
+        side.draw(&Text::new(
+            name.to_string(),
+            (30, y - 7),
+            ("sans-serif", 14),
+        ))?;
+    }
+    Ok(())
+}
+
 /// Keeps at most about `max` points of a long series, always with the last one.
 fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     let every = points.len().div_ceil(max).max(1);
@@ -396,7 +436,12 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     out
 }
 
-fn plot_convergence(path: &Path, name: &str, runs: &[&RaceResult]) -> Result<(), AnyError> {
+fn plot_convergence(
+    path: &Path,
+    name: &str,
+    runs: &[&RaceResult],
+    color: &dyn Fn(&str) -> RGBColor,
+) -> Result<(), AnyError> {
     const FLOOR: f64 = 1e-16;
     let curves: Vec<(&str, Vec<(f64, f64)>)> = runs
         .iter()
@@ -421,9 +466,10 @@ fn plot_convergence(path: &Path, name: &str, runs: &[&RaceResult]) -> Result<(),
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), y| {
             (lo.min(y), hi.max(y))
         });
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&area)
         .caption(
             format!("{name}: f - f* from the standard start"),
             ("sans-serif", 22),
@@ -436,21 +482,16 @@ fn plot_convergence(path: &Path, name: &str, runs: &[&RaceResult]) -> Result<(),
         .configure_mesh()
         .x_desc("iteration")
         .y_desc("f - f* (log scale)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()?;
-    for (i, (rule, points)) in curves.into_iter().enumerate() {
-        let c = color(i);
-        chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))?
-            .label(rule)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    let mut entries = Vec::new();
+    for (rule, points) in curves {
+        let c = color(rule);
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule, c));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&side, &entries)?;
     root.present()?;
     Ok(())
 }
@@ -490,6 +531,7 @@ fn plot_trajectories(
     path: &Path,
     problem: &SuiteProblem,
     runs: &[&RaceResult],
+    color: &dyn Fn(&str) -> RGBColor,
 ) -> Result<(), AnyError> {
     let name = problem.name();
     let paths: Vec<(&str, Vec<(f64, f64)>)> = runs
@@ -538,9 +580,10 @@ fn plot_trajectories(
         .collect();
     let top = values.iter().flatten().copied().fold(0.0_f64, f64::max);
 
-    let root = SVGBackend::new(path, (800, 700)).into_drawing_area();
+    let root = SVGBackend::new(path, (800 + LEGEND_WIDTH, 700)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (area, side) = root.split_horizontally(800);
+    let mut chart = ChartBuilder::on(&area)
         .caption(
             format!("{name}: iterates from the standard start over level sets of f - f*"),
             ("sans-serif", 20),
@@ -561,13 +604,12 @@ fn plot_trajectories(
         }
         level *= 4.0;
     }
-    for (i, (rule, points)) in paths.into_iter().enumerate() {
-        let c = color(i);
+    let mut entries = Vec::new();
+    for (rule, points) in paths {
+        let c = color(rule);
         let last = points.last().copied();
-        chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))?
-            .label(rule)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule, c));
         if let Some(p) = last {
             chart.draw_series(std::iter::once(Circle::new(p, 4, c.filled())))?;
         }
@@ -583,24 +625,44 @@ fn plot_trajectories(
         8,
         BLACK.filled(),
     )))?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&side, &entries)?;
+    side.draw(&TriangleMarker::new(
+        (14, 60 + 22 * entries.len() as i32),
+        6,
+        BLACK.filled(),
+    ))?;
+    side.draw(&Text::new(
+        "start",
+        (30, 53 + 22 * entries.len() as i32),
+        ("sans-serif", 14),
+    ))?;
+    side.draw(&Cross::new(
+        (14, 82 + 22 * entries.len() as i32),
+        6,
+        BLACK.stroke_width(2),
+    ))?;
+    side.draw(&Text::new(
+        "minimiser",
+        (30, 75 + 22 * entries.len() as i32),
+        ("sans-serif", 14),
+    ))?;
     root.present()?;
     Ok(())
 }
 
-fn plot_profile(path: &Path, profile: &PerformanceProfile) -> Result<(), AnyError> {
+fn plot_profile(
+    path: &Path,
+    profile: &PerformanceProfile,
+    color: &dyn Fn(&str) -> RGBColor,
+) -> Result<(), AnyError> {
     let finite: Vec<usize> = (0..profile.taus.len())
         .filter(|&t| profile.taus[t].is_finite())
         .collect();
     let tau_max = finite.last().map_or(2.0, |&t| profile.taus[t]);
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&area)
         .caption(
             format!(
                 "Performance profile on gradient evaluations ({} instances)",
@@ -618,13 +680,9 @@ fn plot_profile(path: &Path, profile: &PerformanceProfile) -> Result<(), AnyErro
         .y_desc("fraction of instances solved")
         .x_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
-    for (i, (rule, row)) in profile
-        .contenders
-        .iter()
-        .zip(&profile.fractions)
-        .enumerate()
-    {
-        let c = color(i);
+    let mut entries = Vec::new();
+    for (rule, row) in profile.contenders.iter().zip(&profile.fractions) {
+        let c = color(rule);
         // A step function: constant between the taus.
         let mut points = Vec::with_capacity(2 * finite.len());
         for (k, &t) in finite.iter().enumerate() {
@@ -633,17 +691,10 @@ fn plot_profile(path: &Path, profile: &PerformanceProfile) -> Result<(), AnyErro
             }
             points.push((profile.taus[t], row[t]));
         }
-        chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))?
-            .label(rule.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule.as_str(), c));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&side, &entries)?;
     root.present()?;
     Ok(())
 }
