@@ -76,6 +76,20 @@ fn parse_args() -> Result<Args, String> {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_owned());
         }
+        const WITH_VALUE: [&str; 9] = [
+            "--problems",
+            "--rules",
+            "--dim",
+            "--tol",
+            "--budget",
+            "--seed",
+            "--starts",
+            "--csv",
+            "--plots",
+        ];
+        if !WITH_VALUE.contains(&flag.as_str()) {
+            return Err(format!("unknown flag {flag}\n{USAGE}"));
+        }
         let value = it
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
@@ -170,10 +184,15 @@ fn main() -> Result<(), AnyError> {
     for problem in &problems {
         print_problem(problem, &results);
     }
-    println!(
-        "Rastrigin and Ackley have a local minimum near every integer point: local methods are \
-         expected to stop at one of them and fail there."
-    );
+    if problems
+        .iter()
+        .any(|p| p.name().starts_with("rastrigin") || p.name().starts_with("ackley"))
+    {
+        println!(
+            "\nRastrigin and Ackley have a local minimum near every integer point: local methods \
+             are expected to stop at one of them and fail there (a success is a lucky start)."
+        );
+    }
     print_summary(
         &results,
         &field.iter().map(|c| c.name()).collect::<Vec<_>>(),
@@ -429,7 +448,7 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     let every = points.len().div_ceil(max).max(1);
     let mut out: Vec<T> = points.iter().step_by(every).copied().collect();
     if let Some(&last) = points.last()
-        && (points.len() - 1) % every != 0
+        && !(points.len() - 1).is_multiple_of(every)
     {
         out.push(last);
     }
