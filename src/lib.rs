@@ -45,6 +45,7 @@ pub mod minimize;
 mod objective;
 pub mod optim;
 pub mod problems;
+pub mod race;
 mod real;
 pub mod schedule;
 

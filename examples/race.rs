@@ -1,0 +1,719 @@
+//! The race: every update rule of the crate on every problem of the test suite.
+//!
+//! ```sh
+//! cargo run --release --example race
+//! cargo run --release --example race -- --problems rosenbrock,beale --rules armijo --starts 10
+//! ```
+//!
+//! Each rule runs with its documented default hyperparameters (the list is
+//! [`gradus::race::contenders`]; `GD 1/L` only runs where the smoothness constant `L` is known)
+//! from each problem's standard start and from seeded random starts around it. A run succeeds
+//! when `f - f* <= tol · max(1, |f*|)` within the budget of gradient evaluations. The program
+//! prints a table per problem, the number of instances each rule solved, and Dolan and Moré's
+//! performance profile on the cost "gradient evaluations"; it writes SVG pictures (convergence
+//! curves, 2-D trajectories over contour lines, the profile) unless `--no-plots` is given.
+//!
+//! Flags:
+//!
+//! ```text
+//! --problems a,b   only the problems whose name contains one of these (default: all)
+//! --rules a,b      only the rules whose name contains one of these (default: all)
+//! --dim N          dimension of the scalable problems (sphere, rosenbrock-10, styblinski-tang,
+//!                  rastrigin, ackley); default: the suite's
+//! --tol T          success tolerance on f - f*, relative to max(1, |f*|) (default 1e-6)
+//! --budget N       gradient evaluations per run (default 10000)
+//! --seed S         seed of the random starts (default 0)
+//! --starts K       random starts besides the standard one (default 4)
+//! --csv PATH       also write every run as CSV
+//! --plots DIR      where to write the SVG pictures (default target/gradus-plots)
+//! --no-plots       write no pictures
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use gradus::problems::{Ackley, Rastrigin, Rosenbrock, Sphere, StyblinskiTang, SuiteProblem};
+use gradus::race::{
+    PerformanceProfile, RaceConfig, RaceResult, contenders, performance_profile, run_race,
+};
+use plotters::prelude::*;
+
+type AnyError = Box<dyn std::error::Error>;
+
+struct Args {
+    problems: Vec<String>,
+    rules: Vec<String>,
+    dim: Option<usize>,
+    config: RaceConfig,
+    csv: Option<PathBuf>,
+    plots: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: race [--problems a,b] [--rules a,b] [--dim N] [--tol T] [--budget N] \
+                     [--seed S] [--starts K] [--csv PATH] [--plots DIR | --no-plots]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        problems: Vec::new(),
+        rules: Vec::new(),
+        dim: None,
+        config: RaceConfig {
+            record: true,
+            ..RaceConfig::default()
+        },
+        csv: None,
+        plots: Some(PathBuf::from("target/gradus-plots")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--no-plots" {
+            args.plots = None;
+            args.config.record = false;
+            continue;
+        }
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_owned());
+        }
+        const WITH_VALUE: [&str; 9] = [
+            "--problems",
+            "--rules",
+            "--dim",
+            "--tol",
+            "--budget",
+            "--seed",
+            "--starts",
+            "--csv",
+            "--plots",
+        ];
+        if !WITH_VALUE.contains(&flag.as_str()) {
+            return Err(format!("unknown flag {flag}\n{USAGE}"));
+        }
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let bad = |what: &str| format!("{flag}: `{value}` is not {what}\n{USAGE}");
+        let list = |v: &str| v.split(',').map(|s| s.trim().to_lowercase()).collect();
+        match flag.as_str() {
+            "--problems" => args.problems = list(&value),
+            "--rules" => args.rules = list(&value),
+            "--dim" => {
+                args.dim = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|&d| d >= 1)
+                        .ok_or_else(|| bad("a dimension >= 1"))?,
+                )
+            }
+            "--tol" => args.config.tolerance = value.parse().map_err(|_| bad("a number"))?,
+            "--budget" => {
+                args.config.max_gradient_evaluations = value.parse().map_err(|_| bad("a count"))?
+            }
+            "--seed" => args.config.seed = value.parse().map_err(|_| bad("an integer"))?,
+            "--starts" => args.config.random_starts = value.parse().map_err(|_| bad("a count"))?,
+            "--csv" => args.csv = Some(PathBuf::from(value)),
+            "--plots" => args.plots = Some(PathBuf::from(value)),
+            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+fn matches(name: &str, filters: &[String]) -> bool {
+    filters.is_empty() || filters.iter().any(|f| name.to_lowercase().contains(f))
+}
+
+/// The suite, with the scalable problems rebuilt in dimension `dim` if given.
+fn problems(dim: Option<usize>, filters: &[String]) -> Vec<SuiteProblem> {
+    gradus::problems::suite()
+        .into_iter()
+        .map(|p| -> SuiteProblem {
+            let Some(n) = dim else { return p };
+            let name = p.name();
+            if name.starts_with("sphere") {
+                Box::new(Sphere::new(n))
+            } else if name.starts_with("rosenbrock") && p.dim() != 2 {
+                Box::new(Rosenbrock::new(n.max(2)))
+            } else if name.starts_with("styblinski-tang") {
+                Box::new(StyblinskiTang::new(n))
+            } else if name.starts_with("rastrigin") {
+                Box::new(Rastrigin::new(n))
+            } else if name.starts_with("ackley") {
+                Box::new(Ackley::new(n))
+            } else {
+                p
+            }
+        })
+        .filter(|p| matches(&p.name(), filters))
+        .collect()
+}
+
+fn main() -> Result<(), AnyError> {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let problems = problems(args.dim, &args.problems);
+    let field: Vec<_> = contenders()
+        .into_iter()
+        .filter(|c| matches(c.name(), &args.rules))
+        .collect();
+    if problems.is_empty() || field.is_empty() {
+        eprintln!("no problem or no rule matches the filters\n{USAGE}");
+        std::process::exit(2);
+    }
+    let config = &args.config;
+    println!(
+        "gradus race: {} rules x {} problems x {} starts; success: f - f* <= {:e} * max(1, |f*|) \
+         within {} gradient evaluations",
+        field.len(),
+        problems.len(),
+        config.random_starts + 1,
+        config.tolerance,
+        config.max_gradient_evaluations
+    );
+    let clock = Instant::now();
+    let results = run_race(&problems, &field, config)?;
+    let race_time = clock.elapsed();
+
+    for problem in &problems {
+        print_problem(problem, &results);
+    }
+    if problems
+        .iter()
+        .any(|p| p.name().starts_with("rastrigin") || p.name().starts_with("ackley"))
+    {
+        println!(
+            "\nRastrigin and Ackley have a local minimum near every integer point: local methods \
+             are expected to stop at one of them and fail there (a success is a lucky start)."
+        );
+    }
+    print_summary(
+        &results,
+        &field.iter().map(|c| c.name()).collect::<Vec<_>>(),
+    );
+    let taus = [1.0, 1.5, 2.0, 4.0, 8.0, 16.0, 64.0, f64::INFINITY];
+    let profile = performance_profile(&results, &taus);
+    println!(
+        "\nPerformance profile (Dolan & Moré 2002), cost = gradient evaluations: fraction of the \
+         {} instances (problem, start) each rule solved within tau times the cost of the best rule \
+         on that instance",
+        profile.instances
+    );
+    print!("{profile}");
+    println!("\nrace time: {:.2} s", race_time.as_secs_f64());
+
+    if let Some(path) = &args.csv {
+        write_csv(path, &results)?;
+        println!("every run written to {}", path.display());
+    }
+    if let Some(dir) = &args.plots {
+        std::fs::create_dir_all(dir)?;
+        let rules: Vec<String> = field.iter().map(|c| c.name().to_owned()).collect();
+        let written = plot_all(dir, &problems, &results, &rules)?;
+        println!("{written} pictures written to {}", dir.display());
+    }
+    Ok(())
+}
+
+fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
+    let name = problem.name();
+    let runs: Vec<&RaceResult> = results.iter().filter(|r| r.problem == name).collect();
+    let starts = runs.iter().map(|r| r.start).max().map_or(0, |s| s + 1);
+    println!(
+        "\n{name}  (dim {}, f* = {:.6e}, {}; L {})",
+        problem.dim(),
+        problem.minimum(),
+        if problem.is_convex() {
+            "convex"
+        } else {
+            "non-convex"
+        },
+        problem
+            .smoothness()
+            .map_or("unknown".to_owned(), |l| format!("{l:.4}")),
+    );
+    println!(
+        "  {:<14} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
+        "rule", "solved", "iters", "grads", "f - f*", "time", "reason", "median grads"
+    );
+    println!(
+        "  {:<14} {:>7}  {:-^40}  {:>13}",
+        "",
+        format!("/{starts}"),
+        " standard start ",
+        "(solved runs)"
+    );
+    let mut order: Vec<&str> = Vec::new();
+    for r in &runs {
+        if !order.contains(&r.contender.as_str()) {
+            order.push(&r.contender);
+        }
+    }
+    for rule in order {
+        let mine: Vec<&&RaceResult> = runs.iter().filter(|r| r.contender == rule).collect();
+        let solved: Vec<usize> = mine
+            .iter()
+            .filter(|r| r.success)
+            .map(|r| r.gradient_evaluations)
+            .collect();
+        let median = median(solved.clone()).map_or("-".to_owned(), |m| m.to_string());
+        if let Some(s) = mine.iter().find(|r| r.start == 0) {
+            println!(
+                "  {:<14} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
+                rule,
+                format!("{}/{}", solved.len(), mine.len()),
+                s.iterations,
+                s.gradient_evaluations,
+                s.gap,
+                s.elapsed.as_secs_f64() * 1e3,
+                if s.success { "solved" } else { s.reason() },
+                median
+            );
+        }
+    }
+}
+
+fn median(mut v: Vec<usize>) -> Option<usize> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+fn print_summary(results: &[RaceResult], rules: &[&str]) {
+    println!("\nSummary: instances solved (problem x start), convex problems and all");
+    let mut per: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
+    let convex: Vec<String> = gradus::problems::suite()
+        .iter()
+        .filter(|p| p.is_convex())
+        .map(|p| p.name())
+        .collect();
+    for r in results {
+        let e = per.entry(r.contender.as_str()).or_default();
+        let c = convex.contains(&r.problem);
+        e[0] += usize::from(r.success && c);
+        e[1] += usize::from(c);
+        e[2] += usize::from(r.success);
+        e[3] += 1;
+    }
+    println!(
+        "  {:<14} {:>12} {:>12} {:>10}",
+        "rule", "convex", "all", "wall time"
+    );
+    for rule in rules {
+        let Some(e) = per.get(rule) else { continue };
+        let time: f64 = results
+            .iter()
+            .filter(|r| r.contender == *rule)
+            .map(|r| r.elapsed.as_secs_f64())
+            .sum();
+        println!(
+            "  {:<14} {:>12} {:>12} {:>9.3}s",
+            rule,
+            format!("{}/{}", e[0], e[1]),
+            format!("{}/{}", e[2], e[3]),
+            time
+        );
+    }
+}
+
+fn write_csv(path: &Path, results: &[RaceResult]) -> std::io::Result<()> {
+    let mut out = String::from(
+        "problem,rule,start,success,iterations,gradient_evaluations,function_evaluations,\
+         gap,seconds,termination\n",
+    );
+    for r in results {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{:e},{:e},{}",
+            r.problem,
+            r.contender,
+            r.start,
+            r.success,
+            r.iterations,
+            r.gradient_evaluations,
+            r.function_evaluations,
+            r.gap,
+            r.elapsed.as_secs_f64(),
+            r.reason()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pictures.
+
+/// Every picture: a convergence plot per problem, trajectories on the 2-D classics, the profile.
+fn plot_all(
+    dir: &Path,
+    problems: &[SuiteProblem],
+    results: &[RaceResult],
+    rules: &[String],
+) -> Result<usize, AnyError> {
+    // One colour per rule, the same in every picture.
+    let color = |rule: &str| color(rules.iter().position(|r| r == rule).unwrap_or(0));
+    let mut written = 0;
+    for problem in problems {
+        let name = problem.name();
+        let runs: Vec<&RaceResult> = results
+            .iter()
+            .filter(|r| r.problem == name && r.curve.is_some())
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        plot_convergence(
+            &dir.join(format!("convergence-{name}.svg")),
+            &name,
+            &runs,
+            &color,
+        )?;
+        written += 1;
+        if ["rosenbrock-2", "beale", "himmelblau"].contains(&name.as_str()) {
+            plot_trajectories(
+                &dir.join(format!("trajectories-{name}.svg")),
+                problem,
+                &runs,
+                &color,
+            )?;
+            written += 1;
+        }
+    }
+    // Factors up to the largest possible ratio: the most gradient evaluations of any run.
+    let most = results
+        .iter()
+        .map(|r| r.gradient_evaluations)
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let octaves = (most as f64).log2().ceil() as i32;
+    let mut taus: Vec<f64> = (0..=12 * octaves)
+        .map(|i| 2f64.powf(f64::from(i) / 12.0))
+        .collect();
+    taus.push(f64::INFINITY);
+    let profile = performance_profile(results, &taus);
+    if profile.instances > 0 {
+        plot_profile(&dir.join("performance-profile.svg"), &profile, &color)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+fn color(i: usize) -> RGBColor {
+    const COLORS: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    COLORS[i % COLORS.len()]
+}
+
+/// Width in pixels of the legend panel at the right of every picture.
+const LEGEND_WIDTH: u32 = 190;
+
+/// The legend: one line and name per rule, in a panel beside the chart.
+fn legend(
+    side: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    entries: &[(&str, RGBColor)],
+) -> Result<(), AnyError> {
+    for (k, (name, c)) in entries.iter().enumerate() {
+        let y = 60 + 22 * k as i32;
+        side.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))?;
+        side.draw(&Text::new(
+            name.to_string(),
+            (30, y - 7),
+            ("sans-serif", 14),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Keeps at most about `max` points of a long series, always with the last one.
+fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
+    let every = points.len().div_ceil(max).max(1);
+    let mut out: Vec<T> = points.iter().step_by(every).copied().collect();
+    if let Some(&last) = points.last()
+        && !(points.len() - 1).is_multiple_of(every)
+    {
+        out.push(last);
+    }
+    out
+}
+
+fn plot_convergence(
+    path: &Path,
+    name: &str,
+    runs: &[&RaceResult],
+    color: &dyn Fn(&str) -> RGBColor,
+) -> Result<(), AnyError> {
+    const FLOOR: f64 = 1e-16;
+    let curves: Vec<(&str, Vec<(f64, f64)>)> = runs
+        .iter()
+        .map(|r| {
+            let points: Vec<(f64, f64)> = r
+                .curve
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|&(k, gap)| (k as f64, gap.clamp(FLOOR, 1e30)))
+                .collect();
+            (r.contender.as_str(), thin(&points, 1500))
+        })
+        .collect();
+    let x_max = curves
+        .iter()
+        .flat_map(|(_, c)| c.last().map(|p| p.0))
+        .fold(1.0_f64, f64::max);
+    let (lo, hi) = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|p| p.1))
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&area)
+        .caption(
+            format!("{name}: f - f* from the standard start"),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(75)
+        .build_cartesian_2d(0.0..x_max, (lo.max(FLOOR) / 2.0..hi * 2.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("iteration")
+        .y_desc("f - f* (log scale)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()?;
+    let mut entries = Vec::new();
+    for (rule, points) in curves {
+        let c = color(rule);
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule, c));
+    }
+    legend(&side, &entries)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Segments of the level set `{f = level}` on a grid, by marching squares (linear interpolation
+/// on each cell edge; the ambiguous saddle cells are resolved arbitrarily, which only matters at
+/// the grid's resolution).
+fn contour(values: &[Vec<f64>], xs: &[f64], ys: &[f64], level: f64) -> Vec<[(f64, f64); 2]> {
+    let mut segments = Vec::new();
+    for i in 0..xs.len() - 1 {
+        for j in 0..ys.len() - 1 {
+            // Corners counter-clockwise from (x_i, y_j).
+            let corners = [
+                (xs[i], ys[j], values[i][j]),
+                (xs[i + 1], ys[j], values[i + 1][j]),
+                (xs[i + 1], ys[j + 1], values[i + 1][j + 1]),
+                (xs[i], ys[j + 1], values[i][j + 1]),
+            ];
+            let mut crossings = Vec::with_capacity(4);
+            for e in 0..4 {
+                let (x0, y0, v0) = corners[e];
+                let (x1, y1, v1) = corners[(e + 1) % 4];
+                if (v0 < level) != (v1 < level) {
+                    let t = (level - v0) / (v1 - v0);
+                    crossings.push((x0 + t * (x1 - x0), y0 + t * (y1 - y0)));
+                }
+            }
+            for pair in crossings.chunks_exact(2) {
+                segments.push([pair[0], pair[1]]);
+            }
+        }
+    }
+    segments
+}
+
+fn plot_trajectories(
+    path: &Path,
+    problem: &SuiteProblem,
+    runs: &[&RaceResult],
+    color: &dyn Fn(&str) -> RGBColor,
+) -> Result<(), AnyError> {
+    let name = problem.name();
+    let paths: Vec<(&str, Vec<(f64, f64)>)> = runs
+        .iter()
+        .filter_map(|r| {
+            let p = r.path.as_ref()?;
+            let points: Vec<(f64, f64)> = p.iter().map(|x| (x[0], x[1])).collect();
+            Some((r.contender.as_str(), thin(&points, 3000)))
+        })
+        .collect();
+    // The window: the start, the minimisers and the trajectories (clipped to a sane box).
+    let mut xr = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut yr = (f64::INFINITY, f64::NEG_INFINITY);
+    let start = problem.start();
+    let anchors = problem
+        .minimizers()
+        .into_iter()
+        .map(|m| (m[0], m[1]))
+        .chain([(start[0], start[1])]);
+    for (x, y) in anchors.chain(paths.iter().flat_map(|(_, p)| p.iter().copied())) {
+        if x.is_finite() && y.is_finite() && x.abs() < 10.0 && y.abs() < 10.0 {
+            xr = (xr.0.min(x), xr.1.max(x));
+            yr = (yr.0.min(y), yr.1.max(y));
+        }
+    }
+    let pad = |(a, b): (f64, f64)| {
+        let m = 0.15 * (b - a).max(1.0);
+        (a - m, b + m)
+    };
+    let (xr, yr) = (pad(xr), pad(yr));
+    const GRID: usize = 160;
+    let xs: Vec<f64> = (0..=GRID)
+        .map(|i| xr.0 + (xr.1 - xr.0) * i as f64 / GRID as f64)
+        .collect();
+    let ys: Vec<f64> = (0..=GRID)
+        .map(|j| yr.0 + (yr.1 - yr.0) * j as f64 / GRID as f64)
+        .collect();
+    let f_min = problem.minimum();
+    let values: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|&x| {
+            ys.iter()
+                .map(|&y| problem.value(ndarray::array![x, y].view()) - f_min)
+                .collect()
+        })
+        .collect();
+    let top = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+
+    let root = SVGBackend::new(path, (800 + LEGEND_WIDTH, 700)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (area, side) = root.split_horizontally(800);
+    let mut chart = ChartBuilder::on(&area)
+        .caption(
+            format!("{name}: iterates from the standard start over level sets of f - f*"),
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
+    chart.configure_mesh().x_desc("x1").y_desc("x2").draw()?;
+    // Levels spaced by factors of 4 from 1e-3 up to the largest value in the window.
+    let mut level = 1e-3;
+    while level < top {
+        for s in contour(&values, &xs, &ys, level) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                s.to_vec(),
+                RGBColor(170, 170, 170).stroke_width(1),
+            )))?;
+        }
+        level *= 4.0;
+    }
+    let mut entries = Vec::new();
+    for (rule, points) in paths {
+        let c = color(rule);
+        let last = points.last().copied();
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule, c));
+        if let Some(p) = last {
+            chart.draw_series(std::iter::once(Circle::new(p, 4, c.filled())))?;
+        }
+    }
+    chart.draw_series(
+        problem
+            .minimizers()
+            .into_iter()
+            .map(|m| Cross::new((m[0], m[1]), 7, BLACK.stroke_width(2))),
+    )?;
+    chart.draw_series(std::iter::once(TriangleMarker::new(
+        (start[0], start[1]),
+        8,
+        BLACK.filled(),
+    )))?;
+    legend(&side, &entries)?;
+    side.draw(&TriangleMarker::new(
+        (14, 60 + 22 * entries.len() as i32),
+        6,
+        BLACK.filled(),
+    ))?;
+    side.draw(&Text::new(
+        "start",
+        (30, 53 + 22 * entries.len() as i32),
+        ("sans-serif", 14),
+    ))?;
+    side.draw(&Cross::new(
+        (14, 82 + 22 * entries.len() as i32),
+        6,
+        BLACK.stroke_width(2),
+    ))?;
+    side.draw(&Text::new(
+        "minimiser",
+        (30, 75 + 22 * entries.len() as i32),
+        ("sans-serif", 14),
+    ))?;
+    root.present()?;
+    Ok(())
+}
+
+fn plot_profile(
+    path: &Path,
+    profile: &PerformanceProfile,
+    color: &dyn Fn(&str) -> RGBColor,
+) -> Result<(), AnyError> {
+    let finite: Vec<usize> = (0..profile.taus.len())
+        .filter(|&t| profile.taus[t].is_finite())
+        .collect();
+    let tau_max = finite.last().map_or(2.0, |&t| profile.taus[t]);
+    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&area)
+        .caption(
+            format!(
+                "Performance profile on gradient evaluations ({} instances)",
+                profile.instances
+            ),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d((1.0..tau_max).log_scale(), 0.0..1.05)?;
+    chart
+        .configure_mesh()
+        .x_desc("tau: within this factor of the best rule's cost (log scale)")
+        .y_desc("fraction of instances solved")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
+    let mut entries = Vec::new();
+    for (rule, row) in profile.contenders.iter().zip(&profile.fractions) {
+        let c = color(rule);
+        // A step function: constant between the taus.
+        let mut points = Vec::with_capacity(2 * finite.len());
+        for (k, &t) in finite.iter().enumerate() {
+            if k > 0 {
+                points.push((profile.taus[t], row[finite[k - 1]]));
+            }
+            points.push((profile.taus[t], row[t]));
+        }
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+        entries.push((rule.as_str(), c));
+    }
+    legend(&side, &entries)?;
+    root.present()?;
+    Ok(())
+}

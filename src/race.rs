@@ -1,0 +1,693 @@
+//! A benchmark harness: update rules raced on test functions on equal terms.
+//!
+//! A [`Contender`] is a name and a recipe that, given a problem, builds a configured
+//! [`Minimizer`] (its update rule, step size or line search). [`run_race`] runs every contender
+//! on every problem from the problem's standard start and from seeded random starts around it,
+//! with the same stopping rule for all: success is reaching
+//!
+//! ```text
+//! f(x) - f*  <=  tol · max(1, |f*|)
+//! ```
+//!
+//! (an absolute tolerance for problems whose minimum is of order one or smaller, relative for
+//! large minima), checked at every iteration through [`Criteria::target`], within a common budget
+//! of gradient evaluations. [`performance_profile`] summarises the results as Dolan and Moré's
+//! performance profiles.
+//!
+//! ```
+//! use gradus::problems::{Booth, SuiteProblem};
+//! use gradus::race::{Contender, RaceConfig, performance_profile, run_race};
+//! use gradus::GradientDescent;
+//!
+//! let problems: Vec<SuiteProblem> = vec![Box::new(Booth)];
+//! let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+//!     Ok(GradientDescent::default())
+//! })];
+//! let config = RaceConfig { random_starts: 1, ..RaceConfig::default() };
+//! let results = run_race(&problems, &contenders, &config)?;
+//! assert_eq!(results.len(), 2); // the standard start and one random start
+//! assert!(results.iter().all(|r| r.success));
+//! let profile = performance_profile(&results, &[1.0, 2.0]);
+//! assert_eq!(profile.fractions[0], vec![1.0, 1.0]);
+//! # Ok::<(), gradus::Error>(())
+//! ```
+//!
+//! Reference: E. D. Dolan and J. J. Moré, *Benchmarking optimization software with performance
+//! profiles*, Mathematical Programming 91 (2002), 201–213.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use ndarray::Array1;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+use crate::error::{Error, Result, check_param};
+use crate::line_search::Backtracking;
+use crate::minimize::{Control, Criteria, IterationState, Minimizer, Observer, Termination};
+use crate::optim::{GradientDescent, Optimizer};
+use crate::problems::{SuiteProblem, TestFunction};
+
+/// A configured run of one update rule, ready for [`Minimizer::minimize`]; the race replaces its
+/// criteria with the race's own.
+pub type Runner = Minimizer<'static, f64, Box<dyn Optimizer<f64>>>;
+
+/// The recipe of a contender: the runner for a problem, `Ok(None)` when the contender does not
+/// apply to it (for instance a step `1/L` on a problem of unknown `L`).
+type Recipe = Box<dyn Fn(&dyn TestFunction<f64>) -> Result<Option<Runner>> + Send + Sync>;
+
+/// A named way to minimise: an update rule with its hyperparameters and its step-size strategy.
+pub struct Contender {
+    name: String,
+    recipe: Recipe,
+}
+
+impl fmt::Debug for Contender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contender")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Contender {
+    /// A contender from any recipe: given a problem, a configured runner, or `Ok(None)` if the
+    /// contender does not apply to that problem.
+    pub fn new(
+        name: impl Into<String>,
+        recipe: impl Fn(&dyn TestFunction<f64>) -> Result<Option<Runner>> + Send + Sync + 'static,
+    ) -> Self {
+        Contender {
+            name: name.into(),
+            recipe: Box::new(recipe),
+        }
+    }
+
+    /// The rule made by `rule` with the constant step size `lr` on every problem.
+    pub fn constant<O, M>(name: impl Into<String>, lr: f64, rule: M) -> Self
+    where
+        O: Optimizer<f64> + 'static,
+        M: Fn() -> Result<O> + Send + Sync + 'static,
+    {
+        Contender::new(name, move |_| {
+            Ok(Some(Minimizer::new(boxed(rule()?)).lr(lr)))
+        })
+    }
+
+    /// The rule made by `rule` with the constant step size `factor / L` on every problem whose
+    /// smoothness constant `L` is known ([`TestFunction::smoothness`]), and not run on the
+    /// others. For gradient descent on an `L`-smooth function, `1/L` is the step of the classic
+    /// guarantee `f(x_k) - f* <= L |x_0 - x*|² / (2k)` (Nesterov, *Lectures on Convex
+    /// Optimization*, 2018, Cor. 2.1.2).
+    pub fn inverse_smoothness<O, M>(name: impl Into<String>, factor: f64, rule: M) -> Self
+    where
+        O: Optimizer<f64> + 'static,
+        M: Fn() -> Result<O> + Send + Sync + 'static,
+    {
+        Contender::new(name, move |problem| match problem.smoothness() {
+            Some(l) if l.is_finite() && l > 0.0 => {
+                Ok(Some(Minimizer::new(boxed(rule()?)).lr(factor / l)))
+            }
+            _ => Ok(None),
+        })
+    }
+
+    /// The rule made by `rule`, with step sizes chosen by the line search made by `search`
+    /// along the rule's search direction, on every problem.
+    pub fn line_search<O, M, L, S>(name: impl Into<String>, rule: M, search: S) -> Self
+    where
+        O: Optimizer<f64> + 'static,
+        M: Fn() -> Result<O> + Send + Sync + 'static,
+        L: crate::line_search::LineSearch<f64> + 'static,
+        S: Fn() -> Result<L> + Send + Sync + 'static,
+    {
+        Contender::new(name, move |_| {
+            Ok(Some(Minimizer::new(boxed(rule()?)).line_search(search()?)))
+        })
+    }
+
+    /// The contender's name, for tables and plots.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The configured runner for `problem`, or `None` if the contender does not apply to it.
+    ///
+    /// # Errors
+    /// Whatever the recipe returns: typically an invalid hyperparameter.
+    pub fn runner(&self, problem: &dyn TestFunction<f64>) -> Result<Option<Runner>> {
+        (self.recipe)(problem)
+    }
+}
+
+fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
+    Box::new(rule)
+}
+
+/// The standard field of the race, each rule with its documented default hyperparameters.
+///
+/// Adding a rule to the race is one entry in this list.
+///
+/// - `GD 1/L`: gradient descent with the step `1/L`, on the problems of known `L`.
+/// - `GD Armijo`: gradient descent with Armijo backtracking ([`Backtracking::default`]:
+///   first trial 1, halving, `c1 = 1e-4`).
+/// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
+pub fn contenders() -> Vec<Contender> {
+    vec![
+        Contender::inverse_smoothness("GD 1/L", 1.0, || Ok(GradientDescent::default())),
+        Contender::line_search(
+            "GD Armijo",
+            || Ok(GradientDescent::default()),
+            || Ok(Backtracking::default()),
+        ),
+        Contender::constant("GD lr=1e-3", 1e-3, || Ok(GradientDescent::default())),
+    ]
+}
+
+/// The rules of the race: what counts as success, the budget, the starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaceConfig {
+    /// Success is `f(x) - f* <= tolerance · max(1, |f*|)`. Default `1e-6`.
+    pub tolerance: f64,
+    /// The budget of every run, in gradient evaluations (a line search's trials count); the
+    /// number of iterations is capped by the same number. Default `10_000`.
+    pub max_gradient_evaluations: usize,
+    /// Runs also stop (unsuccessfully, unless the target is met) at a point where the gradient
+    /// norm is at most this: a stationary point that is not a global minimiser. Default `1e-10`.
+    pub stationarity: f64,
+    /// Random starts besides the standard one. Default `4`.
+    pub random_starts: usize,
+    /// A random start is the standard start `x0` plus a perturbation drawn uniformly in
+    /// `[-r, r]` per coordinate, `r = perturbation · max(1, |x0|_∞)`. Default `0.5`.
+    pub perturbation: f64,
+    /// Seed of the random starts. The starts of a problem depend only on the seed and the
+    /// problem's name, so every contender gets the same starts. Default `0`.
+    pub seed: u64,
+    /// Record the run from the standard start: `f - f*` at every iteration
+    /// ([`RaceResult::curve`]), and for 2-D problems the iterates ([`RaceResult::path`]).
+    /// Default `false`.
+    pub record: bool,
+}
+
+impl Default for RaceConfig {
+    fn default() -> Self {
+        RaceConfig {
+            tolerance: 1e-6,
+            max_gradient_evaluations: 10_000,
+            stationarity: 1e-10,
+            random_starts: 4,
+            perturbation: 0.5,
+            seed: 0,
+            record: false,
+        }
+    }
+}
+
+impl RaceConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field: a tolerance, stationarity or perturbation
+    /// that is negative or not finite, or a budget of zero.
+    pub fn validate(&self) -> Result<()> {
+        check_param("tolerance", self.tolerance, "finite and >= 0", |v| {
+            v.is_finite() && v >= 0.0
+        })?;
+        check_param("stationarity", self.stationarity, "finite and >= 0", |v| {
+            v.is_finite() && v >= 0.0
+        })?;
+        check_param("perturbation", self.perturbation, "finite and >= 0", |v| {
+            v.is_finite() && v >= 0.0
+        })?;
+        if self.max_gradient_evaluations == 0 {
+            return Err(Error::InvalidParameter {
+                name: "max_gradient_evaluations",
+                value: 0.0,
+                expected: ">= 1",
+            });
+        }
+        Ok(())
+    }
+
+    /// The success threshold on `f - f*` for a problem of minimum `minimum`.
+    pub fn threshold(&self, minimum: f64) -> f64 {
+        self.tolerance * minimum.abs().max(1.0)
+    }
+}
+
+/// One run of the race: a contender on a problem from one start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaceResult {
+    /// The problem's name.
+    pub problem: String,
+    /// The contender's name.
+    pub contender: String,
+    /// The start: 0 for the standard start, `1..` for the random ones.
+    pub start: usize,
+    /// `f - f*` reached the threshold ([`RaceConfig::threshold`]).
+    pub success: bool,
+    /// Iterations made.
+    pub iterations: usize,
+    /// Gradient evaluations made, the initial one included.
+    pub gradient_evaluations: usize,
+    /// Function evaluations made, the initial one included.
+    pub function_evaluations: usize,
+    /// The final `f - f*`.
+    pub gap: f64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Why the run stopped; [`Termination::StoppedByObserver`] means the gradient budget ran out.
+    pub termination: Termination,
+    /// With [`RaceConfig::record`], from the standard start: `(iteration, f - f*)` of every
+    /// iteration.
+    pub curve: Option<Vec<(usize, f64)>>,
+    /// With [`RaceConfig::record`], from the standard start of a 2-D problem: the iterates.
+    pub path: Option<Vec<[f64; 2]>>,
+}
+
+impl RaceResult {
+    /// A short reason for tables: the termination's label, or `"budget"` when the gradient
+    /// budget ran out.
+    pub fn reason(&self) -> &'static str {
+        match self.termination {
+            Termination::StoppedByObserver | Termination::MaxIterations => "budget",
+            t => t.label(),
+        }
+    }
+}
+
+/// Stops a run once the gradient budget is spent, unless it has just met the target.
+struct GradientBudget {
+    max: usize,
+    target: f64,
+}
+
+impl Observer<f64> for GradientBudget {
+    fn observe(&mut self, state: &IterationState<'_, f64>) -> Control {
+        if state.gradient_evaluations >= self.max && state.f > self.target {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+/// The starting points of `problem`: its standard start, then `config.random_starts` seeded
+/// perturbations of it (see [`RaceConfig::perturbation`]).
+pub fn starts(problem: &dyn TestFunction<f64>, config: &RaceConfig) -> Vec<Array1<f64>> {
+    let x0 = problem.start();
+    let radius = config.perturbation * x0.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    // FNV-1a of the name: the starts do not depend on which other problems are raced.
+    let name_hash = problem
+        .name()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ name_hash);
+    let mut all = vec![x0.clone()];
+    for _ in 0..config.random_starts {
+        let x = if radius > 0.0 {
+            x0.mapv(|v| v + rng.random_range(-radius..=radius))
+        } else {
+            x0.clone()
+        };
+        all.push(x);
+    }
+    all
+}
+
+/// Runs every contender on every problem from every start (see [`starts`]) and returns one
+/// [`RaceResult`] per run, in the order problem, start, contender. A contender that does not
+/// apply to a problem has no result there.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a bad configuration; any error of a contender's recipe or of
+/// its run (for instance an invalid hyperparameter).
+pub fn run_race(
+    problems: &[SuiteProblem],
+    contenders: &[Contender],
+    config: &RaceConfig,
+) -> Result<Vec<RaceResult>> {
+    config.validate()?;
+    let mut results = Vec::new();
+    for problem in problems {
+        let problem: &dyn TestFunction<f64> = problem.as_ref();
+        let minimum = problem.minimum();
+        let target = minimum + config.threshold(minimum);
+        for (start, x0) in starts(problem, config).iter().enumerate() {
+            for contender in contenders {
+                let Some(runner) = contender.runner(problem)? else {
+                    continue;
+                };
+                let record = config.record && start == 0;
+                let runner = runner
+                    .criteria(Criteria {
+                        gradient_norm: Some(config.stationarity),
+                        target: Some(target),
+                        max_iterations: config.max_gradient_evaluations,
+                        ..Criteria::default()
+                    })
+                    .observer(GradientBudget {
+                        max: config.max_gradient_evaluations,
+                        target,
+                    });
+                let mut runner = if record && problem.dim() == 2 {
+                    runner.record_iterates(true)
+                } else {
+                    runner.record_history(record)
+                };
+                let report = runner.minimize(problem, x0.view())?;
+                let gap = report.f - minimum;
+                let curve = report.history.as_ref().map(|h| {
+                    h.records
+                        .iter()
+                        .map(|r| (r.iteration, r.f - minimum))
+                        .collect()
+                });
+                let path = report.history.as_ref().and_then(|h| {
+                    h.records
+                        .iter()
+                        .map(|r| r.x.as_ref().map(|x| [x[0], x[1]]))
+                        .collect()
+                });
+                results.push(RaceResult {
+                    problem: problem.name(),
+                    contender: contender.name().to_owned(),
+                    start,
+                    success: gap <= config.threshold(minimum),
+                    iterations: report.iterations,
+                    gradient_evaluations: report.gradient_evaluations,
+                    function_evaluations: report.function_evaluations,
+                    gap,
+                    elapsed: report.elapsed,
+                    termination: report.termination,
+                    curve,
+                    path,
+                });
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Dolan–Moré performance profiles: for each contender `s` and factor `τ`, the fraction
+/// `ρ_s(τ)` of instances it solved within `τ` times the cost of the best contender there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerformanceProfile {
+    /// The contenders, in the order they first appear in the results.
+    pub contenders: Vec<String>,
+    /// The factors `τ`.
+    pub taus: Vec<f64>,
+    /// `fractions[s][t] = ρ_s(taus[t])`.
+    pub fractions: Vec<Vec<f64>>,
+    /// The number of instances, (problem, start) pairs.
+    pub instances: usize,
+}
+
+/// The performance profiles of `results` at the factors `taus`, on the cost
+/// `c_{p,s}` = gradient evaluations of contender `s` on instance `p` (a (problem, start) pair),
+/// infinite when the run failed or the contender did not run on `p`:
+///
+/// ```text
+/// r_{p,s} = c_{p,s} / min_s' c_{p,s'},    ρ_s(τ) = |{p : r_{p,s} <= τ}| / (number of instances)
+/// ```
+///
+/// A failure never counts as solved, even at `τ = ∞`, so `ρ_s(∞)` is the fraction of instances
+/// `s` solved and `ρ_s(1)` the fraction where it was (one of) the cheapest. `ρ_s` is
+/// non-decreasing in `τ`.
+pub fn performance_profile(results: &[RaceResult], taus: &[f64]) -> PerformanceProfile {
+    let mut contenders: Vec<String> = Vec::new();
+    for r in results {
+        if !contenders.contains(&r.contender) {
+            contenders.push(r.contender.clone());
+        }
+    }
+    // Cost of each contender on each instance.
+    let mut costs: BTreeMap<(&str, usize), Vec<f64>> = BTreeMap::new();
+    for r in results {
+        let s = contenders
+            .iter()
+            .position(|c| *c == r.contender)
+            .unwrap_or_default();
+        let row = costs
+            .entry((r.problem.as_str(), r.start))
+            .or_insert_with(|| vec![f64::INFINITY; contenders.len()]);
+        if r.success {
+            row[s] = row[s].min(r.gradient_evaluations as f64);
+        }
+    }
+    let instances = costs.len();
+    let mut fractions = vec![vec![0.0; taus.len()]; contenders.len()];
+    if instances > 0 {
+        for row in costs.values() {
+            let best = row.iter().copied().fold(f64::INFINITY, f64::min);
+            for (s, &c) in row.iter().enumerate() {
+                if !c.is_finite() {
+                    continue;
+                }
+                let ratio = if best > 0.0 { c / best } else { 1.0 };
+                for (t, &tau) in taus.iter().enumerate() {
+                    if ratio <= tau {
+                        fractions[s][t] += 1.0;
+                    }
+                }
+            }
+        }
+        for f in fractions.iter_mut().flatten() {
+            *f /= instances as f64;
+        }
+    }
+    PerformanceProfile {
+        contenders,
+        taus: taus.to_vec(),
+        fractions,
+        instances,
+    }
+}
+
+impl fmt::Display for PerformanceProfile {
+    /// A table: one row per contender, one column per `τ`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .contenders
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max(9);
+        write!(f, "{:<width$}", "rule \\ tau")?;
+        for tau in &self.taus {
+            let label = if tau.is_finite() {
+                format!("{tau}")
+            } else {
+                "inf".to_owned()
+            };
+            write!(f, " {label:>6}")?;
+        }
+        writeln!(f)?;
+        for (name, row) in self.contenders.iter().zip(&self.fractions) {
+            write!(f, "{name:<width$}")?;
+            for v in row {
+                write!(f, " {v:>6.3}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(problem: &str, contender: &str, start: usize, cost: Option<usize>) -> RaceResult {
+        RaceResult {
+            problem: problem.into(),
+            contender: contender.into(),
+            start,
+            success: cost.is_some(),
+            iterations: cost.unwrap_or(100),
+            gradient_evaluations: cost.unwrap_or(100),
+            function_evaluations: cost.unwrap_or(100),
+            gap: if cost.is_some() { 0.0 } else { 1.0 },
+            elapsed: Duration::ZERO,
+            termination: if cost.is_some() {
+                Termination::TargetReached
+            } else {
+                Termination::MaxIterations
+            },
+            curve: None,
+            path: None,
+        }
+    }
+
+    /// Three instances, two contenders:
+    ///
+    /// | instance | A | B | best | r_A | r_B |
+    /// | p/0 | 10 | 20 | 10 | 1 | 2 |
+    /// | p/1 | 40 | 10 | 10 | 4 | 1 |
+    /// | q/0 | fail | 30 | 30 | inf | 1 |
+    fn table() -> Vec<RaceResult> {
+        vec![
+            result("p", "A", 0, Some(10)),
+            result("p", "B", 0, Some(20)),
+            result("p", "A", 1, Some(40)),
+            result("p", "B", 1, Some(10)),
+            result("q", "A", 0, None),
+            result("q", "B", 0, Some(30)),
+        ]
+    }
+
+    #[test]
+    fn profile_matches_hand_computed_ratios() {
+        let taus = [1.0, 1.5, 2.0, 3.9, 4.0, f64::INFINITY];
+        let p = performance_profile(&table(), &taus);
+        assert_eq!(p.contenders, vec!["A".to_owned(), "B".to_owned()]);
+        assert_eq!(p.instances, 3);
+        // A: ratios 1, 4, inf.
+        assert_eq!(
+            p.fractions[0],
+            vec![
+                1.0 / 3.0,
+                1.0 / 3.0,
+                1.0 / 3.0,
+                1.0 / 3.0,
+                2.0 / 3.0,
+                2.0 / 3.0
+            ]
+        );
+        // B: ratios 2, 1, 1.
+        assert_eq!(
+            p.fractions[1],
+            vec![2.0 / 3.0, 2.0 / 3.0, 1.0, 1.0, 1.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn profile_is_monotone_and_reaches_success_fraction_at_infinity() {
+        let mut results = table();
+        // A contender that never runs on q and fails once on p.
+        results.push(result("p", "C", 0, Some(15)));
+        results.push(result("p", "C", 1, None));
+        let taus: Vec<f64> = (0..40)
+            .map(|i| 1.0 + 0.25 * f64::from(i))
+            .chain([f64::INFINITY])
+            .collect();
+        let p = performance_profile(&results, &taus);
+        for row in &p.fractions {
+            assert!(
+                row.windows(2).all(|w| w[0] <= w[1]),
+                "not monotone: {row:?}"
+            );
+        }
+        // Successes: A 2 of 3, B 3 of 3, C 1 of 3.
+        let last = taus.len() - 1;
+        assert_eq!(p.fractions[0][last], 2.0 / 3.0);
+        assert_eq!(p.fractions[1][last], 1.0);
+        assert_eq!(p.fractions[2][last], 1.0 / 3.0);
+        // C on p/0: 15 against the best 10, ratio 1.5.
+        assert_eq!(p.fractions[2][1], 0.0); // tau = 1.25
+        assert_eq!(p.fractions[2][2], 1.0 / 3.0); // tau = 1.5
+    }
+
+    #[test]
+    fn profile_of_no_results_is_empty() {
+        let p = performance_profile(&[], &[1.0]);
+        assert!(p.contenders.is_empty() && p.fractions.is_empty());
+        assert_eq!(p.instances, 0);
+    }
+
+    #[test]
+    fn random_starts_are_seeded_and_within_the_perturbation_box() {
+        let rosenbrock = crate::problems::Rosenbrock::new(2);
+        let config = RaceConfig {
+            random_starts: 5,
+            seed: 7,
+            ..RaceConfig::default()
+        };
+        let a = starts(&rosenbrock, &config);
+        let b = starts(&rosenbrock, &config);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 6);
+        let x0 = TestFunction::<f64>::start(&rosenbrock);
+        assert_eq!(a[0], x0);
+        // Standard start (-1.2, 1): radius 0.5 · 1.2 = 0.6.
+        for x in &a[1..] {
+            assert!(x.iter().zip(&x0).all(|(v, s)| (v - s).abs() <= 0.6));
+            assert_ne!(*x, x0);
+        }
+        let other = starts(&rosenbrock, &RaceConfig { seed: 8, ..config });
+        assert_ne!(a[1], other[1]);
+    }
+
+    #[test]
+    fn gradient_descent_at_one_over_l_solves_the_sphere_in_one_step() {
+        // Sphere |x|² has L = 2; the step 1/2 lands exactly on 0.
+        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Sphere::new(3))];
+        let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+            Ok(GradientDescent::default())
+        })];
+        let config = RaceConfig {
+            random_starts: 2,
+            ..RaceConfig::default()
+        };
+        let results = run_race(&problems, &contenders, &config).unwrap();
+        assert_eq!(results.len(), 3);
+        for r in &results {
+            assert!(r.success);
+            assert_eq!(r.iterations, 1);
+            assert_eq!(r.gradient_evaluations, 2);
+            // At x = 0 both the target and the gradient criterion hold.
+            assert!(r.termination.is_converged(), "{}", r.termination);
+        }
+    }
+
+    #[test]
+    fn the_gradient_budget_stops_a_slow_rule_as_a_failure() {
+        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Rosenbrock::new(2))];
+        let contenders = vec![Contender::constant("GD tiny", 1e-6, || {
+            Ok(GradientDescent::default())
+        })];
+        let config = RaceConfig {
+            random_starts: 0,
+            max_gradient_evaluations: 50,
+            ..RaceConfig::default()
+        };
+        let results = run_race(&problems, &contenders, &config).unwrap();
+        assert_eq!(results.len(), 1);
+        assert!(!results[0].success);
+        assert_eq!(results[0].gradient_evaluations, 50);
+        assert_eq!(results[0].reason(), "budget");
+    }
+
+    #[test]
+    fn contenders_that_need_l_skip_problems_without_it() {
+        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Himmelblau)];
+        let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+            Ok(GradientDescent::default())
+        })];
+        let results = run_race(&problems, &contenders, &RaceConfig::default()).unwrap();
+        assert!(results.is_empty());
+    }
+
+    #[test]
+    fn invalid_race_config_is_an_error_naming_the_field() {
+        let bad = RaceConfig {
+            tolerance: -1.0,
+            ..RaceConfig::default()
+        };
+        let err = run_race(&[], &[], &bad).unwrap_err();
+        assert!(err.to_string().contains("tolerance"), "{err}");
+        let bad = RaceConfig {
+            max_gradient_evaluations: 0,
+            ..RaceConfig::default()
+        };
+        let err = run_race(&[], &[], &bad).unwrap_err();
+        assert!(
+            err.to_string().contains("max_gradient_evaluations"),
+            "{err}"
+        );
+    }
+}
