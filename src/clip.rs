@@ -55,8 +55,8 @@ impl<F: Real> Clip<F> {
 /// use ndarray::array;
 ///
 /// let mut g = array![3.0, 4.0];
-/// assert_eq!(clip_by_global_norm(g.view_mut(), 1.0), 5.0);
-/// assert_eq!(g, array![0.6, 0.8]);
+/// assert_eq!(clip_by_global_norm(g.view_mut(), 2.5), 5.0);
+/// assert_eq!(g, array![1.5, 2.0]);
 /// ```
 pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) -> F {
     let n = norm(g.view());

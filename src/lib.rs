@@ -12,13 +12,13 @@
 //!
 //! ```
 //! use gradus::prelude::*;
-//! use ndarray::array;
+//! use ndarray::{ArrayView1, ArrayViewMut1, array};
 //!
 //! // f(x, y) = (x - 1)^2 + 10 (y + 2)^2, minimised at (1, -2).
 //! let f = FnObjective::new(
 //!     2,
-//!     |x| (x[0] - 1.0).powi(2) + 10.0 * (x[1] + 2.0).powi(2),
-//!     |x, mut g| {
+//!     |x: ArrayView1<f64>| (x[0] - 1.0).powi(2) + 10.0 * (x[1] + 2.0).powi(2),
+//!     |x: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
 //!         g[0] = 2.0 * (x[0] - 1.0);
 //!         g[1] = 20.0 * (x[1] + 2.0);
 //!     },

@@ -158,12 +158,15 @@ impl<F: Real> GradientCheck<F> {
 ///
 /// ```
 /// use gradus::{FnObjective, check_gradient};
-/// use ndarray::array;
+/// use ndarray::{ArrayView1, ArrayViewMut1, array};
 ///
 /// let f = FnObjective::new(
 ///     2,
-///     |x| x[0].sin() * x[1],
-///     |x, mut g| { g[0] = x[0].cos() * x[1]; g[1] = x[0].sin(); },
+///     |x: ArrayView1<f64>| x[0].sin() * x[1],
+///     |x: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
+///         g[0] = x[0].cos() * x[1];
+///         g[1] = x[0].sin();
+///     },
 /// );
 /// let check = check_gradient(&f, array![0.3, -1.2].view()).unwrap();
 /// assert!(check.passes(1e-7));

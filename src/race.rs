@@ -44,9 +44,12 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result, check_param};
-use crate::line_search::Backtracking;
+use crate::line_search::{Backtracking, StrongWolfe};
 use crate::minimize::{Control, Criteria, IterationState, Minimizer, Observer, Termination};
-use crate::optim::{GradientDescent, Optimizer};
+use crate::optim::{
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
+    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+};
 use crate::problems::{SuiteProblem, TestFunction};
 
 /// A configured run of one update rule, ready for [`Minimizer::minimize`]; the race replaces its
@@ -162,6 +165,23 @@ pub fn contenders() -> Vec<Contender> {
             || Ok(Backtracking::default()),
         ),
         Contender::constant("GD lr=1e-3", 1e-3, || Ok(GradientDescent::default())),
+        Contender::inverse_smoothness("Heavy ball 1/L", 1.0, || Momentum::heavy_ball(1.0, 0.9)),
+        Contender::inverse_smoothness("Nesterov 1/L", 1.0, || Momentum::nesterov(1.0, 0.9)),
+        Contender::inverse_smoothness("AGD 1/L", 1.0, || Ok(AcceleratedGradient::default())),
+        Contender::constant("RMSProp lr=1e-3", 1e-3, || Ok(RmsProp::default())),
+        Contender::constant("Adam lr=1e-2", 1e-2, || Ok(Adam::default())),
+        Contender::constant("AMSGrad lr=1e-2", 1e-2, || Adam::amsgrad(1e-2)),
+        Contender::constant("AdaGrad lr=0.5", 0.5, || Ok(AdaGrad::default())),
+        Contender::constant("Adamax lr=2e-2", 2e-2, || Ok(Adamax::default())),
+        Contender::constant("NAdam lr=1e-2", 1e-2, || Ok(NAdam::default())),
+        Contender::constant("RAdam lr=1e-2", 1e-2, || Ok(RAdam::default())),
+        Contender::constant("Adadelta lr=1", 1.0, || Ok(Adadelta::default())),
+        Contender::constant("Barzilai-Borwein", 1e-3, || Ok(BarzilaiBorwein::default())),
+        Contender::line_search(
+            "L-BFGS Wolfe",
+            || Ok(Lbfgs::default()),
+            || Ok(StrongWolfe::default()),
+        ),
     ]
 }
 

@@ -97,7 +97,23 @@ fn step_allocations(rule: &mut dyn Optimizer<f64>, steps: usize) -> usize {
 
 #[test]
 fn every_rule_allocates_only_on_its_first_step() {
-    let mut rules: Vec<Box<dyn Optimizer<f64>>> = vec![Box::new(GradientDescent::default())];
+    let mut rules: Vec<Box<dyn Optimizer<f64>>> = vec![
+        Box::new(GradientDescent::default()),
+        Box::new(Momentum::default()),
+        Box::new(Momentum::nesterov(1e-3, 0.9).unwrap()),
+        Box::new(RmsProp::default()),
+        Box::new(Adam::default()),
+        Box::new(Adam::amsgrad(1e-3).unwrap()),
+        Box::new(Adam::adamw(1e-3, 1e-2).unwrap()),
+        Box::new(AdaGrad::default()),
+        Box::new(Adamax::default()),
+        Box::new(NAdam::default()),
+        Box::new(RAdam::default()),
+        Box::new(Adadelta::default()),
+        Box::new(Lbfgs::default()),
+        Box::new(BarzilaiBorwein::default()),
+        Box::new(AcceleratedGradient::default()),
+    ];
     for rule in &mut rules {
         assert_eq!(step_allocations(rule.as_mut(), 1_000), 0, "{}", rule.name());
     }

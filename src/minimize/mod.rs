@@ -80,7 +80,7 @@ enum Recording {
 ///     .lr(0.02)
 ///     .gradient_tolerance(1e-6)
 ///     .max_iterations(50_000)
-///     .minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view())
+///     .minimize(&Rosenbrock::new(2), array![-1.2_f64, 1.0].view())
 ///     .unwrap();
 /// assert_eq!(report.termination, Termination::GradientNorm);
 /// assert!((report.x[0] - 1.0).abs() < 1e-4 && (report.x[1] - 1.0).abs() < 1e-4);

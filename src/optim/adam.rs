@@ -3,11 +3,11 @@
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
 use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
-#[cfg(feature = "parallel")]
-use crate::kernels::{BLOCK, PARALLEL_THRESHOLD};
-use crate::kernels::widest_simd;
 use crate::Real;
 use crate::error::Result;
+use crate::kernels::widest_simd;
+#[cfg(feature = "parallel")]
+use crate::kernels::{BLOCK, PARALLEL_THRESHOLD};
 
 /// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
