@@ -296,6 +296,16 @@ impl<F: Real> BatchReducer<F> {
     }
 }
 
+/// A clone is a fresh reducer for the same dimension (the scratch buffers are not copied).
+impl<F> Clone for BatchReducer<F> {
+    fn clone(&self) -> Self {
+        BatchReducer {
+            dim: self.dim,
+            buffers: Mutex::new((Vec::new(), Vec::new())),
+        }
+    }
+}
+
 impl<F> std::fmt::Debug for BatchReducer<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BatchReducer")
