@@ -7,8 +7,8 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction};
 use crate::error::{Result, check_param};
-use crate::linalg::solve_spd;
 use crate::finite_sum::{Batch, FiniteSum};
+use crate::linalg::solve_spd;
 use crate::{Objective, Real};
 
 /// The Huber loss of the residual `r = z - y` with threshold `δ`.
@@ -165,7 +165,8 @@ impl<F: Real> FiniteSum<F> for HuberRegression<F> {
         batch: Batch<'_>,
         grad: ArrayViewMut1<'_, F>,
     ) -> F {
-        self.model.batch_value_and_gradient(&self.loss, x, batch, grad)
+        self.model
+            .batch_value_and_gradient(&self.loss, x, batch, grad)
     }
 }
 

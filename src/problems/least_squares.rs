@@ -5,8 +5,8 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction};
 use crate::error::{Error, Result};
-use crate::linalg::solve_spd;
 use crate::finite_sum::{Batch, FiniteSum};
+use crate::linalg::solve_spd;
 use crate::{Objective, Real};
 
 /// The squared loss `φ(z, y) = (z - y)² / 2`.
@@ -150,7 +150,8 @@ impl<F: Real> FiniteSum<F> for LeastSquares<F> {
         batch: Batch<'_>,
         grad: ArrayViewMut1<'_, F>,
     ) -> F {
-        self.model.batch_value_and_gradient(&Squared, x, batch, grad)
+        self.model
+            .batch_value_and_gradient(&Squared, x, batch, grad)
     }
 }
 

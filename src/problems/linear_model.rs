@@ -24,8 +24,8 @@ use super::Certificate;
 use super::data::Dataset;
 use super::newton;
 use crate::Real;
-use crate::finite_sum::{Batch, BatchReducer};
 use crate::error::{Result, check_param};
+use crate::finite_sum::{Batch, BatchReducer};
 use crate::linalg::symmetric_eigenvalues;
 
 /// A loss `φ(z, y)` of the margin (prediction) `z = xᵀw` and the target `y`.

@@ -158,7 +158,8 @@ impl<F: Real> FiniteSum<F> for LogisticRegression<F> {
         batch: Batch<'_>,
         grad: ArrayViewMut1<'_, F>,
     ) -> F {
-        self.model.batch_value_and_gradient(&Logistic, x, batch, grad)
+        self.model
+            .batch_value_and_gradient(&Logistic, x, batch, grad)
     }
 }
 
