@@ -7,8 +7,11 @@ use gradus::schedule::Exponential;
 use gradus::{Batch, FullBatch, IterationState, evaluate_batch};
 use ndarray::{Array1, Array2, ArrayView1};
 
+/// A problem's name, the problem, its loss and its penalty `λ`.
+type Case = (&'static str, Box<dyn FiniteSum<f64>>, Loss, f64);
+
 /// The three problems, each with a penalty, on small seeded datasets.
-fn problems() -> Vec<(&'static str, Box<dyn FiniteSum<f64>>, Loss, f64)> {
+fn problems() -> Vec<Case> {
     let reg = || Dataset::<f64>::linear_regression(300, 6, 20.0, 1.0, 11).unwrap();
     let cls = Dataset::<f64>::classification(300, 6, 12).unwrap();
     vec![
