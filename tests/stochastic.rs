@@ -202,7 +202,7 @@ fn svrg_converges_linearly_on_a_strongly_convex_sum() {
         })
         .max_epochs(30)
         .observer(|s: &IterationState<f64>| {
-            if s.iteration % per_epoch == 0 {
+            if s.iteration.is_multiple_of(per_epoch) {
                 gaps.push(p.full_loss(s.x) - f_star);
             }
             Control::Continue
