@@ -38,6 +38,26 @@ fn main() -> Result<(), gradus::Error> {
     println!("L = {lipschitz:.4}, target f <= f* + {TOL:e}\n");
 
     let x0 = Array1::<f64>::zeros(D);
+
+    // One full gradient (a pass over the data) on one thread and on all threads.
+    let mut g = Array1::<f64>::zeros(D);
+    let full_pass = |g: &mut Array1<f64>| {
+        let t = Instant::now();
+        for _ in 0..5 {
+            problem.value_and_gradient(x0.view(), g.view_mut());
+        }
+        t.elapsed() / 5
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    let single = one.install(|| full_pass(&mut g));
+    let all = full_pass(&mut g);
+    println!(
+        "full gradient: {single:.2?} on 1 thread, {all:.2?} on {} threads\n",
+        rayon::current_num_threads()
+    );
     // Stop on the target only: no gradient-norm criterion, generous budgets.
     let criteria = || Criteria {
         gradient_norm: None,
