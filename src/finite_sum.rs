@@ -218,6 +218,8 @@ impl<F: Real> BatchReducer<F> {
     pub const CHUNK: usize = 256;
     /// Work (`batch size × dim`) from which chunks are spread over threads.
     pub const PARALLEL_WORK: usize = 1 << 15;
+    /// How many examples ahead [`mean_prefetching`](BatchReducer::mean_prefetching) prefetches.
+    pub const LOOKAHEAD: usize = 4;
 
     /// A reducer for gradients of `dim` entries.
     pub fn new(dim: usize) -> Self {
@@ -229,9 +231,28 @@ impl<F: Real> BatchReducer<F> {
 
     /// Writes `(1/|B|) Σ_{i∈B} ∇f_i` into `grad` and returns `(1/|B|) Σ_{i∈B} f_i`, where
     /// `example(i, acc)` adds `∇f_i` into the accumulator `acc` and returns `f_i`.
-    pub fn mean<E>(&self, batch: Batch<'_>, mut grad: ArrayViewMut1<'_, F>, example: E) -> F
+    pub fn mean<E>(&self, batch: Batch<'_>, grad: ArrayViewMut1<'_, F>, example: E) -> F
     where
         E: Fn(usize, ArrayViewMut1<'_, F>) -> F + Sync,
+    {
+        self.mean_prefetching(batch, grad, example, |_| {})
+    }
+
+    /// [`mean`](BatchReducer::mean), calling `prefetch(j)` for the example `j` that comes
+    /// [`LOOKAHEAD`](BatchReducer::LOOKAHEAD) places after the one being evaluated, in the same
+    /// chunk. A problem whose examples are rows of a large matrix can ask the processor to load
+    /// the row early (a prefetch hint changes no result): in a shuffled batch the rows are
+    /// scattered through memory and the hardware cannot guess the next one.
+    pub fn mean_prefetching<E, P>(
+        &self,
+        batch: Batch<'_>,
+        mut grad: ArrayViewMut1<'_, F>,
+        example: E,
+        prefetch: P,
+    ) -> F
+    where
+        E: Fn(usize, ArrayViewMut1<'_, F>) -> F + Sync,
+        P: Fn(usize) + Sync,
     {
         let len = batch.len();
         grad.fill(F::zero());
@@ -242,8 +263,12 @@ impl<F: Real> BatchReducer<F> {
         let sum_chunk = |c: usize, mut acc: ArrayViewMut1<'_, F>| -> F {
             let part = batch.slice(c * Self::CHUNK, ((c + 1) * Self::CHUNK).min(len));
             let mut value = F::zero();
-            for i in part.iter() {
-                value += example(i, acc.view_mut());
+            let m = part.len();
+            for k in 0..m {
+                if k + Self::LOOKAHEAD < m {
+                    prefetch(part.get(k + Self::LOOKAHEAD));
+                }
+                value += example(part.get(k), acc.view_mut());
             }
             value
         };
@@ -293,6 +318,16 @@ impl<F: Real> BatchReducer<F> {
         let scale = F::one() / F::from_count(len);
         grad.mapv_inplace(|g| g * scale);
         total * scale
+    }
+}
+
+/// A clone is a fresh reducer for the same dimension (the scratch buffers are not copied).
+impl<F> Clone for BatchReducer<F> {
+    fn clone(&self) -> Self {
+        BatchReducer {
+            dim: self.dim,
+            buffers: Mutex::new((Vec::new(), Vec::new())),
+        }
     }
 }
 

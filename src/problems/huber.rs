@@ -7,6 +7,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction};
 use crate::error::{Result, check_param};
+use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
 use crate::{Objective, Real};
 
@@ -144,6 +145,28 @@ impl<F: Real> Objective<F> for HuberRegression<F> {
     }
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
         self.model.value_and_gradient(&self.loss, x, grad)
+    }
+}
+
+/// The per-example terms `f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²`: each example carries the whole
+/// penalty, so a batch mean is the batch's mean loss plus `(λ/2) |w|²`, its gradient adds `λ w`,
+/// and the mean over all `N` examples is the [`Objective`] (which is computed the same way, over
+/// `Batch::all(N)`, on all cores).
+impl<F: Real> FiniteSum<F> for HuberRegression<F> {
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+    fn examples(&self) -> usize {
+        self.model.examples()
+    }
+    fn batch_value_and_gradient(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        grad: ArrayViewMut1<'_, F>,
+    ) -> F {
+        self.model
+            .batch_value_and_gradient(&self.loss, x, batch, grad)
     }
 }
 

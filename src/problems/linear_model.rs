@@ -6,7 +6,17 @@
 //! ```
 //!
 //! Each example is evaluated on its own ([`LinearModel::accumulate_example`]), so that a
-//! minibatch gradient is the same loop over a subset of indices.
+//! minibatch gradient is the same loop over a subset of indices. As a finite sum the penalty is
+//! shared equally by every example,
+//!
+//! ```text
+//! f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²,    ∇f_i(w) = φ'(x_iᵀ w, y_i) x_i + λ w,
+//! ```
+//!
+//! so that the mean of the `f_i` over any batch is the batch's mean loss plus the whole penalty,
+//! and over all `N` examples it is `f` itself. Batches and the full objective both go through
+//! one [`BatchReducer`] (the full objective is the batch of all examples), so they agree to the
+//! bit and use every core.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 
@@ -15,10 +25,11 @@ use super::data::Dataset;
 use super::newton;
 use crate::Real;
 use crate::error::{Result, check_param};
+use crate::finite_sum::{Batch, BatchReducer};
 use crate::linalg::symmetric_eigenvalues;
 
 /// A loss `φ(z, y)` of the margin (prediction) `z = xᵀw` and the target `y`.
-pub(crate) trait ExampleLoss {
+pub(crate) trait ExampleLoss: Sync {
     /// `φ(z, y)`.
     fn loss<F: Real>(&self, z: F, y: F) -> F;
     /// `(φ(z, y), ∂φ/∂z (z, y))`.
@@ -35,6 +46,8 @@ pub(crate) struct LinearModel<F> {
     /// Smallest and largest eigenvalue of `XᵀX / N`, computed in `f64`.
     gram_min: f64,
     gram_max: f64,
+    /// Sums per-example gradients over batches (and over all examples) on all cores.
+    reducer: BatchReducer<F>,
 }
 
 impl<F: Real> LinearModel<F> {
@@ -51,6 +64,7 @@ impl<F: Real> LinearModel<F> {
         Ok(LinearModel {
             gram_min: eig[0].max(0.0),
             gram_max: eig[d - 1],
+            reducer: BatchReducer::new(data.features.ncols()),
             data,
             l2,
         })
@@ -68,6 +82,11 @@ impl<F: Real> LinearModel<F> {
         self.data.features.ncols()
     }
 
+    /// Number of examples `N`.
+    pub(crate) fn examples(&self) -> usize {
+        self.data.features.nrows()
+    }
+
     /// Smallest and largest eigenvalue of `XᵀX / N`.
     pub(crate) fn gram_extremes(&self) -> (f64, f64) {
         (self.gram_min, self.gram_max)
@@ -80,12 +99,18 @@ impl<F: Real> LinearModel<F> {
         i: usize,
         w: ArrayView1<'_, F>,
     ) -> F {
-        let z = self.data.features.row(i).dot(&w);
+        let row = self.data.features.row(i);
+        let z = match (row.as_slice(), w.as_slice()) {
+            (Some(r), Some(ws)) => dot(r, ws),
+            _ => row.dot(&w),
+        };
         loss.loss(z, self.data.targets[i])
     }
 
     /// Adds `scale · ∇_w φ(x_iᵀ w, y_i) = scale · φ'(x_iᵀ w, y_i) x_i` to `grad` and returns
-    /// `φ(x_iᵀ w, y_i)`. Allocates nothing.
+    /// `φ(x_iᵀ w, y_i)`. Allocates nothing; contiguous rows, weights and accumulators take a
+    /// slice loop (a dot product and an axpy over the row).
+    #[inline]
     pub(crate) fn accumulate_example<L: ExampleLoss>(
         &self,
         loss: &L,
@@ -95,8 +120,14 @@ impl<F: Real> LinearModel<F> {
         scale: F,
     ) -> F {
         let row = self.data.features.row(i);
+        let y = self.data.targets[i];
+        if let (Some(r), Some(ws), Some(g)) = (row.as_slice(), w.as_slice(), grad.as_slice_mut()) {
+            let (value, slope) = loss.loss_and_slope(dot(r, ws), y);
+            axpy(scale * slope, r, g);
+            return value;
+        }
         let z = row.dot(&w);
-        let (value, slope) = loss.loss_and_slope(z, self.data.targets[i]);
+        let (value, slope) = loss.loss_and_slope(z, y);
         grad.scaled_add(scale * slope, &row);
         value
     }
@@ -113,23 +144,42 @@ impl<F: Real> LinearModel<F> {
         sum / F::from_count(n) + self.penalty(w)
     }
 
-    /// Writes `∇f(w)` into `grad` and returns `f(w)`. Allocates nothing.
+    /// Writes `∇f(w)` into `grad` and returns `f(w)`: the mean of the `f_i` over all examples,
+    /// through the reducer. Allocates nothing after the first call.
     pub(crate) fn value_and_gradient<L: ExampleLoss>(
         &self,
         loss: &L,
         w: ArrayView1<'_, F>,
+        grad: ArrayViewMut1<'_, F>,
+    ) -> F {
+        self.batch_value_and_gradient(loss, w, Batch::all(self.examples()), grad)
+    }
+
+    /// Writes `∇f_B(w) = (1/|B|) Σ_{i∈B} φ'(x_iᵀ w, y_i) x_i + λ w` into `grad` and returns
+    /// `f_B(w) = (1/|B|) Σ_{i∈B} φ(x_iᵀ w, y_i) + (λ/2) |w|²`, the batch mean of the `f_i`.
+    /// Allocates nothing once the reducer has seen a batch this large.
+    pub(crate) fn batch_value_and_gradient<L: ExampleLoss>(
+        &self,
+        loss: &L,
+        w: ArrayView1<'_, F>,
+        batch: Batch<'_>,
         mut grad: ArrayViewMut1<'_, F>,
     ) -> F {
-        let n = self.data.len();
-        let inv_n = F::one() / F::from_count(n);
-        grad.fill(F::zero());
-        let mut sum = F::zero();
-        for i in 0..n {
-            sum += self.accumulate_example(loss, i, w, &mut grad, inv_n);
-        }
+        let mean = self.reducer.mean_prefetching(
+            batch,
+            grad.view_mut(),
+            |i, mut acc| self.accumulate_example(loss, i, w, &mut acc, F::one()),
+            |i| {
+                if let Some(row) = self.data.features.row(i).as_slice() {
+                    prefetch_slice(row);
+                }
+            },
+        );
         let l2 = self.l2;
-        Zip::from(&mut grad).and(w).for_each(|g, &wi| *g += l2 * wi);
-        sum * inv_n + self.penalty(w)
+        if l2 != F::zero() {
+            Zip::from(&mut grad).and(w).for_each(|g, &wi| *g += l2 * wi);
+        }
+        mean + self.penalty(w)
     }
 
     /// Minimises `f` in `f64` by damped Newton from `w0`, to a gradient norm of `1e-12`.
@@ -195,4 +245,52 @@ impl<F: Real> LinearModel<F> {
             .fold(0.0, |s, &zi, &yi| s + loss.loss(zi, yi));
         sum / x.nrows() as f64 + 0.5 * self.l2.as_f64() * w.dot(&w)
     }
+}
+
+/// `aᵀb` over two slices of equal length, with four running sums (so the compiler can keep them
+/// in SIMD lanes) added in a fixed order: the result depends on the slices alone.
+#[inline(always)]
+fn dot<F: Real>(a: &[F], b: &[F]) -> F {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [F::zero(); 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        s[0] += x[0] * y[0];
+        s[1] += x[1] * y[1];
+        s[2] += x[2] * y[2];
+        s[3] += x[3] * y[3];
+    }
+    let mut tail = F::zero();
+    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `g += c x` over two slices of equal length.
+#[inline(always)]
+fn axpy<F: Real>(c: F, x: &[F], g: &mut [F]) {
+    for (gi, &xi) in g.iter_mut().zip(x) {
+        *gi += c * xi;
+    }
+}
+
+/// Asks the processor to bring `data` into the cache (a hint: no effect on any result).
+#[inline(always)]
+fn prefetch_slice<F>(data: &[F]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(data);
+        let start = data.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: prefetching is a hint that never faults; SSE is part of the x86_64
+            // baseline; the address lies inside `data`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
