@@ -239,11 +239,11 @@ fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
             .map_or("unknown".to_owned(), |l| format!("{l:.4}")),
     );
     println!(
-        "  {:<14} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
+        "  {:<18} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
         "rule", "solved", "iters", "grads", "f - f*", "time", "reason", "median grads"
     );
     println!(
-        "  {:<14} {:>7}  {:-^40}  {:>13}",
+        "  {:<18} {:>7}  {:-^40}  {:>13}",
         "",
         format!("/{starts}"),
         " standard start ",
@@ -265,7 +265,7 @@ fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
         let median = median(solved.clone()).map_or("-".to_owned(), |m| m.to_string());
         if let Some(s) = mine.iter().find(|r| r.start == 0) {
             println!(
-                "  {:<14} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
+                "  {:<18} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
                 rule,
                 format!("{}/{}", solved.len(), mine.len()),
                 s.iterations,
@@ -301,7 +301,7 @@ fn print_summary(results: &[RaceResult], rules: &[&str]) {
         e[3] += 1;
     }
     println!(
-        "  {:<14} {:>12} {:>12} {:>10}",
+        "  {:<18} {:>12} {:>12} {:>10}",
         "rule", "convex", "all", "wall time"
     );
     for rule in rules {
@@ -312,7 +312,7 @@ fn print_summary(results: &[RaceResult], rules: &[&str]) {
             .map(|r| r.elapsed.as_secs_f64())
             .sum();
         println!(
-            "  {:<14} {:>12} {:>12} {:>9.3}s",
+            "  {:<18} {:>12} {:>12} {:>9.3}s",
             rule,
             format!("{}/{}", e[0], e[1]),
             format!("{}/{}", e[2], e[3]),
