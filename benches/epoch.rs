@@ -2,11 +2,11 @@
 //! `f64`, 160 MB of features) on one thread and on all threads, against one read of the
 //! feature matrix.
 //!
-//! The batch size is 1024: the batch reducer cuts a batch into chunks of 256 examples, so a
-//! batch of 1024 is four chunks (`1024 x 100` entries, above the reducer's parallel threshold),
-//! enough to keep two to four cores busy, while each batch is still ~100 µs of work, far more
-//! than the few microseconds of handing chunks to the thread pool. A batch of 256 would be a
-//! single chunk and run on one core.
+//! Two batch sizes. The batch reducer cuts a batch into chunks of 256 examples: a batch of 1024
+//! is four chunks, a batch of 4096 sixteen. Every batch hands its chunks to the thread pool
+//! once, and on a virtual machine waking a sleeping worker can cost tens of microseconds, a
+//! large part of a 1024-example batch (~250 µs of work on one core) but a small part of a
+//! 4096-example one. A batch of 256 would be a single chunk and run on one core.
 //!
 //! `cargo bench --bench epoch`
 
@@ -21,17 +21,17 @@ use std::hint::black_box;
 
 const N: usize = 200_000;
 const D: usize = 100;
-const BATCH: usize = 1024;
 
 /// `Σ_B |B| f_B(w)` over the batches of a shuffled epoch, writing each batch gradient.
 fn epoch(
     p: &LogisticRegression<f64>,
     w: &Array1<f64>,
     order: &[usize],
+    batch_size: usize,
     g: &mut Array1<f64>,
 ) -> f64 {
     let mut total = 0.0;
-    for batch in order.chunks(BATCH) {
+    for batch in order.chunks(batch_size) {
         total += p.batch_value_and_gradient(w.view(), Batch::Indices(batch), g.view_mut())
             * batch.len() as f64;
     }
@@ -70,12 +70,14 @@ fn bench(c: &mut Criterion) {
         let x = p.dataset().features.as_slice().unwrap();
         b.iter(|| black_box(read(black_box(x))))
     });
-    group.bench_function("epoch B=1024, 1 thread", |b| {
-        b.iter(|| one.install(|| black_box(epoch(&p, &w, &order, &mut g))))
-    });
-    group.bench_function(format!("epoch B=1024, {threads} threads"), |b| {
-        b.iter(|| black_box(epoch(&p, &w, &order, &mut g)))
-    });
+    for batch_size in [1024, 4096] {
+        group.bench_function(format!("epoch B={batch_size}, 1 thread"), |b| {
+            b.iter(|| one.install(|| black_box(epoch(&p, &w, &order, batch_size, &mut g))))
+        });
+        group.bench_function(format!("epoch B={batch_size}, {threads} threads"), |b| {
+            b.iter(|| black_box(epoch(&p, &w, &order, batch_size, &mut g)))
+        });
+    }
     group.finish();
 }
 

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use crate::error::{Error, Result, check_len};
+use crate::kernels::widest_simd;
 use crate::{Objective, Real};
 
 /// A set of example indices: a contiguous range, or an explicit list (a minibatch).
@@ -262,15 +263,23 @@ impl<F: Real> BatchReducer<F> {
         let chunks = len.div_ceil(Self::CHUNK);
         let sum_chunk = |c: usize, mut acc: ArrayViewMut1<'_, F>| -> F {
             let part = batch.slice(c * Self::CHUNK, ((c + 1) * Self::CHUNK).min(len));
-            let mut value = F::zero();
-            let m = part.len();
-            for k in 0..m {
-                if k + Self::LOOKAHEAD < m {
-                    prefetch(part.get(k + Self::LOOKAHEAD));
-                }
-                value += example(part.get(k), acc.view_mut());
-            }
-            value
+            // Compiled for the widest SIMD instructions available, so that an inlined
+            // per-example function (a dot product and a gradient update, for linear models)
+            // runs on wide vectors.
+            widest_simd(
+                #[inline(always)]
+                || {
+                    let mut value = F::zero();
+                    let m = part.len();
+                    for k in 0..m {
+                        if k + Self::LOOKAHEAD < m {
+                            prefetch(part.get(k + Self::LOOKAHEAD));
+                        }
+                        value += example(part.get(k), acc.view_mut());
+                    }
+                    value
+                },
+            )
         };
         let total = if chunks == 1 {
             sum_chunk(0, grad.view_mut())

@@ -110,7 +110,7 @@ impl<F: Real> LinearModel<F> {
     /// Adds `scale · ∇_w φ(x_iᵀ w, y_i) = scale · φ'(x_iᵀ w, y_i) x_i` to `grad` and returns
     /// `φ(x_iᵀ w, y_i)`. Allocates nothing; contiguous rows, weights and accumulators take a
     /// slice loop (a dot product and an axpy over the row).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn accumulate_example<L: ExampleLoss>(
         &self,
         loss: &L,
@@ -168,7 +168,9 @@ impl<F: Real> LinearModel<F> {
         let mean = self.reducer.mean_prefetching(
             batch,
             grad.view_mut(),
+            #[inline(always)]
             |i, mut acc| self.accumulate_example(loss, i, w, &mut acc, F::one()),
+            #[inline(always)]
             |i| {
                 if let Some(row) = self.data.features.row(i).as_slice() {
                     prefetch_slice(row);
