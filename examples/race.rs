@@ -10,7 +10,7 @@
 //! from each problem's standard start and from seeded random starts around it. A run succeeds
 //! when `f - f* <= tol · max(1, |f*|)` within the budget of gradient evaluations. The program
 //! prints a table per problem, the number of instances each rule solved, and Dolan and Moré's
-//! performance profile on the cost "gradient evaluations"; it writes SVG pictures (convergence
+//! performance profile on the cost "gradient evaluations"; it writes SVG and PNG pictures (convergence
 //! curves, 2-D trajectories over contour lines, the profile) unless `--no-plots` is given.
 //!
 //! Flags:
@@ -25,7 +25,7 @@
 //! --seed S         seed of the random starts (default 0)
 //! --starts K       random starts besides the standard one (default 4)
 //! --csv PATH       also write every run as CSV
-//! --plots DIR      where to write the SVG pictures (default target/gradus-plots)
+//! --plots DIR      where to write the SVG and PNG pictures (default target/gradus-plots)
 //! --no-plots       write no pictures
 //! ```
 
@@ -38,6 +38,7 @@ use gradus::problems::{Ackley, Rastrigin, Rosenbrock, Sphere, StyblinskiTang, Su
 use gradus::race::{
     PerformanceProfile, RaceConfig, RaceResult, contenders, performance_profile, run_race,
 };
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 type AnyError = Box<dyn std::error::Error>;
@@ -352,12 +353,35 @@ fn write_csv(path: &Path, results: &[RaceResult]) -> std::io::Result<()> {
 // Pictures.
 
 /// Every picture: a convergence plot per problem, trajectories on the 2-D classics, the profile.
+/// Draws one picture twice, as `<stem>.svg` and `<stem>.png`, with a drawing function that is
+/// generic over the plotters backend.
+macro_rules! render {
+    ($stem:expr, $size:expr, |$root:ident| $draw:expr) => {{
+        let stem: PathBuf = $stem;
+        let svg_path = stem.with_extension("svg");
+        let $root = &SVGBackend::new(&svg_path, $size).into_drawing_area();
+        $draw?;
+        $root.present()?;
+        let png_path = stem.with_extension("png");
+        let $root = &BitMapBackend::new(&png_path, $size).into_drawing_area();
+        $draw?;
+        $root.present()?;
+    }};
+}
+
 fn plot_all(
     dir: &Path,
     problems: &[SuiteProblem],
     results: &[RaceResult],
     rules: &[String],
 ) -> Result<usize, AnyError> {
+    // Text is drawn with a font that a crate ships, so no system font is needed.
+    plotters::style::register_font(
+        "sans-serif",
+        FontStyle::Normal,
+        epaint_default_fonts::UBUNTU_LIGHT,
+    )
+    .map_err(|_| "the bundled font could not be read")?;
     // One colour per rule, the same in every picture.
     let color = |rule: &str| color(rules.iter().position(|r| r == rule).unwrap_or(0));
     let mut written = 0;
@@ -370,21 +394,18 @@ fn plot_all(
         if runs.is_empty() {
             continue;
         }
-        plot_convergence(
-            &dir.join(format!("convergence-{name}.svg")),
-            &name,
-            &runs,
-            &color,
-        )?;
-        written += 1;
+        render!(
+            dir.join(format!("convergence-{name}")),
+            (1000, 600),
+            |root| { plot_convergence(root, &name, &runs, &color) }
+        );
+        written += 2;
         if ["rosenbrock-2", "beale", "himmelblau"].contains(&name.as_str()) {
-            plot_trajectories(
-                &dir.join(format!("trajectories-{name}.svg")),
-                problem,
-                &runs,
-                &color,
-            )?;
-            written += 1;
+            let size = (800 + LEGEND_WIDTH, 700);
+            render!(dir.join(format!("trajectories-{name}")), size, |root| {
+                plot_trajectories(root, problem, &runs, &color)
+            });
+            written += 2;
         }
     }
     // Factors up to the largest possible ratio: the most gradient evaluations of any run.
@@ -401,14 +422,18 @@ fn plot_all(
     taus.push(f64::INFINITY);
     let profile = performance_profile(results, &taus);
     if profile.instances > 0 {
-        plot_profile(&dir.join("performance-profile.svg"), &profile, &color)?;
-        written += 1;
+        render!(dir.join("performance-profile"), (1000, 600), |root| {
+            plot_profile(root, &profile, &color)
+        });
+        written += 2;
     }
     Ok(written)
 }
 
 fn color(i: usize) -> RGBColor {
-    const COLORS: [RGBColor; 10] = [
+    // Twenty colours that stay apart from each other on white: the rules of the race keep one
+    // colour each.
+    const COLORS: [RGBColor; 20] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -419,6 +444,16 @@ fn color(i: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(0, 0, 128),
+        RGBColor(170, 110, 40),
+        RGBColor(0, 128, 128),
+        RGBColor(128, 0, 0),
+        RGBColor(240, 50, 230),
+        RGBColor(60, 60, 60),
+        RGBColor(128, 128, 0),
+        RGBColor(0, 200, 120),
+        RGBColor(250, 190, 190),
+        RGBColor(70, 240, 240),
     ];
     COLORS[i % COLORS.len()]
 }
@@ -427,10 +462,13 @@ fn color(i: usize) -> RGBColor {
 const LEGEND_WIDTH: u32 = 190;
 
 /// The legend: one line and name per rule, in a panel beside the chart.
-fn legend(
-    side: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+fn legend<DB: DrawingBackend>(
+    side: &DrawingArea<DB, Shift>,
     entries: &[(&str, RGBColor)],
-) -> Result<(), AnyError> {
+) -> Result<(), AnyError>
+where
+    DB::ErrorType: 'static,
+{
     for (k, (name, c)) in entries.iter().enumerate() {
         let y = 60 + 22 * k as i32;
         side.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))?;
@@ -455,12 +493,15 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     out
 }
 
-fn plot_convergence(
-    path: &Path,
+fn plot_convergence<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     name: &str,
     runs: &[&RaceResult],
     color: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), AnyError> {
+) -> Result<(), AnyError>
+where
+    DB::ErrorType: 'static,
+{
     const FLOOR: f64 = 1e-16;
     let curves: Vec<(&str, Vec<(f64, f64)>)> = runs
         .iter()
@@ -470,7 +511,7 @@ fn plot_convergence(
                 .as_deref()
                 .unwrap_or_default()
                 .iter()
-                .map(|&(k, gap)| (k as f64, gap.clamp(FLOOR, 1e30)))
+                .map(|&(k, gap)| (k as f64 + 1.0, gap.clamp(FLOOR, 1e30)))
                 .collect();
             (r.contender.as_str(), thin(&points, 1500))
         })
@@ -485,7 +526,6 @@ fn plot_convergence(
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), y| {
             (lo.min(y), hi.max(y))
         });
-    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
     let mut chart = ChartBuilder::on(&area)
@@ -496,10 +536,13 @@ fn plot_convergence(
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(75)
-        .build_cartesian_2d(0.0..x_max, (lo.max(FLOOR) / 2.0..hi * 2.0).log_scale())?;
+        .build_cartesian_2d(
+            (1.0..x_max.max(2.0)).log_scale(),
+            (lo.max(FLOOR) / 2.0..hi * 2.0).log_scale(),
+        )?;
     chart
         .configure_mesh()
-        .x_desc("iteration")
+        .x_desc("iteration + 1 (log scale)")
         .y_desc("f - f* (log scale)")
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.0e}"))
@@ -511,7 +554,6 @@ fn plot_convergence(
         entries.push((rule, c));
     }
     legend(&side, &entries)?;
-    root.present()?;
     Ok(())
 }
 
@@ -546,12 +588,15 @@ fn contour(values: &[Vec<f64>], xs: &[f64], ys: &[f64], level: f64) -> Vec<[(f64
     segments
 }
 
-fn plot_trajectories(
-    path: &Path,
+fn plot_trajectories<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     problem: &SuiteProblem,
     runs: &[&RaceResult],
     color: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), AnyError> {
+) -> Result<(), AnyError>
+where
+    DB::ErrorType: 'static,
+{
     let name = problem.name();
     let paths: Vec<(&str, Vec<(f64, f64)>)> = runs
         .iter()
@@ -599,7 +644,6 @@ fn plot_trajectories(
         .collect();
     let top = values.iter().flatten().copied().fold(0.0_f64, f64::max);
 
-    let root = SVGBackend::new(path, (800 + LEGEND_WIDTH, 700)).into_drawing_area();
     root.fill(&WHITE)?;
     let (area, side) = root.split_horizontally(800);
     let mut chart = ChartBuilder::on(&area)
@@ -665,20 +709,21 @@ fn plot_trajectories(
         (30, 75 + 22 * entries.len() as i32),
         ("sans-serif", 14),
     ))?;
-    root.present()?;
     Ok(())
 }
 
-fn plot_profile(
-    path: &Path,
+fn plot_profile<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     profile: &PerformanceProfile,
     color: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), AnyError> {
+) -> Result<(), AnyError>
+where
+    DB::ErrorType: 'static,
+{
     let finite: Vec<usize> = (0..profile.taus.len())
         .filter(|&t| profile.taus[t].is_finite())
         .collect();
     let tau_max = finite.last().map_or(2.0, |&t| profile.taus[t]);
-    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let (area, side) = root.split_horizontally(1000 - LEGEND_WIDTH);
     let mut chart = ChartBuilder::on(&area)
@@ -714,6 +759,5 @@ fn plot_profile(
         entries.push((rule.as_str(), c));
     }
     legend(&side, &entries)?;
-    root.present()?;
     Ok(())
 }
