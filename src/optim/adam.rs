@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use super::{Optimizer, check_adam_family, check_step, state};
 use crate::Real;
 use crate::error::Result;
 use crate::kernels::widest_simd;
@@ -108,11 +108,7 @@ impl<F: Real> Adam<F> {
     /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
     /// `eps` that is not finite and positive.
     pub fn new(config: AdamConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_unit_interval("betas.0", config.betas.0)?;
-        check_unit_interval("betas.1", config.betas.1)?;
-        check_positive("eps", config.eps)?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
+        check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
         Ok(Adam {
             config,
             exp_avg: None,

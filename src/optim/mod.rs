@@ -178,6 +178,21 @@ pub(crate) fn check_positive<F: Real>(name: &'static str, value: F) -> Result<()
     })
 }
 
+/// Validates the hyperparameters the Adam family shares: `lr` and `weight_decay` finite and
+/// `>= 0`, both betas in `[0, 1)` (named `betas.0`, `betas.1`), `eps` finite and `> 0`.
+pub(crate) fn check_adam_family<F: Real>(
+    lr: F,
+    betas: (F, F),
+    eps: F,
+    weight_decay: F,
+) -> Result<()> {
+    check_nonnegative("lr", lr)?;
+    check_unit_interval("betas.0", betas.0)?;
+    check_unit_interval("betas.1", betas.1)?;
+    check_positive("eps", eps)?;
+    check_nonnegative("weight_decay", weight_decay)
+}
+
 /// Validates a decay rate in `[0, 1)`.
 pub(crate) fn check_unit_interval<F: Real>(name: &'static str, value: F) -> Result<()> {
     check_param(name, value, "in [0, 1)", |v| v >= F::zero() && v < F::one())
