@@ -336,6 +336,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         let f0 = f;
         let divergence_level = f0 + self.criteria.divergence_factor * F::one().max(f0.abs());
 
+        let tracks_change = self.tracks_change();
         let mut iteration = 0usize;
         let mut last_step = F::zero();
         let mut last_change: Option<(F, F, F)> = None; // (|Δf|, f_prev, |Δx|_∞)
@@ -346,16 +347,6 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             loop {
                 // Observe the current iterate.
                 let (fe, ge) = oracle.counts();
-                let state = IterationState {
-                    iteration,
-                    f,
-                    stationarity: stat,
-                    step_size: last_step,
-                    x: x.view(),
-                    gradient: g.view(),
-                    function_evaluations: fe,
-                    gradient_evaluations: ge,
-                };
                 if let Some(h) = history.as_mut() {
                     h.records.push(Record {
                         iteration,
@@ -367,12 +358,24 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                         x: (self.recording == Recording::Iterates).then(|| x.to_owned()),
                     });
                 }
-                let mut stop = false;
-                for observer in &mut self.observers {
-                    stop |= observer.observe(&state) == Control::Stop;
-                }
-                if stop {
-                    break Termination::StoppedByObserver;
+                if !self.observers.is_empty() {
+                    let state = IterationState {
+                        iteration,
+                        f,
+                        stationarity: stat,
+                        step_size: last_step,
+                        x: x.view(),
+                        gradient: g.view(),
+                        function_evaluations: fe,
+                        gradient_evaluations: ge,
+                    };
+                    let mut stop = false;
+                    for observer in &mut self.observers {
+                        stop |= observer.observe(&state) == Control::Stop;
+                    }
+                    if stop {
+                        break Termination::StoppedByObserver;
+                    }
                 }
                 let budget = Budget {
                     iteration,
@@ -478,7 +481,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                     }
                 } else {
                     measured = Some((f, stat));
-                    if self.tracks_change() {
+                    if tracks_change {
                         let dx = if self.criteria.x_change.is_some() {
                             max_abs_diff(x.view(), x_prev.view())
                         } else {
