@@ -2,11 +2,12 @@
 //! `f64`, 160 MB of features) on one thread and on all threads, against one read of the
 //! feature matrix.
 //!
-//! Two batch sizes. The batch reducer cuts a batch into chunks of 256 examples: a batch of 1024
-//! is four chunks, a batch of 4096 sixteen. Every batch hands its chunks to the thread pool
-//! once, and on a virtual machine waking a sleeping worker can cost tens of microseconds, a
-//! large part of a 1024-example batch (~250 µs of work on one core) but a small part of a
-//! 4096-example one. A batch of 256 would be a single chunk and run on one core.
+//! Three batch sizes. The batch reducer cuts a batch into chunks of 256 examples: a batch of
+//! 1024 is four chunks, 4096 sixteen, 16384 sixty-four. Every batch is one parallel step that
+//! hands its chunks to the thread pool and waits for them, and on a virtual machine waking the
+//! sleeping workers for it costs some 50–100 µs: a large part of a 1024-example batch (~180 µs of
+//! work on one core), a small part of a 16384-example one. So the speedup grows with the batch.
+//! A batch of 256 would be a single chunk and run on one core.
 //!
 //! `cargo bench --bench epoch`
 
@@ -70,7 +71,7 @@ fn bench(c: &mut Criterion) {
         let x = p.dataset().features.as_slice().unwrap();
         b.iter(|| black_box(read(black_box(x))))
     });
-    for batch_size in [1024, 4096] {
+    for batch_size in [1024, 4096, 16384] {
         group.bench_function(format!("epoch B={batch_size}, 1 thread"), |b| {
             b.iter(|| one.install(|| black_box(epoch(&p, &w, &order, batch_size, &mut g))))
         });
