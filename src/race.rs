@@ -45,7 +45,7 @@ use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result, check_param};
 use crate::line_search::{Backtracking, StrongWolfe};
-use crate::minimize::{Control, Criteria, IterationState, Minimizer, Observer, Termination};
+use crate::minimize::{Criteria, Minimizer, Termination};
 use crate::optim::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
     Momentum, NAdam, Optimizer, RAdam, RmsProp,
@@ -277,7 +277,7 @@ pub struct RaceResult {
     pub gap: f64,
     /// Wall time of the run.
     pub elapsed: Duration,
-    /// Why the run stopped; [`Termination::StoppedByObserver`] means the gradient budget ran out.
+    /// Why the run stopped; [`Termination::MaxEvaluations`] means the gradient budget ran out.
     pub termination: Termination,
     /// With [`RaceConfig::record`], from the standard start: `(iteration, f - f*)` of every
     /// iteration.
@@ -291,24 +291,8 @@ impl RaceResult {
     /// budget ran out.
     pub fn reason(&self) -> &'static str {
         match self.termination {
-            Termination::StoppedByObserver | Termination::MaxIterations => "budget",
+            Termination::MaxEvaluations | Termination::MaxIterations => "budget",
             t => t.label(),
-        }
-    }
-}
-
-/// Stops a run once the gradient budget is spent, unless it has just met the target.
-struct GradientBudget {
-    max: usize,
-    target: f64,
-}
-
-impl Observer<f64> for GradientBudget {
-    fn observe(&mut self, state: &IterationState<'_, f64>) -> Control {
-        if state.gradient_evaluations >= self.max && state.f > self.target {
-            Control::Stop
-        } else {
-            Control::Continue
         }
     }
 }
@@ -362,17 +346,13 @@ pub fn run_race(
                     continue;
                 };
                 let record = config.record && start == 0;
-                let runner = runner
-                    .criteria(Criteria {
-                        gradient_norm: Some(config.stationarity),
-                        target: Some(target),
-                        max_iterations: config.max_gradient_evaluations,
-                        ..Criteria::default()
-                    })
-                    .observer(GradientBudget {
-                        max: config.max_gradient_evaluations,
-                        target,
-                    });
+                let runner = runner.criteria(Criteria {
+                    gradient_norm: Some(config.stationarity),
+                    target: Some(target),
+                    max_iterations: config.max_gradient_evaluations,
+                    max_gradient_evaluations: Some(config.max_gradient_evaluations),
+                    ..Criteria::default()
+                });
                 let mut runner = if record && problem.dim() == 2 {
                     runner.record_iterates(true)
                 } else {

@@ -221,6 +221,14 @@ fn change_criteria_and_target_stop_the_run() {
         (Termination::MaxEvaluations, 4)
     );
     let r = run(Criteria {
+        max_gradient_evaluations: Some(6),
+        ..none.clone()
+    });
+    assert_eq!(
+        (r.termination, r.gradient_evaluations),
+        (Termination::MaxEvaluations, 6)
+    );
+    let r = run(Criteria {
         max_time: Some(Duration::ZERO),
         ..none
     });
@@ -238,6 +246,21 @@ fn backtracking_line_search_solves_rosenbrock() {
     assert_eq!(report.termination, Termination::GradientNorm);
     assert!((report.x[0] - 1.0).abs() < 1e-3 && (report.x[1] - 1.0).abs() < 1e-3);
     assert!(report.function_evaluations > report.gradient_evaluations);
+}
+
+#[test]
+fn a_gradient_budget_counts_gradients_not_the_line_search_values() {
+    let report = Minimizer::new(GradientDescent::<f64>::default())
+        .line_search(Backtracking::default())
+        .criteria(Criteria {
+            max_gradient_evaluations: Some(50),
+            ..Criteria::default()
+        })
+        .minimize(&Rosenbrock::new(2), array![-1.2, 1.0].view())
+        .unwrap();
+    assert_eq!(report.termination, Termination::MaxEvaluations);
+    assert_eq!(report.gradient_evaluations, 50);
+    assert!(report.function_evaluations > 50);
 }
 
 #[test]

@@ -34,6 +34,10 @@ pub struct Criteria<F> {
     /// Stop once this many function evaluations have been made (checked between iterations, so a
     /// line search may exceed it by its own number of trials). Default: none.
     pub max_evaluations: Option<usize>,
+    /// Stop once this many gradient evaluations have been made (checked between iterations, as
+    /// `max_evaluations`): the budget that compares methods fairly when a line search evaluates
+    /// `f` more often than its gradient. Default: none.
+    pub max_gradient_evaluations: Option<usize>,
     /// Stop once this much wall time has passed (checked between iterations). Default: none.
     pub max_time: Option<Duration>,
     /// Stop as diverged when `f(x) - f(x0) > factor · max(1, |f(x0)|)`. Default `1e12`.
@@ -52,6 +56,7 @@ impl<F: Real> Default for Criteria<F> {
             max_iterations: 10_000,
             max_epochs: None,
             max_evaluations: None,
+            max_gradient_evaluations: None,
             max_time: None,
             divergence_factor: F::lit(1e12),
         }

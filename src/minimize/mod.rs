@@ -381,6 +381,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
                     iteration,
                     epoch: oracle.epoch(),
                     function_evaluations: fe,
+                    gradient_evaluations: ge,
                 };
                 if let Some(reason) = self.check(budget, measured, stat0, last_change, start) {
                     break reason;
@@ -651,6 +652,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         }
         if c.max_evaluations
             .is_some_and(|m| budget.function_evaluations >= m)
+            || c.max_gradient_evaluations
+                .is_some_and(|m| budget.gradient_evaluations >= m)
         {
             return Some(Termination::MaxEvaluations);
         }
@@ -667,6 +670,7 @@ struct Budget {
     iteration: usize,
     epoch: usize,
     function_evaluations: usize,
+    gradient_evaluations: usize,
 }
 
 /// Evaluation counters of a run.
