@@ -221,6 +221,10 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     }
 
     /// Stops a minibatch run after `epochs` passes over the data.
+    ///
+    /// The iteration budget applies as well (10 000 steps unless set): an epoch of `N` examples
+    /// in batches of `B` is `⌈N/B⌉` steps, so raise [`max_iterations`](Minimizer::max_iterations)
+    /// for long runs.
     pub fn max_epochs(mut self, epochs: usize) -> Self {
         self.criteria.max_epochs = Some(epochs);
         self
