@@ -1,0 +1,85 @@
+//! Work split over the thread pool — Adam above the parallel threshold, minibatch runs whose
+//! batches are large — allocates nothing of its own per step, on any thread. The counting
+//! allocator here counts every thread's allocations, so this file holds a single test, with no
+//! other test running beside it.
+//!
+//! One allocation is not ours: a parallel call made from outside rayon's pool goes through the
+//! pool's global job queue (crossbeam's `Injector`), which allocates a new block of 63 slots
+//! every 63 calls. The bound below allows exactly that, and nothing per call.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gradus::prelude::*;
+use gradus::problems::{Dataset, LeastSquares};
+use ndarray::Array1;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The allocations the pool's job queue may make for `calls` parallel calls.
+fn queue_blocks(calls: usize) -> usize {
+    calls.div_ceil(63)
+}
+
+#[test]
+fn parallel_work_allocates_nothing_per_step() {
+    let n = 2 * gradus::kernels::PARALLEL_THRESHOLD;
+    let g = Array1::from_shape_fn(n, |i| ((i % 64) as f64 - 32.0) / 64.0);
+    for mut rule in [Adam::default(), Adam::amsgrad(1e-3).unwrap()] {
+        let mut x = Array1::from_elem(n, 0.5);
+        // The first step allocates the state, and the thread pool starts on first use.
+        rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+        rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+        let steps = 200;
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        for _ in 0..steps {
+            rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+        }
+        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        assert!(during <= queue_blocks(steps), "{}: {during}", rule.name());
+    }
+
+    // A minibatch run whose batches are split over the pool (2048 x 20 entries a batch, 4
+    // batches an epoch): 38 more epochs cost no more than the queue's blocks for 152 calls.
+    let data = Dataset::linear_regression(8192, 20, 10.0, 0.1, 7).unwrap();
+    let problem = LeastSquares::new(data).unwrap();
+    let run = |epochs: usize| {
+        let mut m = Minimizer::new(Adam::default())
+            .minibatch(Minibatch {
+                batch_size: 2048,
+                ..Minibatch::default()
+            })
+            .max_epochs(epochs);
+        let x0 = Array1::zeros(20);
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let report = m.minimize_finite_sum(&problem, x0.view()).unwrap();
+        assert_eq!(report.termination, Termination::MaxEpochs);
+        ALLOCATIONS.load(Ordering::SeqCst) - before
+    };
+    run(1);
+    let short = run(2);
+    let long = run(40);
+    assert!(
+        long <= short + queue_blocks(38 * 4),
+        "2 epochs: {short} allocations, 40 epochs: {long}"
+    );
+}
