@@ -49,7 +49,7 @@ fn parallel_work_allocates_nothing_per_step() {
         // The first step allocates the state, and the thread pool starts on first use.
         rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
         rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
-        let steps = 200;
+        let steps = 70;
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         for _ in 0..steps {
             rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
