@@ -88,3 +88,56 @@ pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn clipping_by_norm_keeps_small_gradients_and_rescales_large_ones_exactly(
+            g in proptest::collection::vec(-1e3..1e3f64, 1..20),
+            max_norm in 1e-3..1e3f64,
+        ) {
+            let original = Array1::from(g);
+            let norm0 = original.dot(&original).sqrt();
+            let mut clipped = original.clone();
+            let reported = clip_by_global_norm(clipped.view_mut(), max_norm);
+            prop_assert!((reported - norm0).abs() <= 1e-12 * norm0);
+            if norm0 <= max_norm {
+                // Untouched, to the bit.
+                prop_assert_eq!(&clipped, &original);
+            } else {
+                // The same direction, scaled to the threshold.
+                let norm1 = clipped.dot(&clipped).sqrt();
+                prop_assert!((norm1 - max_norm).abs() <= 1e-12 * max_norm);
+                for (c, o) in clipped.iter().zip(original.iter()) {
+                    prop_assert!((c - o * (max_norm / norm0)).abs() <= 1e-12 * o.abs().max(1e-300));
+                }
+            }
+        }
+
+        #[test]
+        fn clipping_by_value_clamps_each_component(
+            g in proptest::collection::vec(-1e3..1e3f64, 1..20),
+            c in 1e-3..1e3f64,
+        ) {
+            let original = Array1::from(g);
+            let mut clipped = original.clone();
+            clip_by_value(clipped.view_mut(), c);
+            for (x, o) in clipped.iter().zip(original.iter()) {
+                prop_assert_eq!(*x, o.clamp(-c, c));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_thresholds_are_errors() {
+        assert!(Clip::GlobalNorm(0.0_f64).validate().is_err());
+        assert!(Clip::Value(f64::NAN).validate().is_err());
+        assert!(Clip::Value(-1.0_f64).validate().is_err());
+        assert!(Clip::GlobalNorm(1.0_f64).validate().is_ok());
+    }
+}
