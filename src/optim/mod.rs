@@ -24,6 +24,19 @@
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
 //! inputs give the same iterates. Each rule validates its hyperparameters once, when it is built,
 //! and allocates its state once, on its first step.
+//!
+//! ## Rules that need more than one gradient
+//!
+//! Quasi-Newton and step-length methods learn curvature from pairs `s = x_k - x_{k-1}`,
+//! `y = ∇f(x_k) - ∇f(x_{k-1})`. They need no more from the loop than any other rule: [`Lbfgs`]
+//! and [`BarzilaiBorwein`] keep the previous iterate and gradient in buffers of their own
+//! (allocated once) and form the new pair when they are next called with `x_k` and `∇f(x_k)`.
+//! Methods whose step length comes from a line search expose a search direction instead of
+//! moving `x` themselves ([`Optimizer::search_direction`]); the
+//! [`Minimizer`](crate::Minimizer) then runs the line search (Armijo backtracking, strong Wolfe)
+//! along it, so the same L-BFGS works with any line search, and the same line search with any
+//! rule that has a direction. [`AcceleratedGradient`] evaluates the gradient at its
+//! extrapolated point, which is the iterate the loop holds; it keeps the sequence `x_k` itself.
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
