@@ -222,6 +222,50 @@ fn svrg_converges_linearly_on_a_strongly_convex_sum() {
 }
 
 #[test]
+fn saga_converges_linearly_on_a_strongly_convex_sum() {
+    // Defazio, Bach and Lacoste-Julien (2014), Theorem 1: with γ = 1/(3L) the iterates converge
+    // linearly on a strongly convex sum. Check a factor of at least 2 per epoch until f - f*
+    // nears rounding level, sampling with and without replacement.
+    let p = LeastSquares::new(200);
+    let f_star = p.full_loss(p.minimiser().view());
+    // Every f_i is L-smooth with L = |a_i|² <= 3: γ = 0.1 <= 1/(3L).
+    let per_epoch = 200 / 10;
+    for sampling in [Sampling::Shuffle, Sampling::WithReplacement] {
+        let mut gaps = Vec::new();
+        let report = Minimizer::new(GradientDescent::<f64>::default())
+            .lr(0.1)
+            .minibatch(Minibatch {
+                batch_size: 10,
+                sampling,
+                estimator: Estimator::Saga,
+                ..Minibatch::default()
+            })
+            .max_epochs(40)
+            .observer(|s: &IterationState<f64>| {
+                if s.iteration.is_multiple_of(per_epoch) {
+                    gaps.push(p.full_loss(s.x) - f_star);
+                }
+                Control::Continue
+            })
+            .minimize_finite_sum(&p, Array1::zeros(3).view())
+            .unwrap();
+        assert_eq!(report.termination, Termination::MaxEpochs);
+        // Compare epochs five apart, which smooths the sampling noise of single epochs.
+        for pair in gaps.windows(6) {
+            if pair[0] > 1e-13 {
+                assert!(pair[5] <= 0.5 * pair[0], "{sampling:?}: gaps {gaps:?}");
+            }
+        }
+        assert!(gaps.last().unwrap() < &1e-10, "{sampling:?}: gaps {gaps:?}");
+        // The table's first pass, one gradient per example and epoch, the final evaluation.
+        assert_eq!(
+            report.sampling.unwrap().example_gradients,
+            200 + 40 * 200 + 200
+        );
+    }
+}
+
+#[test]
 fn full_checks_let_the_gradient_criterion_stop_a_minibatch_run() {
     let p = LeastSquares::new(200);
     let report = Minimizer::new(GradientDescent::<f64>::default())
