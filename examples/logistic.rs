@@ -143,6 +143,15 @@ fn main() -> Result<(), gradus::Error> {
         .minimize_finite_sum(&problem, x0.view())?;
     rows.push(("SVRG (B=64, 0.5)".into(), report));
 
+    // SAGA: one per-example gradient per example and epoch, and a table of N x 100 gradients.
+    let report = Minimizer::new(GradientDescent::default())
+        .lr(0.5)
+        .criteria(criteria())
+        .minibatch(minibatch(64, Estimator::Saga))
+        .max_epochs(50)
+        .minimize_finite_sum(&problem, x0.view())?;
+    rows.push(("SAGA (B=64, 0.5)".into(), report));
+
     println!(
         "{:<28} {:>7} {:>10} {:>10} {:>16} {:>10}  stop",
         "method", "epochs", "grads / N", "time", "final loss", "f - f*"
