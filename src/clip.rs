@@ -6,7 +6,7 @@
 use ndarray::ArrayViewMut1;
 
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 use crate::minimize::norm;
 
 /// A gradient-clipping rule.
@@ -28,9 +28,7 @@ impl<F: Real> Clip<F> {
             Clip::GlobalNorm(c) => ("clip max_norm", c),
             Clip::Value(c) => ("clip value", c),
         };
-        check_param(name, c, "finite and > 0", |v| {
-            v.is_finite() && v > F::zero()
-        })
+        check(name, c, Domain::Positive)
     }
 
     /// Clips `g` in place.

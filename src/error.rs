@@ -21,6 +21,15 @@ pub enum Error {
         /// The domain the value must lie in, in words (`"in [0, 1)"`).
         expected: &'static str,
     },
+    /// A count (a memory size, a number of trials, a period) is out of its range.
+    InvalidCount {
+        /// Name of the parameter, as in the documentation (`"memory"`, `"max_trials"`, ...).
+        name: &'static str,
+        /// The count that was given.
+        value: usize,
+        /// The range it must lie in, in words (`"at least 1"`).
+        expected: &'static str,
+    },
     /// Two things that must have the same length do not.
     DimensionMismatch {
         /// What was being compared (`"gradient"`, `"x0 vs objective"`, ...).
@@ -68,7 +77,16 @@ impl fmt::Display for Error {
                 expected,
             } => write!(
                 f,
-                "invalid value {value} for `{name}`: it must be {expected}; pass a value {expected}"
+                "invalid value {} for `{name}`: it must be {expected}",
+                Number(*value)
+            ),
+            Error::InvalidCount {
+                name,
+                value,
+                expected,
+            } => write!(
+                f,
+                "invalid count {value} for `{name}`: it must be {expected}"
             ),
             Error::DimensionMismatch {
                 what,
@@ -84,8 +102,9 @@ impl fmt::Display for Error {
             }
             Error::NonFinite { what, index, value } => write!(
                 f,
-                "{what} holds the non-finite value {value} at index {index}; \
-                 every entry must be a finite number"
+                "{what} holds the non-finite value {} at index {index}; \
+                 every entry must be a finite number",
+                Number(*value)
             ),
             Error::InvalidSet { set, reason } => write!(f, "invalid {set}: {reason}"),
             Error::Incompatible { reason } => write!(f, "incompatible settings: {reason}"),
@@ -95,23 +114,109 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A number as a message shows it: plainly when short (`0.5`, `-3`), in scientific notation when
+/// very large or very small (`1.7976931348623157e308`, not 309 digits).
+struct Number(f64);
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0.abs();
+        if a.is_finite() && a != 0.0 && !(1e-4..1e16).contains(&a) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// Result type of the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Checks `value` against a predicate and builds an [`Error::InvalidParameter`] when it fails.
-pub(crate) fn check_param<F: crate::Real>(
+/// The domain a real hyperparameter must lie in: one vocabulary for every check of the crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Domain {
+    /// Any finite number.
+    Finite,
+    /// Anything but NaN (infinities allowed).
+    NotNan,
+    /// Finite and `>= 0`.
+    NonNegative,
+    /// Finite and `> 0`.
+    Positive,
+    /// `[0, 1)`: a decay rate or a momentum coefficient.
+    UnitInterval,
+    /// `[0, 1]`.
+    ClosedUnitInterval,
+    /// `(0, 1)`.
+    OpenUnitInterval,
+    /// `(0, 1]`: a multiplicative decay factor.
+    DecayFactor,
+}
+
+impl Domain {
+    /// The domain in words, as the error message gives it.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Domain::Finite => "finite",
+            Domain::NotNan => "a number (not NaN)",
+            Domain::NonNegative => "finite and >= 0",
+            Domain::Positive => "finite and > 0",
+            Domain::UnitInterval => "in [0, 1)",
+            Domain::ClosedUnitInterval => "in [0, 1]",
+            Domain::OpenUnitInterval => "in (0, 1)",
+            Domain::DecayFactor => "in (0, 1]",
+        }
+    }
+
+    /// `true` if `v` lies in the domain.
+    pub(crate) fn contains<F: crate::Real>(self, v: F) -> bool {
+        let (zero, one) = (F::zero(), F::one());
+        match self {
+            Domain::Finite => v.is_finite(),
+            Domain::NotNan => !v.is_nan(),
+            Domain::NonNegative => v.is_finite() && v >= zero,
+            Domain::Positive => v.is_finite() && v > zero,
+            Domain::UnitInterval => v >= zero && v < one,
+            Domain::ClosedUnitInterval => v >= zero && v <= one,
+            Domain::OpenUnitInterval => v > zero && v < one,
+            Domain::DecayFactor => v > zero && v <= one,
+        }
+    }
+}
+
+/// Checks that the hyperparameter `name` lies in `domain`.
+pub(crate) fn check<F: crate::Real>(name: &'static str, value: F, domain: Domain) -> Result<()> {
+    check_that(name, value, domain.describe(), domain.contains(value))
+}
+
+/// An [`Error::InvalidParameter`] unless `holds`: for conditions that relate two values
+/// (`c2` in `(c1, 1)`), which a [`Domain`] cannot say.
+pub(crate) fn check_that<F: crate::Real>(
     name: &'static str,
     value: F,
     expected: &'static str,
-    ok: impl FnOnce(F) -> bool,
+    holds: bool,
 ) -> Result<()> {
-    if ok(value) {
+    if holds {
         Ok(())
     } else {
         Err(Error::InvalidParameter {
             name,
             value: value.as_f64(),
             expected,
+        })
+    }
+}
+
+/// Checks that the count `name` is at least `min` (a count is never converted to a float).
+pub(crate) fn check_count(name: &'static str, value: usize, min: usize) -> Result<()> {
+    if value >= min {
+        Ok(())
+    } else {
+        Err(Error::InvalidCount {
+            name,
+            value,
+            expected: if min == 1 { "at least 1" } else { "at least 2" },
         })
     }
 }

@@ -6,7 +6,7 @@
 //! the one-dimensional function `φ(α) = f(x + α d)`, and moves to the accepted point.
 
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check, check_count, check_that};
 
 /// The restriction `φ(α) = f(x + α d)` of the objective to a line, as the loop provides it.
 ///
@@ -100,16 +100,10 @@ impl<F: Real> Backtracking<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when a value is outside its
     /// domain (`initial_step` must be finite and positive, `max_trials` at least 1).
     pub fn new(initial_step: F, shrink: F, c1: F, max_trials: usize) -> Result<Self> {
-        check_param("initial_step", initial_step, "finite and > 0", |v| {
-            v.is_finite() && v > F::zero()
-        })?;
-        check_param("shrink", shrink, "in (0, 1)", |v| {
-            v > F::zero() && v < F::one()
-        })?;
-        check_param("c1", c1, "in (0, 1)", |v| v > F::zero() && v < F::one())?;
-        check_param("max_trials", F::from_count(max_trials), ">= 1", |v| {
-            v >= F::one()
-        })?;
+        check("initial_step", initial_step, Domain::Positive)?;
+        check("shrink", shrink, Domain::OpenUnitInterval)?;
+        check("c1", c1, Domain::OpenUnitInterval)?;
+        check_count("max_trials", max_trials, 1)?;
         Ok(Backtracking {
             initial_step,
             shrink,
@@ -262,32 +256,25 @@ impl<F: Real> StrongWolfe<F> {
     /// `initial_step` is finite and positive, `max_step` is finite and at least `initial_step`,
     /// `max_evaluations >= 1`, and `value_tolerance` is finite and non-negative.
     pub fn new(config: StrongWolfeConfig<F>) -> Result<Self> {
-        check_param("c1", config.c1, "in (0, 1)", |v| {
-            v > F::zero() && v < F::one()
-        })?;
-        check_param("c2", config.c2, "in (c1, 1)", |v| {
-            v > config.c1 && v < F::one()
-        })?;
-        check_param("initial_step", config.initial_step, "finite and > 0", |v| {
-            v.is_finite() && v > F::zero()
-        })?;
-        check_param(
+        check("c1", config.c1, Domain::OpenUnitInterval)?;
+        check_that(
+            "c2",
+            config.c2,
+            "in (c1, 1)",
+            config.c2 > config.c1 && config.c2 < F::one(),
+        )?;
+        check("initial_step", config.initial_step, Domain::Positive)?;
+        check_that(
             "max_step",
             config.max_step,
             "finite and >= initial_step",
-            |v| v.is_finite() && v >= config.initial_step,
+            config.max_step.is_finite() && config.max_step >= config.initial_step,
         )?;
-        check_param(
-            "max_evaluations",
-            F::from_count(config.max_evaluations),
-            ">= 1",
-            |v| v >= F::one(),
-        )?;
-        check_param(
+        check_count("max_evaluations", config.max_evaluations, 1)?;
+        check(
             "value_tolerance",
             config.value_tolerance,
-            "finite and >= 0",
-            |v| v.is_finite() && v >= F::zero(),
+            Domain::NonNegative,
         )?;
         Ok(StrongWolfe { config })
     }
@@ -510,9 +497,7 @@ impl<F: Real> ExactQuadratic<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless `trial_step` is finite
     /// and positive.
     pub fn new(trial_step: F) -> Result<Self> {
-        check_param("trial_step", trial_step, "finite and > 0", |v| {
-            v.is_finite() && v > F::zero()
-        })?;
+        check("trial_step", trial_step, Domain::Positive)?;
         Ok(ExactQuadratic { trial_step })
     }
 }

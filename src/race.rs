@@ -43,7 +43,7 @@ use ndarray::Array1;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-use crate::error::{Error, Result, check_param};
+use crate::error::{Domain, Error, Result, check};
 use crate::line_search::{Backtracking, StrongWolfe};
 use crate::minimize::{Criteria, Minimizer, Termination};
 use crate::optim::{
@@ -231,15 +231,9 @@ impl RaceConfig {
     /// [`Error::InvalidParameter`] naming the field: a tolerance, stationarity or perturbation
     /// that is negative or not finite, or a budget of zero.
     pub fn validate(&self) -> Result<()> {
-        check_param("tolerance", self.tolerance, "finite and >= 0", |v| {
-            v.is_finite() && v >= 0.0
-        })?;
-        check_param("stationarity", self.stationarity, "finite and >= 0", |v| {
-            v.is_finite() && v >= 0.0
-        })?;
-        check_param("perturbation", self.perturbation, "finite and >= 0", |v| {
-            v.is_finite() && v >= 0.0
-        })?;
+        check("tolerance", self.tolerance, Domain::NonNegative)?;
+        check("stationarity", self.stationarity, Domain::NonNegative)?;
+        check("perturbation", self.perturbation, Domain::NonNegative)?;
         if self.max_gradient_evaluations == 0 {
             return Err(Error::InvalidParameter {
                 name: "max_gradient_evaluations",

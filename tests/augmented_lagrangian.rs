@@ -532,7 +532,7 @@ fn invalid_settings_are_rejected_naming_the_field() {
             .with_config(config)
             .unwrap_err();
         assert!(
-            matches!(err, Error::InvalidParameter { name, .. } if name == field),
+            matches!(err, Error::InvalidParameter { name, .. } | Error::InvalidCount { name, .. } if name == field),
             "{field}: {err:?}"
         );
     }

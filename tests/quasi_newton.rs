@@ -262,10 +262,7 @@ fn lbfgs_step_is_a_newton_step_in_one_dimension_after_one_pair() {
 #[test]
 fn lbfgs_rejects_bad_settings_and_sizes() {
     let err = Lbfgs::<f64>::with_memory(0).unwrap_err();
-    assert!(matches!(
-        err,
-        Error::InvalidParameter { name: "memory", .. }
-    ));
+    assert!(matches!(err, Error::InvalidCount { name: "memory", .. }));
     let err = Lbfgs::new(LbfgsConfig {
         curvature_eps: -1.0,
         ..Default::default()

@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
 use super::{Constraint, Projection};
-use crate::error::{Error, Result, check_finite, check_len, check_param};
+use crate::error::{
+    Domain, Error, Result, check, check_count, check_finite, check_len, check_that,
+};
 use crate::minimize::{Minimizer, Termination, norm};
 use crate::objective::Objective;
-use crate::optim::{Optimizer, check_positive};
+use crate::optim::Optimizer;
 use crate::{Real, Report};
 
 /// Settings of [`AugmentedLagrangian`], each with its default.
@@ -84,48 +86,57 @@ impl<F: Real> AugmentedLagrangianConfig<F> {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the first field outside its domain.
     pub fn validate(&self) -> Result<()> {
-        check_positive("initial_penalty", self.initial_penalty)?;
-        check_param(
+        check("initial_penalty", self.initial_penalty, Domain::Positive)?;
+        check_that(
             "penalty_growth",
             self.penalty_growth,
             "finite and > 1",
-            |v| v.is_finite() && v > F::one(),
+            self.penalty_growth.is_finite() && self.penalty_growth > F::one(),
         )?;
-        check_param(
+        check(
             "required_decrease",
             self.required_decrease,
-            "in (0, 1)",
-            |v| v > F::zero() && v < F::one(),
+            Domain::OpenUnitInterval,
         )?;
-        check_param(
+        check_that(
             "max_penalty",
             self.max_penalty,
             "finite and >= initial_penalty",
-            |v| v.is_finite() && v >= self.initial_penalty,
+            self.max_penalty.is_finite() && self.max_penalty >= self.initial_penalty,
         )?;
-        check_param(
+        check_that(
             "stall_ratio",
             self.stall_ratio,
             "in [required_decrease, 1]",
-            |v| v >= self.required_decrease && v <= F::one(),
+            self.stall_ratio >= self.required_decrease && self.stall_ratio <= F::one(),
         )?;
-        check_positive("initial_inner_tolerance", self.initial_inner_tolerance)?;
-        check_param(
+        check(
+            "initial_inner_tolerance",
+            self.initial_inner_tolerance,
+            Domain::Positive,
+        )?;
+        check(
             "inner_tolerance_decrease",
             self.inner_tolerance_decrease,
-            "in (0, 1]",
-            |v| v > F::zero() && v <= F::one(),
+            Domain::DecayFactor,
         )?;
-        check_positive("feasibility_tolerance", self.feasibility_tolerance)?;
-        check_positive("optimality_tolerance", self.optimality_tolerance)?;
-        check_positive("complementarity_tolerance", self.complementarity_tolerance)?;
-        check_param(
-            "max_outer_iterations",
-            F::from_count(self.max_outer_iterations),
-            ">= 1",
-            |v| v >= F::one(),
+        check(
+            "feasibility_tolerance",
+            self.feasibility_tolerance,
+            Domain::Positive,
         )?;
-        check_positive("multiplier_bound", self.multiplier_bound)
+        check(
+            "optimality_tolerance",
+            self.optimality_tolerance,
+            Domain::Positive,
+        )?;
+        check(
+            "complementarity_tolerance",
+            self.complementarity_tolerance,
+            Domain::Positive,
+        )?;
+        check_count("max_outer_iterations", self.max_outer_iterations, 1)?;
+        check("multiplier_bound", self.multiplier_bound, Domain::Positive)
     }
 }
 

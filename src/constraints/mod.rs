@@ -142,9 +142,7 @@ fn check_center<F: Real>(what: &'static str, center: ArrayView1<'_, F>) -> Resul
 
 /// Checks a radius: finite and `>= 0`.
 fn check_radius<F: Real>(radius: F) -> Result<()> {
-    crate::error::check_param("radius", radius, "finite and >= 0", |r| {
-        r.is_finite() && r >= F::zero()
-    })
+    crate::error::check("radius", radius, crate::error::Domain::NonNegative)
 }
 
 /// Normalises a normal vector `a` and offset `b` to `(a/|a|, b/|a|)`, checking both.
@@ -159,7 +157,7 @@ fn unit_normal<F: Real>(
         });
     }
     crate::error::check_finite("normal vector a", a)?;
-    crate::error::check_param("b", b, "finite", |v| v.is_finite())?;
+    crate::error::check("b", b, crate::error::Domain::Finite)?;
     let norm = crate::minimize::norm(a);
     if norm == F::zero() {
         return Err(invalid_set(

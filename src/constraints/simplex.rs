@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Projection;
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 
 /// The scaled simplex `Δ_s = {x ∈ R^n : x_i >= 0, Σ_i x_i = s}` (`s > 0`); `s = 1` is the
 /// probability simplex. It applies in any dimension.
@@ -62,9 +62,7 @@ impl<F: Real> Simplex<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless `sum` is finite and
     /// positive.
     pub fn new(sum: F) -> Result<Self> {
-        check_param("sum", sum, "finite and > 0", |s| {
-            s.is_finite() && s > F::zero()
-        })?;
+        check("sum", sum, Domain::Positive)?;
         Ok(Simplex { sum })
     }
 

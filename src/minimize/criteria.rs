@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 
 /// When a run stops. Every criterion that is set is checked at every iteration; the first to hold
 /// stops the run and is named in the [`Termination`](crate::Termination) of the report.
@@ -79,16 +79,16 @@ impl<F: Real> Criteria<F> {
         ];
         for (name, tol) in tolerances {
             if let Some(t) = tol {
-                check_param(name, t, "finite and >= 0", |v| {
-                    v.is_finite() && v >= F::zero()
-                })?;
+                check(name, t, Domain::NonNegative)?;
             }
         }
         if let Some(t) = self.target {
-            check_param("target", t, "not NaN", |v| !v.is_nan())?;
+            check("target", t, Domain::NotNan)?;
         }
-        check_param("divergence_factor", self.divergence_factor, "> 0", |v| {
-            v > F::zero()
-        })
+        check(
+            "divergence_factor",
+            self.divergence_factor,
+            Domain::Positive,
+        )
     }
 }

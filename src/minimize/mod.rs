@@ -32,7 +32,7 @@ pub use termination::Termination;
 use crate::Real;
 use crate::clip::Clip;
 use crate::constraints::Projection;
-use crate::error::{Error, Result, check_finite, check_len, check_param};
+use crate::error::{Domain, Error, Result, check, check_finite, check_len};
 use crate::finite_sum::FiniteSum;
 use crate::line_search::{LineFunction, LineSearch};
 use crate::objective::Objective;
@@ -537,9 +537,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             StepSize::Constant(c) => *c,
             _ => self.optimizer.default_lr(),
         };
-        check_param("lr", base_lr, "finite and >= 0", |v| {
-            v.is_finite() && v >= F::zero()
-        })?;
+        check("lr", base_lr, Domain::NonNegative)?;
         if let StepSize::LineSearch(_) = self.step_size {
             if !self.optimizer.has_search_direction() {
                 return Err(Error::Incompatible {

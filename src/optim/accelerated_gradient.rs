@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_step};
+use super::{Optimizer, check_step};
 use crate::Real;
-use crate::error::{Result, check_len, check_param};
+use crate::error::{Domain, Result, check, check_len, check_that};
 
 /// Hyperparameters of [`AcceleratedGradient`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,8 +118,8 @@ impl<F: Real> AcceleratedGradient<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr` or `mu`, or `mu · lr > 1`.
     pub fn new(config: AcceleratedGradientConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_nonnegative("mu", config.mu)?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("mu", config.mu, Domain::NonNegative)?;
         check_momentum_step(config.mu, config.lr)?;
         Ok(AcceleratedGradient {
             config,
@@ -176,9 +176,12 @@ impl<F: Real> AcceleratedGradient<F> {
 
 /// The strongly convex form needs `μ γ <= 1` (that is `γ <= 1/μ`, implied by `γ <= 1/L`).
 fn check_momentum_step<F: Real>(mu: F, lr: F) -> Result<()> {
-    check_param("lr", lr, "at most 1/mu (mu · lr <= 1) when mu > 0", |v| {
-        mu * v <= F::one()
-    })
+    check_that(
+        "lr",
+        lr,
+        "at most 1/mu (mu · lr <= 1) when mu > 0",
+        mu * lr <= F::one(),
+    )
 }
 
 impl<F: Real> Default for AcceleratedGradient<F> {

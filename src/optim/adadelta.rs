@@ -3,9 +3,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use super::{Optimizer, check_step, state};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`Adadelta`] (PyTorch's `Adadelta` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,10 +66,10 @@ impl<F: Real> Adadelta<F> {
     /// `lr` or `weight_decay`, a `rho` outside `[0, 1)`, or an `eps` that is not finite and
     /// positive.
     pub fn new(config: AdadeltaConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_unit_interval("rho", config.rho)?;
-        check_positive("eps", config.eps)?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("rho", config.rho, Domain::UnitInterval)?;
+        check("eps", config.eps, Domain::Positive)?;
+        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
         Ok(Adadelta {
             config,
             square_avg: None,

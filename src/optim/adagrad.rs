@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_positive, check_step, state};
+use super::{Optimizer, check_step, state};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`AdaGrad`] (PyTorch's `Adagrad` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,14 +68,15 @@ impl<F: Real> AdaGrad<F> {
     /// `lr`, `lr_decay`, `weight_decay` or `initial_accumulator_value`, or an `eps` that is not
     /// finite and positive.
     pub fn new(config: AdaGradConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_nonnegative("lr_decay", config.lr_decay)?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
-        check_nonnegative(
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("lr_decay", config.lr_decay, Domain::NonNegative)?;
+        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
+        check(
             "initial_accumulator_value",
             config.initial_accumulator_value,
+            Domain::NonNegative,
         )?;
-        check_positive("eps", config.eps)?;
+        check("eps", config.eps, Domain::Positive)?;
         Ok(AdaGrad {
             config,
             sum: None,

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_positive, check_step};
+use super::{Optimizer, check_step};
 use crate::Real;
-use crate::error::{Result, check_len, check_param};
+use crate::error::{Domain, Result, check, check_len, check_that};
 
 /// Which of the two Barzilai–Borwein step lengths [`BarzilaiBorwein`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,12 +103,15 @@ impl<F: Real> BarzilaiBorwein<F> {
     /// `lr`, a non-positive or non-finite `alpha_min` or `alpha_max`, or
     /// `alpha_max < alpha_min`.
     pub fn new(config: BarzilaiBorweinConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_positive("alpha_min", config.alpha_min)?;
-        check_positive("alpha_max", config.alpha_max)?;
-        check_param("alpha_max", config.alpha_max, ">= alpha_min", |v| {
-            v >= config.alpha_min
-        })?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("alpha_min", config.alpha_min, Domain::Positive)?;
+        check("alpha_max", config.alpha_max, Domain::Positive)?;
+        check_that(
+            "alpha_max",
+            config.alpha_max,
+            ">= alpha_min",
+            config.alpha_max >= config.alpha_min,
+        )?;
         Ok(BarzilaiBorwein {
             config,
             steps: 0,

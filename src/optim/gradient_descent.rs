@@ -2,9 +2,9 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_step};
+use super::{Optimizer, check_step};
 use crate::Real;
-use crate::error::{Result, check_len};
+use crate::error::{Domain, Result, check, check_len};
 
 /// Hyperparameters of [`GradientDescent`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,8 +48,8 @@ impl<F: Real> GradientDescent<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr` or `weight_decay`.
     pub fn new(config: GradientDescentConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
         Ok(GradientDescent { config, steps: 0 })
     }
 

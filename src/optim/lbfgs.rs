@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_step};
+use super::{Optimizer, check_step};
 use crate::Real;
-use crate::error::{Result, check_len, check_param};
+use crate::error::{Domain, Result, check, check_count, check_len};
 use crate::minimize::{dot, norm};
 
 /// Hyperparameters of [`Lbfgs`].
@@ -220,11 +220,9 @@ impl<F: Real> Lbfgs<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr` or `curvature_eps`, or a `memory` of zero.
     pub fn new(config: LbfgsConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_nonnegative("curvature_eps", config.curvature_eps)?;
-        check_param("memory", F::from_count(config.memory), ">= 1", |v| {
-            v >= F::one()
-        })?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("curvature_eps", config.curvature_eps, Domain::NonNegative)?;
+        check_count("memory", config.memory, 1)?;
         Ok(Lbfgs {
             config,
             steps: 0,

@@ -41,7 +41,7 @@
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use crate::Real;
-use crate::error::{Error, Result, check_len, check_param};
+use crate::error::{Domain, Error, Result, check, check_len};
 
 mod accelerated_gradient;
 mod adadelta;
@@ -167,28 +167,12 @@ pub(crate) fn check_step<F: Real>(
             x_len,
         )?;
     }
-    check_param("lr", lr, "finite and >= 0", |v| {
-        v.is_finite() && v >= F::zero()
-    })
+    check("lr", lr, Domain::NonNegative)
 }
 
 /// Returns the state vector in `slot`, allocating it filled with `init` on first use.
 pub(crate) fn state<F: Real>(slot: &mut Option<Array1<F>>, n: usize, init: F) -> &mut Array1<F> {
     slot.get_or_insert_with(|| Array1::from_elem(n, init))
-}
-
-/// Validates a non-negative finite hyperparameter.
-pub(crate) fn check_nonnegative<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "finite and >= 0", |v| {
-        v.is_finite() && v >= F::zero()
-    })
-}
-
-/// Validates a strictly positive finite hyperparameter.
-pub(crate) fn check_positive<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "finite and > 0", |v| {
-        v.is_finite() && v > F::zero()
-    })
 }
 
 /// Validates the hyperparameters the Adam family shares: `lr` and `weight_decay` finite and
@@ -199,14 +183,9 @@ pub(crate) fn check_adam_family<F: Real>(
     eps: F,
     weight_decay: F,
 ) -> Result<()> {
-    check_nonnegative("lr", lr)?;
-    check_unit_interval("betas.0", betas.0)?;
-    check_unit_interval("betas.1", betas.1)?;
-    check_positive("eps", eps)?;
-    check_nonnegative("weight_decay", weight_decay)
-}
-
-/// Validates a decay rate in `[0, 1)`.
-pub(crate) fn check_unit_interval<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "in [0, 1)", |v| v >= F::zero() && v < F::one())
+    check("lr", lr, Domain::NonNegative)?;
+    check("betas.0", betas.0, Domain::UnitInterval)?;
+    check("betas.1", betas.1, Domain::UnitInterval)?;
+    check("eps", eps, Domain::Positive)?;
+    check("weight_decay", weight_decay, Domain::NonNegative)
 }

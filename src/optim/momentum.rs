@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_step, check_unit_interval, state};
+use super::{Optimizer, check_step, state};
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check, check_that};
 
 /// Hyperparameters of [`Momentum`] (PyTorch's `SGD` arguments).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,24 +90,22 @@ impl<F: Real> Momentum<F> {
     /// `lr` or `weight_decay`, a `momentum` outside `[0, 1)`, a `dampening` outside `[0, 1]`, and,
     /// with `nesterov`, a zero `momentum` or a non-zero `dampening`.
     pub fn new(config: MomentumConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_unit_interval("momentum", config.momentum)?;
-        check_param("dampening", config.dampening, "in [0, 1]", |v| {
-            v >= F::zero() && v <= F::one()
-        })?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("momentum", config.momentum, Domain::UnitInterval)?;
+        check("dampening", config.dampening, Domain::ClosedUnitInterval)?;
+        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
         if config.nesterov {
-            check_param(
+            check_that(
                 "momentum",
                 config.momentum,
                 "in (0, 1) when nesterov = true",
-                |v| v > F::zero(),
+                config.momentum > F::zero(),
             )?;
-            check_param(
+            check_that(
                 "dampening",
                 config.dampening,
                 "0 when nesterov = true",
-                |v| v == F::zero(),
+                config.dampening == F::zero(),
             )?;
         }
         Ok(Momentum {

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_adam_family, check_nonnegative, check_step, state};
+use super::{Optimizer, check_adam_family, check_step, state};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,7 +81,7 @@ impl<F: Real> NAdam<F> {
     /// `betas.1`), or an `eps` that is not finite and positive.
     pub fn new(config: NAdamConfig<F>) -> Result<Self> {
         check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
-        check_nonnegative("momentum_decay", config.momentum_decay)?;
+        check("momentum_decay", config.momentum_decay, Domain::NonNegative)?;
         Ok(NAdam {
             config,
             exp_avg: None,

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_nonnegative, check_positive, check_step, check_unit_interval, state};
+use super::{Optimizer, check_step, state};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`RmsProp`] (PyTorch's `RMSprop` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,11 +76,11 @@ impl<F: Real> RmsProp<F> {
     /// `lr` or `weight_decay`, an `alpha` or `momentum` outside `[0, 1)`, or an `eps` that is not
     /// finite and positive.
     pub fn new(config: RmsPropConfig<F>) -> Result<Self> {
-        check_nonnegative("lr", config.lr)?;
-        check_unit_interval("alpha", config.alpha)?;
-        check_positive("eps", config.eps)?;
-        check_nonnegative("weight_decay", config.weight_decay)?;
-        check_unit_interval("momentum", config.momentum)?;
+        check("lr", config.lr, Domain::NonNegative)?;
+        check("alpha", config.alpha, Domain::UnitInterval)?;
+        check("eps", config.eps, Domain::Positive)?;
+        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
+        check("momentum", config.momentum, Domain::UnitInterval)?;
         Ok(RmsProp {
             config,
             square_avg: None,

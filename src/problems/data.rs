@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::Real;
-use crate::error::{Error, Result, check_finite, check_len, check_param};
+use crate::error::{Domain, Error, Result, check, check_finite, check_len, check_that};
 use crate::linalg::orthonormalize_columns;
 
 /// A dataset of `N` examples with `d` features each: a design matrix and one target per example.
@@ -108,15 +108,13 @@ impl<F: Real> Dataset<F> {
         seed: u64,
     ) -> Result<Self> {
         check_sizes(n, d)?;
-        check_param(
+        check_that(
             "condition_number",
             condition_number,
-            "a finite number >= 1",
-            |k| k.is_finite() && k >= F::one(),
+            "finite and >= 1",
+            condition_number.is_finite() && condition_number >= F::one(),
         )?;
-        check_param("noise", noise, "finite and >= 0", |s| {
-            s.is_finite() && s >= F::zero()
-        })?;
+        check("noise", noise, Domain::NonNegative)?;
         let kappa = condition_number.as_f64();
         let noise = noise.as_f64();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);

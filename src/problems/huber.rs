@@ -6,7 +6,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction};
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
 use crate::{Objective, Real};
@@ -88,9 +88,7 @@ impl<F: Real> HuberRegression<F> {
     /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) or
     /// [`Error::NonFinite`](crate::Error::NonFinite) for malformed data.
     pub fn new(data: Dataset<F>, delta: F, lambda: F) -> Result<Self> {
-        check_param("delta", delta, "finite and > 0", |d| {
-            d.is_finite() && d > F::zero()
-        })?;
+        check("delta", delta, Domain::Positive)?;
         Ok(HuberRegression {
             model: LinearModel::new(data, lambda)?,
             loss: Huber {

@@ -24,7 +24,7 @@ use super::Certificate;
 use super::data::Dataset;
 use super::newton;
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, BatchReducer};
 use crate::linalg::symmetric_eigenvalues;
 
@@ -54,9 +54,7 @@ impl<F: Real> LinearModel<F> {
     /// Validates the data and the penalty and computes the spectrum of `XᵀX / N`.
     pub(crate) fn new(data: Dataset<F>, l2: F) -> Result<Self> {
         data.validate()?;
-        check_param("lambda", l2, "finite and >= 0", |l| {
-            l.is_finite() && l >= F::zero()
-        })?;
+        check("lambda", l2, Domain::NonNegative)?;
         let x = data.features_f64();
         let gram = x.t().dot(&x) / data.len() as f64;
         let eig = symmetric_eigenvalues(gram.view());

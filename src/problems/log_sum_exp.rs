@@ -8,7 +8,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use super::data::{gaussian_matrix, gaussian_vector};
 use super::{Certificate, TestFunction, newton};
-use crate::error::{Error, Result, check_len, check_param};
+use crate::error::{Domain, Error, Result, check, check_len};
 use crate::{Objective, Real};
 
 /// The log-sum-exp of `m` affine forms, with an optional L2 penalty:
@@ -101,9 +101,7 @@ impl<F: Real> LogSumExp<F> {
             });
         }
         crate::error::check_finite("b", b.view())?;
-        check_param("lambda", lambda, "finite and > 0", |l| {
-            l.is_finite() && l > F::zero()
-        })?;
+        check("lambda", lambda, Domain::Positive)?;
         Ok(LogSumExp {
             a,
             b,

@@ -6,7 +6,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction};
-use crate::error::{Error, Result, check_param};
+use crate::error::{Domain, Error, Result, check};
 use crate::finite_sum::{Batch, FiniteSum};
 use crate::{Objective, Real};
 
@@ -86,9 +86,7 @@ impl<F: Real> LogisticRegression<F> {
     /// `0` or `1`; [`Error::Empty`], [`Error::DimensionMismatch`] or [`Error::NonFinite`] for
     /// malformed data.
     pub fn new(data: Dataset<F>, lambda: F) -> Result<Self> {
-        check_param("lambda", lambda, "finite and > 0", |l| {
-            l.is_finite() && l > F::zero()
-        })?;
+        check("lambda", lambda, Domain::Positive)?;
         if let Some(&y) = data
             .targets
             .iter()

@@ -6,7 +6,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use super::TestFunction;
 use super::data::gaussian_matrix;
-use crate::error::{Error, Result, check_finite, check_len, check_param};
+use crate::error::{Domain, Error, Result, check, check_finite, check_len, check_that};
 use crate::linalg::{mat_vec_into, orthonormalize_columns};
 use crate::{Objective, Real};
 
@@ -69,9 +69,7 @@ impl<F: Real> Quadratic<F> {
             });
         }
         for &l in &eigenvalues {
-            check_param("eigenvalues[i]", l, "finite and > 0", |l| {
-                l.is_finite() && l > F::zero()
-            })?;
+            check("eigenvalues[i]", l, Domain::Positive)?;
         }
         let n = eigenvalues.len();
         let mut q = Quadratic {
@@ -99,10 +97,8 @@ impl<F: Real> Quadratic<F> {
                 what: "quadratic (n = 0 variables)",
             });
         }
-        check_param("mu", mu, "finite and > 0", |m| {
-            m.is_finite() && m > F::zero()
-        })?;
-        check_param("l", l, "finite and >= mu", |l| l.is_finite() && l >= mu)?;
+        check("mu", mu, Domain::Positive)?;
+        check_that("l", l, "finite and >= mu", l.is_finite() && l >= mu)?;
         let (mu64, l64) = (mu.as_f64(), l.as_f64());
         let eigenvalues = Array1::from_shape_fn(n, |i| {
             if i == 0 {
@@ -123,11 +119,11 @@ impl<F: Real> Quadratic<F> {
     /// [`Error::Empty`] if `n = 0`; [`Error::InvalidParameter`] unless `condition_number` is a
     /// finite number `>= 1`.
     pub fn with_condition_number(n: usize, condition_number: F) -> Result<Self> {
-        check_param(
+        check_that(
             "condition_number",
             condition_number,
-            "a finite number >= 1",
-            |k| k.is_finite() && k >= F::one(),
+            "finite and >= 1",
+            condition_number.is_finite() && condition_number >= F::one(),
         )?;
         Self::log_spaced(n, F::one() / condition_number, F::one())
     }

@@ -1,8 +1,8 @@
 //! The constant schedule.
 
-use super::{Schedule, check_lr};
+use super::Schedule;
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// The same step size at every iteration: `γ_t = lr`.
 ///
@@ -28,7 +28,7 @@ impl<F: Real> Constant<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` is negative or not
     /// finite.
     pub fn new(lr: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         Ok(Constant { lr })
     }
 }

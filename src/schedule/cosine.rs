@@ -1,8 +1,8 @@
 //! Cosine annealing, without and with warm restarts (SGDR).
 
-use super::{Schedule, check_lr, check_period, cosine_between};
+use super::{Schedule, check_period, cosine_between};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Cosine annealing from `lr` to `eta_min` over `t_max` iterations
 /// (Loshchilov and Hutter, *SGDR: Stochastic Gradient Descent with Warm Restarts*, ICLR 2017).
@@ -42,9 +42,9 @@ impl<F: Real> CosineAnnealing<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` or `eta_min` is
     /// negative or not finite, or `t_max` is `0`.
     pub fn new(lr: F, t_max: usize, eta_min: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         check_period("t_max", t_max)?;
-        check_lr("eta_min", eta_min)?;
+        check("eta_min", eta_min, Domain::NonNegative)?;
         Ok(CosineAnnealing { lr, t_max, eta_min })
     }
 }
@@ -100,10 +100,10 @@ impl<F: Real> CosineAnnealingWarmRestarts<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` or `eta_min` is
     /// negative or not finite, or `t_0` or `t_mult` is `0`.
     pub fn new(lr: F, t_0: usize, t_mult: usize, eta_min: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         check_period("t_0", t_0)?;
         check_period("t_mult", t_mult)?;
-        check_lr("eta_min", eta_min)?;
+        check("eta_min", eta_min, Domain::NonNegative)?;
         Ok(CosineAnnealingWarmRestarts {
             lr,
             t_0,

@@ -1,8 +1,8 @@
 //! Exponential decay: multiply by `gamma` at every iteration.
 
-use super::{Schedule, check_decay, check_lr};
+use super::Schedule;
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Exponential decay: the step size is multiplied by `gamma` at every iteration.
 ///
@@ -36,8 +36,8 @@ impl<F: Real> Exponential<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` is negative or not
     /// finite, or `gamma` is not in `(0, 1]`.
     pub fn new(lr: F, gamma: F) -> Result<Self> {
-        check_lr("lr", lr)?;
-        check_decay("gamma", gamma)?;
+        check("lr", lr, Domain::NonNegative)?;
+        check("gamma", gamma, Domain::DecayFactor)?;
         Ok(Exponential { lr, gamma })
     }
 }

@@ -1,8 +1,8 @@
 //! Inverse time decay.
 
-use super::{Schedule, check_lr, check_period};
+use super::{Schedule, check_period};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Inverse time decay: the step size decays like `1/t`.
 ///
@@ -45,8 +45,8 @@ impl<F: Real> InverseTime<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` or `decay_rate` is
     /// negative or not finite, or `decay_steps` is `0`.
     pub fn new(lr: F, decay_rate: F, decay_steps: usize, staircase: bool) -> Result<Self> {
-        check_lr("lr", lr)?;
-        check_lr("decay_rate", decay_rate)?;
+        check("lr", lr, Domain::NonNegative)?;
+        check("decay_rate", decay_rate, Domain::NonNegative)?;
         check_period("decay_steps", decay_steps)?;
         Ok(InverseTime {
             lr,

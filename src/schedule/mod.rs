@@ -48,7 +48,7 @@
 //! ```
 
 use crate::Real;
-use crate::error::{Error, Result, check_param};
+use crate::error::{Error, Result, check_count};
 
 mod constant;
 mod cosine;
@@ -108,29 +108,9 @@ impl<F: Real, S: Schedule<F> + ?Sized> Schedule<F> for Box<S> {
     }
 }
 
-/// Validates a step size or a lower bound on one: finite and `>= 0`.
-fn check_lr<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "finite and >= 0", |v| {
-        v.is_finite() && v >= F::zero()
-    })
-}
-
-/// Validates a multiplicative decay factor: in `(0, 1]`.
-fn check_decay<F: Real>(name: &'static str, value: F) -> Result<()> {
-    check_param(name, value, "in (0, 1]", |v| v > F::zero() && v <= F::one())
-}
-
 /// Validates a count of iterations that is a period or a length: at least 1.
 fn check_period(name: &'static str, value: usize) -> Result<()> {
-    if value >= 1 {
-        Ok(())
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value: 0.0,
-            expected: "an integer >= 1",
-        })
-    }
+    check_count(name, value, 1)
 }
 
 /// Validates a list of iteration numbers: not empty when `nonempty`, strictly increasing.

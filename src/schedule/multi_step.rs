@@ -1,8 +1,8 @@
 //! Multi-step decay: multiply by `gamma` at each milestone.
 
-use super::{Schedule, check_decay, check_increasing, check_lr};
+use super::{Schedule, check_increasing};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Multi-step decay: the step size is multiplied by `gamma` at each milestone.
 ///
@@ -43,9 +43,9 @@ impl<F: Real> MultiStep<F> {
     /// error names the first milestone out of order). PyTorch counts a repeated milestone twice;
     /// here a repeat is an error.
     pub fn new(lr: F, milestones: Vec<usize>, gamma: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         check_increasing("milestones", &milestones, true)?;
-        check_decay("gamma", gamma)?;
+        check("gamma", gamma, Domain::DecayFactor)?;
         Ok(MultiStep {
             lr,
             milestones,

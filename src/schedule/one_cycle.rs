@@ -1,8 +1,8 @@
 //! The 1cycle policy.
 
-use super::{Schedule, check_lr, check_period, finite_between};
+use super::{Schedule, check_period, finite_between};
 use crate::Real;
-use crate::error::{Error, Result, check_param};
+use crate::error::{Domain, Error, Result, check};
 
 /// How [`OneCycle`] moves between two values within a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,19 +114,15 @@ impl<F: Real> OneCycle<F> {
     /// `final_div_factor` is not finite and positive, or the initial or final step size they
     /// give is not finite.
     pub fn new(max_lr: F, total_steps: usize, config: OneCycleConfig<F>) -> Result<Self> {
-        check_lr("max_lr", max_lr)?;
+        check("max_lr", max_lr, Domain::NonNegative)?;
         check_period("total_steps", total_steps)?;
         let p = config.pct_start;
-        check_param("pct_start", p, "in [0, 1]", |v| {
-            v >= F::zero() && v <= F::one()
-        })?;
-        let positive = |v: F| v.is_finite() && v > F::zero();
-        check_param("div_factor", config.div_factor, "finite and > 0", positive)?;
-        check_param(
+        check("pct_start", p, Domain::ClosedUnitInterval)?;
+        check("div_factor", config.div_factor, Domain::Positive)?;
+        check(
             "final_div_factor",
             config.final_div_factor,
-            "finite and > 0",
-            positive,
+            Domain::Positive,
         )?;
         let initial = max_lr / config.div_factor;
         let min = initial / config.final_div_factor;

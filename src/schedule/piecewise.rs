@@ -1,8 +1,8 @@
 //! Piecewise constant step sizes.
 
-use super::{Schedule, check_increasing, check_lr};
+use super::{Schedule, check_increasing};
 use crate::Real;
-use crate::error::{Error, Result, check_len};
+use crate::error::{Domain, Error, Result, check, check_len};
 
 /// Piecewise constant step sizes: `values[i]` from `boundaries[i-1]` up to `boundaries[i]`.
 ///
@@ -52,7 +52,7 @@ impl<F: Real> PiecewiseConstant<F> {
         )?;
         check_increasing("boundaries", &boundaries, false)?;
         for &v in &values {
-            check_lr("values", v)?;
+            check("values", v, Domain::NonNegative)?;
         }
         Ok(PiecewiseConstant { boundaries, values })
     }

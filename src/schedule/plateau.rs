@@ -1,8 +1,8 @@
 //! Reduce the step size when the loss stops improving.
 
-use super::{Schedule, check_lr};
+use super::Schedule;
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 
 /// Whether [`ReduceOnPlateau`] watches a quantity that should fall or rise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,13 +118,11 @@ impl<F: Real> ReduceOnPlateau<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr`, `threshold`,
     /// `min_lr` or `eps` is negative or not finite, or `factor` is not in `[0, 1)`.
     pub fn new(lr: F, config: ReduceOnPlateauConfig<F>) -> Result<Self> {
-        check_lr("lr", lr)?;
-        check_param("factor", config.factor, "in [0, 1)", |v| {
-            v >= F::zero() && v < F::one()
-        })?;
-        check_lr("threshold", config.threshold)?;
-        check_lr("min_lr", config.min_lr)?;
-        check_lr("eps", config.eps)?;
+        check("lr", lr, Domain::NonNegative)?;
+        check("factor", config.factor, Domain::UnitInterval)?;
+        check("threshold", config.threshold, Domain::NonNegative)?;
+        check("min_lr", config.min_lr, Domain::NonNegative)?;
+        check("eps", config.eps, Domain::NonNegative)?;
         let mut s = ReduceOnPlateau {
             lr,
             config,

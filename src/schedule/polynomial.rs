@@ -1,8 +1,8 @@
 //! Polynomial decay to zero.
 
-use super::{Schedule, check_lr, check_period};
+use super::{Schedule, check_period};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Polynomial decay: the step size falls to zero over `total_iters` iterations.
 ///
@@ -40,9 +40,9 @@ impl<F: Real> Polynomial<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` or `power` is
     /// negative or not finite, or `total_iters` is `0`.
     pub fn new(lr: F, total_iters: usize, power: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         check_period("total_iters", total_iters)?;
-        check_lr("power", power)?;
+        check("power", power, Domain::NonNegative)?;
         Ok(Polynomial {
             lr,
             total_iters,

@@ -1,8 +1,8 @@
 //! Step decay: multiply by `gamma` every `step_size` iterations.
 
-use super::{Schedule, check_decay, check_lr, check_period};
+use super::{Schedule, check_period};
 use crate::Real;
-use crate::error::Result;
+use crate::error::{Domain, Result, check};
 
 /// Step decay: the step size is multiplied by `gamma` every `step_size` iterations.
 ///
@@ -40,9 +40,9 @@ impl<F: Real> StepDecay<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `lr` is negative or not
     /// finite, `step_size` is `0`, or `gamma` is not in `(0, 1]`.
     pub fn new(lr: F, step_size: usize, gamma: F) -> Result<Self> {
-        check_lr("lr", lr)?;
+        check("lr", lr, Domain::NonNegative)?;
         check_period("step_size", step_size)?;
-        check_decay("gamma", gamma)?;
+        check("gamma", gamma, Domain::DecayFactor)?;
         Ok(StepDecay {
             lr,
             step_size,

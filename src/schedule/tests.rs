@@ -23,8 +23,8 @@ fn assert_values<S: Schedule<f64>>(s: &mut S, expected: &[(usize, f64)], tol: f6
 
 fn invalid_name<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
     match r {
-        Err(Error::InvalidParameter { name, .. }) => name,
-        other => panic!("expected InvalidParameter, got {other:?}"),
+        Err(Error::InvalidParameter { name, .. } | Error::InvalidCount { name, .. }) => name,
+        other => panic!("expected InvalidParameter or InvalidCount, got {other:?}"),
     }
 }
 
@@ -840,7 +840,10 @@ fn error_messages_name_the_parameter_and_value() {
         "{msg}"
     );
     let msg = StepDecay::new(0.1, 0, 0.5).unwrap_err().to_string();
-    assert!(msg.contains("step_size") && msg.contains(">= 1"), "{msg}");
+    assert!(
+        msg.contains("step_size") && msg.contains("at least 1"),
+        "{msg}"
+    );
 }
 
 // --- Extremes --------------------------------------------------------------------------------

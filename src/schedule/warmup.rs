@@ -1,8 +1,8 @@
 //! Linear warmup in front of any schedule.
 
-use super::{Schedule, check_lr, finite_between};
+use super::{Schedule, finite_between};
 use crate::Real;
-use crate::error::{Result, check_param};
+use crate::error::{Domain, Result, check};
 
 /// Where a [`LinearWarmup`] starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,9 +78,7 @@ impl<F: Real, S: Schedule<F>> LinearWarmup<F, S> {
     /// `[0, 1]`. (PyTorch's `LinearLR` rejects `0` because of its recursive form; the closed
     /// form used here has no trouble with it.)
     pub fn from_factor(inner: S, warmup: usize, start_factor: F) -> Result<Self> {
-        check_param("start_factor", start_factor, "in [0, 1]", |v| {
-            v >= F::zero() && v <= F::one()
-        })?;
+        check("start_factor", start_factor, Domain::ClosedUnitInterval)?;
         Ok(Self::build(inner, warmup, Start::Factor(start_factor)))
     }
 
@@ -91,7 +89,7 @@ impl<F: Real, S: Schedule<F>> LinearWarmup<F, S> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `start_value` is negative
     /// or not finite.
     pub fn from_value(inner: S, warmup: usize, start_value: F) -> Result<Self> {
-        check_lr("start_value", start_value)?;
+        check("start_value", start_value, Domain::NonNegative)?;
         Ok(Self::build(inner, warmup, Start::Value(start_value)))
     }
 
