@@ -12,8 +12,9 @@
 //! `cargo bench --bench epoch`
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use gradus::FiniteSum;
+use gradus::finite_sum::Batch;
 use gradus::problems::{Dataset, LogisticRegression};
-use gradus::{Batch, FiniteSum};
 use ndarray::Array1;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

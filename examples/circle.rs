@@ -14,8 +14,10 @@
 //!
 //! Run with `cargo run --example circle`.
 
-use gradus::constraints::{AugmentedLagrangian, AugmentedLagrangianConfig, FnConstraint};
-use gradus::{Backtracking, FnObjective, GradientDescent, Minimizer};
+use gradus::constraints::FnConstraint;
+use gradus::line_search::Backtracking;
+use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig};
+use gradus::{FnObjective, GradientDescent, Minimizer};
 use ndarray::{ArrayView1, ArrayViewMut1, array};
 
 fn main() -> Result<(), gradus::Error> {

@@ -24,7 +24,8 @@
 //!
 //! Run with `cargo run --example portfolio`.
 
-use gradus::constraints::{AugmentedLagrangian, AugmentedLagrangianConfig, FnConstraint, Simplex};
+use gradus::constraints::{FnConstraint, Simplex};
+use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig};
 use gradus::{FnObjective, GradientDescent, Minimizer};
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, array};
 

@@ -7,7 +7,7 @@ use ndarray::ArrayViewMut1;
 
 use crate::Real;
 use crate::error::{Domain, Result, check};
-use crate::minimize::norm;
+use crate::linalg::norm;
 
 /// A gradient-clipping rule.
 #[derive(Debug, Clone, Copy, PartialEq)]

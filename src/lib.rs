@@ -32,13 +32,44 @@
 //! # Ok::<(), gradus::Error>(())
 //! ```
 
+//!
+//! ## The public API
+//!
+//! The crate root holds the traits, the loop and what it reports, every update rule and every
+//! constraint set; each module holds the configurations and the smaller parts of its topic.
+//!
+//! | at the root | what it is |
+//! | --- | --- |
+//! | [`Objective`], [`FiniteSum`], [`Optimizer`], [`Projection`], [`Constraint`], [`Schedule`], [`LineSearch`], [`Real`] | the traits |
+//! | [`FnObjective`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
+//! | [`Minimizer`], [`Report`], [`Termination`], [`Criteria`], [`StepSize`], [`Minibatch`], [`Sampling`], [`Estimator`], [`Clip`] | the loop, its settings and its report |
+//! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
+//! | [`AugmentedLagrangian`] | the solver for general constraints |
+//! | [`Error`], [`Result`] | typed errors |
+//!
+//! | module | what else it holds |
+//! | --- | --- |
+//! | [`optim`] | each rule's configuration (`AdamConfig`, ...) |
+//! | [`schedule`] | step-size schedules (cosine, one-cycle, warmup, ...) |
+//! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
+//! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
+//! | [`constraints`] | the sets and constraint functions |
+//! | [`solvers`] | outer methods built on the loop ([`AugmentedLagrangian`]) |
+//! | [`finite_sum`] | minibatches and their parallel reduction |
+//! | [`clip`] | gradient clipping, also by hand |
+//! | [`problems`] | test functions with certified minima, and seeded datasets |
+//!
+//! `use gradus::prelude::*;` brings the traits, the loop and the rules.
+
 #![warn(missing_docs)]
 
 pub mod clip;
 pub mod constraints;
 mod error;
 pub mod finite_sum;
-pub mod kernels;
+mod kernels;
 mod linalg;
 pub mod line_search;
 pub mod minimize;
@@ -48,35 +79,43 @@ pub mod problems;
 pub mod race;
 mod real;
 pub mod schedule;
+pub mod solvers;
 
 pub use clip::Clip;
 pub use constraints::{
-    AugmentedLagrangian, ConstrainedReport, ConstrainedTermination, Constraint, FnConstraint,
-    Projection,
+    Affine, BoxSet, Constraint, FnConstraint, HalfSpace, Hyperplane, L1Ball, L2Ball, LInfBall,
+    NonNegative, Product, Projection, Simplex,
 };
 pub use error::{Error, Result};
-pub use finite_sum::{Batch, BatchReducer, FiniteSum, FullBatch, evaluate_batch};
-pub use line_search::{Backtracking, ExactQuadratic, LineSearch, StrongWolfe};
+pub use finite_sum::FiniteSum;
+pub use line_search::LineSearch;
 pub use minimize::{
     Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
-    Progress, Record, Report, Sampling, SamplingReport, StepSize, Termination,
+    Progress, Record, Report, Sampling, StepSize, Termination,
 };
 pub use objective::{FnObjective, GradientCheck, Objective, check_gradient};
-pub use optim::*;
+pub use optim::{
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
+    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+};
 pub use real::Real;
 pub use schedule::Schedule;
+pub use solvers::AugmentedLagrangian;
 
 /// The names most programs need: `use gradus::prelude::*;`.
 pub mod prelude {
-    pub use crate::clip::Clip;
-    pub use crate::finite_sum::{Batch, FiniteSum};
+    pub use crate::finite_sum::FiniteSum;
     pub use crate::line_search::{Backtracking, StrongWolfe};
     pub use crate::minimize::{
-        Control, Criteria, Estimator, Minibatch, Minimizer, Report, Sampling, StepSize, Termination,
+        Control, Criteria, Estimator, IterationState, Minibatch, Minimizer, Report, Sampling,
+        StepSize, Termination,
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
-    pub use crate::optim::*;
-    pub use crate::{Error, Real};
+    pub use crate::optim::{
+        AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent,
+        Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
+    };
+    pub use crate::{Clip, Error, Real};
 }
 
 /// The README's examples, compiled and run as doc tests.

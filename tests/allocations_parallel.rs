@@ -42,7 +42,8 @@ fn queue_blocks(calls: usize) -> usize {
 
 #[test]
 fn parallel_work_allocates_nothing_per_step() {
-    let n = 2 * gradus::kernels::PARALLEL_THRESHOLD;
+    // Twice the length (2^18) from which elementwise updates run on all cores.
+    let n = 1 << 19;
     let g = Array1::from_shape_fn(n, |i| ((i % 64) as f64 - 32.0) / 64.0);
     for mut rule in [Adam::default(), Adam::amsgrad(1e-3).unwrap()] {
         let mut x = Array1::from_elem(n, 0.5);

@@ -4,13 +4,11 @@
 
 mod common;
 
-use gradus::constraints::{
-    AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedTermination, Constraint,
-    FnConstraint, Simplex,
-};
+use gradus::constraints::{Constraint, FnConstraint, Simplex};
+use gradus::line_search::Backtracking;
+use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedTermination};
 use gradus::{
-    Backtracking, Control, Error, FnObjective, GradientDescent, IterationState, Minimizer,
-    Termination,
+    Control, Error, FnObjective, GradientDescent, IterationState, Minimizer, Termination,
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, array};
 

@@ -1,10 +1,11 @@
 //! The data problems as finite sums: batch means against hand-computed sums, minibatch
 //! gradients against the full gradient, thread-count independence, SGD and SVRG runs, bad input.
 
+use gradus::IterationState;
+use gradus::finite_sum::{Batch, FullBatch, evaluate_batch};
 use gradus::prelude::*;
 use gradus::problems::{Dataset, HuberRegression, LeastSquares, LogisticRegression};
 use gradus::schedule::Exponential;
-use gradus::{Batch, FullBatch, IterationState, evaluate_batch};
 use ndarray::{Array1, Array2, ArrayView1};
 
 /// A problem's name, the problem, its loss and its penalty `λ`.

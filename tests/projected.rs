@@ -2,13 +2,14 @@
 //! and a check that every iterate of every projected run lies in its set.
 
 use gradus::constraints::{
-    Affine, AugmentedLagrangian, AugmentedLagrangianConfig, BoxSet, FnConstraint, HalfSpace,
-    Hyperplane, L1Ball, L2Ball, LInfBall, NonNegative, Product, Projection, Simplex,
+    Affine, BoxSet, FnConstraint, HalfSpace, Hyperplane, L1Ball, L2Ball, LInfBall, NonNegative,
+    Product, Projection, Simplex,
 };
+use gradus::optim::GradientDescentConfig;
 use gradus::problems::Rosenbrock;
+use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig};
 use gradus::{
-    Control, Error, FnObjective, GradientDescent, GradientDescentConfig, IterationState, Minimizer,
-    Objective, Optimizer,
+    Control, Error, FnObjective, GradientDescent, IterationState, Minimizer, Objective, Optimizer,
 };
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, array};
 

@@ -4,12 +4,13 @@
 //! Iteration counts are checked against bounds derived from the theory (stated next to each
 //! test), not against numbers read off the code.
 
+use gradus::line_search::{Backtracking, ExactQuadratic, StrongWolfe};
 use gradus::line_search::{LineFunction, LineSearch, LineSearchStep, StrongWolfeConfig};
+use gradus::optim::{AcceleratedGradientConfig, BarzilaiBorweinConfig, BbVariant, LbfgsConfig};
 use gradus::problems::Rosenbrock;
 use gradus::{
-    AcceleratedGradient, AcceleratedGradientConfig, Backtracking, BarzilaiBorwein,
-    BarzilaiBorweinConfig, BbVariant, Error, ExactQuadratic, GradientDescent, Lbfgs, LbfgsConfig,
-    Minimizer, Objective, Optimizer, Report, StrongWolfe, Termination,
+    AcceleratedGradient, BarzilaiBorwein, Error, GradientDescent, Lbfgs, Minimizer, Objective,
+    Optimizer, Report, Termination,
 };
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip, array};
 

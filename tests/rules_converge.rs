@@ -6,11 +6,12 @@
 //! twice the iterations the run needs, so that the tests are robust yet fail on a regression in
 //! speed. Everything runs in well under a second in a debug build.
 
+use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
 use gradus::problems::{Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
 use gradus::{
-    AdaGrad, Adadelta, Adam, AdamConfig, Adamax, FnObjective, GradientDescent, Minimizer, Momentum,
-    MomentumConfig, NAdam, Objective, Optimizer, RAdam, Real, RmsProp, RmsPropConfig, Termination,
+    AdaGrad, Adadelta, Adam, Adamax, FnObjective, GradientDescent, Minimizer, Momentum, NAdam,
+    Objective, Optimizer, RAdam, Real, RmsProp, Termination,
 };
 use ndarray::{Array1, ArrayView1, array};
 

@@ -25,10 +25,12 @@
 //!
 //! `L` is bounded above by the Frobenius norm of `A`, so the step sizes below are safe.
 
+use gradus::optim::{
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, GradientDescentConfig, MomentumConfig,
+    NAdamConfig, RAdamConfig, RmsPropConfig,
+};
 use gradus::{
-    AdaGrad, AdaGradConfig, Adadelta, AdadeltaConfig, Adam, AdamConfig, Adamax, AdamaxConfig,
-    GradientDescent, GradientDescentConfig, Momentum, MomentumConfig, NAdam, NAdamConfig,
-    Optimizer, RAdam, RAdamConfig, RmsProp, RmsPropConfig,
+    AdaGrad, Adadelta, Adam, Adamax, GradientDescent, Momentum, NAdam, Optimizer, RAdam, RmsProp,
 };
 use ndarray::{Array1, Array2};
 use proptest::prelude::*;

@@ -4,10 +4,13 @@
 //! The values of each rule's first steps are checked against hand computations in the unit
 //! tests of its own file (`src/optim/*.rs`).
 
+use gradus::optim::{
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, GradientDescentConfig, MomentumConfig,
+    NAdamConfig, RAdamConfig, RmsPropConfig,
+};
 use gradus::{
-    AdaGrad, AdaGradConfig, Adadelta, AdadeltaConfig, Adam, AdamConfig, Adamax, AdamaxConfig,
-    Error, GradientDescent, GradientDescentConfig, Momentum, MomentumConfig, NAdam, NAdamConfig,
-    Optimizer, RAdam, RAdamConfig, Real, RmsProp, RmsPropConfig,
+    AdaGrad, Adadelta, Adam, Adamax, Error, GradientDescent, Momentum, NAdam, Optimizer, RAdam,
+    Real, RmsProp,
 };
 use ndarray::{Array1, array};
 

@@ -1,9 +1,9 @@
 //! Minibatch runs over finite sums: sampling, reproducibility, SGD, SVRG, clipping, bad input.
 
+use gradus::finite_sum::{Batch, BatchReducer, FullBatch, evaluate_batch};
+use gradus::minimize::SamplingReport;
 use gradus::prelude::*;
-use gradus::{
-    Batch, BatchReducer, FullBatch, IterationState, SamplingReport, Schedule, evaluate_batch,
-};
+use gradus::{IterationState, Schedule};
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, array};
 
 /// Least squares `f(w) = (1/N) Σ 1/2 (a_i·w - y_i)²` on a small fixed dataset.

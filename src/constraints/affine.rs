@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 use super::{Projection, invalid_set};
 use crate::Real;
 use crate::error::{Error, Result, check_finite, check_len};
-use crate::minimize::dot;
+use crate::linalg::dot;
 
 /// The affine subspace `C = {x ∈ R^n : A x = b}` for a full-row-rank `A ∈ R^{m×n}` (`m <= n`),
 /// meant for a few equality constraints.
@@ -115,7 +115,7 @@ impl<F: Real> Affine<F> {
                 chol[[i, j]] = s / ljj;
             }
         }
-        let row_norms = a.rows().into_iter().map(crate::minimize::norm).collect();
+        let row_norms = a.rows().into_iter().map(crate::linalg::norm).collect();
         Ok(Affine {
             a: a.to_owned(),
             b: b.to_owned(),

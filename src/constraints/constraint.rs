@@ -7,7 +7,7 @@ use crate::error::{Result, check_len};
 
 /// A vector of `m` differentiable constraint functions `c(x) = (c_1(x), ..., c_m(x))` of `n`
 /// variables: the equalities `h(x) = 0` or the inequalities `g(x) <= 0` of a problem solved by
-/// [`AugmentedLagrangian`](super::AugmentedLagrangian).
+/// [`AugmentedLagrangian`](crate::solvers::AugmentedLagrangian).
 ///
 /// An implementor supplies the values and the product of the transposed Jacobian with a vector,
 ///

@@ -5,7 +5,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 use super::{Projection, unit_normal};
 use crate::Real;
 use crate::error::Result;
-use crate::minimize::dot;
+use crate::linalg::dot;
 
 /// The hyperplane `C = {x ∈ R^n : a·x = b}` (`a ≠ 0`).
 ///

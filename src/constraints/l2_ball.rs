@@ -5,6 +5,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 use super::{Projection, check_center, check_radius};
 use crate::Real;
 use crate::error::Result;
+use crate::linalg::{norm, norm_of};
 
 /// The Euclidean ball `C = {x ∈ R^n : |x - c|₂ <= r}`.
 ///
@@ -74,29 +75,8 @@ impl<F: Real> L2Ball<F> {
     /// `|x - c|₂`, without overflow for finite entries.
     fn distance(&self, x: ArrayView1<'_, F>) -> F {
         match &self.center {
-            None => crate::minimize::norm(x),
-            Some(c) => {
-                let mut sum = F::zero();
-                Zip::from(x)
-                    .and(c)
-                    .for_each(|&x, &c| sum += (x - c) * (x - c));
-                if sum.is_finite() {
-                    return sum.sqrt();
-                }
-                let mut scale = F::zero();
-                Zip::from(x)
-                    .and(c)
-                    .for_each(|&x, &c| scale = scale.max((x - c).abs()));
-                if !scale.is_finite() {
-                    return scale;
-                }
-                let mut scaled = F::zero();
-                Zip::from(x).and(c).for_each(|&x, &c| {
-                    let d = (x - c) / scale;
-                    scaled += d * d;
-                });
-                scale * scaled.sqrt()
-            }
+            None => norm(x),
+            Some(c) => norm_of(x.iter().zip(c).map(|(&x, &c)| x - c)),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Constraints: convex sets with exact Euclidean projections, and the augmented Lagrangian method
-//! for general equality and inequality constraints.
+//! Constraints: convex sets with exact Euclidean projections, and the constraint functions of
+//! general equality and inequality constraints.
 //!
 //! A [`Projection`] is a closed convex set `C` with its exact projection `P_C`; handing one to
 //! [`Minimizer::projection`](crate::Minimizer::projection) turns any update rule into a projected
@@ -19,9 +19,9 @@
 //! | [`Product`] | `C_1 × C_2 × ...` on consecutive blocks of `x` |
 //!
 //! Constraints that are not simple sets — `h(x) = 0`, `g(x) <= 0` with `h`, `g` nonlinear — are
-//! handled by [`AugmentedLagrangian`], an outer loop of multiplier updates around the
-//! [`Minimizer`](crate::Minimizer); the constraint functions are supplied through the
-//! [`Constraint`] trait.
+//! handled by [`AugmentedLagrangian`](crate::solvers::AugmentedLagrangian), an outer loop of
+//! multiplier updates around the [`Minimizer`](crate::Minimizer); the constraint functions are
+//! supplied through the [`Constraint`] trait.
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -29,7 +29,6 @@ use crate::Real;
 use crate::error::{Error, Result, check_len};
 
 mod affine;
-mod augmented_lagrangian;
 mod box_set;
 mod constraint;
 mod halfspace;
@@ -42,9 +41,6 @@ mod product;
 mod simplex;
 
 pub use affine::Affine;
-pub use augmented_lagrangian::{
-    AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedReport, ConstrainedTermination,
-};
 pub use box_set::BoxSet;
 pub use constraint::{Constraint, FnConstraint};
 pub use halfspace::HalfSpace;
@@ -158,7 +154,7 @@ fn unit_normal<F: Real>(
     }
     crate::error::check_finite("normal vector a", a)?;
     crate::error::check("b", b, crate::error::Domain::Finite)?;
-    let norm = crate::minimize::norm(a);
+    let norm = crate::linalg::norm(a);
     if norm == F::zero() {
         return Err(invalid_set(
             set,

@@ -34,6 +34,7 @@ use crate::clip::Clip;
 use crate::constraints::Projection;
 use crate::error::{Domain, Error, Result, check, check_finite, check_len};
 use crate::finite_sum::FiniteSum;
+use crate::linalg::{copy, dot, max_abs_diff, norm};
 use crate::line_search::{LineFunction, LineSearch};
 use crate::objective::Objective;
 use crate::optim::Optimizer;
@@ -801,62 +802,4 @@ impl<F: Real, Or: Oracle<F>> LineFunction<F> for Line<'_, '_, F, Or> {
             .value_and_gradient(self.x.view(), self.g.view_mut());
         (value, dot(self.g.view(), self.direction))
     }
-}
-
-/// `a · b`.
-pub(crate) fn dot<F: Real>(a: ArrayView1<'_, F>, b: ArrayView1<'_, F>) -> F {
-    match (a.as_slice(), b.as_slice()) {
-        (Some(a), Some(b)) => a.iter().zip(b).fold(F::zero(), |s, (&x, &y)| s + x * y),
-        _ => {
-            let mut sum = F::zero();
-            Zip::from(a).and(b).for_each(|&x, &y| sum += x * y);
-            sum
-        }
-    }
-}
-
-/// `|v|₂`, computed without overflow for finite entries; NaN or infinite if an entry is.
-#[inline]
-pub(crate) fn norm<F: Real>(v: ArrayView1<'_, F>) -> F {
-    let sum = match v.as_slice() {
-        Some(s) => s.iter().fold(F::zero(), |s, &x| s + x * x),
-        None => v.fold(F::zero(), |s, &x| s + x * x),
-    };
-    if sum.is_finite() {
-        return sum.sqrt();
-    }
-    // Overflow of the squares, or a non-finite entry: rescale by the largest magnitude.
-    let scale = v.fold(F::zero(), |m, &x| {
-        if x.abs() > m || x.is_nan() {
-            x.abs()
-        } else {
-            m
-        }
-    });
-    if !scale.is_finite() || scale.is_nan() {
-        return scale;
-    }
-    let scaled = v.fold(F::zero(), |s, &x| {
-        let y = x / scale;
-        s + y * y
-    });
-    scale * scaled.sqrt()
-}
-
-/// `dst ← src` for vectors of equal length, through slices when both are contiguous.
-#[inline]
-fn copy<F: Real>(mut dst: ArrayViewMut1<'_, F>, src: ArrayView1<'_, F>) {
-    match (dst.as_slice_mut(), src.as_slice()) {
-        (Some(d), Some(s)) => d.copy_from_slice(s),
-        _ => dst.assign(&src),
-    }
-}
-
-/// `max_i |a_i - b_i|`.
-fn max_abs_diff<F: Real>(a: ArrayView1<'_, F>, b: ArrayView1<'_, F>) -> F {
-    let mut m = F::zero();
-    Zip::from(a)
-        .and(b)
-        .for_each(|&x, &y| m = m.max((x - y).abs()));
-    m
 }

@@ -74,7 +74,8 @@ impl<F: Real> Default for AcceleratedGradientConfig<F> {
 /// projects `y_k`, which is not the accelerated projected-gradient method of the theory.
 ///
 /// ```
-/// use gradus::{AcceleratedGradient, AcceleratedGradientConfig, FnObjective, Minimizer};
+/// use gradus::optim::AcceleratedGradientConfig;
+/// use gradus::{AcceleratedGradient, FnObjective, Minimizer};
 /// use ndarray::array;
 ///
 /// // f(x) = 1/2 (x₀² + 100 x₁²): L = 100, μ = 1.

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_count, check_len};
-use crate::minimize::{dot, norm};
+use crate::linalg::{dot, norm};
 
 /// Hyperparameters of [`Lbfgs`].
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -65,7 +65,8 @@ impl<F: Real> Default for MomentumConfig<F> {
 /// G. Hinton, "On the importance of initialization and momentum in deep learning", ICML 2013.
 ///
 /// ```
-/// use gradus::{Momentum, MomentumConfig, Optimizer};
+/// use gradus::optim::MomentumConfig;
+/// use gradus::{Momentum, Optimizer};
 /// use ndarray::array;
 ///
 /// let mut rule = Momentum::new(MomentumConfig { momentum: 0.5, ..Default::default() })?;

@@ -26,7 +26,7 @@ use super::newton;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, BatchReducer};
-use crate::linalg::symmetric_eigenvalues;
+use crate::linalg::{axpy_slices, dot_slices, symmetric_eigenvalues};
 
 /// A loss `φ(z, y)` of the margin (prediction) `z = xᵀw` and the target `y`.
 pub(crate) trait ExampleLoss: Sync {
@@ -99,7 +99,7 @@ impl<F: Real> LinearModel<F> {
     ) -> F {
         let row = self.data.features.row(i);
         let z = match (row.as_slice(), w.as_slice()) {
-            (Some(r), Some(ws)) => dot(r, ws),
+            (Some(r), Some(ws)) => dot_slices(r, ws),
             _ => row.dot(&w),
         };
         loss.loss(z, self.data.targets[i])
@@ -120,8 +120,8 @@ impl<F: Real> LinearModel<F> {
         let row = self.data.features.row(i);
         let y = self.data.targets[i];
         if let (Some(r), Some(ws), Some(g)) = (row.as_slice(), w.as_slice(), grad.as_slice_mut()) {
-            let (value, slope) = loss.loss_and_slope(dot(r, ws), y);
-            axpy(scale * slope, r, g);
+            let (value, slope) = loss.loss_and_slope(dot_slices(r, ws), y);
+            axpy_slices(scale * slope, r, g);
             return value;
         }
         let z = row.dot(&w);
@@ -244,36 +244,6 @@ impl<F: Real> LinearModel<F> {
             .and(&y)
             .fold(0.0, |s, &zi, &yi| s + loss.loss(zi, yi));
         sum / x.nrows() as f64 + 0.5 * self.l2.as_f64() * w.dot(&w)
-    }
-}
-
-/// `aᵀb` over two slices of equal length, with four running sums (so the compiler can keep them
-/// in SIMD lanes) added in a fixed order: the result depends on the slices alone.
-#[inline(always)]
-fn dot<F: Real>(a: &[F], b: &[F]) -> F {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut s = [F::zero(); 4];
-    let mut ca = a.chunks_exact(4);
-    let mut cb = b.chunks_exact(4);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        s[0] += x[0] * y[0];
-        s[1] += x[1] * y[1];
-        s[2] += x[2] * y[2];
-        s[3] += x[3] * y[3];
-    }
-    let mut tail = F::zero();
-    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
-/// `g += c x` over two slices of equal length.
-#[inline(always)]
-fn axpy<F: Real>(c: F, x: &[F], g: &mut [F]) {
-    for (gi, &xi) in g.iter_mut().zip(x) {
-        *gi += c * xi;
     }
 }
 

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Constraint, Projection};
+use crate::constraints::{Constraint, Projection};
 use crate::error::{
     Domain, Error, Result, check, check_count, check_finite, check_len, check_that,
 };
-use crate::minimize::{Minimizer, Termination, norm};
+use crate::linalg::max_abs;
+use crate::linalg::norm;
+use crate::minimize::{Minimizer, Termination};
 use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::{Real, Report};
@@ -143,7 +145,7 @@ impl<F: Real> AugmentedLagrangianConfig<F> {
 /// Why an augmented Lagrangian solve stopped.
 ///
 /// ```
-/// use gradus::constraints::ConstrainedTermination;
+/// use gradus::solvers::ConstrainedTermination;
 /// assert_eq!(
 ///     ConstrainedTermination::MaxOuterIterations.to_string(),
 ///     "stopped: outer iteration budget exhausted"
@@ -292,8 +294,8 @@ impl<F> ConstrainedReport<F> {
 /// # Example: a linear function on the unit circle
 ///
 /// ```
-/// use gradus::constraints::{AugmentedLagrangian, FnConstraint};
-/// use gradus::{Backtracking, FnObjective, GradientDescent, Minimizer};
+/// use gradus::line_search::Backtracking;
+/// use gradus::{AugmentedLagrangian, FnConstraint, FnObjective, GradientDescent, Minimizer};
 /// use ndarray::array;
 ///
 /// // min x + y  subject to  x² + y² - 1 = 0:  x* = -(1, 1)/√2, λ* = |c|/2 = 1/√2.
@@ -816,17 +818,6 @@ fn add_jacobian_transpose_product<F: Real>(
         c.jacobian_transpose_product(x, v, product.view_mut());
         Zip::from(grad).and(&product).for_each(|g, &p| *g += p);
     }
-}
-
-/// `max_i |v_i|` (`0` for an empty vector; NaN if an entry is NaN).
-fn max_abs<F: Real>(v: ArrayView1<'_, F>) -> F {
-    v.fold(F::zero(), |m, &x| {
-        if x.is_nan() || x.abs() > m {
-            x.abs()
-        } else {
-            m
-        }
-    })
 }
 
 /// `max(|h|_∞, |max(g, 0)|_∞)`.
