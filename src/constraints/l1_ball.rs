@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::simplex::michelot_threshold;
+use super::simplex::SimplexThreshold;
 use super::{Projection, check_center, check_radius};
 use crate::Real;
 use crate::error::Result;
@@ -90,54 +90,52 @@ impl<F: Real> L1Ball<F> {
     }
 }
 
-/// `sign(d) max(|d| - τ, 0)`, keeping a NaN.
-#[inline]
-fn shrink<F: Real>(d: F, tau: F) -> F {
-    if d > tau {
-        d - tau
-    } else if d < -tau {
-        d + tau
-    } else if d.is_nan() {
-        d
-    } else {
-        F::zero()
-    }
-}
-
 impl<F: Real> Projection<F> for L1Ball<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
         if super::reject_wrong_length(self.dim(), &mut x) {
             return;
         }
-        let d = self.distance(x.view());
-        if !d.is_finite() {
+        if x.iter().any(|v| !v.is_finite()) {
             // No projection of a point with an infinite or NaN entry: leave a NaN where the
             // loop will see it.
             x.fill(F::nan());
             return;
         }
-        if d <= self.radius {
+        // A distance that overflows (finite entries far outside) is outside the ball too.
+        if self.distance(x.view()) <= self.radius {
             return;
         }
         let r = self.radius;
+        if r == F::zero() {
+            match &self.center {
+                None => x.fill(F::zero()),
+                Some(c) => x.assign(c),
+            }
+            return;
+        }
         match &self.center {
             None => {
-                if r == F::zero() {
-                    x.fill(F::zero());
+                let Some(t) = SimplexThreshold::find(|| x.iter().map(|v| v.abs()), r) else {
                     return;
-                }
-                let tau = michelot_threshold(|| x.iter().map(|v| v.abs()), r);
-                x.mapv_inplace(|v| shrink(v, tau));
+                };
+                x.mapv_inplace(|v| t.excess(v.abs()).copysign(v));
             }
             Some(c) => {
-                if r == F::zero() {
-                    x.assign(c);
+                // Where `x - c` overflows, project `(x - c)/2` onto the ball of radius `r/2`
+                // and double the result: the same point, computed without infinities.
+                let half = x.iter().zip(c).any(|(&x, &c)| !(x - c).is_finite());
+                let k = if half { F::lit(0.5) } else { F::one() };
+                let diff = |x: F, c: F| x * k - c * k;
+                let Some(t) = SimplexThreshold::find(
+                    || x.iter().zip(c).map(|(&x, &c)| diff(x, c).abs()),
+                    r * k,
+                ) else {
                     return;
-                }
-                let tau = michelot_threshold(|| x.iter().zip(c).map(|(&x, &c)| (x - c).abs()), r);
-                Zip::from(x)
-                    .and(c)
-                    .for_each(|x, &c| *x = c + shrink(*x - c, tau));
+                };
+                Zip::from(x).and(c).for_each(|x, &c| {
+                    let d = diff(*x, c);
+                    *x = c + t.excess(d.abs()).copysign(d) / k;
+                });
             }
         }
     }

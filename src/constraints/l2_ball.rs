@@ -86,22 +86,41 @@ impl<F: Real> Projection<F> for L2Ball<F> {
         if super::reject_wrong_length(self.dim(), &mut x) {
             return;
         }
-        let d = self.distance(x.view());
-        if !d.is_finite() {
+        if x.iter().any(|v| !v.is_finite()) {
             // No projection of a point with an infinite or NaN entry: leave a NaN where the
             // loop will see it.
             x.fill(F::nan());
             return;
         }
+        let d = self.distance(x.view());
         if d <= self.radius {
             return;
         }
-        let scale = self.radius / d;
+        if d.is_finite() {
+            let scale = self.radius / d;
+            match &self.center {
+                None => x.mapv_inplace(|v| v * scale),
+                Some(c) => Zip::from(x)
+                    .and(c)
+                    .for_each(|x, &c| *x = c + (*x - c) * scale),
+            }
+            return;
+        }
+        // `|x - c|` (or `x - c` itself) overflows: the direction of `(x - c)/2` is the same and
+        // its length is finite.
+        let half = F::lit(0.5);
         match &self.center {
-            None => x.mapv_inplace(|v| v * scale),
-            Some(c) => Zip::from(x)
-                .and(c)
-                .for_each(|x, &c| *x = c + (*x - c) * scale),
+            None => {
+                let scale = self.radius / norm_of(x.iter().map(|&v| v * half));
+                x.mapv_inplace(|v| (v * half) * scale);
+            }
+            Some(c) => {
+                let d = norm_of(x.iter().zip(c).map(|(&x, &c)| x * half - c * half));
+                let scale = self.radius / d;
+                Zip::from(x)
+                    .and(c)
+                    .for_each(|x, &c| *x = c + (*x * half - c * half) * scale);
+            }
         }
     }
 

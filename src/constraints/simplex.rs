@@ -25,11 +25,14 @@ use crate::error::{Domain, Result, check};
 /// 2016), done with passes over `x` and no scratch memory:
 ///
 /// ```text
-/// τ_0     = (Σ_{i} x_i - s) / n
+/// τ_0     = max_i x_i - s
 /// I_k     = {i : x_i > τ_k}
 /// τ_{k+1} = (Σ_{i ∈ I_k} x_i - s) / |I_k|        until I_{k+1} = I_k .
 /// ```
 ///
+/// (`τ_0` is a lower bound: the largest coordinate alone already exceeds it by `s`.) The
+/// threshold is held relative to `max_i x_i`, so that the result is accurate relative to `s`
+/// however large the coordinates are: `[a, a]` projects to `[s/2, s/2]` for every finite `a`.
 /// The sequence `τ_k` increases and never passes `τ` (each `τ_k` is a lower bound because the
 /// terms it averages over include every index of the true support), so the active sets `I_k`
 /// shrink and the search stops after at most `n` passes with `τ_k = τ`; the active set is
@@ -74,22 +77,12 @@ impl<F: Real> Simplex<F> {
 
 impl<F: Real> Projection<F> for Simplex<F> {
     fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
-        let tau = michelot_threshold(|| x.iter().copied(), self.sum);
-        if !tau.is_finite() {
+        match SimplexThreshold::find(|| x.iter().copied(), self.sum) {
+            Some(t) => x.mapv_inplace(|v| t.excess(v)),
             // No projection of a point with an infinite or NaN entry: leave a NaN where the
             // loop will see it.
-            x.fill(F::nan());
-            return;
+            None => x.fill(F::nan()),
         }
-        x.mapv_inplace(|v| {
-            let shifted = v - tau;
-            // A comparison rather than `max`, so that a NaN stays visible.
-            if shifted < F::zero() {
-                F::zero()
-            } else {
-                shifted
-            }
-        });
     }
 
     fn dim(&self) -> Option<usize> {
@@ -104,31 +97,73 @@ impl<F: Real> Projection<F> for Simplex<F> {
     }
 }
 
-/// The threshold `τ` with `Σ_i max(y_i - τ, 0) = s` (`s > 0`), by Michelot's algorithm.
+/// The threshold of a projection onto the simplex `{y >= 0, Σ y_i = s}`: the `τ` with
+/// `Σ_i max(v_i - τ, 0) = s`, so that the projection of `v` is `max(v - τ, 0)`.
 ///
-/// `values` yields the `y_i` afresh at each call: the active set `{i : y_i > τ_k}` is recomputed
-/// from `τ_k` at every pass, so nothing is stored. Returns NaN if a `y_i` is NaN, and `0` for no
-/// values. In floating point the active set can fail to shrink when the iteration has reached
-/// the threshold up to rounding; that also ends the search, so there are at most `n` passes.
-pub(crate) fn michelot_threshold<F, I>(values: impl Fn() -> I, s: F) -> F
-where
-    F: Real,
-    I: Iterator<Item = F>,
-{
-    let (mut sum, mut count) = values().fold((F::zero(), 0usize), |(t, c), y| (t + y, c + 1));
-    if count == 0 {
-        return F::zero();
-    }
-    let mut tau = (sum - s) / F::from_count(count);
-    loop {
-        let (new_sum, new_count) = values()
-            .filter(|&y| y > tau)
-            .fold((F::zero(), 0usize), |(t, c), y| (t + y, c + 1));
-        if new_count == 0 || new_count >= count {
-            return tau;
+/// It is kept relative to the largest value, `τ = top + shift` with `top = max_i v_i` and
+/// `-s <= shift < 0`, and the projection is computed as `max((v_i - top) - shift, 0)`. Both
+/// differences are exact or rounded relative to `s`, never to `|v|`: written as `v_i - τ`, the
+/// threshold of `[a, a]` with `a = 1e16` and `s = 1` rounds to `a` and the projection to
+/// `[0, 0]`, which is not even in the set; here it is `[0.5, 0.5]`.
+///
+/// `shift` is found by Michelot's algorithm ("A finite algorithm for finding the projection of a
+/// point onto the canonical simplex of R^n", JOTA 50, 1986) on `y = v - top`: starting from a
+/// lower bound `τ_0 = -s` (the largest `y` is 0 and is always kept, so `shift >= -s`), each pass
+/// sets `τ ← (Σ_{y > τ} y - s) / |{y > τ}|`, which increases to the threshold while the set
+/// shrinks; it stops when the set no longer changes, after at most `n` passes (a few in
+/// practice) and with no scratch memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimplexThreshold<F> {
+    top: F,
+    shift: F,
+}
+
+impl<F: Real> SimplexThreshold<F> {
+    /// The threshold of the values that `values()` yields (each call yields them anew), for the
+    /// sum `s > 0`; `None` if there are no values or one is not finite.
+    pub(crate) fn find<I: Iterator<Item = F>>(values: impl Fn() -> I, s: F) -> Option<Self> {
+        let mut top = F::neg_infinity();
+        for v in values() {
+            if !v.is_finite() {
+                return None;
+            }
+            top = top.max(v);
         }
-        sum = new_sum;
-        count = new_count;
-        tau = (sum - s) / F::from_count(count);
+        if top == F::neg_infinity() {
+            return None;
+        }
+        let mut shift = -s;
+        let mut count = usize::MAX;
+        loop {
+            // `v - top` may overflow to -inf for a value far below the largest: it is then
+            // outside the set, as it should be.
+            let (sum, kept) = values()
+                .map(|v| v - top)
+                .filter(|&y| y > shift)
+                .fold((F::zero(), 0usize), |(t, k), y| (t + y, k + 1));
+            if kept >= count {
+                return Some(SimplexThreshold { top, shift });
+            }
+            count = kept;
+            let k = F::from_count(kept);
+            let mean = (sum - s) / k;
+            // Σ y lies in (-k s, 0]: it can only overflow for sums s near the largest float.
+            shift = if mean.is_finite() {
+                mean
+            } else {
+                values()
+                    .map(|v| v - top)
+                    .filter(|&y| y > shift)
+                    .fold(F::zero(), |t, y| t + y / k)
+                    - s / k
+            };
+        }
+    }
+
+    /// `max(v - τ, 0)`: how far `v` lies above the threshold.
+    #[inline]
+    pub(crate) fn excess(&self, v: F) -> F {
+        let e = (v - self.top) - self.shift;
+        if e > F::zero() { e } else { F::zero() }
     }
 }
