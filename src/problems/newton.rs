@@ -11,6 +11,9 @@ pub(crate) const CERTIFICATE_TOLERANCE: f64 = 1e-12;
 
 const MAX_ITERATIONS: usize = 200;
 
+/// Levenberg shifts tried per step: `10^-12` to `10^30` times the diagonal scale.
+const MAX_SHIFTS: usize = 43;
+
 /// Minimises a smooth (or piecewise twice differentiable) convex function from `x0` by Newton's
 /// method with a Levenberg shift and a backtracking (Armijo) line search.
 ///
@@ -21,8 +24,11 @@ const MAX_ITERATIONS: usize = 200;
 /// the predicted decrease `-gᵀp` is below the rounding level of `f`, the full step is taken
 /// without the test, since `f` can no longer tell descent from noise while the gradient can.
 ///
-/// It stops when `|∇f| <= 1e-12`, after 200 iterations, or when a step no longer reduces the
-/// gradient norm; it returns the iterate of smallest gradient norm seen.
+/// It stops when `|∇f| <= 1e-12`, after 200 iterations, when a step no longer reduces the
+/// gradient norm, or when no shift up to `10^30` times the Hessian's diagonal scale makes the
+/// system definite (a Hessian with infinite or NaN entries, as very large data give); it returns
+/// the iterate of smallest gradient norm seen, whose [`Certificate::gradient_norm`] then says how
+/// far from certified it is.
 pub(crate) fn minimize<V, D>(x0: Array1<f64>, value: V, derivatives: D) -> Certificate
 where
     V: Fn(ArrayView1<'_, f64>) -> f64,
@@ -48,8 +54,12 @@ where
         }
         // Newton direction with the smallest Levenberg shift that makes the system definite.
         let scale = (0..n).fold(1.0_f64, |m, i| m.max(h[[i, i]].abs()));
+        if !scale.is_finite() || h.iter().any(|v| !v.is_finite()) {
+            break;
+        }
         let mut shift = 0.0;
-        loop {
+        let mut solved = false;
+        for _ in 0..MAX_SHIFTS {
             let mut l = h.clone();
             for i in 0..n {
                 l[[i, i]] += shift;
@@ -58,6 +68,7 @@ where
                 p.assign(&g);
                 p.mapv_inplace(|v| -v);
                 cholesky_solve(&l, p.view_mut());
+                solved = true;
                 break;
             }
             shift = if shift == 0.0 {
@@ -65,6 +76,9 @@ where
             } else {
                 10.0 * shift
             };
+        }
+        if !solved {
+            break;
         }
         let slope = g.dot(&p);
         if slope.is_nan() || slope >= 0.0 {
