@@ -32,11 +32,12 @@ impl<F: Real> Clip<F> {
     }
 
     /// Clips `g` in place.
-    pub fn apply(&self, g: ArrayViewMut1<'_, F>) {
+    ///
+    /// # Errors
+    /// As [`validate`](Clip::validate), before `g` is touched.
+    pub fn apply(&self, g: ArrayViewMut1<'_, F>) -> Result<()> {
         match *self {
-            Clip::GlobalNorm(c) => {
-                clip_by_global_norm(g, c);
-            }
+            Clip::GlobalNorm(c) => clip_by_global_norm(g, c).map(drop),
             Clip::Value(c) => clip_by_value(g, c),
         }
     }
@@ -53,16 +54,22 @@ impl<F: Real> Clip<F> {
 /// use ndarray::array;
 ///
 /// let mut g = array![3.0, 4.0];
-/// assert_eq!(clip_by_global_norm(g.view_mut(), 2.5), 5.0);
+/// assert_eq!(clip_by_global_norm(g.view_mut(), 2.5)?, 5.0);
 /// assert_eq!(g, array![1.5, 2.0]);
+/// # Ok::<(), gradus::Error>(())
 /// ```
-pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) -> F {
+///
+/// # Errors
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless `max_norm` is finite and
+/// positive (a negative one would reverse the gradient); `g` is then left as it is.
+pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) -> Result<F> {
+    check("max_norm", max_norm, Domain::Positive)?;
     let n = norm(g.view());
     if n > max_norm {
         let scale = max_norm / n;
         g.mapv_inplace(|v| v * scale);
     }
-    n
+    Ok(n)
 }
 
 /// Clamps every component of `g` to `[-value, value]` (NaN components are left as they are).
@@ -72,10 +79,16 @@ pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) ->
 /// use ndarray::array;
 ///
 /// let mut g = array![3.0, -0.5, -4.0];
-/// clip_by_value(g.view_mut(), 1.0);
+/// clip_by_value(g.view_mut(), 1.0)?;
 /// assert_eq!(g, array![1.0, -0.5, -1.0]);
+/// # Ok::<(), gradus::Error>(())
 /// ```
-pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) {
+///
+/// # Errors
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless `value` is finite and
+/// positive (a negative bound would swap signs); `g` is then left as it is.
+pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) -> Result<()> {
+    check("value", value, Domain::Positive)?;
     g.mapv_inplace(|v| {
         if v > value {
             value
@@ -85,12 +98,13 @@ pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) {
             v
         }
     });
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array1;
+    use ndarray::{Array1, array};
     use proptest::prelude::*;
 
     proptest! {
@@ -102,7 +116,7 @@ mod tests {
             let original = Array1::from(g);
             let norm0 = original.dot(&original).sqrt();
             let mut clipped = original.clone();
-            let reported = clip_by_global_norm(clipped.view_mut(), max_norm);
+            let reported = clip_by_global_norm(clipped.view_mut(), max_norm).unwrap();
             prop_assert!((reported - norm0).abs() <= 1e-12 * norm0);
             if norm0 <= max_norm {
                 // Untouched, to the bit.
@@ -124,7 +138,7 @@ mod tests {
         ) {
             let original = Array1::from(g);
             let mut clipped = original.clone();
-            clip_by_value(clipped.view_mut(), c);
+            clip_by_value(clipped.view_mut(), c).unwrap();
             for (x, o) in clipped.iter().zip(original.iter()) {
                 prop_assert_eq!(*x, o.clamp(-c, c));
             }
@@ -137,5 +151,26 @@ mod tests {
         assert!(Clip::Value(f64::NAN).validate().is_err());
         assert!(Clip::Value(-1.0_f64).validate().is_err());
         assert!(Clip::GlobalNorm(1.0_f64).validate().is_ok());
+    }
+
+    #[test]
+    fn bad_thresholds_by_hand_are_errors_and_leave_the_gradient_alone() {
+        // A negative threshold would have turned g into -g/|g| (by norm) or swapped signs (by
+        // value).
+        let g = array![3.0_f64, -4.0];
+        for bad in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
+            let mut h = g.clone();
+            assert!(clip_by_global_norm(h.view_mut(), bad).is_err(), "{bad}");
+            assert!(clip_by_value(h.view_mut(), bad).is_err(), "{bad}");
+            assert!(Clip::GlobalNorm(bad).apply(h.view_mut()).is_err(), "{bad}");
+            assert!(Clip::Value(bad).apply(h.view_mut()).is_err(), "{bad}");
+            assert_eq!(h, g);
+        }
+        let mut h = g.clone();
+        Clip::GlobalNorm(1.0).apply(h.view_mut()).unwrap();
+        assert!(
+            (h[0] - 0.6).abs() <= 1e-15 && (h[1] + 0.8).abs() <= 1e-15,
+            "{h}"
+        );
     }
 }

@@ -394,7 +394,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
 
                 // Step.
                 if let Some(clip) = &self.clip {
-                    clip.apply(g.view_mut());
+                    clip.apply(g.view_mut())?;
                 }
                 copy(x_prev.view_mut(), x.view());
                 let f_prev = f;
