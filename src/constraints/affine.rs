@@ -74,16 +74,6 @@ impl<F: Real> Affine<F> {
             }
         }
         check_finite("b", b)?;
-        if m > n {
-            return Err(invalid_set(
-                "Affine",
-                format!(
-                    "A has {m} rows but only {n} columns, so its rows are linearly dependent; \
-                     remove redundant equations"
-                ),
-            ));
-        }
-
         // Gram matrix G = A Aᵀ and its Cholesky factor, column by column.
         let mut chol = Array2::<F>::zeros((m, m));
         let tol = F::lit(100.0) * F::from_count(n) * F::epsilon();
@@ -94,16 +84,7 @@ impl<F: Real> Affine<F> {
                 d -= chol[[j, k]] * chol[[j, k]];
             }
             if d.is_nan() || d <= tol * gjj {
-                return Err(invalid_set(
-                    "Affine",
-                    format!(
-                        "row {j} of A is a linear combination of the rows before it (Cholesky \
-                         pivot {:.3e} of A Aᵀ against diagonal {:.3e}): A must have full row \
-                         rank; remove the redundant equation",
-                        d.as_f64(),
-                        gjj.as_f64()
-                    ),
-                ));
+                return Err(dependent_row(a, b, &chol, j));
             }
             let ljj = d.sqrt();
             chol[[j, j]] = ljj;
@@ -190,4 +171,49 @@ impl<F: Real> Projection<F> for Affine<F> {
                 .zip(&self.row_norms)
                 .all(|((row, &b), &norm)| (dot(row, x) - b).abs() <= tolerance * norm)
     }
+}
+
+/// The error for row `j` of `A`, a linear combination `a_j = Σ_{k<j} c_k a_k` of the rows
+/// before it (to working precision), given the Cholesky factor of their Gram matrix in the
+/// leading `j x j` block of `chol`. The equations agree when `b_j = Σ c_k b_k`: row `j` is then
+/// redundant; otherwise they contradict each other and the set is empty.
+fn dependent_row<F: Real>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView1<'_, F>,
+    chol: &Array2<F>,
+    j: usize,
+) -> Error {
+    // c solves (A_{<j} A_{<j}ᵀ) c = A_{<j} a_j: forward then back substitution with L.
+    let mut c: Vec<F> = (0..j).map(|k| dot(a.row(k), a.row(j))).collect();
+    for i in 0..j {
+        let s = (0..i).fold(c[i], |s, k| s - chol[[i, k]] * c[k]);
+        c[i] = s / chol[[i, i]];
+    }
+    for i in (0..j).rev() {
+        let s = (i + 1..j).fold(c[i], |s, k| s - chol[[k, i]] * c[k]);
+        c[i] = s / chol[[i, i]];
+    }
+    let combination = (0..j).fold(F::zero(), |s, k| s + c[k] * b[k]);
+    let size = (0..j).fold(b[j].abs(), |s, k| s + (c[k] * b[k]).abs());
+    let agree = (b[j] - combination).abs() <= F::lit(1e3) * F::epsilon() * size;
+    let rows = if j == 0 {
+        "row 0 of A is zero".to_string()
+    } else {
+        format!("row {j} of A is a linear combination of the rows before it")
+    };
+    let reason = if agree {
+        format!(
+            "{rows}, and b[{j}] = {} agrees with it: the equation is redundant; remove it so that \
+             A has full row rank",
+            b[j].as_f64()
+        )
+    } else {
+        format!(
+            "{rows}, but b[{j}] = {} contradicts the same combination of the other entries of b \
+             ({}): no point satisfies every equation, the set is empty; check A and b",
+            b[j].as_f64(),
+            combination.as_f64()
+        )
+    };
+    invalid_set("Affine", reason)
 }

@@ -69,7 +69,12 @@ impl<F: Real> Quadratic<F> {
             });
         }
         for &l in &eigenvalues {
-            check("eigenvalues[i]", l, Domain::Positive)?;
+            check_that(
+                "eigenvalues",
+                l,
+                "finite and > 0 in every entry",
+                Domain::Positive.contains(l),
+            )?;
         }
         let n = eigenvalues.len();
         let mut q = Quadratic {
@@ -106,7 +111,11 @@ impl<F: Real> Quadratic<F> {
             } else if i == n - 1 {
                 l
             } else {
+                // Rounded to `F`, kept in [μ, L] (a value between two finite positive numbers of
+                // `F` rounds to a number between them).
                 F::lit(mu64 * (l64 / mu64).powf(i as f64 / (n - 1) as f64))
+                    .max(mu)
+                    .min(l)
             }
         });
         Self::diagonal(eigenvalues)
