@@ -53,7 +53,8 @@ impl<'a, F: Real> Product<'a, F> {
     ///
     /// # Errors
     /// [`Error::Empty`] for `len = 0`; [`Error::DimensionMismatch`] if `set` has a fixed
-    /// dimension other than `len`.
+    /// dimension other than `len`; [`Error::InvalidCount`] if the product's dimension would
+    /// exceed `usize::MAX`.
     pub fn block(mut self, len: usize, set: impl Projection<F> + 'a) -> Result<Self> {
         if len == 0 {
             return Err(Error::Empty {
@@ -63,8 +64,15 @@ impl<'a, F: Real> Product<'a, F> {
         if let Some(d) = set.dim() {
             check_len("block length vs its set's dimension", d, len)?;
         }
+        let Some(dim) = self.dim.checked_add(len) else {
+            return Err(Error::InvalidCount {
+                name: "len",
+                value: len,
+                expected: "such that the blocks' lengths add up to at most usize::MAX",
+            });
+        };
         self.blocks.push((len, Box::new(set)));
-        self.dim += len;
+        self.dim = dim;
         Ok(self)
     }
 
