@@ -21,6 +21,18 @@ pub enum Error {
         /// The domain the value must lie in, in words (`"in [0, 1)"`).
         expected: &'static str,
     },
+    /// An entry of a list argument (milestones, boundaries, values, eigenvalues) is out of its
+    /// domain.
+    InvalidEntry {
+        /// Name of the list, as in the documentation (`"values"`, `"milestones"`, ...).
+        name: &'static str,
+        /// Index of the first offending entry.
+        index: usize,
+        /// The entry (converted to `f64` for the message).
+        value: f64,
+        /// What every entry must be, in words.
+        expected: &'static str,
+    },
     /// A count (a memory size, a number of trials, a period) is out of its range.
     InvalidCount {
         /// Name of the parameter, as in the documentation (`"memory"`, `"max_trials"`, ...).
@@ -87,6 +99,16 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "invalid count {value} for `{name}`: it must be {expected}"
+            ),
+            Error::InvalidEntry {
+                name,
+                index,
+                value,
+                expected,
+            } => write!(
+                f,
+                "invalid entry {} at index {index} of `{name}`: every entry must be {expected}",
+                Number(*value)
             ),
             Error::DimensionMismatch {
                 what,
@@ -205,6 +227,27 @@ pub(crate) fn check_that<F: crate::Real>(
             value: value.as_f64(),
             expected,
         })
+    }
+}
+
+/// Checks that every entry of the list `name` lies in `domain`; names the first that does not.
+pub(crate) fn check_entries<F: crate::Real>(
+    name: &'static str,
+    values: impl IntoIterator<Item = F>,
+    domain: Domain,
+) -> Result<()> {
+    match values
+        .into_iter()
+        .enumerate()
+        .find(|(_, v)| !domain.contains(*v))
+    {
+        None => Ok(()),
+        Some((index, value)) => Err(Error::InvalidEntry {
+            name,
+            index,
+            value: value.as_f64(),
+            expected: domain.describe(),
+        }),
     }
 }
 

@@ -365,7 +365,7 @@ fn quadratic_same_seed_gives_same_rotation() {
 fn quadratic_rejects_bad_spectra() {
     assert!(matches!(
         Quadratic::<f64>::diagonal(array![1.0, -1.0]),
-        Err(Error::InvalidParameter { value, .. }) if value == -1.0
+        Err(Error::InvalidEntry { index: 1, value, .. }) if value == -1.0
     ));
     assert!(matches!(
         Quadratic::<f64>::diagonal(Array1::zeros(0)),

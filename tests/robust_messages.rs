@@ -63,3 +63,33 @@ fn log_spaced_quadratics_accept_every_valid_range() {
     let q = Quadratic::<f64>::log_spaced(4, 1e-300, 1e300).unwrap();
     assert!(q.eigenvalues().windows(2).into_iter().all(|w| w[0] <= w[1]));
 }
+
+#[test]
+fn bad_entries_of_a_list_are_named_with_their_index() {
+    use gradus::schedule::PiecewiseConstant;
+    let err = PiecewiseConstant::new(vec![10, 20], vec![1.0, 0.5, -0.1]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidEntry {
+                name: "values",
+                index: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("index 2"), "{err}");
+    let err = PiecewiseConstant::new(vec![10, 30, 20], vec![1.0; 4]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidEntry {
+                name: "boundaries",
+                index: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

@@ -6,7 +6,9 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use super::TestFunction;
 use super::data::gaussian_matrix;
-use crate::error::{Domain, Error, Result, check, check_finite, check_len, check_that};
+use crate::error::{
+    Domain, Error, Result, check, check_entries, check_finite, check_len, check_that,
+};
 use crate::linalg::{mat_vec_into, orthonormalize_columns};
 use crate::{Objective, Real};
 
@@ -68,14 +70,7 @@ impl<F: Real> Quadratic<F> {
                 what: "eigenvalues",
             });
         }
-        for &l in &eigenvalues {
-            check_that(
-                "eigenvalues",
-                l,
-                "finite and > 0 in every entry",
-                Domain::Positive.contains(l),
-            )?;
-        }
+        check_entries("eigenvalues", eigenvalues.iter().copied(), Domain::Positive)?;
         let n = eigenvalues.len();
         let mut q = Quadratic {
             eigenvalues,

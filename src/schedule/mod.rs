@@ -118,12 +118,13 @@ fn check_increasing(name: &'static str, values: &[usize], nonempty: bool) -> Res
     if nonempty && values.is_empty() {
         return Err(Error::Empty { what: name });
     }
-    match values.windows(2).find(|w| w[1] <= w[0]) {
+    match (1..values.len()).find(|&i| values[i] <= values[i - 1]) {
         None => Ok(()),
-        Some(w) => Err(Error::InvalidParameter {
+        Some(index) => Err(Error::InvalidEntry {
             name,
-            value: w[1] as f64,
-            expected: "strictly increasing (each entry larger than the one before)",
+            index,
+            value: values[index] as f64,
+            expected: "larger than the one before (strictly increasing)",
         }),
     }
 }

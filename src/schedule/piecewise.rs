@@ -2,7 +2,7 @@
 
 use super::{Schedule, check_increasing};
 use crate::Real;
-use crate::error::{Domain, Error, Result, check, check_len};
+use crate::error::{Domain, Error, Result, check_entries, check_len};
 
 /// Piecewise constant step sizes: `values[i]` from `boundaries[i-1]` up to `boundaries[i]`.
 ///
@@ -51,9 +51,7 @@ impl<F: Real> PiecewiseConstant<F> {
             values.len(),
         )?;
         check_increasing("boundaries", &boundaries, false)?;
-        for &v in &values {
-            check("values", v, Domain::NonNegative)?;
-        }
+        check_entries("values", values.iter().copied(), Domain::NonNegative)?;
         Ok(PiecewiseConstant { boundaries, values })
     }
 

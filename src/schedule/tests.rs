@@ -23,8 +23,12 @@ fn assert_values<S: Schedule<f64>>(s: &mut S, expected: &[(usize, f64)], tol: f6
 
 fn invalid_name<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
     match r {
-        Err(Error::InvalidParameter { name, .. } | Error::InvalidCount { name, .. }) => name,
-        other => panic!("expected InvalidParameter or InvalidCount, got {other:?}"),
+        Err(
+            Error::InvalidParameter { name, .. }
+            | Error::InvalidCount { name, .. }
+            | Error::InvalidEntry { name, .. },
+        ) => name,
+        other => panic!("expected an invalid parameter, count or entry, got {other:?}"),
     }
 }
 
@@ -712,8 +716,10 @@ fn invalid_arguments_are_typed_errors_naming_the_value() {
         Error::Empty { what: "milestones" }
     );
     match MultiStep::new(0.1, vec![10, 30, 20], 0.1) {
-        Err(Error::InvalidParameter { name, value, .. }) => {
-            assert_eq!((name, value), ("milestones", 20.0));
+        Err(Error::InvalidEntry {
+            name, index, value, ..
+        }) => {
+            assert_eq!((name, index, value), ("milestones", 2, 20.0));
         }
         other => panic!("{other:?}"),
     }
