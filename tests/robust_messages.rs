@@ -93,3 +93,38 @@ fn bad_entries_of_a_list_are_named_with_their_index() {
         "{err:?}"
     );
 }
+
+#[test]
+fn tiny_normals_are_normals_and_unreachable_boundaries_are_named() {
+    use gradus::constraints::{HalfSpace, Hyperplane, Projection};
+    // |a| underflows when squared: it used to be called "zero".
+    let a = array![3e-200_f64, 4e-200];
+    let mut h = HalfSpace::new(a.view(), 5e-200).unwrap();
+    let n = h.unit_normal();
+    assert!(
+        (n[0] - 0.6).abs() < 1e-15 && (n[1] - 0.8).abs() < 1e-15,
+        "{n}"
+    );
+    assert!((h.unit_offset() - 1.0).abs() < 1e-15);
+    let mut x = array![3.0_f64, 4.0];
+    h.project(x.view_mut());
+    assert!(
+        (x[0] - 0.6).abs() < 1e-14 && (x[1] - 0.8).abs() < 1e-14,
+        "{x}"
+    );
+    // b/|a| overflows: the plane lies beyond the largest float.
+    let err = Hyperplane::new(array![1e-300, 0.0].view(), 1e300).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidSet {
+                set: "Hyperplane",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("scale a and b"), "{err}");
+    let zero = HalfSpace::new(array![0.0, 0.0].view(), 1.0).unwrap_err();
+    assert!(zero.to_string().contains("zero"), "{zero}");
+}

@@ -163,7 +163,19 @@ fn unit_normal<F: Real>(
                 .to_string(),
         ));
     }
-    Ok((a.mapv(|v| v / norm), b / norm))
+    let offset = b / norm;
+    if !offset.is_finite() {
+        return Err(invalid_set(
+            set,
+            format!(
+                "|a| = {:e} is so small beside b = {:e} that the boundary a·x = b lies beyond the \
+                 largest float; scale a and b by the same factor",
+                norm.as_f64(),
+                b.as_f64()
+            ),
+        ));
+    }
+    Ok((a.mapv(|v| v / norm), offset))
 }
 
 /// Fills `x` with NaN and returns `true` when its length differs from the set's dimension.
