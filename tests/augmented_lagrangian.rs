@@ -12,6 +12,9 @@ use gradus::{
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, array};
 
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
+
 /// Gradient descent with a backtracking line search, for unconstrained inner problems.
 fn gd_backtracking() -> Minimizer<'static, f64, GradientDescent<f64>> {
     Minimizer::new(GradientDescent::default())
@@ -555,7 +558,7 @@ fn inner_iterations_allocate_nothing() {
     let mut allocating = 0usize;
     {
         let inner = gd_backtracking().observer(|s: &IterationState<f64>| {
-            let now = common::allocations();
+            let now = common::counting::allocations();
             if let Some((iteration, count)) = last
                 && s.iteration == iteration + 1
             {

@@ -2,8 +2,8 @@
 //! constants `L` and `μ` match the spectra, certificates hold, gradients match central
 //! differences, datasets are reproducible, and evaluations allocate nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod common;
+
 use std::sync::OnceLock;
 
 use gradus::problems::{
@@ -15,33 +15,8 @@ use gradus::{Error, Objective, check_gradient};
 use ndarray::{Array1, Array2, ArrayView1, array};
 use proptest::prelude::*;
 
-// ---------------------------------------------------------------------------------------------
-// A global allocator that counts allocations made by the current thread.
-
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers.
@@ -711,7 +686,7 @@ fn evaluations_allocate_nothing() {
         let _ = problem.minimizers();
         let x = problem.start().mapv(|v| v + 0.25);
         let mut g = Array1::zeros(x.len());
-        let count = allocations_during(|| {
+        let count = common::counting::allocations_during(|| {
             for _ in 0..3 {
                 problem.value_and_gradient(x.view(), g.view_mut());
                 problem.gradient(x.view(), g.view_mut());

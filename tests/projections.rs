@@ -13,6 +13,9 @@ use ndarray::{Array1, Array2, ArrayView1, array};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
+
 /// Tolerance for properties that hold exactly in real arithmetic, for entries of size about 10.
 const TOL: f64 = 1e-9;
 
@@ -599,9 +602,9 @@ fn projections_allocate_nothing() {
     let mut x = Array1::zeros(4);
     for (name, set) in &mut sets {
         x.assign(&array![3.0, -4.0, 5.0, -6.0]);
-        let before = common::allocations();
+        let before = common::counting::allocations();
         set.project(x.view_mut());
-        let after = common::allocations();
+        let after = common::counting::allocations();
         assert_eq!(after, before, "{name} allocated in project");
         assert!(set.contains(x.view(), 1e-12), "{name}: {x}");
     }
