@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use approx::assert_abs_diff_eq;
 use gradus::problems::{Booth, Himmelblau, Rosenbrock, Sphere, SuiteProblem, TestFunction, suite};
 use gradus::{GradientDescent, Termination};
 
@@ -122,7 +123,9 @@ fn random_starts_are_seeded_and_within_the_perturbation_box() {
     assert_eq!(a[0], x0);
     // Standard start (-1.2, 1): radius 0.5 · 1.2 = 0.6.
     for x in &a[1..] {
-        assert!(x.iter().zip(&x0).all(|(v, s)| (v - s).abs() <= 0.6));
+        for (v, s) in x.iter().zip(&x0) {
+            assert_abs_diff_eq!(*v, *s, epsilon = 0.6);
+        }
         assert_ne!(*x, x0);
     }
     let other = starts(&rosenbrock, &RaceConfig { seed: 8, ..config });
