@@ -4,10 +4,7 @@
 mod common;
 
 use approx::{abs_diff_eq, assert_abs_diff_eq};
-use gradus::constraints::{
-    Affine, BoxSet, FnConstraint, HalfSpace, Hyperplane, L1Ball, L2Ball, LInfBall, NonNegative,
-    Product, Projection, Simplex,
-};
+use gradus::constraints::{BoxSet, FnConstraint, HalfSpace, Product, Projection, Simplex};
 use gradus::problems::Rosenbrock;
 use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig};
 use gradus::{
@@ -185,63 +182,10 @@ fn minimizer_rejects_a_projection_set_of_another_dimension() {
 
 // --- Every iterate of every projected run is feasible -------------------------------------
 
-const N: usize = 4;
+use common::sets::{N, sets};
+
 /// Feasibility "to rounding" for iterates of size about 10.
 const FEASIBLE: f64 = 1e-11;
-
-/// A way to build a fresh copy of a set.
-type SetFactory = Box<dyn Fn() -> Box<dyn Projection<f64>>>;
-
-/// Every set, as a factory: one copy goes to the run, one checks the iterates.
-fn sets() -> Vec<(&'static str, SetFactory)> {
-    let normal = array![1.0, -2.0, 0.5, 1.0];
-    let a = array![[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]];
-    let center = array![0.5, -0.5, 0.25, 0.0];
-    vec![
-        (
-            "box",
-            Box::new(|| Box::new(BoxSet::uniform(N, -0.5, 0.75).unwrap())),
-        ),
-        ("nonnegative", Box::new(|| Box::new(NonNegative))),
-        ("l2-ball", {
-            let c = center.clone();
-            Box::new(move || Box::new(L2Ball::centered(c.view(), 0.5).unwrap()))
-        }),
-        (
-            "linf-ball",
-            Box::new(|| Box::new(LInfBall::new(0.3).unwrap())),
-        ),
-        ("l1-ball", {
-            let c = center.clone();
-            Box::new(move || Box::new(L1Ball::centered(c.view(), 0.7).unwrap()))
-        }),
-        ("simplex", Box::new(|| Box::new(Simplex::new(2.0).unwrap()))),
-        ("halfspace", {
-            let a = normal.clone();
-            Box::new(move || Box::new(HalfSpace::new(a.view(), -1.0).unwrap()))
-        }),
-        ("hyperplane", {
-            let a = normal.clone();
-            Box::new(move || Box::new(Hyperplane::new(a.view(), 2.0).unwrap()))
-        }),
-        (
-            "affine",
-            Box::new(move || Box::new(Affine::new(a.view(), array![1.0, -1.0].view()).unwrap())),
-        ),
-        (
-            "product",
-            Box::new(|| {
-                Box::new(
-                    Product::new()
-                        .block(2, Simplex::probability())
-                        .unwrap()
-                        .block(2, L2Ball::new(0.5).unwrap())
-                        .unwrap(),
-                )
-            }),
-        ),
-    ]
-}
 
 /// A way to build a fresh update rule (rules are stateful, so each run gets its own).
 type RuleFactory = Box<dyn Fn() -> Box<dyn Optimizer<f64>>>;

@@ -565,46 +565,9 @@ fn try_project_rejects_a_vector_of_the_wrong_length() {
 
 #[test]
 fn projections_allocate_nothing() {
-    let a = array![[1.0, 0.0, 2.0, 0.0], [0.0, 1.0, 0.0, 3.0]];
-    let normal = array![1.0, -1.0, 0.5, 2.0];
-    let mut sets: Vec<(&str, Box<dyn Projection<f64>>)> = vec![
-        ("box", Box::new(BoxSet::uniform(4, -0.5, 0.5).unwrap())),
-        ("nonnegative", Box::new(NonNegative)),
-        (
-            "l2",
-            Box::new(L2Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
-        ),
-        ("linf", Box::new(LInfBall::new(0.5).unwrap())),
-        (
-            "l1",
-            Box::new(L1Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
-        ),
-        ("simplex", Box::new(Simplex::new(2.0).unwrap())),
-        (
-            "halfspace",
-            Box::new(HalfSpace::new(normal.view(), -1.0).unwrap()),
-        ),
-        (
-            "hyperplane",
-            Box::new(Hyperplane::new(normal.view(), -1.0).unwrap()),
-        ),
-        (
-            "affine",
-            Box::new(Affine::new(a.view(), array![1.0, 2.0].view()).unwrap()),
-        ),
-        (
-            "product",
-            Box::new(
-                Product::new()
-                    .block(2, Simplex::probability())
-                    .unwrap()
-                    .block(2, L1Ball::new(0.1).unwrap())
-                    .unwrap(),
-            ),
-        ),
-    ];
-    let mut x = Array1::zeros(4);
-    for (name, set) in &mut sets {
+    let mut x = Array1::zeros(common::sets::N);
+    for (name, make) in common::sets::sets() {
+        let mut set = make();
         x.assign(&array![3.0, -4.0, 5.0, -6.0]);
         let before = common::counting::allocations();
         set.project(x.view_mut());

@@ -1,5 +1,6 @@
-//! What the integration tests share: the registry of every update rule ([`rules`]), a counting
-//! allocator ([`counting`]), a test problem with closed-form answers ([`quadratic`]).
+//! What the integration tests share: the registries of every update rule ([`rules`]) and every
+//! constraint set ([`sets`]), a counting allocator ([`counting`]), a test problem with
+//! closed-form answers ([`quadratic`]).
 //!
 //! Each test file that needs them declares `mod common;`; a file uses only some of the helpers,
 //! hence the `allow(dead_code)`.
@@ -9,6 +10,7 @@
 pub mod counting;
 pub mod quadratic;
 pub mod rules;
+pub mod sets;
 
 use gradus::{Minimizer, Objective, Optimizer, Report};
 use ndarray::ArrayView1;
