@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use approx::assert_abs_diff_eq;
 use gradus::problems::{Booth, Himmelblau, Rosenbrock, Sphere, SuiteProblem, TestFunction, suite};
-use gradus::{GradientDescent, Termination};
+use gradus::{Error, GradientDescent, Termination};
 
 use super::{Contender, RaceConfig, RaceResult, contenders, performance_profile, run_race, starts};
 
@@ -198,6 +198,10 @@ fn invalid_race_config_is_an_error_naming_the_field() {
     assert!(
         err.to_string().contains("max_gradient_evaluations"),
         "{err}"
+    );
+    assert!(
+        matches!(err, Error::InvalidCount { value: 0, .. }),
+        "{err:?}"
     );
 }
 
