@@ -76,7 +76,6 @@ pub mod minimize;
 mod objective;
 pub mod optim;
 pub mod problems;
-pub mod race;
 mod real;
 pub mod schedule;
 pub mod solvers;

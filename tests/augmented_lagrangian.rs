@@ -4,6 +4,7 @@
 
 mod common;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use gradus::constraints::{Constraint, FnConstraint, Simplex};
 use gradus::line_search::Backtracking;
 use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedTermination};
@@ -11,6 +12,9 @@ use gradus::{
     Control, Error, FnObjective, GradientDescent, IterationState, Minimizer, Termination,
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, array};
+
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 /// Gradient descent with a backtracking line search, for unconstrained inner problems.
 fn gd_backtracking() -> Minimizer<'static, f64, GradientDescent<f64>> {
@@ -60,10 +64,14 @@ fn linear_function_on_the_unit_circle_has_closed_form_solution_and_multiplier() 
             .unwrap();
         assert!(report.converged(), "{}", report.termination);
         for i in 0..n {
-            assert!((report.x[i] + c[i] / norm).abs() < 1e-6, "x = {}", report.x);
+            assert!(
+                abs_diff_eq!(report.x[i], -(c[i] / norm), epsilon = 1e-6),
+                "x = {}",
+                report.x
+            );
         }
-        assert!((report.equality_multipliers[0] - norm / 2.0).abs() < 1e-6);
-        assert!((report.f + norm).abs() < 1e-6);
+        assert_abs_diff_eq!(report.equality_multipliers[0], norm / 2.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(report.f, -norm, epsilon = 1e-6);
         assert!(report.max_violation <= 1e-6 && report.kkt_residual <= 1e-6);
         assert_eq!(report.inequality_multipliers.len(), 0);
         assert_eq!(report.complementarity, 0.0);
@@ -93,8 +101,9 @@ fn circle_is_solved_with_a_constant_step_inner_rule_too() {
         .minimize(&linear(array![3.0, -4.0]), array![1.0, 0.0].view())
         .unwrap();
     assert!(report.converged(), "{}", report.termination);
-    assert!((report.x[0] + 0.6).abs() < 1e-6 && (report.x[1] - 0.8).abs() < 1e-6);
-    assert!((report.equality_multipliers[0] - 2.5).abs() < 1e-6);
+    assert_abs_diff_eq!(report.x[0], -0.6, epsilon = 1e-6);
+    assert_abs_diff_eq!(report.x[1], 0.8, epsilon = 1e-6);
+    assert_abs_diff_eq!(report.equality_multipliers[0], 2.5, epsilon = 1e-6);
 }
 
 #[test]
@@ -122,8 +131,9 @@ fn f32_circle_converges_to_single_precision() {
         .minimize(&f, array![1.0f32, 0.0].view())
         .unwrap();
     assert!(report.converged(), "{}", report.termination);
-    assert!((report.x[0] + 0.6).abs() < 1e-3 && (report.x[1] - 0.8).abs() < 1e-3);
-    assert!((report.equality_multipliers[0] - 2.5).abs() < 1e-3);
+    assert_abs_diff_eq!(report.x[0], -0.6, epsilon = 1e-3);
+    assert_abs_diff_eq!(report.x[1], 0.8, epsilon = 1e-3);
+    assert_abs_diff_eq!(report.equality_multipliers[0], 2.5, epsilon = 1e-3);
 }
 
 /// Solves the square system `M z = r` by Gaussian elimination with partial pivoting.
@@ -209,14 +219,18 @@ fn equality_constrained_least_squares_matches_the_kkt_system() {
     assert!(report.converged(), "{}", report.termination);
     for i in 0..4 {
         assert!(
-            (report.x[i] - x_star[i]).abs() < 1e-5,
+            abs_diff_eq!(report.x[i], x_star[i], epsilon = 1e-5),
             "{} vs {x_star}",
             report.x
         );
     }
     for i in 0..2 {
         assert!(
-            (report.equality_multipliers[i] - lambda_star[i]).abs() < 1e-5,
+            abs_diff_eq!(
+                report.equality_multipliers[i],
+                lambda_star[i],
+                epsilon = 1e-5
+            ),
             "{} vs {lambda_star}",
             report.equality_multipliers
         );
@@ -252,8 +266,9 @@ fn inequality_problem_has_zero_multiplier_on_the_inactive_constraint() {
         .unwrap();
     assert!(report.converged(), "{}", report.termination);
     let s5 = 5.0_f64.sqrt();
-    assert!((report.x[0] - 2.0 / s5).abs() < 1e-6 && (report.x[1] - 1.0 / s5).abs() < 1e-6);
-    assert!((report.inequality_multipliers[0] - (s5 - 1.0)).abs() < 1e-6);
+    assert_abs_diff_eq!(report.x[0], 2.0 / s5, epsilon = 1e-6);
+    assert_abs_diff_eq!(report.x[1], 1.0 / s5, epsilon = 1e-6);
+    assert_abs_diff_eq!(report.inequality_multipliers[0], s5 - 1.0, epsilon = 1e-6);
     assert_eq!(report.inequality_multipliers[1], 0.0);
     assert!(report.complementarity <= 1e-6 && report.max_violation <= 1e-6);
     assert_eq!(report.equality_multipliers.len(), 0);
@@ -290,7 +305,7 @@ fn contradictory_equalities_stop_as_an_infeasible_stall() {
     assert_eq!(report.termination, ConstrainedTermination::InfeasibleStall);
     assert!(!report.converged());
     assert!(
-        (report.max_violation - 1.0).abs() < 1e-3,
+        abs_diff_eq!(report.max_violation, 1.0, epsilon = 1e-3),
         "{}",
         report.max_violation
     );
@@ -555,7 +570,7 @@ fn inner_iterations_allocate_nothing() {
     let mut allocating = 0usize;
     {
         let inner = gd_backtracking().observer(|s: &IterationState<f64>| {
-            let now = common::allocations();
+            let now = common::counting::allocations();
             if let Some((iteration, count)) = last
                 && s.iteration == iteration + 1
             {

@@ -2,10 +2,11 @@
 //! constants `L` and `μ` match the spectra, certificates hold, gradients match central
 //! differences, datasets are reproducible, and evaluations allocate nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod common;
+
 use std::sync::OnceLock;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq, relative_eq};
 use gradus::problems::{
     Ackley, Beale, Booth, Dataset, Himmelblau, HuberRegression, LeastSquares, LogSumExp,
     LogisticRegression, Matyas, Quadratic, Rastrigin, Rosenbrock, Sphere, StyblinskiTang,
@@ -15,33 +16,8 @@ use gradus::{Error, Objective, check_gradient};
 use ndarray::{Array1, Array2, ArrayView1, array};
 use proptest::prelude::*;
 
-// ---------------------------------------------------------------------------------------------
-// A global allocator that counts allocations made by the current thread.
-
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers.
@@ -124,7 +100,7 @@ fn every_stated_minimizer_is_stationary_with_the_stated_value() {
             assert!(norm(&g) <= 1e-10, "{name}: |∇f(x*)| = {:e}", norm(&g));
             let f = problem.value(x.view());
             assert!(
-                (f - f_star).abs() <= 1e-12 * f_star.abs().max(1.0),
+                relative_eq!(f, f_star, epsilon = 1e-12, max_relative = 1e-12),
                 "{name}: f(x*) = {f}, stated f* = {f_star}"
             );
         }
@@ -140,7 +116,7 @@ fn fused_value_and_gradient_agree_with_separate_calls() {
         let f = problem.value_and_gradient(x.view(), g.view_mut());
         let f_alone = problem.value(x.view());
         assert!(
-            (f - f_alone).abs() <= 1e-13 * f_alone.abs().max(1.0),
+            relative_eq!(f, f_alone, epsilon = 1e-13, max_relative = 1e-13),
             "{name}"
         );
         let g_alone = gradient_of(&**problem, x.view());
@@ -204,7 +180,11 @@ fn styblinski_tang_minimizer_is_the_lowest_root_of_the_cubic() {
     assert!(step.abs() <= 2.0 * f64::EPSILON * t.abs(), "step {step:e}");
     let per_dim = |t: f64| (t.powi(4) - 16.0 * t * t + 5.0 * t) / 2.0;
     assert!(per_dim(t) < per_dim(2.746_802_770_990_837));
-    assert!((TestFunction::<f64>::minimum(&st) - 3.0 * per_dim(t)).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        TestFunction::<f64>::minimum(&st),
+        3.0 * per_dim(t),
+        epsilon = 1e-12
+    );
 }
 
 #[test]
@@ -214,7 +194,7 @@ fn ackley_gradient_at_the_origin_is_zero_and_value_is_zero() {
     let mut g = Array1::from_elem(4, f64::NAN);
     let v = f.value_and_gradient(x.view(), g.view_mut());
     assert!(g.iter().all(|&gi| gi == 0.0), "{g}");
-    assert!(v.abs() < 1e-14, "{v}");
+    assert_abs_diff_eq!(v, 0.0, epsilon = 1e-14);
     // Away from the origin the gradient is finite and nonzero.
     let g = gradient_of(&f, array![1e-300, 0.0, 0.0, 0.0].view());
     assert!(g.iter().all(|v| v.is_finite()));
@@ -258,12 +238,12 @@ fn booth_and_matyas_constants_are_the_hessian_eigenvalues() {
         let mid = (a + c) / 2.0;
         let rad = (((a - c) / 2.0).powi(2) + b * b).sqrt();
         assert!(
-            (f.smoothness().unwrap() - (mid + rad)).abs() < 1e-12,
+            abs_diff_eq!(f.smoothness().unwrap(), mid + rad, epsilon = 1e-12),
             "{}",
             f.name()
         );
         assert!(
-            (f.strong_convexity().unwrap() - (mid - rad)).abs() < 1e-12,
+            abs_diff_eq!(f.strong_convexity().unwrap(), mid - rad, epsilon = 1e-12),
             "{}",
             f.name()
         );
@@ -278,16 +258,16 @@ fn log_spaced_quadratic_has_the_stated_spectrum_and_constants() {
     for (i, &lam) in q.eigenvalues().iter().enumerate() {
         let want = mu * (l / mu).powf(i as f64 / (n - 1) as f64);
         assert!(
-            (lam - want).abs() <= 1e-14 * want,
+            relative_eq!(lam, want, epsilon = 0.0, max_relative = 1e-14),
             "λ_{i} = {lam}, want {want}"
         );
     }
     assert_eq!(q.smoothness(), Some(l));
     assert_eq!(q.strong_convexity(), Some(mu));
-    assert!((q.condition_number() - l / mu).abs() < 1e-10);
+    assert_abs_diff_eq!(q.condition_number(), l / mu, epsilon = 1e-10);
     let k = Quadratic::<f64>::with_condition_number(5, 1e3).unwrap();
     assert_eq!(k.smoothness(), Some(1.0));
-    assert!((k.strong_convexity().unwrap() - 1e-3).abs() < 1e-18);
+    assert_abs_diff_eq!(k.strong_convexity().unwrap(), 1e-3, epsilon = 1e-18);
 }
 
 #[test]
@@ -308,7 +288,7 @@ fn rotated_quadratic_matrix_has_the_chosen_spectrum() {
         let trace: f64 = power.diag().sum();
         let sum: f64 = lam.iter().map(|l| l.powi(k as i32)).sum();
         assert!(
-            (trace - sum).abs() <= 1e-13 * sum,
+            relative_eq!(trace, sum, epsilon = 0.0, max_relative = 1e-13),
             "k = {k}: {trace} vs {sum}"
         );
     }
@@ -326,7 +306,7 @@ fn quadratic_gradient_is_a_x_minus_b() {
     let got = gradient_of(&q, x.view());
     assert!(norm(&(&got - &want)) < 1e-14);
     let f = 0.5 * x.dot(&q.matrix().dot(&x)) - q.linear_term().dot(&x);
-    assert!((q.value(x.view()) - f).abs() < 1e-14);
+    assert_abs_diff_eq!(q.value(x.view()), f, epsilon = 1e-14);
 }
 
 #[test]
@@ -340,7 +320,7 @@ fn quadratic_with_linear_term_is_minimised_at_a_inverse_b() {
     let x = q.minimizers()[0].clone();
     // A x* = b, checked with the dense matrix.
     assert!(norm(&(q.matrix().dot(&x) - &b)) < 1e-13);
-    assert!((q.minimum() - (-0.5 * b.dot(&x))).abs() < 1e-13);
+    assert_abs_diff_eq!(q.minimum(), -0.5 * b.dot(&x), epsilon = 1e-13);
     let moved = Quadratic::<f64>::diagonal(array![1.0, 2.0])
         .unwrap()
         .with_minimizer(array![5.0, -1.0])
@@ -411,7 +391,7 @@ fn least_squares_minimizer_solves_the_normal_equations() {
         assert!(p.certificate().gradient_norm < 1e-12);
         let r = data.features.dot(&w) - &data.targets;
         let f = r.dot(&r) / (2.0 * n) + 0.5 * lambda * w.dot(&w);
-        assert!((p.minimum() - f).abs() < 1e-13);
+        assert_abs_diff_eq!(p.minimum(), f, epsilon = 1e-13);
     }
 }
 
@@ -490,7 +470,7 @@ fn logistic_certificate_holds() {
         .sum::<f64>()
         / n
         + 0.5 * lambda * w.dot(w);
-    assert!((p.minimum() - f).abs() < 1e-14);
+    assert_abs_diff_eq!(p.minimum(), f, epsilon = 1e-14);
     assert_strongly_convex_optimality(&p, lambda);
     // L = λ_max(XᵀX/N)/4 + λ and μ = λ.
     let h = gram(&data) / 4.0 + Array2::<f64>::eye(6) * lambda;
@@ -552,7 +532,7 @@ fn huber_with_a_huge_threshold_is_least_squares() {
     let huber = HuberRegression::new(data.clone(), 1e6, 0.0).unwrap();
     let ls = LeastSquares::new(data).unwrap();
     assert!(norm(&(&huber.minimizers()[0] - &ls.minimizers()[0])) < 1e-12);
-    assert!((huber.minimum() - ls.minimum()).abs() < 1e-14);
+    assert_abs_diff_eq!(huber.minimum(), ls.minimum(), epsilon = 1e-14);
     assert!(huber.strong_convexity().is_none());
 }
 
@@ -561,17 +541,17 @@ fn log_sum_exp_symmetric_matches_its_closed_form() {
     let f = LogSumExp::<f64>::symmetric(3);
     let x = array![0.5, -1.0, 2.0];
     let want = x.iter().map(|v: &f64| 2.0 * v.cosh()).sum::<f64>().ln();
-    assert!((f.value(x.view()) - want).abs() < 1e-15);
-    assert!((f.minimum() - 6f64.ln()).abs() < 1e-15);
+    assert_abs_diff_eq!(f.value(x.view()), want, epsilon = 1e-15);
+    assert_abs_diff_eq!(f.minimum(), 6f64.ln(), epsilon = 1e-15);
     // ∂f/∂x_j = 2 sinh(x_j) / Σ 2 cosh(x_k)
     let denom: f64 = x.iter().map(|v| 2.0 * v.cosh()).sum();
     let g = gradient_of(&f, x.view());
     for j in 0..3 {
-        assert!((g[j] - 2.0 * x[j].sinh() / denom).abs() < 1e-15);
+        assert_abs_diff_eq!(g[j], 2.0 * x[j].sinh() / denom, epsilon = 1e-15);
     }
     // No overflow far out: f(1000, 0, 0) = 1000 + log(1 + e^-2000 + 4 e^-1000).
     let far = f.value(array![1000.0, 0.0, 0.0].view());
-    assert!((far - 1000.0).abs() < 1e-12, "{far}");
+    assert!(abs_diff_eq!(far, 1000.0, epsilon = 1e-12), "{far}");
     assert_eq!(f.smoothness(), Some(1.0));
     assert!(f.strong_convexity().is_none());
 }
@@ -588,7 +568,11 @@ fn log_sum_exp_random_certificate_holds() {
     let e = z.mapv(f64::exp);
     let g = f.matrix().t().dot(&(&e / e.sum())) + x * lambda;
     assert!(norm(&g) <= 1e-12);
-    assert!((f.minimum() - (e.sum().ln() + 0.5 * lambda * x.dot(x))).abs() < 1e-14);
+    assert_abs_diff_eq!(
+        f.minimum(),
+        e.sum().ln() + 0.5 * lambda * x.dot(x),
+        epsilon = 1e-14
+    );
     assert_strongly_convex_optimality(&f, lambda);
     let l = f
         .matrix()
@@ -640,8 +624,8 @@ fn regression_features_have_the_requested_condition_number() {
     let mid = (a + d) / 2.0;
     let rad = (((a - d) / 2.0).powi(2) + b * b).sqrt();
     let (hi, lo) = (mid + rad, mid - rad);
-    assert!((hi - 1.0).abs() < 0.05, "{hi}");
-    assert!((lo * kappa - 1.0).abs() < 0.05, "{lo}");
+    assert!(abs_diff_eq!(hi, 1.0, epsilon = 0.05), "{hi}");
+    assert!(abs_diff_eq!(lo * kappa, 1.0, epsilon = 0.05), "{lo}");
     // The rotation makes the features correlated.
     assert!(b.abs() > 0.01, "{b}");
 }
@@ -711,7 +695,7 @@ fn evaluations_allocate_nothing() {
         let _ = problem.minimizers();
         let x = problem.start().mapv(|v| v + 0.25);
         let mut g = Array1::zeros(x.len());
-        let count = allocations_during(|| {
+        let count = common::counting::allocations_during(|| {
             for _ in 0..3 {
                 problem.value_and_gradient(x.view(), g.view_mut());
                 problem.gradient(x.view(), g.view_mut());
@@ -791,9 +775,8 @@ fn f32_variants_agree_with_f64_and_have_near_stationary_minimizers() {
         let f32v = p32.value_and_gradient(x32.view(), g32.view_mut());
         let mut g64 = Array1::<f64>::zeros(x64.len());
         let f64v = p64.value_and_gradient(x64.view(), g64.view_mut());
-        let scale = f64v.abs().max(1.0);
         assert!(
-            (f64::from(f32v) - f64v).abs() <= 1e-5 * scale,
+            relative_eq!(f64::from(f32v), f64v, epsilon = 1e-5, max_relative = 1e-5),
             "{name}: {f32v} vs {f64v}"
         );
         let gscale = norm(&g64).max(1.0);
@@ -807,7 +790,11 @@ fn f32_variants_agree_with_f64_and_have_near_stationary_minimizers() {
             let gn = g.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
             assert!(gn <= 1e-3 * gscale, "{name}: |∇f(x*)| = {gn:e} in f32");
             assert!(
-                (f64::from(f) - f64::from(p32.minimum())).abs() <= 1e-5 * fscale,
+                abs_diff_eq!(
+                    f64::from(f),
+                    f64::from(p32.minimum()),
+                    epsilon = 1e-5 * fscale
+                ),
                 "{name}: f32 value at x*"
             );
         }

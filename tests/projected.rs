@@ -1,11 +1,10 @@
 //! Projected runs: the `Minimizer` with a projection set against solutions known in closed form,
 //! and a check that every iterate of every projected run lies in its set.
 
-use gradus::constraints::{
-    Affine, BoxSet, FnConstraint, HalfSpace, Hyperplane, L1Ball, L2Ball, LInfBall, NonNegative,
-    Product, Projection, Simplex,
-};
-use gradus::optim::GradientDescentConfig;
+mod common;
+
+use approx::{abs_diff_eq, assert_abs_diff_eq};
+use gradus::constraints::{BoxSet, FnConstraint, HalfSpace, Product, Projection, Simplex};
 use gradus::problems::Rosenbrock;
 use gradus::solvers::{AugmentedLagrangian, AugmentedLagrangianConfig};
 use gradus::{
@@ -51,13 +50,19 @@ fn quadratic_with_diagonal_hessian_on_a_box_is_solved_by_clipping() {
     assert!(report.converged(), "{}", report.termination);
     let expected = [1.0, -1.0, 0.5, 5.0];
     for (x, e) in report.x.iter().zip(expected) {
-        assert!((x - e).abs() < 1e-10, "{} vs {expected:?}", report.x);
+        assert!(
+            abs_diff_eq!(*x, e, epsilon = 1e-10),
+            "{} vs {expected:?}",
+            report.x
+        );
     }
     // The gradient itself is not zero at the solution: the stationarity measure that converged
     // is the gradient mapping.
     let mut g = Array1::zeros(4);
     f.gradient(report.x.view(), g.view_mut());
-    assert!((g[0] + 1.0).abs() < 1e-9 && (g[1] - 8.0).abs() < 1e-9 && (g[3] + 10.0).abs() < 1e-9);
+    assert_abs_diff_eq!(g[0], -1.0, epsilon = 1e-9);
+    assert_abs_diff_eq!(g[1], 8.0, epsilon = 1e-9);
+    assert_abs_diff_eq!(g[3], -10.0, epsilon = 1e-9);
 }
 
 #[test]
@@ -100,7 +105,11 @@ fn projection_of_a_point_onto_a_product_polytope_is_blockwise() {
     assert!(report.converged(), "{}", report.termination);
     let expected = [0.65, 0.35, 0.0, 0.0, 1.0];
     for (x, e) in report.x.iter().zip(expected) {
-        assert!((x - e).abs() < 1e-10, "{} vs {expected:?}", report.x);
+        assert!(
+            abs_diff_eq!(*x, e, epsilon = 1e-10),
+            "{} vs {expected:?}",
+            report.x
+        );
     }
 }
 
@@ -144,9 +153,13 @@ fn projection_onto_simplex_intersect_halfspace_via_augmented_lagrangian() {
     assert!(report.converged(), "{}", report.termination);
     let expected = [0.2, 0.8, 0.0];
     for (x, e) in report.x.iter().zip(expected) {
-        assert!((x - e).abs() < 1e-6, "{} vs {expected:?}", report.x);
+        assert!(
+            abs_diff_eq!(*x, e, epsilon = 1e-6),
+            "{} vs {expected:?}",
+            report.x
+        );
     }
-    assert!((report.inequality_multipliers[0] - 0.9).abs() < 1e-5);
+    assert_abs_diff_eq!(report.inequality_multipliers[0], 0.9, epsilon = 1e-5);
     assert!(report.kkt_residual <= 1e-8 && report.max_violation <= 1e-8);
 }
 
@@ -169,81 +182,27 @@ fn minimizer_rejects_a_projection_set_of_another_dimension() {
 
 // --- Every iterate of every projected run is feasible -------------------------------------
 
-const N: usize = 4;
+use common::sets::{N, sets};
+
 /// Feasibility "to rounding" for iterates of size about 10.
 const FEASIBLE: f64 = 1e-11;
 
-/// A way to build a fresh copy of a set.
-type SetFactory = Box<dyn Fn() -> Box<dyn Projection<f64>>>;
-
-/// Every set, as a factory: one copy goes to the run, one checks the iterates.
-fn sets() -> Vec<(&'static str, SetFactory)> {
-    let normal = array![1.0, -2.0, 0.5, 1.0];
-    let a = array![[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]];
-    let center = array![0.5, -0.5, 0.25, 0.0];
-    vec![
-        (
-            "box",
-            Box::new(|| Box::new(BoxSet::uniform(N, -0.5, 0.75).unwrap())),
-        ),
-        ("nonnegative", Box::new(|| Box::new(NonNegative))),
-        ("l2-ball", {
-            let c = center.clone();
-            Box::new(move || Box::new(L2Ball::centered(c.view(), 0.5).unwrap()))
-        }),
-        (
-            "linf-ball",
-            Box::new(|| Box::new(LInfBall::new(0.3).unwrap())),
-        ),
-        ("l1-ball", {
-            let c = center.clone();
-            Box::new(move || Box::new(L1Ball::centered(c.view(), 0.7).unwrap()))
-        }),
-        ("simplex", Box::new(|| Box::new(Simplex::new(2.0).unwrap()))),
-        ("halfspace", {
-            let a = normal.clone();
-            Box::new(move || Box::new(HalfSpace::new(a.view(), -1.0).unwrap()))
-        }),
-        ("hyperplane", {
-            let a = normal.clone();
-            Box::new(move || Box::new(Hyperplane::new(a.view(), 2.0).unwrap()))
-        }),
-        (
-            "affine",
-            Box::new(move || Box::new(Affine::new(a.view(), array![1.0, -1.0].view()).unwrap())),
-        ),
-        (
-            "product",
-            Box::new(|| {
-                Box::new(
-                    Product::new()
-                        .block(2, Simplex::probability())
-                        .unwrap()
-                        .block(2, L2Ball::new(0.5).unwrap())
-                        .unwrap(),
-                )
-            }),
-        ),
-    ]
-}
-
 /// A way to build a fresh update rule (rules are stateful, so each run gets its own).
-type RuleFactory = fn() -> Box<dyn Optimizer<f64>>;
+type RuleFactory = Box<dyn Fn() -> Box<dyn Optimizer<f64>>>;
 
-/// The update rules under test; every rule that implements `Optimizer` belongs in this list.
-fn rules() -> Vec<(&'static str, RuleFactory)> {
-    vec![
-        ("gradient-descent", || Box::new(GradientDescent::default())),
-        ("gradient-descent+weight-decay", || {
-            Box::new(
-                GradientDescent::new(GradientDescentConfig {
-                    lr: 1e-3,
-                    weight_decay: 0.1,
-                })
-                .unwrap(),
-            )
-        }),
-    ]
+/// Every rule and variant of the registry (`tests/common/rules.rs`), at its defaults and with
+/// its options on (weight decay 0.1 wherever it exists).
+fn rules() -> Vec<(String, RuleFactory)> {
+    let mut all: Vec<(String, RuleFactory)> = Vec::new();
+    for rule in common::rules::rules::<f64>() {
+        let (default, with_options) = (rule.default, rule.with_options);
+        all.push((rule.name.to_owned(), Box::new(default)));
+        all.push((
+            format!("{} with options", rule.name),
+            Box::new(move || with_options(0.1)),
+        ));
+    }
+    all
 }
 
 /// Objectives that pull iterates out of every set: a quadratic centred far outside, and
@@ -323,7 +282,10 @@ fn every_inner_iterate_of_a_projected_augmented_lagrangian_solve_is_feasible() {
         max_outer_iterations: 30,
         ..Default::default()
     };
-    for (rule_name, make_rule) in rules() {
+    // Every rule at its defaults (with its options on as well, the solve would take twice as
+    // long for no other code path: the projection comes after any rule's step).
+    for rule in common::rules::rules::<f64>() {
+        let (rule_name, make_rule) = (rule.name, rule.default);
         let checker = Simplex::new(2.0).unwrap();
         let mut seen = 0usize;
         let mut infeasible = 0usize;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use gradus::Error;
 use gradus::constraints::{
     Affine, BoxSet, HalfSpace, Hyperplane, L1Ball, L2Ball, LInfBall, NonNegative, Product,
@@ -12,6 +13,9 @@ use gradus::constraints::{
 use ndarray::{Array1, Array2, ArrayView1, array};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 /// Tolerance for properties that hold exactly in real arithmetic, for entries of size about 10.
 const TOL: f64 = 1e-9;
@@ -264,7 +268,7 @@ proptest! {
         let p = projected(&mut Simplex::new(s).unwrap(), &x);
         let reference = simplex_reference(&x, s);
         for (a, b) in p.iter().zip(&reference) {
-            prop_assert!((a - b).abs() <= 1e-10, "{p} vs reference {reference:?}");
+            prop_assert!(abs_diff_eq!(a, b, epsilon = 1e-10), "{p} vs reference {reference:?}");
         }
     }
 
@@ -276,7 +280,7 @@ proptest! {
         let p = projected(&mut L1Ball::new(r).unwrap(), &x);
         let reference = l1_ball_reference(&x, r);
         for (a, b) in p.iter().zip(&reference) {
-            prop_assert!((a - b).abs() <= 1e-10, "{p} vs reference {reference:?}");
+            prop_assert!(abs_diff_eq!(a, b, epsilon = 1e-10), "{p} vs reference {reference:?}");
         }
     }
 }
@@ -305,7 +309,8 @@ fn centered_l2_ball_moves_a_point_radially() {
     // c = (1, 1), r = 1, x - c = (3, 4) with norm 5: P(x) = c + (3, 4)/5.
     let mut set = L2Ball::centered(array![1.0, 1.0].view(), 1.0).unwrap();
     let p = projected(&mut set, &[4.0, 5.0]);
-    assert!((p[0] - 1.6).abs() < 1e-15 && (p[1] - 1.8).abs() < 1e-15);
+    assert_abs_diff_eq!(p[0], 1.6, epsilon = 1e-15);
+    assert_abs_diff_eq!(p[1], 1.8, epsilon = 1e-15);
     // A point inside stays exactly where it is.
     assert_eq!(projected(&mut set, &[1.5, 0.5]), array![1.5, 0.5]);
 }
@@ -314,14 +319,17 @@ fn centered_l2_ball_moves_a_point_radially() {
 fn l2_ball_projection_does_not_overflow_for_huge_entries() {
     // |x| = 5e300 overflows when squared; P(x) = (0.6, 0.8).
     let p = projected(&mut L2Ball::new(1.0).unwrap(), &[3e300, 4e300]);
-    assert!((p[0] - 0.6).abs() < 1e-15 && (p[1] - 0.8).abs() < 1e-15);
+    assert_abs_diff_eq!(p[0], 0.6, epsilon = 1e-15);
+    assert_abs_diff_eq!(p[1], 0.8, epsilon = 1e-15);
 }
 
 #[test]
 fn scaled_simplex_projection_of_the_origin_is_the_barycenter() {
     // By symmetry P(0) on {x >= 0, Σx = 2} in R^3 is (2/3, 2/3, 2/3).
     let p = projected(&mut Simplex::new(2.0).unwrap(), &[0.0, 0.0, 0.0]);
-    assert!(p.iter().all(|v| (v - 2.0 / 3.0).abs() < 1e-15));
+    for v in &p {
+        assert_abs_diff_eq!(*v, 2.0 / 3.0, epsilon = 1e-15);
+    }
 }
 
 #[test]
@@ -363,10 +371,9 @@ fn affine_projection_matches_the_normal_equations_by_hand() {
     let mut set = Affine::new(a.view(), array![1.0, 1.0].view()).unwrap();
     let p = projected(&mut set, &[0.0, 0.0, 0.0]);
     let expected = [1.0 / 3.0, 2.0 / 3.0, 1.0 / 3.0];
-    assert!(
-        p.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-15),
-        "{p}"
-    );
+    for (a, b) in p.iter().zip(expected) {
+        assert!(abs_diff_eq!(*a, b, epsilon = 1e-15), "{p}");
+    }
 }
 
 #[test]
@@ -376,12 +383,12 @@ fn f32_simplex_and_l1_projections_agree_with_the_f64_reference() {
     let mut p = Array1::from(x.to_vec());
     Simplex::<f32>::probability().project(p.view_mut());
     for (a, b) in p.iter().zip(simplex_reference(&x64, 1.0)) {
-        assert!((f64::from(*a) - b).abs() < 1e-6);
+        assert_abs_diff_eq!(f64::from(*a), b, epsilon = 1e-6);
     }
     let mut p = Array1::from(x.to_vec());
     L1Ball::<f32>::new(1.0).unwrap().project(p.view_mut());
     for (a, b) in p.iter().zip(l1_ball_reference(&x64, 1.0)) {
-        assert!((f64::from(*a) - b).abs() < 1e-6);
+        assert_abs_diff_eq!(f64::from(*a), b, epsilon = 1e-6);
     }
 }
 
@@ -558,50 +565,13 @@ fn try_project_rejects_a_vector_of_the_wrong_length() {
 
 #[test]
 fn projections_allocate_nothing() {
-    let a = array![[1.0, 0.0, 2.0, 0.0], [0.0, 1.0, 0.0, 3.0]];
-    let normal = array![1.0, -1.0, 0.5, 2.0];
-    let mut sets: Vec<(&str, Box<dyn Projection<f64>>)> = vec![
-        ("box", Box::new(BoxSet::uniform(4, -0.5, 0.5).unwrap())),
-        ("nonnegative", Box::new(NonNegative)),
-        (
-            "l2",
-            Box::new(L2Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
-        ),
-        ("linf", Box::new(LInfBall::new(0.5).unwrap())),
-        (
-            "l1",
-            Box::new(L1Ball::centered(array![0.1, 0.2, 0.3, 0.4].view(), 0.5).unwrap()),
-        ),
-        ("simplex", Box::new(Simplex::new(2.0).unwrap())),
-        (
-            "halfspace",
-            Box::new(HalfSpace::new(normal.view(), -1.0).unwrap()),
-        ),
-        (
-            "hyperplane",
-            Box::new(Hyperplane::new(normal.view(), -1.0).unwrap()),
-        ),
-        (
-            "affine",
-            Box::new(Affine::new(a.view(), array![1.0, 2.0].view()).unwrap()),
-        ),
-        (
-            "product",
-            Box::new(
-                Product::new()
-                    .block(2, Simplex::probability())
-                    .unwrap()
-                    .block(2, L1Ball::new(0.1).unwrap())
-                    .unwrap(),
-            ),
-        ),
-    ];
-    let mut x = Array1::zeros(4);
-    for (name, set) in &mut sets {
+    let mut x = Array1::zeros(common::sets::N);
+    for (name, make) in common::sets::sets() {
+        let mut set = make();
         x.assign(&array![3.0, -4.0, 5.0, -6.0]);
-        let before = common::allocations();
+        let before = common::counting::allocations();
         set.project(x.view_mut());
-        let after = common::allocations();
+        let after = common::counting::allocations();
         assert_eq!(after, before, "{name} allocated in project");
         assert!(set.contains(x.view(), 1e-12), "{name}: {x}");
     }

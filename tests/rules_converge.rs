@@ -6,6 +6,7 @@
 //! twice the iterations the run needs, so that the tests are robust yet fail on a regression in
 //! speed. Everything runs in well under a second in a debug build.
 
+use approx::assert_abs_diff_eq;
 use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
 use gradus::problems::{Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
@@ -249,6 +250,7 @@ fn rules_run_in_f32() {
             .minimize(&quadratic::<f32>(), array![5.0f32, 5.0].view())
             .unwrap();
         assert_eq!(report.termination, Termination::GradientNorm, "{name}");
-        assert!((report.x[0] - 1.0).abs() <= 1e-4 && (report.x[1] + 0.2).abs() <= 1e-4);
+        assert_abs_diff_eq!(report.x[0], 1.0, epsilon = 1e-4);
+        assert_abs_diff_eq!(report.x[1], -0.2, epsilon = 1e-4);
     }
 }

@@ -1,11 +1,14 @@
 //! Property tests of the update rules.
 //!
 //! 1. `step` never panics, whatever the iterate, the gradient, the step size and the
-//!    hyperparameters (finite or not); building a rule may fail, and then nothing is stepped.
-//! 2. The first step of every rule from a fresh state moves each coordinate against its gradient
-//!    (or not at all): every rule's first direction is the gradient scaled by a positive factor
-//!    per coordinate (`b₁ = g` for momentum, `m̂₁ = g` and `v̂₁ = g²` for the Adam family,
-//!    RAdam's first step being a momentum step since `ρ₁ = 1 <= 5`).
+//!    hyperparameters (finite or not), for every rule and variant of the registry
+//!    (`tests/common/rules.rs`); building a rule may fail, and then nothing is stepped.
+//! 2. The first step of every rule and variant from a fresh state moves each coordinate against
+//!    its gradient (or not at all): every rule's first direction is the gradient scaled by a
+//!    positive factor per coordinate (`b₁ = g` for momentum, `m̂₁ = g` and `v̂₁ = g²` for the
+//!    Adam family, RAdam's first step being a momentum step since `ρ₁ = 1 <= 5`; L-BFGS's
+//!    `-min(1, 1/|g|) g` before any pair; Barzilai-Borwein's `-γ g` before any pair; the
+//!    accelerated gradient's `y₁ - x₀ = -(1 + β) γ g` with `β >= 0`).
 //! 3. Descent at every step on a convex quadratic `f(x) = ½ x'Ax`, for the rules that are descent
 //!    methods with a small enough constant step:
 //!    - gradient descent with `γ < 2/L` (`L` the largest eigenvalue of `A`): along every
@@ -25,114 +28,18 @@
 //!
 //! `L` is bounded above by the Frobenius norm of `A`, so the step sizes below are safe.
 
-use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, GradientDescentConfig, MomentumConfig,
-    NAdamConfig, RAdamConfig, RmsPropConfig,
-};
-use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, GradientDescent, Momentum, NAdam, Optimizer, RAdam, RmsProp,
-};
+mod common;
+
+use common::rules::{Draw, rules};
+use gradus::optim::{GradientDescentConfig, MomentumConfig};
+use gradus::{GradientDescent, Momentum, Optimizer};
 use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 
-/// Builds rule number `kind` (0..=9) from raw hyperparameters `h` and flags `b`; the
-/// construction may fail on invalid values.
-fn build(kind: usize, h: &[f64], b: &[bool]) -> Option<Box<dyn Optimizer<f64>>> {
-    let rule: Box<dyn Optimizer<f64>> = match kind {
-        0 => Box::new(
-            GradientDescent::new(GradientDescentConfig {
-                lr: h[0],
-                weight_decay: h[1],
-            })
-            .ok()?,
-        ),
-        1 => Box::new(
-            Momentum::new(MomentumConfig {
-                lr: h[0],
-                momentum: h[1],
-                dampening: h[2],
-                weight_decay: h[3],
-                nesterov: b[0],
-            })
-            .ok()?,
-        ),
-        2 => Box::new(
-            RmsProp::new(RmsPropConfig {
-                lr: h[0],
-                alpha: h[1],
-                eps: h[2],
-                weight_decay: h[3],
-                momentum: h[4],
-                centered: b[0],
-            })
-            .ok()?,
-        ),
-        3 => Box::new(
-            Adam::new(AdamConfig {
-                lr: h[0],
-                betas: (h[1], h[2]),
-                eps: h[3],
-                weight_decay: h[4],
-                amsgrad: b[0],
-                decoupled_weight_decay: b[1],
-            })
-            .ok()?,
-        ),
-        4 => Box::new(
-            AdaGrad::new(AdaGradConfig {
-                lr: h[0],
-                lr_decay: h[1],
-                weight_decay: h[2],
-                initial_accumulator_value: h[3],
-                eps: h[4],
-            })
-            .ok()?,
-        ),
-        5 => Box::new(
-            Adamax::new(AdamaxConfig {
-                lr: h[0],
-                betas: (h[1], h[2]),
-                eps: h[3],
-                weight_decay: h[4],
-            })
-            .ok()?,
-        ),
-        6 => Box::new(
-            NAdam::new(NAdamConfig {
-                lr: h[0],
-                betas: (h[1], h[2]),
-                eps: h[3],
-                weight_decay: h[4],
-                momentum_decay: h[5],
-                decoupled_weight_decay: b[1],
-            })
-            .ok()?,
-        ),
-        7 => Box::new(
-            RAdam::new(RAdamConfig {
-                lr: h[0],
-                betas: (h[1], h[2]),
-                eps: h[3],
-                weight_decay: h[4],
-                decoupled_weight_decay: b[1],
-            })
-            .ok()?,
-        ),
-        8 => Box::new(
-            Adadelta::new(AdadeltaConfig {
-                lr: h[0],
-                rho: h[1],
-                eps: h[2],
-                weight_decay: h[3],
-            })
-            .ok()?,
-        ),
-        _ => return None,
-    };
-    Some(rule)
+/// The number of rules and variants in the registry.
+fn kinds() -> usize {
+    rules::<f64>().len()
 }
-
-const KINDS: usize = 9;
 
 /// Any `f64`, with the special values made common.
 fn any_f64() -> impl Strategy<Value = f64> {
@@ -147,9 +54,9 @@ fn any_f64() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// Valid hyperparameters in the rules' domains (decay rates in `[0, 0.999]`, `eps` in
-/// `[1e-10, 1e-2]`, weight decay zero), for rule `kind`.
-fn valid_hyperparameters() -> impl Strategy<Value = Vec<f64>> {
+/// Valid hyperparameters in the rules' domains: decay rates in `[0, 0.999]`, `eps` in
+/// `[1e-10, 1e-2]`, weight decay zero.
+fn valid_hyperparameters() -> impl Strategy<Value = Draw> {
     (
         0.0..0.999f64,
         0.0..0.999f64,
@@ -157,26 +64,13 @@ fn valid_hyperparameters() -> impl Strategy<Value = Vec<f64>> {
         0.0..1.0f64,
         0.0..0.01f64,
     )
-        .prop_map(|(r1, r2, log_eps, lr_decay, psi)| {
-            // Positions follow `build`; each rule reads the entries it needs.
-            vec![r1, r2, 10f64.powf(log_eps), lr_decay, psi]
+        .prop_map(|(rate1, rate2, log_eps, lr_decay, momentum_decay)| Draw {
+            rate1,
+            rate2,
+            eps: 10f64.powf(log_eps),
+            lr_decay,
+            momentum_decay,
         })
-}
-
-fn build_valid(kind: usize, v: &[f64], b: &[bool]) -> Box<dyn Optimizer<f64>> {
-    let [r1, r2, eps, lr_decay, psi] = [v[0], v[1], v[2], v[3], v[4]];
-    let h: Vec<f64> = match kind {
-        0 => vec![1.0, 0.0],
-        1 => vec![1.0, r1, 0.0, 0.0],
-        2 => vec![1.0, r1, eps, 0.0, r2],
-        3 | 5 => vec![1.0, r1, r2, eps, 0.0],
-        4 => vec![1.0, lr_decay, 0.0, r1, eps],
-        6 => vec![1.0, r1, r2, eps, 0.0, psi],
-        7 => vec![1.0, r1, r2, eps, 0.0],
-        _ => vec![1.0, r1, eps, 0.0],
-    };
-    let b = [b[0] && (kind != 1 || r1 > 0.0), b[1]];
-    build(kind, &h, &b).expect("valid hyperparameters")
 }
 
 /// `½ x'Ax`.
@@ -205,15 +99,14 @@ proptest! {
 
     #[test]
     fn step_never_panics(
-        kind in 0..KINDS,
-        h in proptest::collection::vec(any_f64(), 6),
-        b in proptest::collection::vec(any::<bool>(), 2),
+        kind in 0..kinds(),
+        h in proptest::array::uniform6(any_f64()),
         n in 0usize..5,
         xs in proptest::collection::vec(any_f64(), 5),
         grads in proptest::collection::vec(proptest::collection::vec(any_f64(), 0..6), 1..5),
         lrs in proptest::collection::vec(any_f64(), 4),
     ) {
-        if let Some(mut rule) = build(kind, &h, &b) {
+        if let Some(mut rule) = (rules()[kind].from_raw)(&h) {
             let mut x = Array1::from_vec(xs[..n].to_vec());
             for (k, g) in grads.iter().enumerate() {
                 let g = Array1::from_vec(g.clone());
@@ -227,13 +120,12 @@ proptest! {
 
     #[test]
     fn the_first_step_moves_every_coordinate_against_its_gradient(
-        kind in 0..KINDS,
-        v in valid_hyperparameters(),
-        b in proptest::collection::vec(any::<bool>(), 2),
+        kind in 0..kinds(),
+        d in valid_hyperparameters(),
         xg in proptest::collection::vec((-1e3..1e3f64, -1e3..1e3f64), 1..6),
         lr in 0.0..10.0f64,
     ) {
-        let mut rule = build_valid(kind, &v, &b);
+        let mut rule = (rules()[kind].from_draw)(&d);
         let x0: Array1<f64> = xg.iter().map(|p| p.0).collect();
         let g: Array1<f64> = xg.iter().map(|p| p.1).collect();
         let mut x = x0.clone();

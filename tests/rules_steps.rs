@@ -1,145 +1,26 @@
-//! Properties that every update rule shares, checked on every rule with its options on: zero
-//! gradients, length checks, step-size checks, `reset`, step counting and `f32`.
+//! Properties that every update rule shares, checked on every rule and variant of the registry
+//! (`tests/common/rules.rs`) with its options on: zero gradients, length checks, step-size
+//! checks, `reset`, step counting, strided views and `f32`; and the registry's flags checked
+//! against the rules (names, PyTorch's default step sizes, search directions, elementwise
+//! updates, momentum).
 //!
 //! The values of each rule's first steps are checked against hand computations in the unit
 //! tests of its own file (`src/optim/*.rs`).
 
-use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, GradientDescentConfig, MomentumConfig,
-    NAdamConfig, RAdamConfig, RmsPropConfig,
-};
-use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, Error, GradientDescent, Momentum, NAdam, Optimizer, RAdam,
-    Real, RmsProp,
-};
-use ndarray::{Array1, array};
+mod common;
 
-/// Every rule, each variant with its options on, and weight decay `wd` wherever it exists.
+use approx::relative_eq;
+use common::rules::{Rule, rules};
+use gradus::line_search::Backtracking;
+use gradus::{Error, FnObjective, Minimizer, Objective, Optimizer, Real};
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, array, s};
+
+/// Every rule of the registry with its options on, and weight decay `wd` wherever it exists.
 fn every_rule<F: Real>(wd: f64) -> Vec<Box<dyn Optimizer<F>>> {
-    let l = F::lit;
-    let wd = l(wd);
-    vec![
-        Box::new(
-            GradientDescent::new(GradientDescentConfig {
-                lr: l(0.1),
-                weight_decay: wd,
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Momentum::new(MomentumConfig {
-                momentum: l(0.8),
-                dampening: l(0.1),
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Momentum::new(MomentumConfig {
-                momentum: l(0.8),
-                weight_decay: wd,
-                nesterov: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            RmsProp::new(RmsPropConfig {
-                alpha: l(0.9),
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            RmsProp::new(RmsPropConfig {
-                alpha: l(0.9),
-                weight_decay: wd,
-                momentum: l(0.5),
-                centered: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Adam::new(AdamConfig {
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Adam::new(AdamConfig {
-                weight_decay: wd,
-                amsgrad: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Adam::new(AdamConfig {
-                weight_decay: wd,
-                amsgrad: true,
-                decoupled_weight_decay: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            AdaGrad::new(AdaGradConfig {
-                lr_decay: l(0.1),
-                weight_decay: wd,
-                initial_accumulator_value: l(0.1),
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Adamax::new(AdamaxConfig {
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            NAdam::new(NAdamConfig {
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            NAdam::new(NAdamConfig {
-                weight_decay: wd,
-                decoupled_weight_decay: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            RAdam::new(RAdamConfig {
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            RAdam::new(RAdamConfig {
-                weight_decay: wd,
-                decoupled_weight_decay: true,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(
-            Adadelta::new(AdadeltaConfig {
-                weight_decay: wd,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-    ]
+    rules::<F>()
+        .iter()
+        .map(|r| (r.with_options)(F::lit(wd)))
+        .collect()
 }
 
 /// A gradient sequence with mixed signs and scales, long enough to pass RAdam's warm-up.
@@ -154,45 +35,29 @@ fn gradient(k: usize) -> Array1<f64> {
 
 #[test]
 fn names_are_distinct_and_say_the_variant() {
-    let names: Vec<_> = every_rule::<f64>(0.1).iter().map(|r| r.name()).collect();
-    assert_eq!(
-        names,
-        [
-            "GradientDescent",
-            "Momentum",
-            "Nesterov",
-            "RMSProp",
-            "RMSProp (centered)",
-            "Adam",
-            "AMSGrad",
-            "AMSGradW",
-            "AdaGrad",
-            "Adamax",
-            "NAdam",
-            "NAdamW",
-            "RAdam",
-            "RAdamW",
-            "Adadelta"
-        ]
-    );
+    let registry = rules::<f64>();
+    for (i, rule) in registry.iter().enumerate() {
+        assert_eq!((rule.default)().name(), rule.name);
+        assert_eq!((rule.with_options)(0.1).name(), rule.name);
+        assert!(
+            registry[..i].iter().all(|other| other.name != rule.name),
+            "{} twice",
+            rule.name
+        );
+    }
 }
 
 #[test]
 fn default_lr_is_pytorchs_default() {
-    let pairs: [(Box<dyn Optimizer<f64>>, f64); 9] = [
-        (Box::new(Momentum::default()), 1e-3),
-        (Box::new(RmsProp::default()), 1e-2),
-        (Box::new(Adam::default()), 1e-3),
-        (Box::new(Adam::new(AdamConfig::adamw()).unwrap()), 1e-3),
-        (Box::new(AdaGrad::default()), 1e-2),
-        (Box::new(Adamax::default()), 2e-3),
-        (Box::new(NAdam::default()), 2e-3),
-        (Box::new(RAdam::default()), 1e-3),
-        (Box::new(Adadelta::default()), 1.0),
-    ];
-    for (rule, lr) in pairs {
-        assert_eq!(rule.default_lr(), lr, "{}", rule.name());
+    let mut checked = 0;
+    for rule in rules::<f64>() {
+        if let Some(lr) = rule.pytorch_lr {
+            assert_eq!((rule.default)().default_lr(), lr, "{}", rule.name);
+            checked += 1;
+        }
     }
+    // Every rule but Barzilai-Borwein and Nesterov's accelerated gradient has a PyTorch twin.
+    assert!(checked >= 17, "{checked}");
 }
 
 #[test]
@@ -213,30 +78,26 @@ fn zero_gradients_from_a_fresh_state_leave_x_unchanged() {
 #[test]
 fn a_zero_gradient_leaves_x_unchanged_after_any_history_for_rules_without_momentum() {
     // GradientDescent, RMSProp without momentum, AdaGrad and Adadelta move x by a positive
-    // multiple of the current gradient; rules with momentum keep moving on their velocity.
-    let without: [Box<dyn Optimizer<f64>>; 4] = [
-        Box::new(GradientDescent::default()),
-        Box::new(RmsProp::default()),
-        Box::new(AdaGrad::default()),
-        Box::new(Adadelta::default()),
-    ];
-    for mut rule in without {
+    // multiple of the current gradient, and L-BFGS and Barzilai-Borwein by a matrix or a number
+    // times it; rules with momentum keep moving on their velocity or first moment.
+    for rule in rules::<f64>() {
+        let mut optimizer = (rule.default)();
         let mut x = array![1.5, -2.0, 0.0];
         for k in 0..3 {
-            rule.step(x.view_mut(), gradient(k).view(), 0.1).unwrap();
+            optimizer
+                .step(x.view_mut(), gradient(k).view(), 0.1)
+                .unwrap();
         }
         let before = x.clone();
-        rule.step(x.view_mut(), Array1::zeros(3).view(), 0.1)
+        optimizer
+            .step(x.view_mut(), Array1::zeros(3).view(), 0.1)
             .unwrap();
-        assert_eq!(x, before, "{}", rule.name());
+        if rule.momentum {
+            assert_ne!(x, before, "{} keeps moving on its momentum", rule.name);
+        } else {
+            assert_eq!(x, before, "{}", rule.name);
+        }
     }
-    let mut adam = Adam::default();
-    let mut x = array![1.5, -2.0, 0.0];
-    adam.step(x.view_mut(), gradient(0).view(), 0.1).unwrap();
-    let before = x.clone();
-    adam.step(x.view_mut(), Array1::zeros(3).view(), 0.1)
-        .unwrap();
-    assert_ne!(x, before, "Adam keeps moving on its first moment");
 }
 
 #[test]
@@ -263,10 +124,12 @@ fn a_gradient_of_another_length_is_an_error_and_changes_nothing() {
 
 #[test]
 fn a_step_of_another_length_after_the_first_is_an_error_not_a_panic() {
-    for mut rule in every_rule::<f64>(0.1) {
-        if rule.name() == "GradientDescent" {
-            continue; // stateless: any length is fine at any step
-        }
+    // A stateless rule takes any length at any step.
+    for mut rule in every_rule::<f64>(0.1)
+        .into_iter()
+        .zip(rules::<f64>())
+        .filter_map(|(optimizer, rule)| rule.stateful.then_some(optimizer))
+    {
         let mut x = array![1.0, 2.0, 3.0];
         rule.step(x.view_mut(), gradient(0).view(), 0.1).unwrap();
         let mut y = array![1.0, 2.0];
@@ -338,18 +201,14 @@ fn steps_on_strided_views_equal_steps_on_contiguous_arrays() {
         let mut x = array![0.3, -0.7, 2.0];
         let mut wide = Array1::zeros(6);
         let mut gwide = Array1::zeros(6);
-        wide.slice_mut(ndarray::s![..;2]).assign(&x);
+        wide.slice_mut(s![..;2]).assign(&x);
         for k in 0..8 {
-            gwide.slice_mut(ndarray::s![..;2]).assign(&gradient(k));
+            gwide.slice_mut(s![..;2]).assign(&gradient(k));
             c.step(x.view_mut(), gradient(k).view(), 0.05).unwrap();
-            s.step(
-                wide.slice_mut(ndarray::s![..;2]),
-                gwide.slice(ndarray::s![..;2]),
-                0.05,
-            )
-            .unwrap();
+            s.step(wide.slice_mut(s![..;2]), gwide.slice(s![..;2]), 0.05)
+                .unwrap();
         }
-        assert_eq!(wide.slice(ndarray::s![..;2]), x, "{}", s.name());
+        assert_eq!(wide.slice(s![..;2]), x, "{}", s.name());
     }
 }
 
@@ -369,10 +228,85 @@ fn f32_steps_agree_with_f64_steps_to_single_precision() {
         for i in 0..3 {
             let (a, b) = (f64::from(xs[i]), xd[i]);
             assert!(
-                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                relative_eq!(a, b, epsilon = 1e-5, max_relative = 1e-5),
                 "{}: x[{i}] = {a} in f32, {b} in f64",
                 s.name()
             );
         }
+    }
+}
+
+/// `f(x) = ½ Σ (i + 1) x_i²`, for runs through the loop.
+fn diagonal() -> impl Objective<f64> {
+    FnObjective::new(
+        3,
+        |x: ArrayView1<'_, f64>| (0..3).map(|i| 0.5 * (i + 1) as f64 * x[i] * x[i]).sum(),
+        |x: ArrayView1<'_, f64>, mut g: ArrayViewMut1<'_, f64>| {
+            for i in 0..3 {
+                g[i] = (i + 1) as f64 * x[i];
+            }
+        },
+    )
+}
+
+#[test]
+fn the_search_direction_flag_is_what_the_rule_says() {
+    for rule in rules::<f64>() {
+        for optimizer in [(rule.default)(), (rule.with_options)(0.1)] {
+            assert_eq!(
+                optimizer.has_search_direction(),
+                rule.has_search_direction,
+                "{}",
+                rule.name
+            );
+        }
+    }
+}
+
+#[test]
+fn rules_with_a_search_direction_follow_a_line_search_and_the_others_refuse_one() {
+    let f = diagonal();
+    let x0 = array![1.0, -1.0, 2.0];
+    for rule in rules::<f64>() {
+        let result = Minimizer::new((rule.default)())
+            .line_search(Backtracking::default())
+            .max_iterations(20)
+            .minimize(&f, x0.view());
+        if rule.has_search_direction {
+            // Armijo's condition makes every accepted step a decrease: f(x0) = 4.5.
+            let report = result.unwrap();
+            assert!(report.f < 4.5 * 1e-2, "{}: f = {}", rule.name, report.f);
+        } else {
+            assert!(
+                matches!(result, Err(Error::Incompatible { .. })),
+                "{}: {result:?}",
+                rule.name
+            );
+        }
+    }
+}
+
+#[test]
+fn elementwise_rules_step_a_vector_as_its_pieces() {
+    // An elementwise update of x_i reads only x_i, g_i and the state of coordinate i: the rule on
+    // (x_a, x_b) moves both pieces exactly as two copies of the rule on x_a and on x_b.
+    let elementwise: Vec<Rule<f64>> = rules().into_iter().filter(|r| r.elementwise).collect();
+    assert!(elementwise.len() >= 16);
+    for rule in elementwise {
+        let (mut whole, mut head, mut tail) = (
+            (rule.with_options)(0.1),
+            (rule.with_options)(0.1),
+            (rule.with_options)(0.1),
+        );
+        let mut x = array![0.3, -0.7, 2.0, 1.1, -0.4, 0.9];
+        let (mut a, mut b) = (x.slice(s![..2]).to_owned(), x.slice(s![2..]).to_owned());
+        for k in 0..8 {
+            let g = ndarray::concatenate![ndarray::Axis(0), gradient(k), gradient(k + 3)];
+            whole.step(x.view_mut(), g.view(), 0.05).unwrap();
+            head.step(a.view_mut(), g.slice(s![..2]), 0.05).unwrap();
+            tail.step(b.view_mut(), g.slice(s![2..]), 0.05).unwrap();
+        }
+        assert_eq!(x.slice(s![..2]), a, "{}", rule.name);
+        assert_eq!(x.slice(s![2..]), b, "{}", rule.name);
     }
 }

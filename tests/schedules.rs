@@ -1,5 +1,6 @@
 //! Schedules in the loop, and properties of every schedule on arbitrary settings.
 
+use approx::assert_abs_diff_eq;
 use gradus::problems::Sphere;
 use gradus::schedule::{
     Anneal, Constant, CosineAnnealing, CosineAnnealingWarmRestarts, Exponential, InverseTime,
@@ -65,7 +66,7 @@ fn minimizer_uses_exactly_the_schedule_step_sizes() {
     // And the iterate moved by those steps: x_12 = Π (1 - γ_k) x_0.
     let factor: f64 = expected.iter().map(|g| 1.0 - g).product();
     for (x, x0) in report.x.iter().zip(x0.iter()) {
-        assert!((x - factor * x0).abs() <= 1e-15 * x0.abs());
+        assert_abs_diff_eq!(*x, factor * x0, epsilon = 1e-15 * x0.abs());
     }
 }
 

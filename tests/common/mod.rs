@@ -1,43 +1,25 @@
-//! A global allocator that counts the allocations made by the current thread, so that a test can
-//! check that a hot path allocates nothing.
+//! What the integration tests share: the registries of every update rule ([`rules`]) and every
+//! constraint set ([`sets`]), a counting allocator ([`counting`]), a test problem with
+//! closed-form answers ([`quadratic`]).
+//!
+//! Each test file that needs them declares `mod common;`; a file uses only some of the helpers,
+//! hence the `allow(dead_code)`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#![allow(dead_code)]
 
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
+pub mod counting;
+pub mod quadratic;
+pub mod rules;
+pub mod sets;
 
-fn count() {
-    // `try_with`: the counter may already be gone while the thread shuts down.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
+use gradus::{Minimizer, Objective, Optimizer, Report};
+use ndarray::ArrayView1;
 
-/// The system allocator, counting `alloc`, `alloc_zeroed` and `realloc` per thread.
-pub struct Counting;
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made by the current thread so far.
-pub fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
+/// Runs `minimizer` on `objective` from `x0`; the run must not be an error.
+pub fn run<O: Optimizer<f64>>(
+    mut minimizer: Minimizer<'_, f64, O>,
+    objective: &impl Objective<f64>,
+    x0: ArrayView1<'_, f64>,
+) -> Report<f64> {
+    minimizer.minimize(objective, x0).unwrap()
 }

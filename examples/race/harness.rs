@@ -14,23 +14,9 @@
 //! of gradient evaluations. [`performance_profile`] summarises the results as Dolan and Moré's
 //! performance profiles.
 //!
-//! ```
-//! use gradus::problems::{Booth, SuiteProblem};
-//! use gradus::race::{Contender, RaceConfig, performance_profile, run_race};
-//! use gradus::GradientDescent;
-//!
-//! let problems: Vec<SuiteProblem> = vec![Box::new(Booth)];
-//! let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
-//!     Ok(GradientDescent::default())
-//! })];
-//! let config = RaceConfig { random_starts: 1, ..RaceConfig::default() };
-//! let results = run_race(&problems, &contenders, &config)?;
-//! assert_eq!(results.len(), 2); // the standard start and one random start
-//! assert!(results.iter().all(|r| r.success));
-//! let profile = performance_profile(&results, &[1.0, 2.0]);
-//! assert_eq!(profile.fractions[0], vec![1.0, 1.0]);
-//! # Ok::<(), gradus::Error>(())
-//! ```
+//! The harness works in `f64` on the problems of [`gradus::problems`] and uses only the crate's
+//! public API. Its tests, in `harness/tests.rs`, run with `cargo test --example race` (and with
+//! `cargo test`).
 //!
 //! Reference: E. D. Dolan and J. J. Moré, *Benchmarking optimization software with performance
 //! profiles*, Mathematical Programming 91 (2002), 201–213.
@@ -43,14 +29,16 @@ use ndarray::Array1;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-use crate::error::{Domain, Error, Result, check};
-use crate::line_search::{Backtracking, StrongWolfe};
-use crate::minimize::{Criteria, Minimizer, Termination};
-use crate::optim::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
-    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+use gradus::line_search::{Backtracking, StrongWolfe};
+use gradus::problems::{SuiteProblem, TestFunction};
+use gradus::{
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Criteria, Error,
+    GradientDescent, Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, RAdam, Result,
+    RmsProp, Termination,
 };
-use crate::problems::{SuiteProblem, TestFunction};
+
+#[cfg(test)]
+mod tests;
 
 /// A configured run of one update rule, ready for [`Minimizer::minimize`]; the race replaces its
 /// criteria with the race's own.
@@ -122,7 +110,7 @@ impl Contender {
     where
         O: Optimizer<f64> + 'static,
         M: Fn() -> Result<O> + Send + Sync + 'static,
-        L: crate::line_search::LineSearch<f64> + 'static,
+        L: LineSearch<f64> + 'static,
         S: Fn() -> Result<L> + Send + Sync + 'static,
     {
         Contender::new(name, move |_| {
@@ -228,17 +216,17 @@ impl RaceConfig {
     /// Checks every field.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the field: a tolerance, stationarity or perturbation
-    /// that is negative or not finite, or a budget of zero.
+    /// [`Error::InvalidParameter`] naming the field for a tolerance, stationarity or
+    /// perturbation that is negative or not finite; [`Error::InvalidCount`] for a budget of zero.
     pub fn validate(&self) -> Result<()> {
-        check("tolerance", self.tolerance, Domain::NonNegative)?;
-        check("stationarity", self.stationarity, Domain::NonNegative)?;
-        check("perturbation", self.perturbation, Domain::NonNegative)?;
+        non_negative("tolerance", self.tolerance)?;
+        non_negative("stationarity", self.stationarity)?;
+        non_negative("perturbation", self.perturbation)?;
         if self.max_gradient_evaluations == 0 {
-            return Err(Error::InvalidParameter {
+            return Err(Error::InvalidCount {
                 name: "max_gradient_evaluations",
-                value: 0.0,
-                expected: ">= 1",
+                value: 0,
+                expected: "at least 1",
             });
         }
         Ok(())
@@ -492,196 +480,16 @@ impl fmt::Display for PerformanceProfile {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn result(problem: &str, contender: &str, start: usize, cost: Option<usize>) -> RaceResult {
-        RaceResult {
-            problem: problem.into(),
-            contender: contender.into(),
-            start,
-            success: cost.is_some(),
-            iterations: cost.unwrap_or(100),
-            gradient_evaluations: cost.unwrap_or(100),
-            function_evaluations: cost.unwrap_or(100),
-            gap: if cost.is_some() { 0.0 } else { 1.0 },
-            elapsed: Duration::ZERO,
-            termination: if cost.is_some() {
-                Termination::TargetReached
-            } else {
-                Termination::MaxIterations
-            },
-            curve: None,
-            path: None,
-        }
-    }
-
-    /// Three instances, two contenders:
-    ///
-    /// | instance | A | B | best | r_A | r_B |
-    /// | p/0 | 10 | 20 | 10 | 1 | 2 |
-    /// | p/1 | 40 | 10 | 10 | 4 | 1 |
-    /// | q/0 | fail | 30 | 30 | inf | 1 |
-    fn table() -> Vec<RaceResult> {
-        vec![
-            result("p", "A", 0, Some(10)),
-            result("p", "B", 0, Some(20)),
-            result("p", "A", 1, Some(40)),
-            result("p", "B", 1, Some(10)),
-            result("q", "A", 0, None),
-            result("q", "B", 0, Some(30)),
-        ]
-    }
-
-    #[test]
-    fn profile_matches_hand_computed_ratios() {
-        let taus = [1.0, 1.5, 2.0, 3.9, 4.0, f64::INFINITY];
-        let p = performance_profile(&table(), &taus);
-        assert_eq!(p.contenders, vec!["A".to_owned(), "B".to_owned()]);
-        assert_eq!(p.instances, 3);
-        // A: ratios 1, 4, inf.
-        assert_eq!(
-            p.fractions[0],
-            vec![
-                1.0 / 3.0,
-                1.0 / 3.0,
-                1.0 / 3.0,
-                1.0 / 3.0,
-                2.0 / 3.0,
-                2.0 / 3.0
-            ]
-        );
-        // B: ratios 2, 1, 1.
-        assert_eq!(
-            p.fractions[1],
-            vec![2.0 / 3.0, 2.0 / 3.0, 1.0, 1.0, 1.0, 1.0]
-        );
-    }
-
-    #[test]
-    fn profile_is_monotone_and_reaches_success_fraction_at_infinity() {
-        let mut results = table();
-        // A contender that never runs on q and fails once on p.
-        results.push(result("p", "C", 0, Some(15)));
-        results.push(result("p", "C", 1, None));
-        let taus: Vec<f64> = (0..40)
-            .map(|i| 1.0 + 0.25 * f64::from(i))
-            .chain([f64::INFINITY])
-            .collect();
-        let p = performance_profile(&results, &taus);
-        for row in &p.fractions {
-            assert!(
-                row.windows(2).all(|w| w[0] <= w[1]),
-                "not monotone: {row:?}"
-            );
-        }
-        // Successes: A 2 of 3, B 3 of 3, C 1 of 3.
-        let last = taus.len() - 1;
-        assert_eq!(p.fractions[0][last], 2.0 / 3.0);
-        assert_eq!(p.fractions[1][last], 1.0);
-        assert_eq!(p.fractions[2][last], 1.0 / 3.0);
-        // C on p/0: 15 against the best 10, ratio 1.5.
-        assert_eq!(p.fractions[2][1], 0.0); // tau = 1.25
-        assert_eq!(p.fractions[2][2], 1.0 / 3.0); // tau = 1.5
-    }
-
-    #[test]
-    fn profile_of_no_results_is_empty() {
-        let p = performance_profile(&[], &[1.0]);
-        assert!(p.contenders.is_empty() && p.fractions.is_empty());
-        assert_eq!(p.instances, 0);
-    }
-
-    #[test]
-    fn random_starts_are_seeded_and_within_the_perturbation_box() {
-        let rosenbrock = crate::problems::Rosenbrock::new(2);
-        let config = RaceConfig {
-            random_starts: 5,
-            seed: 7,
-            ..RaceConfig::default()
-        };
-        let a = starts(&rosenbrock, &config);
-        let b = starts(&rosenbrock, &config);
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 6);
-        let x0 = TestFunction::<f64>::start(&rosenbrock);
-        assert_eq!(a[0], x0);
-        // Standard start (-1.2, 1): radius 0.5 · 1.2 = 0.6.
-        for x in &a[1..] {
-            assert!(x.iter().zip(&x0).all(|(v, s)| (v - s).abs() <= 0.6));
-            assert_ne!(*x, x0);
-        }
-        let other = starts(&rosenbrock, &RaceConfig { seed: 8, ..config });
-        assert_ne!(a[1], other[1]);
-    }
-
-    #[test]
-    fn gradient_descent_at_one_over_l_solves_the_sphere_in_one_step() {
-        // Sphere |x|² has L = 2; the step 1/2 lands exactly on 0.
-        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Sphere::new(3))];
-        let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
-            Ok(GradientDescent::default())
-        })];
-        let config = RaceConfig {
-            random_starts: 2,
-            ..RaceConfig::default()
-        };
-        let results = run_race(&problems, &contenders, &config).unwrap();
-        assert_eq!(results.len(), 3);
-        for r in &results {
-            assert!(r.success);
-            assert_eq!(r.iterations, 1);
-            assert_eq!(r.gradient_evaluations, 2);
-            // At x = 0 both the target and the gradient criterion hold.
-            assert!(r.termination.is_converged(), "{}", r.termination);
-        }
-    }
-
-    #[test]
-    fn the_gradient_budget_stops_a_slow_rule_as_a_failure() {
-        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Rosenbrock::new(2))];
-        let contenders = vec![Contender::constant("GD tiny", 1e-6, || {
-            Ok(GradientDescent::default())
-        })];
-        let config = RaceConfig {
-            random_starts: 0,
-            max_gradient_evaluations: 50,
-            ..RaceConfig::default()
-        };
-        let results = run_race(&problems, &contenders, &config).unwrap();
-        assert_eq!(results.len(), 1);
-        assert!(!results[0].success);
-        assert_eq!(results[0].gradient_evaluations, 50);
-        assert_eq!(results[0].reason(), "budget");
-    }
-
-    #[test]
-    fn contenders_that_need_l_skip_problems_without_it() {
-        let problems: Vec<SuiteProblem> = vec![Box::new(crate::problems::Himmelblau)];
-        let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
-            Ok(GradientDescent::default())
-        })];
-        let results = run_race(&problems, &contenders, &RaceConfig::default()).unwrap();
-        assert!(results.is_empty());
-    }
-
-    #[test]
-    fn invalid_race_config_is_an_error_naming_the_field() {
-        let bad = RaceConfig {
-            tolerance: -1.0,
-            ..RaceConfig::default()
-        };
-        let err = run_race(&[], &[], &bad).unwrap_err();
-        assert!(err.to_string().contains("tolerance"), "{err}");
-        let bad = RaceConfig {
-            max_gradient_evaluations: 0,
-            ..RaceConfig::default()
-        };
-        let err = run_race(&[], &[], &bad).unwrap_err();
-        assert!(
-            err.to_string().contains("max_gradient_evaluations"),
-            "{err}"
-        );
+/// [`Error::InvalidParameter`] unless `value` is finite and `>= 0`, in the words of the crate's
+/// own checks.
+fn non_negative(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            expected: "finite and >= 0",
+        })
     }
 }

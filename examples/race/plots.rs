@@ -1,358 +1,15 @@
-//! The race: every update rule of the crate on every problem of the test suite.
-//!
-//! ```sh
-//! cargo run --release --example race
-//! cargo run --release --example race -- --problems rosenbrock,beale --rules armijo --starts 10
-//! ```
-//!
-//! Each rule runs with its documented default hyperparameters (the list is
-//! [`gradus::race::contenders`]; `GD 1/L` only runs where the smoothness constant `L` is known)
-//! from each problem's standard start and from seeded random starts around it. A run succeeds
-//! when `f - f* <= tol · max(1, |f*|)` within the budget of gradient evaluations. The program
-//! prints a table per problem, the number of instances each rule solved, and Dolan and Moré's
-//! performance profile on the cost "gradient evaluations"; it writes SVG and PNG pictures (convergence
-//! curves, 2-D trajectories over contour lines, the profile) unless `--no-plots` is given.
-//!
-//! Flags:
-//!
-//! ```text
-//! --problems a,b   only the problems whose name contains one of these (default: all)
-//! --rules a,b      only the rules whose name contains one of these (default: all)
-//! --dim N          dimension of the scalable problems (sphere, rosenbrock-10, styblinski-tang,
-//!                  rastrigin, ackley); default: the suite's
-//! --tol T          success tolerance on f - f*, relative to max(1, |f*|) (default 1e-6)
-//! --budget N       gradient evaluations per run (default 10000)
-//! --seed S         seed of the random starts (default 0)
-//! --starts K       random starts besides the standard one (default 4)
-//! --csv PATH       also write every run as CSV
-//! --plots DIR      where to write the SVG and PNG pictures (default target/gradus-plots)
-//! --no-plots       write no pictures
-//! ```
+//! The race's pictures, as SVG and PNG: convergence curves per problem, trajectories over level
+//! sets on the 2-D classics, and the performance profile.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use gradus::problems::{Ackley, Rastrigin, Rosenbrock, Sphere, StyblinskiTang, SuiteProblem};
-use gradus::race::{
-    PerformanceProfile, RaceConfig, RaceResult, contenders, performance_profile, run_race,
-};
+use gradus::problems::SuiteProblem;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-type AnyError = Box<dyn std::error::Error>;
+use crate::AnyError;
+use crate::harness::{PerformanceProfile, RaceResult, performance_profile};
 
-struct Args {
-    problems: Vec<String>,
-    rules: Vec<String>,
-    dim: Option<usize>,
-    config: RaceConfig,
-    csv: Option<PathBuf>,
-    plots: Option<PathBuf>,
-}
-
-const USAGE: &str = "usage: race [--problems a,b] [--rules a,b] [--dim N] [--tol T] [--budget N] \
-                     [--seed S] [--starts K] [--csv PATH] [--plots DIR | --no-plots]";
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        problems: Vec::new(),
-        rules: Vec::new(),
-        dim: None,
-        config: RaceConfig {
-            record: true,
-            ..RaceConfig::default()
-        },
-        csv: None,
-        plots: Some(PathBuf::from("target/gradus-plots")),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "--no-plots" {
-            args.plots = None;
-            args.config.record = false;
-            continue;
-        }
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
-        }
-        const WITH_VALUE: [&str; 9] = [
-            "--problems",
-            "--rules",
-            "--dim",
-            "--tol",
-            "--budget",
-            "--seed",
-            "--starts",
-            "--csv",
-            "--plots",
-        ];
-        if !WITH_VALUE.contains(&flag.as_str()) {
-            return Err(format!("unknown flag {flag}\n{USAGE}"));
-        }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let bad = |what: &str| format!("{flag}: `{value}` is not {what}\n{USAGE}");
-        let list = |v: &str| v.split(',').map(|s| s.trim().to_lowercase()).collect();
-        match flag.as_str() {
-            "--problems" => args.problems = list(&value),
-            "--rules" => args.rules = list(&value),
-            "--dim" => {
-                args.dim = Some(
-                    value
-                        .parse()
-                        .ok()
-                        .filter(|&d| d >= 1)
-                        .ok_or_else(|| bad("a dimension >= 1"))?,
-                )
-            }
-            "--tol" => args.config.tolerance = value.parse().map_err(|_| bad("a number"))?,
-            "--budget" => {
-                args.config.max_gradient_evaluations = value.parse().map_err(|_| bad("a count"))?
-            }
-            "--seed" => args.config.seed = value.parse().map_err(|_| bad("an integer"))?,
-            "--starts" => args.config.random_starts = value.parse().map_err(|_| bad("a count"))?,
-            "--csv" => args.csv = Some(PathBuf::from(value)),
-            "--plots" => args.plots = Some(PathBuf::from(value)),
-            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
-        }
-    }
-    Ok(args)
-}
-
-fn matches(name: &str, filters: &[String]) -> bool {
-    filters.is_empty() || filters.iter().any(|f| name.to_lowercase().contains(f))
-}
-
-/// The suite, with the scalable problems rebuilt in dimension `dim` if given.
-fn problems(dim: Option<usize>, filters: &[String]) -> Vec<SuiteProblem> {
-    gradus::problems::suite()
-        .into_iter()
-        .map(|p| -> SuiteProblem {
-            let Some(n) = dim else { return p };
-            let name = p.name();
-            if name.starts_with("sphere") {
-                Box::new(Sphere::new(n))
-            } else if name.starts_with("rosenbrock") && p.dim() != 2 {
-                Box::new(Rosenbrock::new(n.max(2)))
-            } else if name.starts_with("styblinski-tang") {
-                Box::new(StyblinskiTang::new(n))
-            } else if name.starts_with("rastrigin") {
-                Box::new(Rastrigin::new(n))
-            } else if name.starts_with("ackley") {
-                Box::new(Ackley::new(n))
-            } else {
-                p
-            }
-        })
-        .filter(|p| matches(&p.name(), filters))
-        .collect()
-}
-
-fn main() -> Result<(), AnyError> {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
-    let problems = problems(args.dim, &args.problems);
-    let field: Vec<_> = contenders()
-        .into_iter()
-        .filter(|c| matches(c.name(), &args.rules))
-        .collect();
-    if problems.is_empty() || field.is_empty() {
-        eprintln!("no problem or no rule matches the filters\n{USAGE}");
-        std::process::exit(2);
-    }
-    let config = &args.config;
-    println!(
-        "gradus race: {} rules x {} problems x {} starts; success: f - f* <= {:e} * max(1, |f*|) \
-         within {} gradient evaluations",
-        field.len(),
-        problems.len(),
-        config.random_starts + 1,
-        config.tolerance,
-        config.max_gradient_evaluations
-    );
-    let clock = Instant::now();
-    let results = run_race(&problems, &field, config)?;
-    let race_time = clock.elapsed();
-
-    for problem in &problems {
-        print_problem(problem, &results);
-    }
-    if problems
-        .iter()
-        .any(|p| p.name().starts_with("rastrigin") || p.name().starts_with("ackley"))
-    {
-        println!(
-            "\nRastrigin and Ackley have a local minimum near every integer point: local methods \
-             are expected to stop at one of them and fail there (a success is a lucky start)."
-        );
-    }
-    print_summary(
-        &results,
-        &field.iter().map(|c| c.name()).collect::<Vec<_>>(),
-    );
-    let taus = [1.0, 1.5, 2.0, 4.0, 8.0, 16.0, 64.0, f64::INFINITY];
-    let profile = performance_profile(&results, &taus);
-    println!(
-        "\nPerformance profile (Dolan & Moré 2002), cost = gradient evaluations: fraction of the \
-         {} instances (problem, start) each rule solved within tau times the cost of the best rule \
-         on that instance",
-        profile.instances
-    );
-    print!("{profile}");
-    println!("\nrace time: {:.2} s", race_time.as_secs_f64());
-
-    if let Some(path) = &args.csv {
-        write_csv(path, &results)?;
-        println!("every run written to {}", path.display());
-    }
-    if let Some(dir) = &args.plots {
-        std::fs::create_dir_all(dir)?;
-        let rules: Vec<String> = field.iter().map(|c| c.name().to_owned()).collect();
-        let written = plot_all(dir, &problems, &results, &rules)?;
-        println!("{written} pictures written to {}", dir.display());
-    }
-    Ok(())
-}
-
-fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
-    let name = problem.name();
-    let runs: Vec<&RaceResult> = results.iter().filter(|r| r.problem == name).collect();
-    let starts = runs.iter().map(|r| r.start).max().map_or(0, |s| s + 1);
-    println!(
-        "\n{name}  (dim {}, f* = {:.6e}, {}; L {})",
-        problem.dim(),
-        problem.minimum(),
-        if problem.is_convex() {
-            "convex"
-        } else {
-            "non-convex"
-        },
-        problem
-            .smoothness()
-            .map_or("unknown".to_owned(), |l| format!("{l:.4}")),
-    );
-    println!(
-        "  {:<18} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
-        "rule", "solved", "iters", "grads", "f - f*", "time", "reason", "median grads"
-    );
-    println!(
-        "  {:<18} {:>7}  {:-^40}  {:>13}",
-        "",
-        format!("/{starts}"),
-        " standard start ",
-        "(solved runs)"
-    );
-    let mut order: Vec<&str> = Vec::new();
-    for r in &runs {
-        if !order.contains(&r.contender.as_str()) {
-            order.push(&r.contender);
-        }
-    }
-    for rule in order {
-        let mine: Vec<&&RaceResult> = runs.iter().filter(|r| r.contender == rule).collect();
-        let solved: Vec<usize> = mine
-            .iter()
-            .filter(|r| r.success)
-            .map(|r| r.gradient_evaluations)
-            .collect();
-        let median = median(solved.clone()).map_or("-".to_owned(), |m| m.to_string());
-        if let Some(s) = mine.iter().find(|r| r.start == 0) {
-            println!(
-                "  {:<18} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
-                rule,
-                format!("{}/{}", solved.len(), mine.len()),
-                s.iterations,
-                s.gradient_evaluations,
-                s.gap,
-                s.elapsed.as_secs_f64() * 1e3,
-                if s.success { "solved" } else { s.reason() },
-                median
-            );
-        }
-    }
-}
-
-fn median(mut v: Vec<usize>) -> Option<usize> {
-    v.sort_unstable();
-    v.get(v.len() / 2).copied()
-}
-
-fn print_summary(results: &[RaceResult], rules: &[&str]) {
-    println!("\nSummary: instances solved (problem x start), convex problems and all");
-    let mut per: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
-    let convex: Vec<String> = gradus::problems::suite()
-        .iter()
-        .filter(|p| p.is_convex())
-        .map(|p| p.name())
-        .collect();
-    for r in results {
-        let e = per.entry(r.contender.as_str()).or_default();
-        let c = convex.contains(&r.problem);
-        e[0] += usize::from(r.success && c);
-        e[1] += usize::from(c);
-        e[2] += usize::from(r.success);
-        e[3] += 1;
-    }
-    println!(
-        "  {:<18} {:>12} {:>12} {:>10}",
-        "rule", "convex", "all", "wall time"
-    );
-    for rule in rules {
-        let Some(e) = per.get(rule) else { continue };
-        let time: f64 = results
-            .iter()
-            .filter(|r| r.contender == *rule)
-            .map(|r| r.elapsed.as_secs_f64())
-            .sum();
-        println!(
-            "  {:<18} {:>12} {:>12} {:>9.3}s",
-            rule,
-            format!("{}/{}", e[0], e[1]),
-            format!("{}/{}", e[2], e[3]),
-            time
-        );
-    }
-}
-
-fn write_csv(path: &Path, results: &[RaceResult]) -> std::io::Result<()> {
-    let mut out = String::from(
-        "problem,rule,start,success,iterations,gradient_evaluations,function_evaluations,\
-         gap,seconds,termination\n",
-    );
-    for r in results {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{:e},{:e},{}",
-            r.problem,
-            r.contender,
-            r.start,
-            r.success,
-            r.iterations,
-            r.gradient_evaluations,
-            r.function_evaluations,
-            r.gap,
-            r.elapsed.as_secs_f64(),
-            r.reason()
-        );
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pictures.
-
-/// Every picture: a convergence plot per problem, trajectories on the 2-D classics, the profile.
 /// Draws one picture twice, as `<stem>.svg` and `<stem>.png`, with a drawing function that is
 /// generic over the plotters backend.
 macro_rules! render {
@@ -369,7 +26,9 @@ macro_rules! render {
     }};
 }
 
-fn plot_all(
+/// Every picture: a convergence plot per problem, trajectories on the 2-D classics, the profile.
+/// Returns the number of files written.
+pub fn plot_all(
     dir: &Path,
     problems: &[SuiteProblem],
     results: &[RaceResult],
@@ -430,6 +89,7 @@ fn plot_all(
     Ok(written)
 }
 
+/// The colour of rule number `i` of the race.
 fn color(i: usize) -> RGBColor {
     // Twenty colours that stay apart from each other on white: the rules of the race keep one
     // colour each.
@@ -493,6 +153,8 @@ fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     out
 }
 
+/// `f - f*` against the iteration, both on log scales, of every rule's run from the standard
+/// start of one problem.
 fn plot_convergence<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     name: &str,
@@ -588,6 +250,8 @@ fn contour(values: &[Vec<f64>], xs: &[f64], ys: &[f64], level: f64) -> Vec<[(f64
     segments
 }
 
+/// The iterates of every rule from the standard start of a 2-D problem, over level sets of
+/// `f - f*`, with the start and the minimisers marked.
 fn plot_trajectories<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     problem: &SuiteProblem,
@@ -712,6 +376,7 @@ where
     Ok(())
 }
 
+/// The performance profile: `ρ_s(τ)` against `τ` (log scale), a step function per rule.
 fn plot_profile<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     profile: &PerformanceProfile,

@@ -1,0 +1,804 @@
+//! The registry of every update rule the tests run: each rule and each variant of it, once, with
+//! its name, its constructors and the flags that say which properties it has.
+//!
+//! Adding a rule to the crate is one entry in [`rules`]: every test that loops over the registry
+//! (the shared step properties of `rules_steps.rs`, the property tests of `rules_proptest.rs`,
+//! the projected runs of `projected.rs`) then runs on it. A test that holds only for some rules
+//! filters on a flag rather than keeping its own list, and a test that a flag is what the rule
+//! says of itself ([`Optimizer::has_search_direction`], [`Optimizer::name`]) keeps the registry
+//! honest.
+
+use gradus::optim::{
+    AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig,
+    BarzilaiBorweinConfig, BbVariant, GradientDescentConfig, LbfgsConfig, MomentumConfig,
+    NAdamConfig, RAdamConfig, RmsPropConfig,
+};
+use gradus::{
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
+    Momentum, NAdam, Optimizer, RAdam, Real, RmsProp,
+};
+
+/// A rule behind the trait, as the tests drive it.
+pub type Boxed<F> = Box<dyn Optimizer<F>>;
+
+/// Draws of valid hyperparameters, in the rules' domains; each rule reads the ones it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Draw {
+    /// A decay rate in `[0, 1)`: `β₁`, `α`, `ρ`, a momentum.
+    pub rate1: f64,
+    /// A second decay rate in `[0, 1)`: `β₂`, RMSProp's momentum.
+    pub rate2: f64,
+    /// A stabilising `eps > 0`.
+    pub eps: f64,
+    /// A decay in `[0, 1)` of another kind: AdaGrad's `lr_decay`, a fraction of `1/lr` for `μ`.
+    pub lr_decay: f64,
+    /// NAdam's `momentum_decay >= 0`.
+    pub momentum_decay: f64,
+}
+
+/// One rule or one variant of a rule (PyTorch's `optim_db` entry).
+pub struct Rule<F> {
+    /// What [`Optimizer::name`] says for every instance the constructors make.
+    pub name: &'static str,
+    /// The update of `x_i` reads only `x_i`, `g_i`, the rule's state of coordinate `i` and the
+    /// step count: no inner product or norm over the vector. A step on a vector is then the
+    /// steps on its pieces, bit for bit.
+    pub elementwise: bool,
+    /// The rule has a search direction, so the loop can drive it with a line search.
+    pub has_search_direction: bool,
+    /// The rule estimates curvature from differences of successive gradients (secant pairs),
+    /// which minibatch gradients, each of another sample, turn into noise: run it on exact
+    /// gradients only.
+    pub needs_exact_gradients: bool,
+    /// The rule carries a velocity or a first moment: a zero gradient after some steps still
+    /// moves `x`. Without it, a zero gradient leaves `x` where it is at any time.
+    pub momentum: bool,
+    /// The rule keeps per-coordinate state, allocated for the length of its first step.
+    pub stateful: bool,
+    /// The default `lr` of the PyTorch optimizer of the same name, which the rule's
+    /// [`Optimizer::default_lr`] must equal; `None` for rules PyTorch does not have.
+    pub pytorch_lr: Option<f64>,
+    /// The variant at its documented defaults.
+    pub default: fn() -> Boxed<F>,
+    /// The variant with every option on (dampening, centring, a learning-rate decay, a restart,
+    /// a short memory, ...) and weight decay `wd` wherever the rule has it.
+    pub with_options: fn(wd: F) -> Boxed<F>,
+    /// The variant from raw hyperparameters `h` (`h[0]` is `lr`, the others in the order of the
+    /// rule's configuration), which may be anything: `None` when construction rejects them.
+    pub from_raw: fn(h: &[f64; 6]) -> Option<Boxed<F>>,
+    /// The variant from valid hyperparameters, with `lr = 1`.
+    pub from_draw: fn(d: &Draw) -> Boxed<F>,
+}
+
+impl<F> std::fmt::Debug for Rule<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+fn boxed<F: Real, O: Optimizer<F> + 'static>(rule: O) -> Boxed<F> {
+    Box::new(rule)
+}
+
+/// `Some` boxed rule if construction succeeded.
+fn built<F: Real, O: Optimizer<F> + 'static>(rule: gradus::Result<O>) -> Option<Boxed<F>> {
+    rule.ok().map(boxed)
+}
+
+/// Every rule and variant of the crate.
+pub fn rules<F: Real>() -> Vec<Rule<F>> {
+    vec![
+        Rule {
+            name: "GradientDescent",
+            elementwise: true,
+            has_search_direction: true,
+            needs_exact_gradients: false,
+            momentum: false,
+            stateful: false,
+            pytorch_lr: Some(1e-3),
+            default: || boxed(GradientDescent::default()),
+            with_options: |wd| {
+                boxed(
+                    GradientDescent::new(GradientDescentConfig {
+                        lr: F::lit(0.1),
+                        weight_decay: wd,
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(GradientDescent::new(GradientDescentConfig {
+                    lr: F::lit(h[0]),
+                    weight_decay: F::lit(h[1]),
+                }))
+            },
+            from_draw: |_| boxed(GradientDescent::with_lr(F::one()).unwrap()),
+        },
+        momentum_rule(false),
+        momentum_rule(true),
+        rmsprop_rule(false),
+        rmsprop_rule(true),
+        adam_rule(false, false),
+        adam_rule(true, false),
+        adam_rule(false, true),
+        adam_rule(true, true),
+        Rule {
+            name: "AdaGrad",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: false,
+            stateful: true,
+            pytorch_lr: Some(1e-2),
+            default: || boxed(AdaGrad::default()),
+            with_options: |wd| {
+                boxed(
+                    AdaGrad::new(AdaGradConfig {
+                        lr_decay: F::lit(0.1),
+                        weight_decay: wd,
+                        initial_accumulator_value: F::lit(0.1),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(AdaGrad::new(AdaGradConfig {
+                    lr: F::lit(h[0]),
+                    lr_decay: F::lit(h[1]),
+                    weight_decay: F::lit(h[2]),
+                    initial_accumulator_value: F::lit(h[3]),
+                    eps: F::lit(h[4]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    AdaGrad::new(AdaGradConfig {
+                        lr: F::one(),
+                        lr_decay: F::lit(d.lr_decay),
+                        weight_decay: F::zero(),
+                        initial_accumulator_value: F::lit(d.rate1),
+                        eps: F::lit(d.eps),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "Adamax",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: true,
+            stateful: true,
+            pytorch_lr: Some(2e-3),
+            default: || boxed(Adamax::default()),
+            with_options: |wd| {
+                boxed(
+                    Adamax::new(AdamaxConfig {
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Adamax::new(AdamaxConfig {
+                    lr: F::lit(h[0]),
+                    betas: (F::lit(h[1]), F::lit(h[2])),
+                    eps: F::lit(h[3]),
+                    weight_decay: F::lit(h[4]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Adamax::new(AdamaxConfig {
+                        lr: F::one(),
+                        betas: (F::lit(d.rate1), F::lit(d.rate2)),
+                        eps: F::lit(d.eps),
+                        weight_decay: F::zero(),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        nadam_rule(false),
+        nadam_rule(true),
+        radam_rule(false),
+        radam_rule(true),
+        Rule {
+            name: "Adadelta",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: false,
+            stateful: true,
+            pytorch_lr: Some(1.0),
+            default: || boxed(Adadelta::default()),
+            with_options: |wd| {
+                boxed(
+                    Adadelta::new(AdadeltaConfig {
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Adadelta::new(AdadeltaConfig {
+                    lr: F::lit(h[0]),
+                    rho: F::lit(h[1]),
+                    eps: F::lit(h[2]),
+                    weight_decay: F::lit(h[3]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Adadelta::new(AdadeltaConfig {
+                        lr: F::one(),
+                        rho: F::lit(d.rate1),
+                        eps: F::lit(d.eps),
+                        weight_decay: F::zero(),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "L-BFGS",
+            elementwise: false,
+            has_search_direction: true,
+            needs_exact_gradients: true,
+            momentum: false,
+            stateful: true,
+            // torch.optim.LBFGS(lr=1).
+            pytorch_lr: Some(1.0),
+            default: || boxed(Lbfgs::default()),
+            with_options: |_| boxed(Lbfgs::with_memory(3).unwrap()),
+            from_raw: |h| {
+                built(Lbfgs::new(LbfgsConfig {
+                    lr: F::lit(h[0]),
+                    // A saturating cast: NaN and negative values give 0, which is rejected.
+                    memory: h[1].min(64.0) as usize,
+                    curvature_eps: F::lit(h[2]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Lbfgs::new(LbfgsConfig {
+                        lr: F::one(),
+                        memory: 1 + (10.0 * d.rate1) as usize,
+                        curvature_eps: F::lit(d.eps),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        barzilai_borwein_rule(BbVariant::Long),
+        barzilai_borwein_rule(BbVariant::Short),
+        Rule {
+            name: "AcceleratedGradient",
+            // The adaptive restart tests the inner product ∇f(y_k)'(x_k - x_{k-1}).
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: true,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(AcceleratedGradient::default()),
+            with_options: |_| {
+                boxed(
+                    AcceleratedGradient::new(AcceleratedGradientConfig {
+                        lr: F::lit(0.1),
+                        mu: F::lit(0.5),
+                        restart: true,
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(AcceleratedGradient::new(AcceleratedGradientConfig {
+                    lr: F::lit(h[0]),
+                    mu: F::lit(h[1]),
+                    restart: true,
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    AcceleratedGradient::new(AcceleratedGradientConfig {
+                        lr: F::one(),
+                        mu: F::lit(0.1 * d.lr_decay),
+                        restart: true,
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+    ]
+}
+
+/// Heavy ball (`nesterov = false`) or Nesterov's momentum.
+fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
+    Rule {
+        name: if nesterov { "Nesterov" } else { "Momentum" },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: Some(1e-3),
+        default: if nesterov {
+            || boxed(Momentum::nesterov(F::lit(1e-3), F::lit(0.9)).unwrap())
+        } else {
+            || boxed(Momentum::default())
+        },
+        with_options: if nesterov {
+            // Nesterov's momentum needs zero dampening.
+            |wd| {
+                boxed(
+                    Momentum::new(MomentumConfig {
+                        momentum: F::lit(0.8),
+                        weight_decay: wd,
+                        nesterov: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            |wd| {
+                boxed(
+                    Momentum::new(MomentumConfig {
+                        momentum: F::lit(0.8),
+                        dampening: F::lit(0.1),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        },
+        from_raw: if nesterov {
+            |h| momentum_from_raw(h, true)
+        } else {
+            |h| momentum_from_raw(h, false)
+        },
+        from_draw: if nesterov {
+            // Nesterov's momentum needs a positive momentum.
+            |d| momentum_from_draw(d.rate1.max(1e-3), true)
+        } else {
+            |d| momentum_from_draw(d.rate1, false)
+        },
+    }
+}
+
+fn momentum_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
+    built(Momentum::new(MomentumConfig {
+        lr: F::lit(h[0]),
+        momentum: F::lit(h[1]),
+        dampening: F::lit(h[2]),
+        weight_decay: F::lit(h[3]),
+        nesterov,
+    }))
+}
+
+fn momentum_from_draw<F: Real>(momentum: f64, nesterov: bool) -> Boxed<F> {
+    boxed(
+        Momentum::new(MomentumConfig {
+            lr: F::one(),
+            momentum: F::lit(momentum),
+            dampening: F::zero(),
+            weight_decay: F::zero(),
+            nesterov,
+        })
+        .unwrap(),
+    )
+}
+
+/// RMSProp, plain or centred.
+fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
+    Rule {
+        name: if centered {
+            "RMSProp (centered)"
+        } else {
+            "RMSProp"
+        },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        // A velocity only with `momentum > 0`, which is not the default.
+        momentum: false,
+        stateful: true,
+        pytorch_lr: Some(1e-2),
+        default: if centered {
+            || {
+                boxed(
+                    RmsProp::new(RmsPropConfig {
+                        centered: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            || boxed(RmsProp::default())
+        },
+        with_options: if centered {
+            |wd| {
+                boxed(
+                    RmsProp::new(RmsPropConfig {
+                        alpha: F::lit(0.9),
+                        weight_decay: wd,
+                        momentum: F::lit(0.5),
+                        centered: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            |wd| {
+                boxed(
+                    RmsProp::new(RmsPropConfig {
+                        alpha: F::lit(0.9),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        },
+        from_raw: if centered {
+            |h| rmsprop_from_raw(h, true)
+        } else {
+            |h| rmsprop_from_raw(h, false)
+        },
+        from_draw: if centered {
+            |d| rmsprop_from_draw(d, true)
+        } else {
+            |d| rmsprop_from_draw(d, false)
+        },
+    }
+}
+
+fn rmsprop_from_raw<F: Real>(h: &[f64; 6], centered: bool) -> Option<Boxed<F>> {
+    built(RmsProp::new(RmsPropConfig {
+        lr: F::lit(h[0]),
+        alpha: F::lit(h[1]),
+        eps: F::lit(h[2]),
+        weight_decay: F::lit(h[3]),
+        momentum: F::lit(h[4]),
+        centered,
+    }))
+}
+
+fn rmsprop_from_draw<F: Real>(d: &Draw, centered: bool) -> Boxed<F> {
+    boxed(
+        RmsProp::new(RmsPropConfig {
+            lr: F::one(),
+            alpha: F::lit(d.rate1),
+            eps: F::lit(d.eps),
+            weight_decay: F::zero(),
+            momentum: F::lit(d.rate2),
+            centered,
+        })
+        .unwrap(),
+    )
+}
+
+/// Adam, AMSGrad, AdamW or AMSGradW.
+fn adam_rule<F: Real>(amsgrad: bool, decoupled: bool) -> Rule<F> {
+    Rule {
+        name: match (amsgrad, decoupled) {
+            (false, false) => "Adam",
+            (true, false) => "AMSGrad",
+            (false, true) => "AdamW",
+            (true, true) => "AMSGradW",
+        },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: Some(1e-3),
+        default: match (amsgrad, decoupled) {
+            (false, false) => || boxed(Adam::default()),
+            (true, false) => || boxed(Adam::amsgrad(F::lit(1e-3)).unwrap()),
+            (false, true) => || boxed(Adam::new(AdamConfig::adamw()).unwrap()),
+            (true, true) => || {
+                boxed(
+                    Adam::new(AdamConfig {
+                        amsgrad: true,
+                        ..AdamConfig::adamw()
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        with_options: match (amsgrad, decoupled) {
+            (false, false) => |wd| adam_with(wd, false, false),
+            (true, false) => |wd| adam_with(wd, true, false),
+            (false, true) => |wd| adam_with(wd, false, true),
+            (true, true) => |wd| adam_with(wd, true, true),
+        },
+        from_raw: match (amsgrad, decoupled) {
+            (false, false) => |h| adam_from_raw(h, false, false),
+            (true, false) => |h| adam_from_raw(h, true, false),
+            (false, true) => |h| adam_from_raw(h, false, true),
+            (true, true) => |h| adam_from_raw(h, true, true),
+        },
+        from_draw: match (amsgrad, decoupled) {
+            (false, false) => |d| adam_from_draw(d, false, false),
+            (true, false) => |d| adam_from_draw(d, true, false),
+            (false, true) => |d| adam_from_draw(d, false, true),
+            (true, true) => |d| adam_from_draw(d, true, true),
+        },
+    }
+}
+
+fn adam_with<F: Real>(wd: F, amsgrad: bool, decoupled_weight_decay: bool) -> Boxed<F> {
+    boxed(
+        Adam::new(AdamConfig {
+            weight_decay: wd,
+            amsgrad,
+            decoupled_weight_decay,
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+}
+
+fn adam_from_raw<F: Real>(h: &[f64; 6], amsgrad: bool, decoupled: bool) -> Option<Boxed<F>> {
+    built(Adam::new(AdamConfig {
+        lr: F::lit(h[0]),
+        betas: (F::lit(h[1]), F::lit(h[2])),
+        eps: F::lit(h[3]),
+        weight_decay: F::lit(h[4]),
+        amsgrad,
+        decoupled_weight_decay: decoupled,
+    }))
+}
+
+fn adam_from_draw<F: Real>(d: &Draw, amsgrad: bool, decoupled: bool) -> Boxed<F> {
+    boxed(
+        Adam::new(AdamConfig {
+            lr: F::one(),
+            betas: (F::lit(d.rate1), F::lit(d.rate2)),
+            eps: F::lit(d.eps),
+            weight_decay: F::zero(),
+            amsgrad,
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap(),
+    )
+}
+
+/// NAdam or NAdamW.
+fn nadam_rule<F: Real>(decoupled: bool) -> Rule<F> {
+    Rule {
+        name: if decoupled { "NAdamW" } else { "NAdam" },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: Some(2e-3),
+        default: if decoupled {
+            || {
+                boxed(
+                    NAdam::new(NAdamConfig {
+                        decoupled_weight_decay: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            || boxed(NAdam::default())
+        },
+        with_options: if decoupled {
+            |wd| nadam_with(wd, true)
+        } else {
+            |wd| nadam_with(wd, false)
+        },
+        from_raw: if decoupled {
+            |h| nadam_from_raw(h, true)
+        } else {
+            |h| nadam_from_raw(h, false)
+        },
+        from_draw: if decoupled {
+            |d| nadam_from_draw(d, true)
+        } else {
+            |d| nadam_from_draw(d, false)
+        },
+    }
+}
+
+fn nadam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
+    boxed(
+        NAdam::new(NAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+}
+
+fn nadam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
+    built(NAdam::new(NAdamConfig {
+        lr: F::lit(h[0]),
+        betas: (F::lit(h[1]), F::lit(h[2])),
+        eps: F::lit(h[3]),
+        weight_decay: F::lit(h[4]),
+        momentum_decay: F::lit(h[5]),
+        decoupled_weight_decay: decoupled,
+    }))
+}
+
+fn nadam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
+    boxed(
+        NAdam::new(NAdamConfig {
+            lr: F::one(),
+            betas: (F::lit(d.rate1), F::lit(d.rate2)),
+            eps: F::lit(d.eps),
+            weight_decay: F::zero(),
+            momentum_decay: F::lit(d.momentum_decay),
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap(),
+    )
+}
+
+/// RAdam or RAdamW.
+fn radam_rule<F: Real>(decoupled: bool) -> Rule<F> {
+    Rule {
+        name: if decoupled { "RAdamW" } else { "RAdam" },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: Some(1e-3),
+        default: if decoupled {
+            || {
+                boxed(
+                    RAdam::new(RAdamConfig {
+                        decoupled_weight_decay: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            || boxed(RAdam::default())
+        },
+        with_options: if decoupled {
+            |wd| radam_with(wd, true)
+        } else {
+            |wd| radam_with(wd, false)
+        },
+        from_raw: if decoupled {
+            |h| radam_from_raw(h, true)
+        } else {
+            |h| radam_from_raw(h, false)
+        },
+        from_draw: if decoupled {
+            |d| radam_from_draw(d, true)
+        } else {
+            |d| radam_from_draw(d, false)
+        },
+    }
+}
+
+fn radam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
+    boxed(
+        RAdam::new(RAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+}
+
+fn radam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
+    built(RAdam::new(RAdamConfig {
+        lr: F::lit(h[0]),
+        betas: (F::lit(h[1]), F::lit(h[2])),
+        eps: F::lit(h[3]),
+        weight_decay: F::lit(h[4]),
+        decoupled_weight_decay: decoupled,
+    }))
+}
+
+fn radam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
+    boxed(
+        RAdam::new(RAdamConfig {
+            lr: F::one(),
+            betas: (F::lit(d.rate1), F::lit(d.rate2)),
+            eps: F::lit(d.eps),
+            weight_decay: F::zero(),
+            decoupled_weight_decay: decoupled,
+        })
+        .unwrap(),
+    )
+}
+
+/// Barzilai–Borwein with the long (BB1) or the short (BB2) step.
+fn barzilai_borwein_rule<F: Real>(variant: BbVariant) -> Rule<F> {
+    let long = variant == BbVariant::Long;
+    Rule {
+        name: if long { "BB1" } else { "BB2" },
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: true,
+        momentum: false,
+        stateful: true,
+        pytorch_lr: None,
+        default: if long {
+            || boxed(BarzilaiBorwein::with_variant(BbVariant::Long))
+        } else {
+            || boxed(BarzilaiBorwein::with_variant(BbVariant::Short))
+        },
+        with_options: if long {
+            |_| bb_with(BbVariant::Long)
+        } else {
+            |_| bb_with(BbVariant::Short)
+        },
+        from_raw: if long {
+            |h| bb_from_raw(h, BbVariant::Long)
+        } else {
+            |h| bb_from_raw(h, BbVariant::Short)
+        },
+        from_draw: if long {
+            |d| bb_from_draw(d, BbVariant::Long)
+        } else {
+            |d| bb_from_draw(d, BbVariant::Short)
+        },
+    }
+}
+
+fn bb_with<F: Real>(variant: BbVariant) -> Boxed<F> {
+    boxed(
+        BarzilaiBorwein::new(BarzilaiBorweinConfig {
+            lr: F::lit(0.1),
+            variant,
+            alpha_min: F::lit(1e-6),
+            alpha_max: F::lit(1e3),
+        })
+        .unwrap(),
+    )
+}
+
+fn bb_from_raw<F: Real>(h: &[f64; 6], variant: BbVariant) -> Option<Boxed<F>> {
+    built(BarzilaiBorwein::new(BarzilaiBorweinConfig {
+        lr: F::lit(h[0]),
+        variant,
+        alpha_min: F::lit(h[1]),
+        alpha_max: F::lit(h[2]),
+    }))
+}
+
+fn bb_from_draw<F: Real>(d: &Draw, variant: BbVariant) -> Boxed<F> {
+    boxed(
+        BarzilaiBorwein::new(BarzilaiBorweinConfig {
+            lr: F::one(),
+            variant,
+            alpha_min: F::lit(d.eps),
+            alpha_max: F::lit(1.0 / d.eps),
+        })
+        .unwrap(),
+    )
+}
+
+/// The registry entry named `name`.
+///
+/// # Panics
+/// If no rule has that name.
+pub fn rule<F: Real>(name: &str) -> Rule<F> {
+    rules()
+        .into_iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no rule named {name} in the registry"))
+}
