@@ -2,9 +2,8 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Projection, check_center, check_radius};
+use super::ball::{Ball, BallNorm};
 use crate::Real;
-use crate::error::Result;
 
 /// The max-norm ball `C = {x ∈ R^n : |x_i - c_i| <= r for all i}`: a cube of side `2r`.
 ///
@@ -14,7 +13,7 @@ use crate::error::Result;
 /// P_C(x)_i = c_i + min(max(x_i - c_i, -r), r)
 /// ```
 ///
-/// A ball about the origin ([`LInfBall::new`]) applies in any dimension.
+/// A ball about the origin ([`Ball::new`]) applies in any dimension.
 ///
 /// ```
 /// use gradus::constraints::{LInfBall, Projection};
@@ -25,72 +24,32 @@ use crate::error::Result;
 /// assert_eq!(x, array![1.0, -0.5, -1.0]);
 /// # Ok::<(), gradus::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct LInfBall<F> {
-    center: Option<Array1<F>>,
-    radius: F,
-}
+pub type LInfBall<F> = Ball<F, LInf>;
 
-impl<F: Real> LInfBall<F> {
-    /// The ball of radius `radius` about the origin, in any dimension.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// radius.
-    pub fn new(radius: F) -> Result<Self> {
-        check_radius(radius)?;
-        Ok(LInfBall {
-            center: None,
-            radius,
-        })
-    }
+/// The max norm `‖v‖_∞ = max_i |v_i|`, as the norm of [`LInfBall`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LInf;
 
-    /// The ball of radius `radius` about `center`.
-    ///
-    /// # Errors
-    /// As [`new`](LInfBall::new); [`Error::Empty`](crate::Error::Empty) or
-    /// [`Error::NonFinite`](crate::Error::NonFinite) for an empty or non-finite center.
-    pub fn centered(center: ArrayView1<'_, F>, radius: F) -> Result<Self> {
-        check_radius(radius)?;
-        check_center("center", center)?;
-        Ok(LInfBall {
-            center: Some(center.to_owned()),
-            radius,
-        })
-    }
-
-    /// The radius `r`.
-    pub fn radius(&self) -> F {
-        self.radius
-    }
-
-    /// The center `c`, or `None` for the origin.
-    pub fn center(&self) -> Option<ArrayView1<'_, F>> {
-        self.center.as_ref().map(|c| c.view())
-    }
-}
-
-/// `d` clipped to `[-r, r]`, keeping a NaN.
-#[inline]
-fn clip<F: Real>(d: F, r: F) -> F {
-    if d > r {
-        r
-    } else if d < -r {
-        -r
-    } else {
-        d
-    }
-}
-
-impl<F: Real> Projection<F> for LInfBall<F> {
-    fn project(&mut self, mut x: ArrayViewMut1<'_, F>) {
-        if super::reject_wrong_length(self.dim(), &mut x) {
-            return;
+impl BallNorm for LInf {
+    fn distance<F: Real>(x: ArrayView1<'_, F>, center: Option<&Array1<F>>) -> F {
+        // A NaN entry makes the distance NaN: such a point is in no ball.
+        let far = |m: F, d: F| {
+            if d.abs() > m || d.is_nan() {
+                d.abs()
+            } else {
+                m
+            }
+        };
+        match center {
+            None => x.fold(F::zero(), |m, &v| far(m, v)),
+            Some(c) => x.iter().zip(c).fold(F::zero(), |m, (&x, &c)| far(m, x - c)),
         }
-        let r = self.radius;
-        match &self.center {
-            None => x.mapv_inplace(|v| clip(v, r)),
-            // Only points outside move, so a point inside is left exactly as it is.
+    }
+
+    fn project_outside<F: Real>(x: ArrayViewMut1<'_, F>, center: Option<&Array1<F>>, r: F) {
+        // Only coordinates outside move, so the others are left exactly as they are.
+        match center {
+            None => Zip::from(x).for_each(|x| *x = x.max(-r).min(r)),
             Some(c) => Zip::from(x).and(c).for_each(|x, &c| {
                 let d = *x - c;
                 if d > r {
@@ -99,19 +58,6 @@ impl<F: Real> Projection<F> for LInfBall<F> {
                     *x = c - r;
                 }
             }),
-        }
-    }
-
-    fn dim(&self) -> Option<usize> {
-        self.center.as_ref().map(|c| c.len())
-    }
-
-    /// `|x_i - c_i| <= r + tolerance` for every `i`.
-    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
-        let bound = self.radius + tolerance;
-        match &self.center {
-            None => x.iter().all(|v| v.abs() <= bound),
-            Some(c) => c.len() == x.len() && x.iter().zip(c).all(|(&x, &c)| (x - c).abs() <= bound),
         }
     }
 }

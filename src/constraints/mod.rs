@@ -29,6 +29,7 @@ use crate::Real;
 use crate::error::{Error, Result, check_len};
 
 mod affine;
+mod ball;
 mod box_set;
 mod constraint;
 mod halfspace;
@@ -41,13 +42,14 @@ mod product;
 mod simplex;
 
 pub use affine::Affine;
+pub use ball::{Ball, BallNorm};
 pub use box_set::BoxSet;
 pub use constraint::{Constraint, FnConstraint};
 pub use halfspace::HalfSpace;
 pub use hyperplane::Hyperplane;
-pub use l1_ball::L1Ball;
-pub use l2_ball::L2Ball;
-pub use linf_ball::LInfBall;
+pub use l1_ball::{L1, L1Ball};
+pub use l2_ball::{L2, L2Ball};
+pub use linf_ball::{LInf, LInfBall};
 pub use nonnegative::NonNegative;
 pub use product::Product;
 pub use simplex::Simplex;
@@ -134,11 +136,6 @@ fn check_center<F: Real>(what: &'static str, center: ArrayView1<'_, F>) -> Resul
         return Err(Error::Empty { what });
     }
     crate::error::check_finite(what, center)
-}
-
-/// Checks a radius: finite and `>= 0`.
-fn check_radius<F: Real>(radius: F) -> Result<()> {
-    crate::error::check("radius", radius, crate::error::Domain::NonNegative)
 }
 
 /// Normalises a normal vector `a` and offset `b` to `(a/|a|, b/|a|)`, checking both.
