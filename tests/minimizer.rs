@@ -86,7 +86,7 @@ fn non_finite_gradient_stops_the_run() {
     // x: 1 -> 0.5 -> 0.25 (gradient infinite there), so 0.5 is the last finite iterate.
     assert_eq!(report.termination, Termination::NonFinite);
     assert_eq!(report.x[0], 0.5);
-    assert_eq!(report.gradient_norm, 1.0);
+    assert_eq!(report.stationarity, 1.0);
 }
 
 #[test]
@@ -164,12 +164,12 @@ fn change_criteria_and_target_stop_the_run() {
     let run = |criteria: Criteria<f64>| {
         Minimizer::new(GradientDescent::<f64>::default())
             .lr(0.25)
-            .criteria(criteria)
+            .with_criteria(criteria)
             .minimize(&Sphere::new(1), array![1.0].view())
             .unwrap()
     };
     let none = Criteria {
-        gradient_norm: None,
+        stationarity: None,
         ..Criteria::default()
     };
     // f_k = 4^-k: the change f_{k-1} - f_k = 3 · 4^-k first drops to 3/64 or less at k = 3.
@@ -205,7 +205,7 @@ fn change_criteria_and_target_stop_the_run() {
     );
     // |g_k| = 2 · 2^-k: relative to |g_0| = 2 it is 2^-k, first <= 0.01 at k = 7.
     let r = run(Criteria {
-        relative_gradient_norm: Some(0.01),
+        relative_stationarity: Some(0.01),
         ..none.clone()
     });
     assert_eq!(
@@ -252,7 +252,7 @@ fn backtracking_line_search_solves_rosenbrock() {
 fn a_gradient_budget_counts_gradients_not_the_line_search_values() {
     let report = Minimizer::new(GradientDescent::<f64>::default())
         .line_search(Backtracking::default())
-        .criteria(Criteria {
+        .with_criteria(Criteria {
             max_gradient_evaluations: Some(50),
             ..Criteria::default()
         })
@@ -306,7 +306,7 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         m.minimize(&f, array![1.0, 1.0].view()),
         Err(Error::InvalidParameter {
-            name: "gradient_norm",
+            name: "stationarity",
             ..
         })
     ));

@@ -1,23 +1,42 @@
 //! Convergence criteria and budgets.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::Termination;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
 /// When a run stops. Every criterion that is set is checked at every iteration; the first to hold
-/// stops the run and is named in the [`Termination`](crate::Termination) of the report.
+/// stops the run and is named in the [`Termination`] of the report.
 ///
-/// The *stationarity* measure is the gradient norm `|∇f(x)|₂` for unconstrained runs, and the
-/// norm of the gradient mapping `|x - P(x - γ∇f(x))|₂ / γ` when the run projects onto a set.
+/// # The stationarity measure
+///
+/// The first two criteria bound the *stationarity measure* `s(x)`, which is zero exactly at the
+/// stationary points of the problem the loop solves:
+///
+/// ```text
+/// unconstrained:            s(x) = |∇f(x)|₂
+/// projected onto a set C:   s(x) = |x - P_C(x - γ∇f(x))|₂ / γ     (the gradient mapping)
+/// ```
+///
+/// with `γ` the run's base step size (the constant step size, or the rule's `lr` when a schedule
+/// or a line search sets the step; `1` if that is `0`). The gradient mapping equals `|∇f(x)|₂`
+/// at points where the step stays inside `C`, and vanishes at a constrained minimiser where
+/// `∇f` does not. The same measure is reported as [`Report::stationarity`](crate::Report),
+/// [`Record::stationarity`](crate::Record) and
+/// [`IterationState::stationarity`](crate::IterationState).
+///
+/// The [`Minimizer`](crate::Minimizer) has one builder method per field
+/// ([`gradient_tolerance`](crate::Minimizer::gradient_tolerance) sets
+/// [`stationarity`](Criteria::stationarity), ...), each changing its own field only.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Criteria<F> {
     /// Stop when the stationarity measure is at most this. Default `1e-5` for `f64` and `√ε`
     /// (about `3.5e-4`) for `f32`.
-    pub gradient_norm: Option<F>,
+    pub stationarity: Option<F>,
     /// Stop when the stationarity measure is at most this fraction of its value at `x0`.
     /// Default: off.
-    pub relative_gradient_norm: Option<F>,
+    pub relative_stationarity: Option<F>,
     /// Stop when one step changes `f` by at most this: `|f_{k} - f_{k-1}| <= tol`. Default: off.
     pub f_change: Option<F>,
     /// Stop when `|f_{k} - f_{k-1}| <= tol · max(|f_k|, |f_{k-1}|)`. Default: off.
@@ -47,8 +66,8 @@ pub struct Criteria<F> {
 impl<F: Real> Default for Criteria<F> {
     fn default() -> Self {
         Criteria {
-            gradient_norm: Some(F::lit(1e-5).max(F::epsilon().sqrt())),
-            relative_gradient_norm: None,
+            stationarity: Some(F::lit(1e-5).max(F::epsilon().sqrt())),
+            relative_stationarity: None,
             f_change: None,
             relative_f_change: None,
             x_change: None,
@@ -71,8 +90,8 @@ impl<F: Real> Criteria<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the field.
     pub fn validate(&self) -> Result<()> {
         let tolerances = [
-            ("gradient_norm", self.gradient_norm),
-            ("relative_gradient_norm", self.relative_gradient_norm),
+            ("stationarity", self.stationarity),
+            ("relative_stationarity", self.relative_stationarity),
             ("f_change", self.f_change),
             ("relative_f_change", self.relative_f_change),
             ("x_change", self.x_change),
@@ -90,5 +109,133 @@ impl<F: Real> Criteria<F> {
             self.divergence_factor,
             Domain::Positive,
         )
+    }
+
+    /// `true` if a criterion compares consecutive iterates (so the loop must track the change).
+    pub(super) fn tracks_change(&self) -> bool {
+        self.f_change.is_some() || self.relative_f_change.is_some() || self.x_change.is_some()
+    }
+
+    /// The criteria of one run, resolved at its starting point: `f0` and the stationarity
+    /// measure `s0` there fix the divergence level and the relative tolerance.
+    pub(super) fn resolve(&self, f0: F, s0: F, start: Instant) -> Stopping<F> {
+        Stopping {
+            stationarity: self.stationarity,
+            relative_stationarity: self.relative_stationarity.map(|t| t * s0),
+            target: self.target,
+            f_change: self.f_change,
+            relative_f_change: self.relative_f_change,
+            x_change: self.x_change,
+            max_iterations: self.max_iterations,
+            max_epochs: self.max_epochs,
+            max_evaluations: self.max_evaluations,
+            max_gradient_evaluations: self.max_gradient_evaluations,
+            deadline: self.max_time.map(|t| (start, t)),
+            divergence_level: f0 + self.divergence_factor * F::one().max(f0.abs()),
+        }
+    }
+}
+
+/// The criteria of one run with what depends on its start worked out once: the relative
+/// tolerance as an absolute threshold and the divergence level as a value of `f`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stopping<F> {
+    stationarity: Option<F>,
+    /// `tol · s(x0)`.
+    relative_stationarity: Option<F>,
+    target: Option<F>,
+    f_change: Option<F>,
+    relative_f_change: Option<F>,
+    x_change: Option<F>,
+    max_iterations: usize,
+    max_epochs: Option<usize>,
+    max_evaluations: Option<usize>,
+    max_gradient_evaluations: Option<usize>,
+    deadline: Option<(Instant, Duration)>,
+    /// `f(x0) + factor · max(1, |f(x0)|)`.
+    pub(super) divergence_level: F,
+}
+
+/// What the last step changed, for the change criteria.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Change<F> {
+    /// `|f_k - f_{k-1}|`.
+    pub(super) f: F,
+    /// `f_{k-1}`.
+    pub(super) f_prev: F,
+    /// `|x_k - x_{k-1}|_∞` (`0` when no criterion needs it).
+    pub(super) x: F,
+}
+
+/// Where a run stands, for the budgets.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    pub(super) iteration: usize,
+    pub(super) epoch: usize,
+    pub(super) function_evaluations: usize,
+    pub(super) gradient_evaluations: usize,
+}
+
+impl<F: Real> Stopping<F> {
+    /// The first criterion or budget that holds, if any. `measured` holds the values
+    /// `(f, stationarity)` the criteria may trust (exact values, or a full check of a sampled
+    /// run), when there are any; `change` what the last step changed, when it is tracked.
+    #[inline]
+    pub(super) fn check(
+        &self,
+        measured: Option<(F, F)>,
+        change: Option<Change<F>>,
+        budget: Budget,
+    ) -> Option<Termination> {
+        if let Some((f, s)) = measured {
+            if self.stationarity.is_some_and(|t| s <= t) {
+                return Some(Termination::GradientNorm);
+            }
+            if self.relative_stationarity.is_some_and(|t| s <= t) {
+                return Some(Termination::RelativeGradientNorm);
+            }
+            if self.target.is_some_and(|t| f <= t) {
+                return Some(Termination::TargetReached);
+            }
+            if let Some(c) = change {
+                if self.f_change.is_some_and(|t| c.f <= t) {
+                    return Some(Termination::FunctionChange);
+                }
+                if self
+                    .relative_f_change
+                    .is_some_and(|t| c.f <= t * f.abs().max(c.f_prev.abs()))
+                {
+                    return Some(Termination::RelativeFunctionChange);
+                }
+                if self.x_change.is_some_and(|t| c.x <= t) {
+                    return Some(Termination::StepChange);
+                }
+            }
+        }
+        self.check_budgets(budget)
+    }
+
+    /// The first budget that has run out, if any.
+    #[inline]
+    fn check_budgets(&self, budget: Budget) -> Option<Termination> {
+        if budget.iteration >= self.max_iterations {
+            return Some(Termination::MaxIterations);
+        }
+        if self.max_epochs.is_some_and(|m| budget.epoch >= m) {
+            return Some(Termination::MaxEpochs);
+        }
+        if self
+            .max_evaluations
+            .is_some_and(|m| budget.function_evaluations >= m)
+            || self
+                .max_gradient_evaluations
+                .is_some_and(|m| budget.gradient_evaluations >= m)
+        {
+            return Some(Termination::MaxEvaluations);
+        }
+        if self.deadline.is_some_and(|(start, t)| start.elapsed() >= t) {
+            return Some(Termination::MaxTime);
+        }
+        None
     }
 }

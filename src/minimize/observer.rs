@@ -13,7 +13,8 @@ pub struct IterationState<'s, F> {
     pub iteration: usize,
     /// `f(x)`.
     pub f: F,
-    /// The stationarity measure at `x` (gradient norm, or gradient-mapping norm when projecting).
+    /// The stationarity measure at `x`: the gradient norm, or the norm of the gradient mapping
+    /// when projecting (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
     pub stationarity: F,
     /// The step size of the step that led to `x` (`0` at the starting point).
     pub step_size: F,
