@@ -172,13 +172,14 @@ impl Domain {
     #[inline]
     pub(crate) fn contains<F: crate::Real>(self, v: F) -> bool {
         let (zero, one) = (F::zero(), F::one());
-        // Comparisons only (a NaN fails every one), which compile to a few instructions.
-        let inf = F::infinity();
+        // Finite is written `<= F::max_value()`: a NaN fails every comparison, and two
+        // comparisons compile to two instructions where a test of the class of `v` takes ten.
+        let max = F::max_value();
         match self {
-            Domain::Finite => v.abs() < inf,
+            Domain::Finite => v.abs() <= max,
             Domain::NotNan => !v.is_nan(),
-            Domain::NonNegative => v >= zero && v < inf,
-            Domain::Positive => v > zero && v < inf,
+            Domain::NonNegative => v >= zero && v <= max,
+            Domain::Positive => v > zero && v <= max,
             Domain::UnitInterval => v >= zero && v < one,
             Domain::ClosedUnitInterval => v >= zero && v <= one,
             Domain::OpenUnitInterval => v > zero && v < one,

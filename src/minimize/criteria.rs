@@ -119,17 +119,19 @@ impl<F: Real> Criteria<F> {
     /// The criteria of one run, resolved at its starting point: `f0` and the stationarity
     /// measure `s0` there fix the divergence level and the relative tolerance.
     pub(super) fn resolve(&self, f0: F, s0: F, start: Instant) -> Stopping<F> {
+        let off = F::nan();
+        let budget = |b: Option<usize>| b.unwrap_or(usize::MAX);
         Stopping {
-            stationarity: self.stationarity,
-            relative_stationarity: self.relative_stationarity.map(|t| t * s0),
-            target: self.target,
-            f_change: self.f_change,
-            relative_f_change: self.relative_f_change,
-            x_change: self.x_change,
+            stationarity: self.stationarity.unwrap_or(off),
+            relative_stationarity: self.relative_stationarity.map_or(off, |t| t * s0),
+            target: self.target.unwrap_or(off),
+            f_change: self.f_change.unwrap_or(off),
+            relative_f_change: self.relative_f_change.unwrap_or(off),
+            x_change: self.x_change.unwrap_or(off),
             max_iterations: self.max_iterations,
-            max_epochs: self.max_epochs,
-            max_evaluations: self.max_evaluations,
-            max_gradient_evaluations: self.max_gradient_evaluations,
+            max_epochs: budget(self.max_epochs),
+            max_evaluations: budget(self.max_evaluations),
+            max_gradient_evaluations: budget(self.max_gradient_evaluations),
             deadline: self.max_time.map(|t| (start, t)),
             divergence_level: f0 + self.divergence_factor * F::one().max(f0.abs()),
         }
@@ -138,22 +140,25 @@ impl<F: Real> Criteria<F> {
 
 /// The criteria of one run with what depends on its start worked out once: the relative
 /// tolerance as an absolute threshold and the divergence level as a value of `f`.
+///
+/// A criterion that is off has the threshold NaN, which no comparison meets, and a budget that is
+/// off the count `usize::MAX`, which no run reaches: checking costs a comparison per criterion.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Stopping<F> {
-    stationarity: Option<F>,
+    stationarity: F,
     /// `tol · s(x0)`.
-    relative_stationarity: Option<F>,
-    target: Option<F>,
-    f_change: Option<F>,
-    relative_f_change: Option<F>,
-    x_change: Option<F>,
+    relative_stationarity: F,
+    target: F,
+    f_change: F,
+    relative_f_change: F,
+    x_change: F,
     max_iterations: usize,
-    max_epochs: Option<usize>,
-    max_evaluations: Option<usize>,
-    max_gradient_evaluations: Option<usize>,
+    max_epochs: usize,
+    max_evaluations: usize,
+    max_gradient_evaluations: usize,
     deadline: Option<(Instant, Duration)>,
     /// `f(x0) + factor · max(1, |f(x0)|)`.
-    pub(super) divergence_level: F,
+    divergence_level: F,
 }
 
 /// What the last step changed, for the change criteria.
@@ -188,31 +193,34 @@ impl<F: Real> Stopping<F> {
         budget: Budget,
     ) -> Option<Termination> {
         if let Some((f, s)) = measured {
-            if self.stationarity.is_some_and(|t| s <= t) {
+            if s <= self.stationarity {
                 return Some(Termination::GradientNorm);
             }
-            if self.relative_stationarity.is_some_and(|t| s <= t) {
+            if s <= self.relative_stationarity {
                 return Some(Termination::RelativeGradientNorm);
             }
-            if self.target.is_some_and(|t| f <= t) {
+            if f <= self.target {
                 return Some(Termination::TargetReached);
             }
             if let Some(c) = change {
-                if self.f_change.is_some_and(|t| c.f <= t) {
+                if c.f <= self.f_change {
                     return Some(Termination::FunctionChange);
                 }
-                if self
-                    .relative_f_change
-                    .is_some_and(|t| c.f <= t * f.abs().max(c.f_prev.abs()))
-                {
+                if c.f <= self.relative_f_change * f.abs().max(c.f_prev.abs()) {
                     return Some(Termination::RelativeFunctionChange);
                 }
-                if self.x_change.is_some_and(|t| c.x <= t) {
+                if c.x <= self.x_change {
                     return Some(Termination::StepChange);
                 }
             }
         }
         self.check_budgets(budget)
+    }
+
+    /// `true` if `f` has grown beyond the divergence level.
+    #[inline]
+    pub(super) fn diverged(&self, f: F) -> bool {
+        f > self.divergence_level
     }
 
     /// The first budget that has run out, if any.
@@ -221,15 +229,11 @@ impl<F: Real> Stopping<F> {
         if budget.iteration >= self.max_iterations {
             return Some(Termination::MaxIterations);
         }
-        if self.max_epochs.is_some_and(|m| budget.epoch >= m) {
+        if budget.epoch >= self.max_epochs {
             return Some(Termination::MaxEpochs);
         }
-        if self
-            .max_evaluations
-            .is_some_and(|m| budget.function_evaluations >= m)
-            || self
-                .max_gradient_evaluations
-                .is_some_and(|m| budget.gradient_evaluations >= m)
+        if budget.function_evaluations >= self.max_evaluations
+            || budget.gradient_evaluations >= self.max_gradient_evaluations
         {
             return Some(Termination::MaxEvaluations);
         }

@@ -85,7 +85,8 @@ impl<F: Real> State<F> {
     /// `true` if `f` and the stationarity measure (so every entry of `g`) are finite.
     #[inline]
     fn is_finite(&self) -> bool {
-        self.f.is_finite() && self.stationarity.is_finite()
+        // As `is_finite` (a NaN fails both comparisons); the measure is `>= 0` or NaN.
+        self.f.abs() <= F::max_value() && self.stationarity <= F::max_value()
     }
 
     /// Keeps `x_k`, `f` and the stationarity measure before a rule steps `x` in place.
@@ -103,11 +104,19 @@ impl<F: Real> State<F> {
         self.previous = (self.f, self.stationarity);
     }
 
-    /// Goes back to `x_{k-1}` after a step into NaN or infinity.
-    fn undo(&mut self) {
-        std::mem::swap(&mut self.x, &mut self.x_prev);
-        (self.f, self.stationarity) = self.previous;
-        self.iteration -= 1;
+    /// Accepts the step just taken (`k ← k + 1`) if `f` and the gradient are finite at the new
+    /// point; otherwise goes back to the iterate before it, with its `f` and stationarity
+    /// measure, and returns `false`.
+    #[inline]
+    fn accept_or_undo(&mut self) -> bool {
+        if self.is_finite() {
+            self.iteration += 1;
+            true
+        } else {
+            std::mem::swap(&mut self.x, &mut self.x_prev);
+            (self.f, self.stationarity) = self.previous;
+            false
+        }
     }
 
     /// Where the run stands, for the budgets.
@@ -139,7 +148,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             self.record_iterates,
         );
         self.project(view_mut(&mut s.x));
-        self.evaluate(oracle, &mut s, gamma);
+        evaluate(oracle, &mut s);
+        s.stationarity = self.stationarity(&mut s, gamma);
         s.measured = if !oracle.is_sampled() {
             Some((s.f, s.stationarity))
         } else if oracle.full_check_due(true) {
@@ -218,20 +228,15 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             if !self.step(oracle, s, per_epoch)? {
                 return Ok(Termination::LineSearchFailed);
             }
-            s.iteration += 1;
             s.stationarity = self.stationarity(s, gamma);
-            if let Some(reason) = accept_or_undo(s, stopping.divergence_level) {
-                return Ok(reason);
+            if !s.accept_or_undo() {
+                return Ok(Termination::NonFinite);
+            }
+            if stopping.diverged(s.f) {
+                return Ok(Termination::Diverged);
             }
             self.measure(oracle, s, gamma, per_epoch, tracks_change);
         }
-    }
-
-    /// `f(x)` and `g = ∇f(x)` (or their minibatch estimates), and the stationarity measure.
-    #[inline]
-    fn evaluate<Or: Oracle<F>>(&mut self, oracle: &mut Or, s: &mut State<F>, gamma: F) {
-        s.f = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
-        s.stationarity = self.stationarity(s, gamma);
     }
 
     /// Records the current iterate and shows it to every observer (all of them, in order, even
@@ -282,7 +287,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
 
     /// The step from `x_k` to `x_{k+1}`, with `f` and `g` evaluated there: the step size, the
     /// rule's step, the projection; or a line search along the rule's direction. Returns
-    /// `false`, with `x` left at `x_k`, if a line search accepted no step.
+    /// `false`, with `x` left at `x_k`, if a line search accepted no step. The step is not yet
+    /// accepted: see [`State::accept_or_undo`].
     #[inline]
     fn step<Or: Oracle<F>>(
         &mut self,
@@ -309,7 +315,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         s.keep_for_undo();
         self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
         self.project(view_mut(&mut s.x));
-        s.f = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
+        evaluate(oracle, s);
         s.step_size = lr;
         Ok(true)
     }
@@ -432,18 +438,10 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     }
 }
 
-/// Keeps the step to `x_{k+1}`, or undoes it: a NaN or infinite `f` or gradient sends the run
-/// back to `x_k` and stops it; so does `f` above the divergence level, keeping `x_{k+1}`.
+/// `f(x)` and `g = ∇f(x)` (or their minibatch estimates) at the current iterate.
 #[inline]
-fn accept_or_undo<F: Real>(s: &mut State<F>, divergence_level: F) -> Option<Termination> {
-    if !s.is_finite() {
-        s.undo();
-        return Some(Termination::NonFinite);
-    }
-    if s.f > divergence_level {
-        return Some(Termination::Diverged);
-    }
-    None
+fn evaluate<F: Real, Or: Oracle<F>>(oracle: &mut Or, s: &mut State<F>) {
+    s.f = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
 }
 
 /// `|g|₂`, as [`norm`] computes it, with the common case (a sum of squares that neither
@@ -451,8 +449,8 @@ fn accept_or_undo<F: Real>(s: &mut State<F>, divergence_level: F) -> Option<Term
 #[inline(always)]
 fn gradient_norm<F: Real>(g: &[F]) -> F {
     let sum = g.iter().fold(F::zero(), |s, &v| s + v * v);
-    // A sum of squares is `>= 0` or NaN, so this is `sum` finite and `>= F::min_positive_value()`.
-    if sum.is_normal() {
+    // Finite and normal (a NaN fails both comparisons).
+    if sum >= F::min_positive_value() && sum <= F::max_value() {
         sum.sqrt()
     } else {
         norm(view(g))
