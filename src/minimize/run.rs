@@ -217,8 +217,9 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     ) -> Result<Termination> {
         let per_epoch = oracle.is_sampled() && self.minibatch.schedule_per_epoch;
         let tracks_change = self.criteria.tracks_change();
+        let observed = s.history.is_some() || !self.observers.is_empty();
         loop {
-            if self.observe(oracle, s) == Control::Stop {
+            if observed && self.observe(oracle, s) == Control::Stop {
                 return Ok(Termination::StoppedByObserver);
             }
             if let Some(reason) = stopping.check(s.measured, s.change, s.budget(oracle)) {
@@ -243,9 +244,6 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// when one asks to stop).
     #[inline]
     fn observe<Or: Oracle<F>>(&mut self, oracle: &Or, s: &mut State<F>) -> Control {
-        if s.history.is_none() && self.observers.is_empty() {
-            return Control::Continue;
-        }
         let (function_evaluations, gradient_evaluations) = oracle.counts();
         if let Some(h) = s.history.as_mut() {
             h.records.push(Record {
