@@ -325,8 +325,9 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// # Errors
     /// [`Error::Empty`] for an empty `x0`; [`Error::DimensionMismatch`] if `x0`, the objective and
     /// the projection set disagree on the dimension; [`Error::NonFinite`] for a non-finite `x0`;
-    /// [`Error::InvalidParameter`] for a bad step size or criterion; [`Error::Incompatible`] for a
-    /// line search with a rule that has no search direction, or with a projection.
+    /// [`Error::InvalidParameter`] for a bad step size (checked once for a constant one, at every
+    /// iteration for a schedule's) or criterion; [`Error::Incompatible`] for a line search with a
+    /// rule that has no search direction, or with a projection.
     pub fn minimize<Obj: Objective<F> + ?Sized>(
         &mut self,
         objective: &Obj,
@@ -340,12 +341,12 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// epoch, seed 0).
     ///
     /// Every rule becomes its stochastic version: it steps on minibatch gradients (or on SVRG's
-    /// variance-reduced estimates). Criteria on the gradient norm and the target value are checked
-    /// only against the full loss and gradient, computed every
+    /// variance-reduced estimates). Criteria on the stationarity measure and the target value are
+    /// checked only against the full loss and gradient, computed every
     /// [`Minibatch::full_check_every`] epochs when that is set; the change criteria do not apply to
     /// stochastic runs. The budgets apply as usual, with [`Criteria::max_epochs`] besides. The
-    /// report's `f` and gradient norm are those of the full sum at the final `x` (one extra pass);
-    /// [`Report::sampling`] gives epochs and per-example gradient counts.
+    /// report's `f` and stationarity measure are those of the full sum at the final `x` (one extra
+    /// pass); [`Report::sampling`] gives epochs and per-example gradient counts.
     ///
     /// # Errors
     /// As [`minimize`](Minimizer::minimize), and [`Error::InvalidParameter`] for a batch size of

@@ -90,7 +90,7 @@ impl<F: Real> Observer<F> for Progress {
             // A failed write to stderr must not stop the optimisation.
             let _ = writeln!(
                 err,
-                "iter {:>8}  f {:>14.6e}  |g| {:>10.3e}  step {:>10.3e}  evals {:>8}",
+                "iter {:>8}  f {:>14.6e}  stationarity {:>10.3e}  step {:>10.3e}  evals {:>8}",
                 s.iteration, s.f, s.stationarity, s.step_size, s.function_evaluations
             );
         }
