@@ -5,13 +5,17 @@
 //! iterate:    observe (record, observers) → check criteria and budgets
 //!             → clip ∇f → choose the step size γ_k → step x_{k+1} = rule(x_k, ∇f(x_k), γ_k)
 //!             → project → evaluate f(x_{k+1}), ∇f(x_{k+1}) → stationarity
-//!             → accept, or undo a step into NaN/∞ → measure (changes; epochs of sampled runs)
+//!             → accept, or undo a step into NaN/∞ → diverged? → measure (the changes the
+//!             criteria compare; the epochs of sampled runs)
 //! finish:     the report (for sampled runs, with the full sum at the final x)
 //! ```
 //!
 //! Everything a run needs is validated once, before the first iteration: the lengths, the
-//! starting point, the criteria, and a fixed step size. Nothing is allocated per iteration
-//! (unless a history is recorded).
+//! starting point, the criteria, and a constant step size (a schedule's is checked as it is
+//! used); the criteria are resolved into plain thresholds. Nothing is allocated per iteration
+//! (unless a history is recorded), and everything the loop does on top of the rule's step and the
+//! evaluation (the criteria, the undo copy, the finiteness and divergence checks) is inlined
+//! into it.
 
 use std::time::Instant;
 
