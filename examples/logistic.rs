@@ -60,7 +60,7 @@ fn main() -> Result<(), gradus::Error> {
     );
     // Stop on the target only: no gradient-norm criterion, generous budgets.
     let criteria = || Criteria {
-        gradient_norm: None,
+        stationarity: None,
         target: Some(f_star + TOL),
         max_iterations: 1_000_000,
         ..Criteria::default()
@@ -78,7 +78,7 @@ fn main() -> Result<(), gradus::Error> {
     // Full-batch gradient descent with the step 1/L; one iteration is one pass.
     let report = Minimizer::new(GradientDescent::default())
         .lr(1.0 / lipschitz)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minimize(&problem, x0.view())?;
     rows.push(("GD (full batch, 1/L)".into(), report));
 
@@ -86,7 +86,7 @@ fn main() -> Result<(), gradus::Error> {
     // so it gets a budget of 15 epochs.
     let report = Minimizer::new(GradientDescent::default())
         .lr(0.1)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(minibatch(256, Estimator::Minibatch))
         .max_epochs(15)
         .minimize_finite_sum(&problem, x0.view())?;
@@ -95,7 +95,7 @@ fn main() -> Result<(), gradus::Error> {
     // SGD with a step decaying per epoch, to get under the noise floor of a constant step.
     let report = Minimizer::new(GradientDescent::default())
         .schedule(Exponential::new(1.0, 0.6)?)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(Minibatch {
             schedule_per_epoch: true,
             ..minibatch(256, Estimator::Minibatch)
@@ -108,7 +108,7 @@ fn main() -> Result<(), gradus::Error> {
     // the effective step γ/(1 - β) matches plain SGD's.
     let report = Minimizer::new(Momentum::heavy_ball(0.1, 0.9)?)
         .schedule(Exponential::new(0.1, 0.6)?)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(Minibatch {
             schedule_per_epoch: true,
             ..minibatch(256, Estimator::Minibatch)
@@ -120,7 +120,7 @@ fn main() -> Result<(), gradus::Error> {
     // Adam with PyTorch's defaults and a step decaying per epoch.
     let report = Minimizer::new(Adam::default())
         .schedule(Exponential::new(1e-2, 0.6)?)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(Minibatch {
             schedule_per_epoch: true,
             ..minibatch(256, Estimator::Minibatch)
@@ -132,7 +132,7 @@ fn main() -> Result<(), gradus::Error> {
     // SVRG: a full snapshot gradient every epoch, two minibatch gradients per step.
     let report = Minimizer::new(GradientDescent::default())
         .lr(0.5)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(minibatch(
             64,
             Estimator::Svrg {
@@ -146,7 +146,7 @@ fn main() -> Result<(), gradus::Error> {
     // SAGA: one per-example gradient per example and epoch, and a table of N x 100 gradients.
     let report = Minimizer::new(GradientDescent::default())
         .lr(0.5)
-        .criteria(criteria())
+        .with_criteria(criteria())
         .minibatch(minibatch(64, Estimator::Saga))
         .max_epochs(50)
         .minimize_finite_sum(&problem, x0.view())?;

@@ -191,13 +191,17 @@ impl Domain {
     }
 
     /// `true` if `v` lies in the domain.
+    #[inline]
     pub(crate) fn contains<F: crate::Real>(self, v: F) -> bool {
         let (zero, one) = (F::zero(), F::one());
+        // Finite is written `<= F::max_value()`: a NaN fails every comparison, and two
+        // comparisons compile to two instructions where a test of the class of `v` takes ten.
+        let max = F::max_value();
         match self {
-            Domain::Finite => v.is_finite(),
+            Domain::Finite => v.abs() <= max,
             Domain::NotNan => !v.is_nan(),
-            Domain::NonNegative => v.is_finite() && v >= zero,
-            Domain::Positive => v.is_finite() && v > zero,
+            Domain::NonNegative => v >= zero && v <= max,
+            Domain::Positive => v > zero && v <= max,
             Domain::UnitInterval => v >= zero && v < one,
             Domain::ClosedUnitInterval => v >= zero && v <= one,
             Domain::OpenUnitInterval => v > zero && v < one,
@@ -206,13 +210,23 @@ impl Domain {
     }
 }
 
+// The checks below run wherever a value is taken in, some of them on every step of a rule: they
+// are inlined, so that a check that passes costs a comparison or two, and the construction of
+// the error, which is rare, is kept out of line.
+
 /// Checks that the hyperparameter `name` lies in `domain`.
+#[inline]
 pub(crate) fn check<F: crate::Real>(name: &'static str, value: F, domain: Domain) -> Result<()> {
-    check_that(name, value, domain.describe(), domain.contains(value))
+    if domain.contains(value) {
+        Ok(())
+    } else {
+        Err(invalid_parameter(name, value.as_f64(), domain.describe()))
+    }
 }
 
 /// An [`Error::InvalidParameter`] unless `holds`: for conditions that relate two values
 /// (`c2` in `(c1, 1)`), which a [`Domain`] cannot say.
+#[inline]
 pub(crate) fn check_that<F: crate::Real>(
     name: &'static str,
     value: F,
@@ -222,11 +236,17 @@ pub(crate) fn check_that<F: crate::Real>(
     if holds {
         Ok(())
     } else {
-        Err(Error::InvalidParameter {
-            name,
-            value: value.as_f64(),
-            expected,
-        })
+        Err(invalid_parameter(name, value.as_f64(), expected))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_parameter(name: &'static str, value: f64, expected: &'static str) -> Error {
+    Error::InvalidParameter {
+        name,
+        value,
+        expected,
     }
 }
 
@@ -252,28 +272,42 @@ pub(crate) fn check_entries<F: crate::Real>(
 }
 
 /// Checks that the count `name` is at least `min` (a count is never converted to a float).
+#[inline]
 pub(crate) fn check_count(name: &'static str, value: usize, min: usize) -> Result<()> {
     if value >= min {
         Ok(())
     } else {
-        Err(Error::InvalidCount {
-            name,
-            value,
-            expected: if min == 1 { "at least 1" } else { "at least 2" },
-        })
+        Err(invalid_count(name, value, min))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_count(name: &'static str, value: usize, min: usize) -> Error {
+    Error::InvalidCount {
+        name,
+        value,
+        expected: if min == 1 { "at least 1" } else { "at least 2" },
     }
 }
 
 /// Checks that `len` equals `expected`.
+#[inline]
 pub(crate) fn check_len(what: &'static str, expected: usize, len: usize) -> Result<()> {
     if expected == len {
         Ok(())
     } else {
-        Err(Error::DimensionMismatch {
-            what,
-            expected,
-            found: len,
-        })
+        Err(dimension_mismatch(what, expected, len))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn dimension_mismatch(what: &'static str, expected: usize, found: usize) -> Error {
+    Error::DimensionMismatch {
+        what,
+        expected,
+        found,
     }
 }
 

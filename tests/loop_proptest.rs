@@ -35,7 +35,7 @@ proptest! {
             .max_iterations(max_iterations)
             .gradient_tolerance(tol)
             .target(target)
-            .criteria_with_f_change(f_tol);
+            .f_change(f_tol);
         m = if line_search { m.line_search(Backtracking::default()) } else { m.lr(lr) };
         if clip.is_finite() {
             m = m.clip(Clip::GlobalNorm(clip));
@@ -44,20 +44,5 @@ proptest! {
         // Errors are fine; panics are not.
         let _ = m.minimize(&Rosenbrock::new(x0.len().max(2)), x0.view());
         let _ = m.minimize(&Sphere::new(x0.len()), x0.view());
-    }
-}
-
-/// Sets the absolute f-change tolerance without touching the other criteria.
-trait WithFChange {
-    fn criteria_with_f_change(self, tol: f64) -> Self;
-}
-
-impl<'a, O: Optimizer<f64>> WithFChange for Minimizer<'a, f64, O> {
-    fn criteria_with_f_change(self, tol: f64) -> Self {
-        let criteria = Criteria {
-            f_change: Some(tol),
-            ..self.criteria_ref().clone()
-        };
-        self.criteria(criteria)
     }
 }

@@ -283,7 +283,7 @@ fn full_checks_let_the_gradient_criterion_stop_a_minibatch_run() {
         .minimize_finite_sum(&p, Array1::zeros(3).view())
         .unwrap();
     assert_eq!(report.termination, Termination::GradientNorm);
-    assert!(report.gradient_norm <= 1e-8);
+    assert!(report.stationarity <= 1e-8);
     assert!(report.sampling.unwrap().epochs < 100);
 }
 

@@ -328,8 +328,8 @@ pub fn run_race(
                     continue;
                 };
                 let record = config.record && start == 0;
-                let runner = runner.criteria(Criteria {
-                    gradient_norm: Some(config.stationarity),
+                let runner = runner.with_criteria(Criteria {
+                    stationarity: Some(config.stationarity),
                     target: Some(target),
                     max_iterations: config.max_gradient_evaluations,
                     max_gradient_evaluations: Some(config.max_gradient_evaluations),

@@ -13,7 +13,8 @@ pub struct IterationState<'s, F> {
     pub iteration: usize,
     /// `f(x)`.
     pub f: F,
-    /// The stationarity measure at `x` (gradient norm, or gradient-mapping norm when projecting).
+    /// The stationarity measure at `x`: the gradient norm, or the norm of the gradient mapping
+    /// when projecting (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
     pub stationarity: F,
     /// The step size of the step that led to `x` (`0` at the starting point).
     pub step_size: F,
@@ -89,7 +90,7 @@ impl<F: Real> Observer<F> for Progress {
             // A failed write to stderr must not stop the optimisation.
             let _ = writeln!(
                 err,
-                "iter {:>8}  f {:>14.6e}  |g| {:>10.3e}  step {:>10.3e}  evals {:>8}",
+                "iter {:>8}  f {:>14.6e}  stationarity {:>10.3e}  step {:>10.3e}  evals {:>8}",
                 s.iteration, s.f, s.stationarity, s.step_size, s.function_evaluations
             );
         }

@@ -13,9 +13,10 @@ pub struct Report<F> {
     pub x: Array1<F>,
     /// `f(x)`.
     pub f: F,
-    /// The stationarity measure at `x`: `|∇f(x)|₂`, or the gradient-mapping norm for a run that
-    /// projects onto a set.
-    pub gradient_norm: F,
+    /// The stationarity measure at `x`: `|∇f(x)|₂`, or the norm of the gradient mapping for a
+    /// run that projects onto a set (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
+    /// For a minibatch run, the measure of the full sum.
+    pub stationarity: F,
     /// Number of steps taken.
     pub iterations: usize,
     /// Number of function evaluations.
@@ -27,7 +28,8 @@ pub struct Report<F> {
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Per-iteration records, when asked for with
-    /// [`Minimizer::record_history`](crate::Minimizer::record_history).
+    /// [`Minimizer::record_history`](crate::Minimizer::record_history) or
+    /// [`Minimizer::record_iterates`](crate::Minimizer::record_iterates).
     pub history: Option<History<F>>,
     /// Epochs and per-example gradient counts of a minibatch run
     /// ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum)).
@@ -60,7 +62,8 @@ pub struct Record<F> {
     pub iteration: usize,
     /// `f` at the iterate.
     pub f: F,
-    /// Stationarity measure at the iterate.
+    /// The stationarity measure at the iterate (see
+    /// [`Criteria`](crate::Criteria#the-stationarity-measure)).
     pub stationarity: F,
     /// Step size of the step that led here (`0` at the start).
     pub step_size: F,

@@ -16,9 +16,12 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Termination {
-    /// The stationarity measure fell to the absolute tolerance.
+    /// The stationarity measure fell to the absolute tolerance
+    /// ([`Criteria::stationarity`](crate::Criteria::stationarity)): the gradient norm, or the
+    /// norm of the gradient mapping in a projected run.
     GradientNorm,
-    /// The stationarity measure fell to the given fraction of its initial value.
+    /// The stationarity measure fell to the given fraction of its initial value
+    /// ([`Criteria::relative_stationarity`](crate::Criteria::relative_stationarity)).
     RelativeGradientNorm,
     /// A step changed `f` by no more than the absolute tolerance.
     FunctionChange,

@@ -1,0 +1,101 @@
+//! What the loop evaluates: the objective itself, or minibatches of a finite sum.
+
+use ndarray::{ArrayView1, ArrayViewMut1};
+
+use super::SamplingReport;
+use crate::Real;
+use crate::objective::Objective;
+
+/// Evaluation counters of a run.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Evaluations {
+    pub(super) function: usize,
+    pub(super) gradient: usize,
+}
+
+/// What the loop evaluates: the full objective ([`Full`]) or minibatches of a finite sum
+/// ([`Sampled`](super::stochastic::Sampled)). The loop is the same for both.
+pub(super) trait Oracle<F: Real> {
+    /// Number of variables.
+    fn dim(&self) -> usize;
+    /// `f` and `∇f` at `x` (for a sampled oracle: on the next minibatch).
+    fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) -> F;
+    /// `f` at `x` (used by line searches, which only exact oracles allow).
+    fn value(&mut self, x: ArrayView1<'_, F>) -> F;
+    /// `∇f` at `x`.
+    fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>);
+    /// (function evaluations, gradient evaluations) so far.
+    fn counts(&self) -> (usize, usize);
+    /// `true` if values are minibatch estimates.
+    fn is_sampled(&self) -> bool {
+        false
+    }
+    /// Completed epochs.
+    fn epoch(&self) -> usize {
+        0
+    }
+    /// After an evaluation: the mean minibatch loss of the epoch that just ended, if one did.
+    fn end_of_epoch(&mut self) -> Option<F> {
+        None
+    }
+    /// `true` if a full check of a sampled run is due now (`at_start`: at the starting point).
+    fn full_check_due(&self, at_start: bool) -> bool {
+        let _ = at_start;
+        false
+    }
+    /// The full `f` at `x`, leaving the full gradient in [`full_gradient`](Oracle::full_gradient).
+    fn full_evaluation(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+    /// The full gradient computed by the last [`full_evaluation`](Oracle::full_evaluation).
+    fn full_gradient(&self) -> ArrayView1<'_, F> {
+        ArrayView1::from(&[])
+    }
+    /// Sampling statistics for the report.
+    fn sampling_report(&self) -> Option<SamplingReport> {
+        None
+    }
+}
+
+/// The exact oracle: the objective itself.
+pub(super) struct Full<'o, Obj: ?Sized> {
+    pub(super) objective: &'o Obj,
+    pub(super) evals: Evaluations,
+}
+
+impl<'o, Obj: ?Sized> Full<'o, Obj> {
+    /// The oracle of `objective`, with no evaluation made yet.
+    pub(super) fn new(objective: &'o Obj) -> Self {
+        Full {
+            objective,
+            evals: Evaluations::default(),
+        }
+    }
+}
+
+impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, Obj> {
+    #[inline]
+    fn dim(&self) -> usize {
+        self.objective.dim()
+    }
+    #[inline]
+    fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) -> F {
+        self.evals.function += 1;
+        self.evals.gradient += 1;
+        self.objective.value_and_gradient(x, g)
+    }
+    #[inline]
+    fn value(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.evals.function += 1;
+        self.objective.value(x)
+    }
+    #[inline]
+    fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) {
+        self.evals.gradient += 1;
+        self.objective.gradient(x, g)
+    }
+    #[inline]
+    fn counts(&self) -> (usize, usize) {
+        (self.evals.function, self.evals.gradient)
+    }
+}

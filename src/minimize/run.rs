@@ -1,0 +1,497 @@
+//! One run of the loop, written as the named steps of an iteration:
+//!
+//! ```text
+//! start:      x_0 = P(x0);  evaluate f(x_0), ∇f(x_0);  s_0 = stationarity
+//! iterate:    observe (record, observers) → check criteria and budgets
+//!             → clip ∇f → choose the step size γ_k → step x_{k+1} = rule(x_k, ∇f(x_k), γ_k)
+//!             → project → evaluate f(x_{k+1}), ∇f(x_{k+1}) → stationarity
+//!             → accept, or undo a step into NaN/∞ → diverged? → measure (the changes the
+//!             criteria compare; the epochs of sampled runs)
+//! finish:     the report (for sampled runs, with the full sum at the final x)
+//! ```
+//!
+//! Everything a run needs is validated once, before the first iteration: the lengths, the
+//! starting point, the criteria, and a constant step size (a schedule's is checked as it is
+//! used); the criteria are resolved into plain thresholds. Nothing is allocated per iteration
+//! (unless a history is recorded), and everything the loop does on top of the rule's step and the
+//! evaluation (the criteria, the undo copy, the finiteness and divergence checks) is inlined
+//! into it.
+
+use std::time::Instant;
+
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+
+use super::criteria::{Budget, Change, Stopping};
+use super::oracle::Oracle;
+use super::step_size::{line_search_step, scheduled};
+use super::{Control, History, IterationState, Minimizer, Record, Report, StepSize, Termination};
+use crate::Real;
+use crate::constraints::Projection;
+use crate::error::{Error, Result, check_finite, check_len};
+use crate::linalg::{copy, max_abs_diff, norm};
+use crate::optim::Optimizer;
+
+/// The state of a run: the current iterate, what the loop knows there, and its buffers.
+///
+/// The buffers are plain contiguous vectors, seen through [`view`] and [`view_mut`] when a rule,
+/// an objective or a set takes them: the loop's own work on them (copies, norms) runs on slices.
+pub(super) struct State<F> {
+    /// The current iterate `x_k`.
+    pub(super) x: Vec<F>,
+    /// The previous iterate `x_{k-1}`: kept to undo a step into NaN or infinity and for the
+    /// `x`-change criterion; the origin of a line search.
+    pub(super) x_prev: Vec<F>,
+    /// `∇f(x_k)` (for a sampled run, the estimate the rule steps with).
+    pub(super) g: Vec<F>,
+    /// Scratch: the search direction of a line search, or `P(x - γg)` for the gradient mapping
+    /// (empty when neither is used).
+    pub(super) work: Vec<F>,
+    /// `f(x_k)` (for a sampled run, the minibatch estimate).
+    pub(super) f: F,
+    /// The stationarity measure at `x_k`, from `g`.
+    pub(super) stationarity: F,
+    /// `f` and the stationarity measure at `x_{k-1}`, to undo a step.
+    previous: (F, F),
+    /// `k`, the number of steps taken.
+    pub(super) iteration: usize,
+    /// The step size of the step that led to `x_k` (`0` at the start).
+    pub(super) step_size: F,
+    /// `(f, stationarity)` the criteria may trust at `x_k`: the exact values, or a full check of
+    /// a sampled run; `None` when there are none.
+    measured: Option<(F, F)>,
+    /// What the last step changed, when a criterion needs it.
+    change: Option<Change<F>>,
+    history: Option<History<F>>,
+    record_iterates: bool,
+}
+
+impl<F: Real> State<F> {
+    /// The state at `x0`, before any evaluation, with a scratch buffer when `work` is set.
+    fn new(x0: ArrayView1<'_, F>, work: bool, history: bool, record_iterates: bool) -> Self {
+        let n = x0.len();
+        State {
+            x: x0.iter().copied().collect(),
+            x_prev: vec![F::zero(); n],
+            g: vec![F::zero(); n],
+            work: vec![F::zero(); if work { n } else { 0 }],
+            f: F::zero(),
+            stationarity: F::zero(),
+            previous: (F::zero(), F::zero()),
+            iteration: 0,
+            step_size: F::zero(),
+            measured: None,
+            change: None,
+            history: (history || record_iterates).then(History::default),
+            record_iterates,
+        }
+    }
+
+    /// `true` if `f` and the stationarity measure (so every entry of `g`) are finite.
+    #[inline]
+    fn is_finite(&self) -> bool {
+        // As `is_finite` (a NaN fails both comparisons); the measure is `>= 0` or NaN.
+        self.f.abs() <= F::max_value() && self.stationarity <= F::max_value()
+    }
+
+    /// Keeps `x_k`, `f` and the stationarity measure before a rule steps `x` in place.
+    #[inline]
+    fn keep_for_undo(&mut self) {
+        copy(view_mut(&mut self.x_prev), view(&self.x));
+        self.previous = (self.f, self.stationarity);
+    }
+
+    /// Keeps `x_k` by swapping buffers, for a step that writes `x_{k+1}` from scratch (a line
+    /// search): `x_prev` then holds `x_k`, and `x` is free.
+    #[inline]
+    pub(super) fn keep_for_undo_by_swap(&mut self) {
+        std::mem::swap(&mut self.x, &mut self.x_prev);
+        self.previous = (self.f, self.stationarity);
+    }
+
+    /// Accepts the step just taken (`k ← k + 1`) if `f` and the gradient are finite at the new
+    /// point; otherwise goes back to the iterate before it, with its `f` and stationarity
+    /// measure, and returns `false`.
+    #[inline]
+    fn accept_or_undo(&mut self) -> bool {
+        if self.is_finite() {
+            self.iteration += 1;
+            true
+        } else {
+            std::mem::swap(&mut self.x, &mut self.x_prev);
+            (self.f, self.stationarity) = self.previous;
+            false
+        }
+    }
+
+    /// Where the run stands, for the budgets.
+    #[inline]
+    fn budget<Or: Oracle<F>>(&self, oracle: &Or) -> Budget {
+        let (function_evaluations, gradient_evaluations) = oracle.counts();
+        Budget {
+            iteration: self.iteration,
+            epoch: oracle.epoch(),
+            function_evaluations,
+            gradient_evaluations,
+        }
+    }
+}
+
+impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
+    /// The loop itself, for exact and sampled evaluations alike.
+    pub(super) fn run<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        x0: ArrayView1<'_, F>,
+    ) -> Result<Report<F>> {
+        let start = Instant::now();
+        let gamma = self.prepare(oracle.dim(), x0)?;
+        let mut s = State::new(
+            x0,
+            self.needs_work_buffer(),
+            self.record_history,
+            self.record_iterates,
+        );
+        self.project(view_mut(&mut s.x));
+        evaluate(oracle, &mut s);
+        s.stationarity = self.stationarity(&mut s, gamma);
+        s.measured = if !oracle.is_sampled() {
+            Some((s.f, s.stationarity))
+        } else if oracle.full_check_due(true) {
+            Some(self.full_measure(oracle, &mut s, gamma))
+        } else {
+            None
+        };
+        let termination = if s.is_finite() {
+            let s0 = s.measured.map_or(s.stationarity, |m| m.1);
+            let stopping = self.criteria.resolve(s.f, s0, start);
+            self.iterate(oracle, &mut s, &stopping, gamma)?
+        } else {
+            Termination::NonFinite
+        };
+        Ok(self.finish(oracle, s, termination, start, gamma))
+    }
+
+    /// Checks the inputs and settings of a run and resets the rule, the schedule and the line
+    /// search; returns the run's base step size `γ`.
+    fn prepare(&mut self, dim: usize, x0: ArrayView1<'_, F>) -> Result<F> {
+        if x0.is_empty() {
+            return Err(Error::Empty { what: "x0" });
+        }
+        check_len("x0 vs objective.dim()", dim, x0.len())?;
+        check_finite("x0", x0)?;
+        if let Some(p) = &self.projection
+            && let Some(d) = p.dim()
+        {
+            check_len("x0 vs projection set dimension", d, x0.len())?;
+        }
+        self.criteria.validate()?;
+        if let Some(clip) = &self.clip {
+            clip.validate()?;
+        }
+        let gamma = self.step_size.base(self.optimizer.default_lr())?;
+        if let StepSize::LineSearch(_) = self.step_size {
+            if !self.optimizer.has_search_direction() {
+                return Err(Error::Incompatible {
+                    reason: "a line search needs a rule with a search direction \
+                             (GradientDescent, L-BFGS, ...); use a constant step size or a \
+                             schedule with this rule",
+                });
+            }
+            if self.projection.is_some() {
+                return Err(Error::Incompatible {
+                    reason: "a line search cannot be combined with a projection; use a \
+                             constant step size or a schedule for projected methods",
+                });
+            }
+        }
+        self.optimizer.reset();
+        self.step_size.reset();
+        Ok(gamma)
+    }
+
+    /// Iterates from a finite starting point until a criterion, a budget, an observer, a
+    /// non-finite value or divergence stops the run.
+    #[inline]
+    fn iterate<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &mut State<F>,
+        stopping: &Stopping<F>,
+        gamma: F,
+    ) -> Result<Termination> {
+        let per_epoch = oracle.is_sampled() && self.minibatch.schedule_per_epoch;
+        let tracks_change = self.criteria.tracks_change();
+        let observed = s.history.is_some() || !self.observers.is_empty();
+        loop {
+            if observed && self.observe(oracle, s) == Control::Stop {
+                return Ok(Termination::StoppedByObserver);
+            }
+            if let Some(reason) = stopping.check(s.measured, s.change, s.budget(oracle)) {
+                return Ok(reason);
+            }
+            self.clip_gradient(s)?;
+            if !self.step(oracle, s, per_epoch)? {
+                return Ok(Termination::LineSearchFailed);
+            }
+            s.stationarity = self.stationarity(s, gamma);
+            if !s.accept_or_undo() {
+                return Ok(Termination::NonFinite);
+            }
+            if stopping.diverged(s.f) {
+                return Ok(Termination::Diverged);
+            }
+            self.measure(oracle, s, gamma, per_epoch, tracks_change);
+        }
+    }
+
+    /// Records the current iterate and shows it to every observer (all of them, in order, even
+    /// when one asks to stop).
+    #[inline]
+    fn observe<Or: Oracle<F>>(&mut self, oracle: &Or, s: &mut State<F>) -> Control {
+        let (function_evaluations, gradient_evaluations) = oracle.counts();
+        if let Some(h) = s.history.as_mut() {
+            h.records.push(Record {
+                iteration: s.iteration,
+                f: s.f,
+                stationarity: s.stationarity,
+                step_size: s.step_size,
+                function_evaluations,
+                gradient_evaluations,
+                x: s.record_iterates.then(|| Array1::from(s.x.clone())),
+            });
+        }
+        let state = IterationState {
+            iteration: s.iteration,
+            f: s.f,
+            stationarity: s.stationarity,
+            step_size: s.step_size,
+            x: view(&s.x),
+            gradient: view(&s.g),
+            function_evaluations,
+            gradient_evaluations,
+        };
+        let mut control = Control::Continue;
+        for observer in &mut self.observers {
+            if observer.observe(&state) == Control::Stop {
+                control = Control::Stop;
+            }
+        }
+        control
+    }
+
+    /// Clips the gradient before the step, when clipping is set (its threshold was validated
+    /// when the run started, so this cannot fail).
+    #[inline]
+    fn clip_gradient(&self, s: &mut State<F>) -> Result<()> {
+        match &self.clip {
+            Some(clip) => clip.apply(view_mut(&mut s.g)),
+            None => Ok(()),
+        }
+    }
+
+    /// The step from `x_k` to `x_{k+1}`, with `f` and `g` evaluated there: the step size, the
+    /// rule's step, the projection; or a line search along the rule's direction. Returns
+    /// `false`, with `x` left at `x_k`, if a line search accepted no step. The step is not yet
+    /// accepted: see [`State::accept_or_undo`].
+    #[inline]
+    fn step<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &mut State<F>,
+        per_epoch: bool,
+    ) -> Result<bool> {
+        let lr = match &mut self.step_size {
+            StepSize::LineSearch(search) => {
+                return line_search_step(search.as_mut(), &mut self.optimizer, oracle, s);
+            }
+            // Both checked once, when the run started.
+            StepSize::RuleDefault => self.optimizer.default_lr(),
+            StepSize::Constant(lr) => *lr,
+            StepSize::Schedule(schedule) => {
+                let t = if per_epoch {
+                    oracle.epoch()
+                } else {
+                    s.iteration
+                };
+                scheduled(schedule.as_mut(), t, s.f, per_epoch)?
+            }
+        };
+        s.keep_for_undo();
+        self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
+        self.project(view_mut(&mut s.x));
+        evaluate(oracle, s);
+        s.step_size = lr;
+        Ok(true)
+    }
+
+    /// Projects `x` onto the constraint set, when there is one.
+    #[inline]
+    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+        if let Some(p) = self.projection.as_mut() {
+            p.project(x);
+        }
+    }
+
+    /// The stationarity measure at `x_k` from `g`: `|g|`, or `|x - P(x - γ g)| / γ` when
+    /// projecting.
+    #[inline]
+    fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
+        match self.projection.as_mut() {
+            None => gradient_norm(&s.g),
+            Some(p) => gradient_mapping_norm(
+                p.as_mut(),
+                view(&s.x),
+                view(&s.g),
+                view_mut(&mut s.work),
+                gamma,
+            ),
+        }
+    }
+
+    /// After an accepted step: the values the criteria may trust and what the step changed (an
+    /// exact run), or the end of an epoch with its full check and per-epoch schedule (a sampled
+    /// run).
+    #[inline]
+    fn measure<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &mut State<F>,
+        gamma: F,
+        per_epoch: bool,
+        tracks_change: bool,
+    ) {
+        if !oracle.is_sampled() {
+            s.measured = Some((s.f, s.stationarity));
+            if tracks_change {
+                let (f_prev, _) = s.previous;
+                let x = if self.criteria.x_change.is_some() {
+                    max_abs_diff(view(&s.x), view(&s.x_prev))
+                } else {
+                    F::zero()
+                };
+                s.change = Some(Change {
+                    f: (s.f - f_prev).abs(),
+                    f_prev,
+                    x,
+                });
+            }
+            return;
+        }
+        s.measured = None;
+        if let Some(mean_loss) = oracle.end_of_epoch() {
+            if oracle.full_check_due(false) {
+                s.measured = Some(self.full_measure(oracle, s, gamma));
+            }
+            if per_epoch && let StepSize::Schedule(schedule) = &mut self.step_size {
+                schedule.observe(s.measured.map_or(mean_loss, |m| m.0));
+            }
+        }
+    }
+
+    /// The full loss and stationarity measure of a sampled run at `x` (one pass over the data).
+    fn full_measure<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &mut State<F>,
+        gamma: F,
+    ) -> (F, F) {
+        let f = oracle.full_evaluation(view(&s.x));
+        let stationarity = match self.projection.as_mut() {
+            None => norm(oracle.full_gradient()),
+            Some(p) => gradient_mapping_norm(
+                p.as_mut(),
+                view(&s.x),
+                oracle.full_gradient(),
+                view_mut(&mut s.work),
+                gamma,
+            ),
+        };
+        (f, stationarity)
+    }
+
+    /// The report of a run that stopped for `termination`.
+    fn finish<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        mut s: State<F>,
+        termination: Termination,
+        start: Instant,
+        gamma: F,
+    ) -> Report<F> {
+        if oracle.is_sampled() && termination != Termination::NonFinite {
+            // Report the full sum at the final iterate, not the last minibatch's estimate.
+            (s.f, s.stationarity) = self.full_measure(oracle, &mut s, gamma);
+        }
+        let (function_evaluations, gradient_evaluations) = oracle.counts();
+        Report {
+            x: Array1::from(s.x),
+            f: s.f,
+            stationarity: s.stationarity,
+            iterations: s.iteration,
+            function_evaluations,
+            gradient_evaluations,
+            termination,
+            elapsed: start.elapsed(),
+            history: s.history,
+            sampling: oracle.sampling_report(),
+        }
+    }
+
+    fn needs_work_buffer(&self) -> bool {
+        self.projection.is_some() || matches!(self.step_size, StepSize::LineSearch(_))
+    }
+}
+
+/// `f(x)` and `g = ∇f(x)` (or their minibatch estimates) at the current iterate.
+#[inline]
+fn evaluate<F: Real, Or: Oracle<F>>(oracle: &mut Or, s: &mut State<F>) {
+    s.f = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
+}
+
+/// `|g|₂`, as [`norm`] computes it, with the common case (a sum of squares that neither
+/// overflows nor falls below the normal range) inlined into the loop.
+#[inline(always)]
+fn gradient_norm<F: Real>(g: &[F]) -> F {
+    let sum = g.iter().fold(F::zero(), |s, &v| s + v * v);
+    // Finite and normal (a NaN fails both comparisons).
+    if sum >= F::min_positive_value() && sum <= F::max_value() {
+        sum.sqrt()
+    } else {
+        norm(view(g))
+    }
+}
+
+/// `v` as an ndarray view, for a rule, an objective or a set.
+#[inline(always)]
+pub(super) fn view<F>(v: &[F]) -> ArrayView1<'_, F> {
+    ArrayView1::from(v)
+}
+
+/// `v` as a mutable ndarray view.
+#[inline(always)]
+pub(super) fn view_mut<F>(v: &mut [F]) -> ArrayViewMut1<'_, F> {
+    ArrayViewMut1::from(v)
+}
+
+/// The norm of the gradient mapping `|x - P(x - γ g)| / γ` (`γ = 1` if `gamma` is `0`),
+/// computing `P(x - γ g)` in `work`.
+fn gradient_mapping_norm<F: Real>(
+    set: &mut (dyn Projection<F> + '_),
+    x: ArrayView1<'_, F>,
+    g: ArrayView1<'_, F>,
+    mut work: ArrayViewMut1<'_, F>,
+    gamma: F,
+) -> F {
+    let gamma = if gamma > F::zero() { gamma } else { F::one() };
+    Zip::from(&mut work)
+        .and(x)
+        .and(g)
+        .for_each(|w, &xi, &gi| *w = xi - gamma * gi);
+    set.project(work.view_mut());
+    let mut sum = F::zero();
+    Zip::from(&work).and(x).for_each(|&w, &xi| {
+        let d = xi - w;
+        sum += d * d;
+    });
+    sum.sqrt() / gamma
+}

@@ -1,0 +1,188 @@
+//! How the loop chooses the step size: a constant, a schedule, or a line search.
+
+use std::cmp::Ordering;
+
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
+
+use super::oracle::Oracle;
+use super::run::{State, view, view_mut};
+use crate::Real;
+use crate::error::{Domain, Result, check};
+use crate::linalg::dot;
+use crate::line_search::{LineFunction, LineSearch};
+use crate::optim::Optimizer;
+use crate::schedule::Schedule;
+
+/// How the loop chooses the step size `γ_k` of each iteration.
+pub enum StepSize<'a, F> {
+    /// The rule's own `lr` ([`Optimizer::default_lr`]) at every iteration.
+    RuleDefault,
+    /// The same step size at every iteration.
+    Constant(F),
+    /// `γ_k = schedule.step_size(k)`, after the schedule has observed `f(x_k)`.
+    Schedule(Box<dyn Schedule<F> + 'a>),
+    /// A line search along the rule's [search direction](Optimizer::search_direction).
+    LineSearch(Box<dyn LineSearch<F> + 'a>),
+}
+
+impl<F: std::fmt::Debug> std::fmt::Debug for StepSize<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepSize::RuleDefault => f.write_str("RuleDefault"),
+            StepSize::Constant(c) => f.debug_tuple("Constant").field(c).finish(),
+            StepSize::Schedule(_) => f.write_str("Schedule(..)"),
+            StepSize::LineSearch(_) => f.write_str("LineSearch(..)"),
+        }
+    }
+}
+
+impl<F: Real> StepSize<'_, F> {
+    /// The base step size `γ` of a run: the constant step size, or the rule's `lr` for the other
+    /// strategies. It is the `γ` of the gradient mapping, and the step of every iteration when
+    /// it is fixed, so it is checked here, once per run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if it is negative or not
+    /// finite.
+    pub(super) fn base(&self, rule_lr: F) -> Result<F> {
+        let lr = match self {
+            StepSize::Constant(c) => *c,
+            _ => rule_lr,
+        };
+        check("lr", lr, Domain::NonNegative)?;
+        Ok(lr)
+    }
+
+    /// Forgets what the schedule or the line search learned in an earlier run.
+    pub(super) fn reset(&mut self) {
+        match self {
+            StepSize::Schedule(s) => s.reset(),
+            StepSize::LineSearch(l) => l.reset(),
+            StepSize::RuleDefault | StepSize::Constant(_) => {}
+        }
+    }
+}
+
+/// The step size of a schedule at `t` (the iteration or the epoch), after it has observed `f`
+/// when it steps per iteration.
+///
+/// # Errors
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if the schedule gives a negative or
+/// non-finite step size.
+#[inline]
+pub(super) fn scheduled<F: Real>(
+    schedule: &mut (dyn Schedule<F> + '_),
+    t: usize,
+    f: F,
+    per_epoch: bool,
+) -> Result<F> {
+    if !per_epoch {
+        schedule.observe(f);
+    }
+    let lr = schedule.step_size(t);
+    check("lr", lr, Domain::NonNegative)?;
+    Ok(lr)
+}
+
+/// One step by line search along the rule's direction `d` (steepest descent `-g` if the rule's is
+/// not a descent direction): `x_{k+1} = x_k + α d` with the `α` the search accepts, `f` and `g`
+/// evaluated there. Returns `false`, with `x` left at `x_k`, when the search accepts no step.
+///
+/// The current iterate becomes the origin of the line by a swap of buffers, not a copy: the
+/// search writes its trial points into the other buffer.
+///
+/// # Errors
+/// Any error of the rule's [`search_direction`](Optimizer::search_direction).
+pub(super) fn line_search_step<F: Real, Or: Oracle<F>, O: Optimizer<F>>(
+    search: &mut (dyn LineSearch<F> + '_),
+    optimizer: &mut O,
+    oracle: &mut Or,
+    s: &mut State<F>,
+) -> Result<bool> {
+    optimizer.search_direction(view(&s.x), view(&s.g), view_mut(&mut s.work))?;
+    let mut slope = dot(view(&s.g), view(&s.work));
+    // `slope` may be NaN: only a negative slope is a descent direction.
+    if slope.partial_cmp(&F::zero()) != Some(Ordering::Less) {
+        // Not a descent direction: fall back to steepest descent and let the rule start its
+        // model afresh.
+        optimizer.reset();
+        for (d, &gi) in s.work.iter_mut().zip(&s.g) {
+            *d = -gi;
+        }
+        slope = dot(view(&s.g), view(&s.work));
+    }
+    s.keep_for_undo_by_swap();
+    let mut line = Line {
+        oracle,
+        origin: view(&s.x_prev),
+        direction: view(&s.work),
+        x: view_mut(&mut s.x),
+        g: view_mut(&mut s.g),
+        at: None,
+    };
+    let accepted = if slope < F::zero() {
+        search.search(&mut line, s.f, slope)
+    } else {
+        None
+    };
+    match accepted {
+        Some(step) => {
+            s.f = line.finish(step.alpha, step.value);
+            s.step_size = step.alpha;
+            Ok(true)
+        }
+        None => {
+            std::mem::swap(&mut s.x, &mut s.x_prev);
+            Ok(false)
+        }
+    }
+}
+
+/// `φ(α) = f(origin + α d)` for a line search, writing the trial point into the loop's `x`.
+struct Line<'l, 'b, F: Real, Or> {
+    oracle: &'l mut Or,
+    origin: ArrayView1<'b, F>,
+    direction: ArrayView1<'b, F>,
+    x: ArrayViewMut1<'b, F>,
+    g: ArrayViewMut1<'b, F>,
+    /// The `α` that `x` holds, and whether `g` holds the gradient there.
+    at: Option<(F, bool)>,
+}
+
+impl<F: Real, Or: Oracle<F>> Line<'_, '_, F, Or> {
+    fn move_to(&mut self, alpha: F) {
+        Zip::from(&mut self.x)
+            .and(&self.origin)
+            .and(&self.direction)
+            .for_each(|x, &o, &d| *x = o + alpha * d);
+    }
+
+    /// Leaves `x` at `origin + α d` with the gradient there in `g`; returns `f` there.
+    fn finish(&mut self, alpha: F, value: F) -> F {
+        match self.at {
+            Some((a, true)) if a == alpha => value,
+            Some((a, false)) if a == alpha => {
+                self.oracle.gradient(self.x.view(), self.g.view_mut());
+                value
+            }
+            _ => self.value_and_slope(alpha).0,
+        }
+    }
+}
+
+impl<F: Real, Or: Oracle<F>> LineFunction<F> for Line<'_, '_, F, Or> {
+    fn value(&mut self, alpha: F) -> F {
+        self.move_to(alpha);
+        self.at = Some((alpha, false));
+        self.oracle.value(self.x.view())
+    }
+
+    fn value_and_slope(&mut self, alpha: F) -> (F, F) {
+        self.move_to(alpha);
+        self.at = Some((alpha, true));
+        let value = self
+            .oracle
+            .value_and_gradient(self.x.view(), self.g.view_mut());
+        (value, dot(self.g.view(), self.direction))
+    }
+}
