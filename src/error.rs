@@ -173,6 +173,8 @@ pub(crate) enum Domain {
     OpenUnitInterval,
     /// `(0, 1]`: a multiplicative decay factor.
     DecayFactor,
+    /// Finite and `>= 1`: a condition number.
+    AtLeastOne,
 }
 
 impl Domain {
@@ -187,6 +189,7 @@ impl Domain {
             Domain::ClosedUnitInterval => "in [0, 1]",
             Domain::OpenUnitInterval => "in (0, 1)",
             Domain::DecayFactor => "in (0, 1]",
+            Domain::AtLeastOne => "finite and >= 1",
         }
     }
 
@@ -206,6 +209,7 @@ impl Domain {
             Domain::ClosedUnitInterval => v >= zero && v <= one,
             Domain::OpenUnitInterval => v > zero && v < one,
             Domain::DecayFactor => v > zero && v <= one,
+            Domain::AtLeastOne => v >= one && v <= max,
         }
     }
 }

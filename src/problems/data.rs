@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::Real;
-use crate::error::{Domain, Error, Result, check, check_finite, check_len, check_that};
+use crate::error::{Domain, Error, Result, check, check_finite, check_len};
 use crate::linalg::orthonormalize_columns;
 
 /// A dataset of `N` examples with `d` features each: a design matrix and one target per example.
@@ -108,12 +108,7 @@ impl<F: Real> Dataset<F> {
         seed: u64,
     ) -> Result<Self> {
         check_sizes(n, d)?;
-        check_that(
-            "condition_number",
-            condition_number,
-            "finite and >= 1",
-            condition_number.is_finite() && condition_number >= F::one(),
-        )?;
+        check("condition_number", condition_number, Domain::AtLeastOne)?;
         check("noise", noise, Domain::NonNegative)?;
         let kappa = condition_number.as_f64();
         let noise = noise.as_f64();

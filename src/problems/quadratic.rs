@@ -123,12 +123,7 @@ impl<F: Real> Quadratic<F> {
     /// [`Error::Empty`] if `n = 0`; [`Error::InvalidParameter`] unless `condition_number` is a
     /// finite number `>= 1`.
     pub fn with_condition_number(n: usize, condition_number: F) -> Result<Self> {
-        check_that(
-            "condition_number",
-            condition_number,
-            "finite and >= 1",
-            condition_number.is_finite() && condition_number >= F::one(),
-        )?;
+        check("condition_number", condition_number, Domain::AtLeastOne)?;
         Self::log_spaced(n, F::one() / condition_number, F::one())
     }
 
