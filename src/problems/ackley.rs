@@ -83,20 +83,12 @@ impl<F: Real> Objective<F> for Ackley {
     }
 }
 
-impl<F: Real> TestFunction<F> for Ackley {
-    fn name(&self) -> String {
-        format!("ackley-{}", self.n)
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![Array1::zeros(self.n)]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        Array1::from_elem(self.n, F::lit(2.2))
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(Ackley, |self| {
+    name: format!("ackley-{}", self.n),
+    minimizers: vec![Array1::zeros(self.n)],
+    minimum: 0.0,
+    start: Array1::from_elem(self.n, F::lit(2.2)),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});

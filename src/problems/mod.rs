@@ -30,6 +30,45 @@ use ndarray::Array1;
 
 use crate::{Objective, Real};
 
+/// Implements [`TestFunction`] for a function whose facts are plain numbers: a table of one
+/// expression per method, in terms of `self`. `minimum`, `smoothness` and `strong_convexity`
+/// are written in `f64` and converted with [`Real::lit`].
+macro_rules! test_function {
+    ($t:ty, |$this:ident| {
+        name: $name:expr,
+        minimizers: $minimizers:expr,
+        minimum: $minimum:expr,
+        start: $start:expr,
+        smoothness: $smoothness:expr,
+        strong_convexity: $strong_convexity:expr,
+        convex: $convex:expr $(,)?
+    }) => {
+        impl<F: Real> TestFunction<F> for $t {
+            fn name(&$this) -> String {
+                $name.into()
+            }
+            fn minimizers(&$this) -> Vec<Array1<F>> {
+                $minimizers
+            }
+            fn minimum(&$this) -> F {
+                F::lit($minimum)
+            }
+            fn start(&$this) -> Array1<F> {
+                $start
+            }
+            fn smoothness(&$this) -> Option<F> {
+                $smoothness.map(F::lit)
+            }
+            fn strong_convexity(&$this) -> Option<F> {
+                $strong_convexity.map(F::lit)
+            }
+            fn is_convex(&$this) -> bool {
+                $convex
+            }
+        }
+    };
+}
+
 mod ackley;
 mod data;
 mod huber;

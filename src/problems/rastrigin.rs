@@ -61,23 +61,12 @@ impl<F: Real> Objective<F> for Rastrigin {
     }
 }
 
-impl<F: Real> TestFunction<F> for Rastrigin {
-    fn name(&self) -> String {
-        format!("rastrigin-{}", self.n)
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![Array1::zeros(self.n)]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        Array1::from_elem(self.n, F::lit(2.2))
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(2.0 + 40.0 * PI * PI))
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(Rastrigin, |self| {
+    name: format!("rastrigin-{}", self.n),
+    minimizers: vec![Array1::zeros(self.n)],
+    minimum: 0.0,
+    start: Array1::from_elem(self.n, F::lit(2.2)),
+    smoothness: Some(2.0 + 40.0 * PI * PI),
+    strong_convexity: None,
+    convex: false,
+});

@@ -62,20 +62,12 @@ impl<F: Real> Objective<F> for Rosenbrock {
     }
 }
 
-impl<F: Real> TestFunction<F> for Rosenbrock {
-    fn name(&self) -> String {
-        format!("rosenbrock-{}", self.n)
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![Array1::ones(self.n)]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        Array1::from_shape_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() })
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(Rosenbrock, |self| {
+    name: format!("rosenbrock-{}", self.n),
+    minimizers: vec![Array1::ones(self.n)],
+    minimum: 0.0,
+    start: Array1::from_shape_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() }),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});

@@ -38,26 +38,12 @@ impl<F: Real> Objective<F> for Sphere {
     }
 }
 
-impl<F: Real> TestFunction<F> for Sphere {
-    fn name(&self) -> String {
-        format!("sphere-{}", self.n)
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![Array1::zeros(self.n)]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        Array1::ones(self.n)
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(2.0))
-    }
-    fn strong_convexity(&self) -> Option<F> {
-        Some(F::lit(2.0))
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+test_function!(Sphere, |self| {
+    name: format!("sphere-{}", self.n),
+    minimizers: vec![Array1::zeros(self.n)],
+    minimum: 0.0,
+    start: Array1::ones(self.n),
+    smoothness: Some(2.0),
+    strong_convexity: Some(2.0),
+    convex: true,
+});

@@ -65,20 +65,12 @@ impl<F: Real> Objective<F> for StyblinskiTang {
     }
 }
 
-impl<F: Real> TestFunction<F> for StyblinskiTang {
-    fn name(&self) -> String {
-        format!("styblinski-tang-{}", self.n)
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![Array1::from_elem(self.n, F::lit(STYBLINSKI_TANG_ARGMIN))]
-    }
-    fn minimum(&self) -> F {
-        F::lit(STYBLINSKI_TANG_MIN_PER_DIM * self.n as f64)
-    }
-    fn start(&self) -> Array1<F> {
-        Array1::zeros(self.n)
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(StyblinskiTang, |self| {
+    name: format!("styblinski-tang-{}", self.n),
+    minimizers: vec![Array1::from_elem(self.n, F::lit(STYBLINSKI_TANG_ARGMIN))],
+    minimum: STYBLINSKI_TANG_MIN_PER_DIM * self.n as f64,
+    start: Array1::zeros(self.n),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});

@@ -36,6 +36,11 @@ macro_rules! objective_2d {
     };
 }
 
+/// The point `(x, y)`, given in `f64`.
+fn point<F: Real>(x: f64, y: f64) -> Array1<F> {
+    array![F::lit(x), F::lit(y)]
+}
+
 /// The Beale function (Beale, 1958; Moré, Garbow & Hillstrom, 1981, problem 5):
 ///
 /// ```text
@@ -66,23 +71,15 @@ impl Beale {
 
 objective_2d!(Beale);
 
-impl<F: Real> TestFunction<F> for Beale {
-    fn name(&self) -> String {
-        "beale".into()
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![array![F::lit(3.0), F::lit(0.5)]]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        array![F::one(), F::one()]
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(Beale, |self| {
+    name: "beale",
+    minimizers: vec![point(3.0, 0.5)],
+    minimum: 0.0,
+    start: point(1.0, 1.0),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});
 
 /// The Booth function:
 ///
@@ -109,29 +106,15 @@ impl Booth {
 
 objective_2d!(Booth);
 
-impl<F: Real> TestFunction<F> for Booth {
-    fn name(&self) -> String {
-        "booth".into()
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![array![F::one(), F::lit(3.0)]]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        array![F::zero(), F::zero()]
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(18.0))
-    }
-    fn strong_convexity(&self) -> Option<F> {
-        Some(F::lit(2.0))
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+test_function!(Booth, |self| {
+    name: "booth",
+    minimizers: vec![point(1.0, 3.0)],
+    minimum: 0.0,
+    start: point(0.0, 0.0),
+    smoothness: Some(18.0),
+    strong_convexity: Some(2.0),
+    convex: true,
+});
 
 /// The Matyas function:
 ///
@@ -159,29 +142,15 @@ impl Matyas {
 
 objective_2d!(Matyas);
 
-impl<F: Real> TestFunction<F> for Matyas {
-    fn name(&self) -> String {
-        "matyas".into()
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![array![F::zero(), F::zero()]]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        array![F::one(), F::lit(2.0)]
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::one())
-    }
-    fn strong_convexity(&self) -> Option<F> {
-        Some(F::lit(0.04))
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+test_function!(Matyas, |self| {
+    name: "matyas",
+    minimizers: vec![point(0.0, 0.0)],
+    minimum: 0.0,
+    start: point(1.0, 2.0),
+    smoothness: Some(1.0),
+    strong_convexity: Some(0.04),
+    convex: true,
+});
 
 /// Himmelblau's function (Himmelblau, *Applied Nonlinear Programming*, 1972):
 ///
@@ -222,31 +191,20 @@ impl Himmelblau {
 
 objective_2d!(Himmelblau);
 
-impl<F: Real> TestFunction<F> for Himmelblau {
-    fn name(&self) -> String {
-        "himmelblau".into()
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        [
-            (3.0, 2.0),
-            (-2.805_118_086_952_745, 3.131_312_518_250_573),
-            (-3.779_310_253_377_747, -3.283_185_991_286_169_6),
-            (3.584_428_340_330_491_7, -1.848_126_526_964_403_6),
-        ]
-        .iter()
-        .map(|&(x, y)| array![F::lit(x), F::lit(y)])
-        .collect()
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        array![F::zero(), F::zero()]
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(Himmelblau, |self| {
+    name: "himmelblau",
+    minimizers: vec![
+        point(3.0, 2.0),
+        point(-2.805_118_086_952_745, 3.131_312_518_250_573),
+        point(-3.779_310_253_377_747, -3.283_185_991_286_169_6),
+        point(3.584_428_340_330_491_7, -1.848_126_526_964_403_6),
+    ],
+    minimum: 0.0,
+    start: point(0.0, 0.0),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});
 
 /// The three-hump camel function:
 ///
@@ -275,20 +233,12 @@ impl ThreeHumpCamel {
 
 objective_2d!(ThreeHumpCamel);
 
-impl<F: Real> TestFunction<F> for ThreeHumpCamel {
-    fn name(&self) -> String {
-        "three-hump-camel".into()
-    }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![array![F::zero(), F::zero()]]
-    }
-    fn minimum(&self) -> F {
-        F::zero()
-    }
-    fn start(&self) -> Array1<F> {
-        array![F::lit(2.0), F::lit(-1.0)]
-    }
-    fn is_convex(&self) -> bool {
-        false
-    }
-}
+test_function!(ThreeHumpCamel, |self| {
+    name: "three-hump-camel",
+    minimizers: vec![point(0.0, 0.0)],
+    minimum: 0.0,
+    start: point(2.0, -1.0),
+    smoothness: None,
+    strong_convexity: None,
+    convex: false,
+});
