@@ -43,45 +43,34 @@ pub trait Constraint<F: Real> {
     );
 }
 
-impl<F: Real, C: Constraint<F> + ?Sized> Constraint<F> for &C {
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-    fn count(&self) -> usize {
-        (**self).count()
-    }
-    fn values(&self, x: ArrayView1<'_, F>, values: ArrayViewMut1<'_, F>) -> Result<()> {
-        (**self).values(x, values)
-    }
-    fn jacobian_transpose_product(
-        &self,
-        x: ArrayView1<'_, F>,
-        v: ArrayView1<'_, F>,
-        out: ArrayViewMut1<'_, F>,
-    ) {
-        (**self).jacobian_transpose_product(x, v, out)
-    }
+/// Implements [`Constraint`] for each pointer type given (written in terms of `C`) by
+/// forwarding every method to the pointee.
+macro_rules! forward_constraint {
+    ($($pointer:ty),+) => {$(
+        impl<F: Real, C: Constraint<F> + ?Sized> Constraint<F> for $pointer {
+            fn dim(&self) -> usize {
+                (**self).dim()
+            }
+            fn count(&self) -> usize {
+                (**self).count()
+            }
+            fn values(&self, x: ArrayView1<'_, F>, values: ArrayViewMut1<'_, F>) -> Result<()> {
+                (**self).values(x, values)
+            }
+            fn jacobian_transpose_product(
+                &self,
+                x: ArrayView1<'_, F>,
+                v: ArrayView1<'_, F>,
+                out: ArrayViewMut1<'_, F>,
+            ) {
+                (**self).jacobian_transpose_product(x, v, out)
+            }
+        }
+    )+};
 }
 
-impl<F: Real, C: Constraint<F> + ?Sized> Constraint<F> for Box<C> {
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-    fn count(&self) -> usize {
-        (**self).count()
-    }
-    fn values(&self, x: ArrayView1<'_, F>, values: ArrayViewMut1<'_, F>) -> Result<()> {
-        (**self).values(x, values)
-    }
-    fn jacobian_transpose_product(
-        &self,
-        x: ArrayView1<'_, F>,
-        v: ArrayView1<'_, F>,
-        out: ArrayViewMut1<'_, F>,
-    ) {
-        (**self).jacobian_transpose_product(x, v, out)
-    }
-}
+// A constraint can be lent or boxed.
+forward_constraint!(&C, Box<C>);
 
 /// A [`Constraint`] made of two closures: one returning the values `c(x)` as anything that
 /// views as a slice (a fixed-size array `[F; m]` allocates nothing), one writing `J(x)ᵀ v`.

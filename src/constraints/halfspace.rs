@@ -1,11 +1,10 @@
 //! Half-spaces `{x : a·x <= b}`.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Projection, unit_normal};
+use super::{Hyperplane, Projection};
 use crate::Real;
 use crate::error::Result;
-use crate::linalg::dot;
 
 /// The half-space `C = {x ∈ R^n : a·x <= b}` (`a ≠ 0`).
 ///
@@ -31,8 +30,8 @@ use crate::linalg::dot;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HalfSpace<F> {
-    normal: Array1<F>,
-    offset: F,
+    /// The boundary `{x : a·x = b}`, which also holds `â` and `b̂`.
+    boundary: Hyperplane<F>,
 }
 
 impl<F: Real> HalfSpace<F> {
@@ -44,23 +43,23 @@ impl<F: Real> HalfSpace<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite `b`;
     /// [`Error::InvalidSet`](crate::Error::InvalidSet) for `a = 0`.
     pub fn new(a: ArrayView1<'_, F>, b: F) -> Result<Self> {
-        let (normal, offset) = unit_normal("HalfSpace", a, b)?;
-        Ok(HalfSpace { normal, offset })
+        let boundary = Hyperplane::bounding("HalfSpace", a, b)?;
+        Ok(HalfSpace { boundary })
     }
 
     /// The unit normal `â = a/|a|`.
     pub fn unit_normal(&self) -> ArrayView1<'_, F> {
-        self.normal.view()
+        self.boundary.unit_normal()
     }
 
     /// The offset `b̂ = b/|a|` that goes with the unit normal.
     pub fn unit_offset(&self) -> F {
-        self.offset
+        self.boundary.unit_offset()
     }
 
     /// The signed distance `â·x - b̂` from `x` to the boundary (positive outside).
     pub fn signed_distance(&self, x: ArrayView1<'_, F>) -> F {
-        dot(self.normal.view(), x) - self.offset
+        self.boundary.signed_distance(x)
     }
 }
 
@@ -71,16 +70,18 @@ impl<F: Real> Projection<F> for HalfSpace<F> {
         }
         let t = self.signed_distance(x.view());
         if t > F::zero() {
-            Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);
+            Zip::from(x)
+                .and(self.unit_normal())
+                .for_each(|x, &a| *x -= t * a);
         }
     }
 
     fn dim(&self) -> Option<usize> {
-        Some(self.normal.len())
+        self.boundary.dim()
     }
 
     /// `â·x - b̂ <= tolerance`: the Euclidean distance to the set is at most `tolerance`.
     fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
-        x.len() == self.normal.len() && self.signed_distance(x) <= tolerance
+        self.boundary.dim() == Some(x.len()) && self.signed_distance(x) <= tolerance
     }
 }

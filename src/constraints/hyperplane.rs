@@ -43,7 +43,12 @@ impl<F: Real> Hyperplane<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite `b`;
     /// [`Error::InvalidSet`](crate::Error::InvalidSet) for `a = 0`.
     pub fn new(a: ArrayView1<'_, F>, b: F) -> Result<Self> {
-        let (normal, offset) = unit_normal("Hyperplane", a, b)?;
+        Self::bounding("Hyperplane", a, b)
+    }
+
+    /// The hyperplane `{x : a·x = b}` as part of the set `set`, which its errors name.
+    pub(super) fn bounding(set: &'static str, a: ArrayView1<'_, F>, b: F) -> Result<Self> {
+        let (normal, offset) = unit_normal(set, a, b)?;
         Ok(Hyperplane { normal, offset })
     }
 

@@ -101,29 +101,26 @@ pub trait Projection<F: Real> {
     }
 }
 
-impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for Box<P> {
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
-        (**self).project(x)
-    }
-    fn dim(&self) -> Option<usize> {
-        (**self).dim()
-    }
-    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
-        (**self).contains(x, tolerance)
-    }
+/// Implements [`Projection`] for each pointer type given (written in terms of `P`) by
+/// forwarding every method to the pointee.
+macro_rules! forward_projection {
+    ($($pointer:ty),+) => {$(
+        impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for $pointer {
+            fn project(&mut self, x: ArrayViewMut1<'_, F>) {
+                (**self).project(x)
+            }
+            fn dim(&self) -> Option<usize> {
+                (**self).dim()
+            }
+            fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
+                (**self).contains(x, tolerance)
+            }
+        }
+    )+};
 }
 
-impl<F: Real, P: Projection<F> + ?Sized> Projection<F> for &mut P {
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
-        (**self).project(x)
-    }
-    fn dim(&self) -> Option<usize> {
-        (**self).dim()
-    }
-    fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
-        (**self).contains(x, tolerance)
-    }
-}
+// A set can be boxed, or lent mutably (projecting may use the set's scratch space).
+forward_projection!(Box<P>, &mut P);
 
 /// An [`Error::InvalidSet`] for `set` with the given reason.
 fn invalid_set(set: &'static str, reason: String) -> Error {
