@@ -165,71 +165,67 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         self
     }
 
+    /// Sets one stopping criterion: the body shared by the builder methods below.
+    fn criterion(mut self, set: impl FnOnce(&mut Criteria<F>)) -> Self {
+        set(&mut self.criteria);
+        self
+    }
+
     /// Stops when the stationarity measure (the gradient norm, or the norm of the gradient
     /// mapping when projecting; see [`Criteria`](Criteria#the-stationarity-measure)) is at most
     /// `tolerance`: [`Criteria::stationarity`].
-    pub fn gradient_tolerance(mut self, tolerance: F) -> Self {
-        self.criteria.stationarity = Some(tolerance);
-        self
+    pub fn gradient_tolerance(self, tolerance: F) -> Self {
+        self.criterion(|c| c.stationarity = Some(tolerance))
     }
 
     /// Stops when the stationarity measure is at most `fraction` times its value at the start:
     /// [`Criteria::relative_stationarity`].
-    pub fn relative_gradient_tolerance(mut self, fraction: F) -> Self {
-        self.criteria.relative_stationarity = Some(fraction);
-        self
+    pub fn relative_gradient_tolerance(self, fraction: F) -> Self {
+        self.criterion(|c| c.relative_stationarity = Some(fraction))
     }
 
     /// Stops when a step changes `f` by at most `tolerance`: [`Criteria::f_change`].
-    pub fn f_change(mut self, tolerance: F) -> Self {
-        self.criteria.f_change = Some(tolerance);
-        self
+    pub fn f_change(self, tolerance: F) -> Self {
+        self.criterion(|c| c.f_change = Some(tolerance))
     }
 
     /// Stops when a step changes `f` by at most `tolerance · max(|f_k|, |f_{k-1}|)`:
     /// [`Criteria::relative_f_change`].
-    pub fn relative_f_change(mut self, tolerance: F) -> Self {
-        self.criteria.relative_f_change = Some(tolerance);
-        self
+    pub fn relative_f_change(self, tolerance: F) -> Self {
+        self.criterion(|c| c.relative_f_change = Some(tolerance))
     }
 
     /// Stops when a step moves `x` by at most `tolerance` in the max-norm:
     /// [`Criteria::x_change`].
-    pub fn x_change(mut self, tolerance: F) -> Self {
-        self.criteria.x_change = Some(tolerance);
-        self
+    pub fn x_change(self, tolerance: F) -> Self {
+        self.criterion(|c| c.x_change = Some(tolerance))
     }
 
     /// Stops when `f(x) <= target`: [`Criteria::target`].
-    pub fn target(mut self, target: F) -> Self {
-        self.criteria.target = Some(target);
-        self
+    pub fn target(self, target: F) -> Self {
+        self.criterion(|c| c.target = Some(target))
     }
 
     /// Stops after `max_iterations` steps: [`Criteria::max_iterations`].
-    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
-        self.criteria.max_iterations = max_iterations;
-        self
+    pub fn max_iterations(self, max_iterations: usize) -> Self {
+        self.criterion(|c| c.max_iterations = max_iterations)
     }
 
     /// Stops once `max_evaluations` function evaluations have been made:
     /// [`Criteria::max_evaluations`].
-    pub fn max_evaluations(mut self, max_evaluations: usize) -> Self {
-        self.criteria.max_evaluations = Some(max_evaluations);
-        self
+    pub fn max_evaluations(self, max_evaluations: usize) -> Self {
+        self.criterion(|c| c.max_evaluations = Some(max_evaluations))
     }
 
     /// Stops once `max_gradient_evaluations` gradient evaluations have been made:
     /// [`Criteria::max_gradient_evaluations`].
-    pub fn max_gradient_evaluations(mut self, max_gradient_evaluations: usize) -> Self {
-        self.criteria.max_gradient_evaluations = Some(max_gradient_evaluations);
-        self
+    pub fn max_gradient_evaluations(self, max_gradient_evaluations: usize) -> Self {
+        self.criterion(|c| c.max_gradient_evaluations = Some(max_gradient_evaluations))
     }
 
     /// Stops once `max_time` of wall time has passed: [`Criteria::max_time`].
-    pub fn max_time(mut self, max_time: Duration) -> Self {
-        self.criteria.max_time = Some(max_time);
-        self
+    pub fn max_time(self, max_time: Duration) -> Self {
+        self.criterion(|c| c.max_time = Some(max_time))
     }
 
     /// Stops a minibatch run after `epochs` passes over the data: [`Criteria::max_epochs`].
@@ -237,16 +233,14 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// The iteration budget applies as well (10 000 steps unless set): an epoch of `N` examples
     /// in batches of `B` is `⌈N/B⌉` steps, so raise [`max_iterations`](Minimizer::max_iterations)
     /// for long runs.
-    pub fn max_epochs(mut self, epochs: usize) -> Self {
-        self.criteria.max_epochs = Some(epochs);
-        self
+    pub fn max_epochs(self, epochs: usize) -> Self {
+        self.criterion(|c| c.max_epochs = Some(epochs))
     }
 
     /// Stops as diverged when `f(x) - f(x0) > factor · max(1, |f(x0)|)`:
     /// [`Criteria::divergence_factor`].
-    pub fn divergence_factor(mut self, factor: F) -> Self {
-        self.criteria.divergence_factor = factor;
-        self
+    pub fn divergence_factor(self, factor: F) -> Self {
+        self.criterion(|c| c.divergence_factor = factor)
     }
 
     /// Adds an observer, called at every iteration in the order added.
