@@ -115,6 +115,16 @@ struct Trial<F> {
 }
 
 impl<F: Real> Trial<F> {
+    /// Evaluates `φ` and `φ'` at `alpha`.
+    fn at(phi: &mut dyn LineFunction<F>, alpha: F) -> Self {
+        let (value, slope) = phi.value_and_slope(alpha);
+        Trial {
+            alpha,
+            value,
+            slope,
+        }
+    }
+
     fn is_finite(&self) -> bool {
         self.value.is_finite() && self.slope.is_finite()
     }
@@ -168,6 +178,19 @@ impl<F: Real> StrongWolfe<F> {
         &self.config
     }
 
+    /// The curvature bound `c2 |φ'(0)|` and the rounding level `τ |φ(0)|` of a search from
+    /// `start`.
+    fn thresholds(&self, start: Trial<F>) -> (F, F) {
+        let c = &self.config;
+        (-c.c2 * start.slope, c.value_tolerance * start.value.abs())
+    }
+
+    /// `true` if `trial` is not finite or fails sufficient decrease from `start`.
+    fn lacks_decrease(&self, trial: Trial<F>, start: Trial<F>, tolerance: F) -> bool {
+        !trial.is_finite()
+            || difference(trial, start, tolerance) > self.config.c1 * trial.alpha * start.slope
+    }
+
     /// Algorithm 3.6: shrinks the bracket `(lo, hi)` until a trial satisfies both conditions.
     fn zoom(
         &self,
@@ -178,32 +201,27 @@ impl<F: Real> StrongWolfe<F> {
         mut evaluations: usize,
     ) -> Option<LineSearchStep<F>> {
         let c = &self.config;
-        let curvature = -c.c2 * start.slope;
-        let tolerance = c.value_tolerance * start.value.abs();
+        let (curvature, tolerance) = self.thresholds(start);
         while evaluations < c.max_evaluations {
             let width = (hi.alpha - lo.alpha).abs();
             // The bracket has collapsed to rounding level (or its width is NaN).
             if width.is_nan() || width <= F::epsilon() * lo.alpha.abs().max(hi.alpha.abs()) {
                 break;
             }
-            let alpha = interpolate(lo, hi);
-            let (value, slope) = phi.value_and_slope(alpha);
+            let trial = Trial::at(phi, interpolate(lo, hi));
             evaluations += 1;
-            let trial = Trial {
-                alpha,
-                value,
-                slope,
-            };
-            if !trial.is_finite()
-                || difference(trial, start, tolerance) > c.c1 * alpha * start.slope
+            if self.lacks_decrease(trial, start, tolerance)
                 || difference(trial, lo, tolerance) >= F::zero()
             {
                 hi = trial;
             } else {
-                if slope.abs() <= curvature {
-                    return Some(LineSearchStep { alpha, value });
+                if trial.slope.abs() <= curvature {
+                    return Some(LineSearchStep {
+                        alpha: trial.alpha,
+                        value: trial.value,
+                    });
                 }
-                if slope * (hi.alpha - lo.alpha) >= F::zero() {
+                if trial.slope * (hi.alpha - lo.alpha) >= F::zero() {
                     hi = lo;
                 }
                 lo = trial;
@@ -286,21 +304,15 @@ impl<F: Real> LineSearch<F> for StrongWolfe<F> {
             value: value0,
             slope: slope0,
         };
-        let curvature = -c.c2 * slope0;
-        let tolerance = c.value_tolerance * value0.abs();
+        let (curvature, tolerance) = self.thresholds(start);
         let mut prev = start;
         let mut alpha = c.initial_step;
         let mut evaluations = 0;
         loop {
-            let (value, slope) = phi.value_and_slope(alpha);
+            let trial = Trial::at(phi, alpha);
+            let (value, slope) = (trial.value, trial.slope);
             evaluations += 1;
-            let trial = Trial {
-                alpha,
-                value,
-                slope,
-            };
-            if !trial.is_finite()
-                || difference(trial, start, tolerance) > c.c1 * alpha * slope0
+            if self.lacks_decrease(trial, start, tolerance)
                 || (evaluations > 1 && difference(trial, prev, tolerance) >= F::zero())
             {
                 return self.zoom(phi, start, prev, trial, evaluations);
