@@ -216,13 +216,7 @@ impl<F: Real> LinearModel<F> {
             return value;
         };
         let row = |i: usize| &x[i * d..(i + 1) * d];
-        let prefetch = |from: usize, to: usize| {
-            for k in from..to.min(batch.len()) {
-                let i = batch.get(k);
-                prefetch_slice(row(i));
-                prefetch_slice(std::slice::from_ref(&y[i]));
-            }
-        };
+        let prefetch = |from: usize, to: usize| prefetch_rows(x, y, d, batch, from, to);
         prefetch(from, from + AHEAD);
         let mut value = F::zero();
         let mut start = from;
@@ -333,6 +327,17 @@ impl<F: Real> LinearModel<F> {
             .and(&y)
             .fold(0.0, |s, &zi, &yi| s + loss.loss(zi, yi));
         sum / x.nrows() as f64 + 0.5 * self.l2.as_f64() * w.dot(&w)
+    }
+}
+
+/// Prefetches the rows (of `d` entries in `x`) and targets of the examples at batch positions
+/// `from..to` (cut at the batch's end).
+#[inline(always)]
+fn prefetch_rows<F>(x: &[F], y: &[F], d: usize, batch: Batch<'_>, from: usize, to: usize) {
+    for k in from..to.min(batch.len()) {
+        let i = batch.get(k);
+        prefetch_slice(&x[i * d..(i + 1) * d]);
+        prefetch_slice(std::slice::from_ref(&y[i]));
     }
 }
 
