@@ -1,25 +1,33 @@
 //! One epoch of minibatch gradients of logistic regression (200,000 examples x 100 features,
-//! `f64`, 160 MB of features) on one thread and on all threads, against one read of the
-//! feature matrix.
+//! `f64`, 160 MB of features) on one thread and on all threads, against one full gradient (a
+//! pass over the rows in order) and one read of the feature matrix.
 //!
-//! Three batch sizes. The batch reducer cuts a batch into chunks of 256 examples: a batch of
-//! 1024 is four chunks, 4096 sixteen, 16384 sixty-four. Every batch is one parallel step that
-//! hands its chunks to the thread pool and waits for them, and on a virtual machine waking the
-//! sleeping workers for it costs some 50–100 µs: a large part of a 1024-example batch (~180 µs of
-//! work on one core), a small part of a 16384-example one. So the speedup grows with the batch.
-//! A batch of 256 would be a single chunk and run on one core.
+//! Two measurements per batch size `B`:
+//!
+//! - `gradients`: the `⌈N/B⌉` batch gradients of a shuffled epoch, called directly;
+//! - `SGD epoch`: an epoch of plain SGD through [`Minimizer::minimize_finite_sum`], with its
+//!   sampling (a shuffle per epoch), its per-step work and the update: the time of a two-epoch
+//!   run less that of a one-epoch run, which cancels the set-up and the final full evaluation.
+//!
+//! In a shuffled batch every row is somewhere else in memory, so an epoch of batches costs more
+//! than a full pass in row order; the batch reducer cuts a batch into chunks of 256 examples, and
+//! spreads the chunks of batches of at least `2^16` entries (here `B >= 1024`) over the thread
+//! pool. A batch of 256 is a single chunk and runs on one core.
 //!
 //! `cargo bench --bench epoch`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradus::FiniteSum;
 use gradus::finite_sum::Batch;
+use gradus::prelude::*;
 use gradus::problems::{Dataset, LogisticRegression};
 use ndarray::Array1;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
-use std::hint::black_box;
 
 const N: usize = 200_000;
 const D: usize = 100;
@@ -38,6 +46,23 @@ fn epoch(
             * batch.len() as f64;
     }
     total
+}
+
+/// The time of a run of plain SGD (step 0.1) for `epochs` epochs of batches of `batch_size`.
+fn sgd(p: &LogisticRegression<f64>, batch_size: usize, epochs: usize) -> Duration {
+    let x0 = Array1::zeros(D);
+    let mut minimizer = Minimizer::new(GradientDescent::default())
+        .lr(0.1)
+        .minibatch(Minibatch {
+            batch_size,
+            seed: 7,
+            ..Minibatch::default()
+        })
+        .max_epochs(epochs)
+        .max_iterations(usize::MAX);
+    let t = Instant::now();
+    black_box(minimizer.minimize_finite_sum(p, x0.view()).unwrap());
+    t.elapsed()
 }
 
 /// The sum of all entries of a slice, with eight running sums so that memory, not the latency
@@ -68,17 +93,47 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("logistic-200000x100-epoch");
     group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.bench_function("read-features (sum of entries)", |b| {
         let x = p.dataset().features.as_slice().unwrap();
         b.iter(|| black_box(read(black_box(x))))
     });
-    for batch_size in [1024, 4096, 16384] {
-        group.bench_function(format!("epoch B={batch_size}, 1 thread"), |b| {
+    let full =
+        |g: &mut Array1<f64>| p.batch_value_and_gradient(w.view(), Batch::all(N), g.view_mut());
+    group.bench_function("full gradient, 1 thread", |b| {
+        b.iter(|| one.install(|| black_box(full(&mut g))))
+    });
+    group.bench_function(format!("full gradient, {threads} threads"), |b| {
+        b.iter(|| black_box(full(&mut g)))
+    });
+    for batch_size in [256, 1024, 4096, 16384] {
+        group.bench_function(format!("gradients B={batch_size}, 1 thread"), |b| {
             b.iter(|| one.install(|| black_box(epoch(&p, &w, &order, batch_size, &mut g))))
         });
-        group.bench_function(format!("epoch B={batch_size}, {threads} threads"), |b| {
-            b.iter(|| black_box(epoch(&p, &w, &order, batch_size, &mut g)))
+        group.bench_function(
+            format!("gradients B={batch_size}, {threads} threads"),
+            |b| b.iter(|| black_box(epoch(&p, &w, &order, batch_size, &mut g))),
+        );
+        let marginal = |iters: u64, in_one: bool| {
+            let run = |epochs| {
+                if in_one {
+                    one.install(|| sgd(&p, batch_size, epochs))
+                } else {
+                    sgd(&p, batch_size, epochs)
+                }
+            };
+            (0..iters)
+                .map(|_| run(2).saturating_sub(run(1)))
+                .sum::<Duration>()
+        };
+        group.bench_function(format!("SGD epoch B={batch_size}, 1 thread"), |b| {
+            b.iter_custom(|iters| marginal(iters, true))
         });
+        group.bench_function(
+            format!("SGD epoch B={batch_size}, {threads} threads"),
+            |b| b.iter_custom(|iters| marginal(iters, false)),
+        );
     }
     group.finish();
 }

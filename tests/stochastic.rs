@@ -289,12 +289,14 @@ fn full_checks_let_the_gradient_criterion_stop_a_minibatch_run() {
 
 #[test]
 fn batch_means_do_not_depend_on_the_number_of_threads() {
-    // 5000 examples: 20 chunks, enough work to run in parallel.
-    let p = LeastSquares::new(5000);
+    // 25,000 examples x 3 = 75,000 entries: 98 chunks, above the parallel threshold.
+    let n = 25_000;
+    assert!(n * 3 >= BatchReducer::<f64>::PARALLEL_WORK);
+    let p = LeastSquares::new(n);
     let w = array![0.2, -0.4, 0.9];
     let eval = || {
         let mut g = Array1::zeros(3);
-        let f = p.batch_value_and_gradient(w.view(), Batch::all(5000), g.view_mut());
+        let f = p.batch_value_and_gradient(w.view(), Batch::all(n), g.view_mut());
         (f, g)
     };
     let one = rayon::ThreadPoolBuilder::new()
@@ -311,7 +313,7 @@ fn batch_means_do_not_depend_on_the_number_of_threads() {
     assert_eq!(one.1, four.1);
     // And the mean is the mean: compare with a plain sum.
     let r = p.a.dot(&w) - &p.y;
-    let g = p.a.t().dot(&r) / 5000.0;
+    let g = p.a.t().dot(&r) / n as f64;
     for (a, b) in one.1.iter().zip(g.iter()) {
         assert!((a - b).abs() < 1e-14);
     }
@@ -388,4 +390,74 @@ fn bad_minibatch_input_is_a_typed_error() {
         evaluate_batch(&p, x0.view(), Batch::Indices(&[]), g.view_mut()),
         Err(Error::Empty { .. })
     ));
+}
+
+/// A finite sum that records the batches it evaluates and the batches it is told come next.
+struct Recording<'a> {
+    inner: &'a LeastSquares,
+    evaluated: std::sync::Mutex<Vec<Vec<usize>>>,
+    hinted: std::sync::Mutex<Vec<Vec<usize>>>,
+}
+
+impl FiniteSum<f64> for Recording<'_> {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn examples(&self) -> usize {
+        self.inner.examples()
+    }
+    fn batch_value_and_gradient(
+        &self,
+        w: ArrayView1<f64>,
+        batch: Batch<'_>,
+        grad: ArrayViewMut1<f64>,
+    ) -> f64 {
+        if let Batch::Indices(ix) = batch {
+            self.evaluated.lock().unwrap().push(ix.to_vec());
+        }
+        self.inner.batch_value_and_gradient(w, batch, grad)
+    }
+    fn prefetch(&self, batch: Batch<'_>) {
+        self.hinted.lock().unwrap().push(batch.iter().collect());
+    }
+}
+
+#[test]
+fn the_prefetch_hint_names_the_batch_evaluated_next() {
+    let p = LeastSquares::new(10);
+    for sampling in [Sampling::Shuffle, Sampling::WithReplacement] {
+        let recording = Recording {
+            inner: &p,
+            evaluated: Default::default(),
+            hinted: Default::default(),
+        };
+        // N = 10, B = 4: batches of 4, 4 and 2 per epoch when shuffling; 9 steps, 3 epochs.
+        Minimizer::new(GradientDescent::<f64>::default())
+            .lr(0.1)
+            .minibatch(Minibatch {
+                batch_size: 4,
+                sampling,
+                ..Minibatch::default()
+            })
+            .max_iterations(8)
+            .minimize_finite_sum(&recording, array![0.0, 0.0, 0.0].view())
+            .unwrap();
+        let evaluated = recording.evaluated.into_inner().unwrap();
+        let hinted = recording.hinted.into_inner().unwrap();
+        assert_eq!(evaluated.len(), 9, "{sampling:?}");
+        match sampling {
+            // Every batch but the last of an epoch announces its successor.
+            Sampling::Shuffle => {
+                let announced: Vec<&Vec<usize>> = evaluated
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| k % 3 != 0)
+                    .map(|(_, b)| b)
+                    .collect();
+                assert_eq!(hinted.iter().collect::<Vec<_>>(), announced);
+            }
+            // Batches drawn with replacement are drawn a step ahead: all are announced.
+            Sampling::WithReplacement => assert_eq!(hinted[..8], evaluated[1..]),
+        }
+    }
 }

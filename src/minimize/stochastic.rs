@@ -113,6 +113,16 @@ struct Saga<F> {
     filled: bool,
 }
 
+/// The state of the run's [`Estimator`].
+enum EstimatorState<F> {
+    /// Plain minibatch gradients: no state.
+    Minibatch,
+    /// SVRG's snapshot.
+    Svrg(Svrg<F>),
+    /// SAGA's table.
+    Saga(Saga<F>),
+}
+
 /// The minibatch oracle of the loop: draws batches, counts epochs, and applies the estimator.
 pub(super) struct Sampled<'p, F, P: ?Sized> {
     problem: &'p P,
@@ -120,9 +130,15 @@ pub(super) struct Sampled<'p, F, P: ?Sized> {
     batch_size: usize,
     sampling: Sampling,
     rng: Xoshiro256PlusPlus,
-    /// A permutation of the examples (shuffling), or the current batch (with replacement).
+    /// Shuffling: a permutation of the examples, taken in consecutive batches. With
+    /// replacement: two batches, the current one and the next one (drawn a step ahead, so that
+    /// its examples can be prefetched; the draws come in the same order either way).
     order: Vec<usize>,
+    /// Shuffling: where the next batch starts in `order`. With replacement: which half of
+    /// `order` holds the next batch.
     cursor: usize,
+    /// With replacement: `true` once the first batch has been drawn.
+    drawn_ahead: bool,
     batches_per_epoch: usize,
     batches_in_epoch: usize,
     epoch: usize,
@@ -130,8 +146,7 @@ pub(super) struct Sampled<'p, F, P: ?Sized> {
     epoch_ended: bool,
     full_check_every: Option<usize>,
     full_gradient: Array1<F>,
-    svrg: Option<Svrg<F>>,
-    saga: Option<Saga<F>>,
+    estimator: EstimatorState<F>,
     evals: Evaluations,
     example_gradients: usize,
 }
@@ -161,14 +176,8 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             });
         }
         let batches_per_epoch = examples.div_ceil(b);
-        let saga = (settings.estimator == Estimator::Saga).then(|| Saga {
-            table: Array2::zeros((examples, n)),
-            mean: Array1::zeros(n),
-            fresh: Array2::zeros((b, n)),
-            filled: false,
-        });
-        let svrg = match settings.estimator {
-            Estimator::Minibatch | Estimator::Saga => None,
+        let estimator = match settings.estimator {
+            Estimator::Minibatch => EstimatorState::Minibatch,
             Estimator::Svrg { snapshot_every } => {
                 let every = snapshot_every.unwrap_or(batches_per_epoch);
                 if every == 0 {
@@ -178,7 +187,7 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
                         expected: "at least 1 (steps), or None for one epoch",
                     });
                 }
-                Some(Svrg {
+                EstimatorState::Svrg(Svrg {
                     snapshot: Array1::zeros(n),
                     mean_gradient: Array1::zeros(n),
                     at_snapshot: Array1::zeros(n),
@@ -186,10 +195,16 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
                     until_snapshot: 0,
                 })
             }
+            Estimator::Saga => EstimatorState::Saga(Saga {
+                table: Array2::zeros((examples, n)),
+                mean: Array1::zeros(n),
+                fresh: Array2::zeros((b, n)),
+                filled: false,
+            }),
         };
         let order = match settings.sampling {
             Sampling::Shuffle => (0..examples).collect(),
-            Sampling::WithReplacement => vec![0; b],
+            Sampling::WithReplacement => vec![0; 2 * b],
         };
         Ok(Sampled {
             problem,
@@ -199,6 +214,7 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             rng: Xoshiro256PlusPlus::seed_from_u64(settings.seed),
             order,
             cursor: 0,
+            drawn_ahead: false,
             batches_per_epoch,
             batches_in_epoch: 0,
             epoch: 0,
@@ -206,30 +222,83 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             epoch_ended: false,
             full_check_every: settings.full_check_every,
             full_gradient: Array1::zeros(n),
-            svrg,
-            saga,
+            estimator,
             evals: Evaluations::default(),
             example_gradients: 0,
         })
     }
 
-    /// Draws the next batch; returns its range in `order`.
-    fn next_batch(&mut self) -> (usize, usize) {
+    /// Draws the next batch; returns its range in `order` and the range of the batch after it,
+    /// when that one is already known (it is not when an epoch of shuffling ends).
+    fn next_batch(&mut self) -> ((usize, usize), Option<(usize, usize)>) {
+        let b = self.batch_size;
         match self.sampling {
             Sampling::Shuffle => {
                 if self.cursor == 0 {
                     self.order.shuffle(&mut self.rng);
                 }
                 let from = self.cursor;
-                let to = (from + self.batch_size).min(self.examples);
+                let to = (from + b).min(self.examples);
                 self.cursor = if to == self.examples { 0 } else { to };
-                (from, to)
+                let after = (to < self.examples).then(|| (to, (to + b).min(self.examples)));
+                ((from, to), after)
             }
             Sampling::WithReplacement => {
-                for i in &mut self.order {
-                    *i = self.rng.random_range(0..self.examples);
+                let examples = self.examples;
+                let mut draw = |half: usize, order: &mut [usize]| {
+                    for i in &mut order[half * b..(half + 1) * b] {
+                        *i = self.rng.random_range(0..examples);
+                    }
+                };
+                if !self.drawn_ahead {
+                    draw(0, &mut self.order);
+                    self.drawn_ahead = true;
                 }
-                (0, self.batch_size)
+                let current = self.cursor;
+                let after = 1 - current;
+                draw(after, &mut self.order);
+                self.cursor = after;
+                (
+                    (current * b, (current + 1) * b),
+                    Some((after * b, (after + 1) * b)),
+                )
+            }
+        }
+    }
+
+    /// Takes the SVRG snapshot or fills the SAGA table, when due.
+    fn refresh(&mut self, x: ArrayView1<'_, F>) {
+        match &mut self.estimator {
+            EstimatorState::Minibatch => {}
+            EstimatorState::Svrg(svrg) => {
+                if svrg.until_snapshot == 0 {
+                    svrg.snapshot.assign(&x);
+                    self.problem.batch_value_and_gradient(
+                        x,
+                        Batch::all(self.examples),
+                        svrg.mean_gradient.view_mut(),
+                    );
+                    self.example_gradients += self.examples;
+                    svrg.until_snapshot = svrg.every;
+                }
+            }
+            EstimatorState::Saga(saga) => {
+                if !saga.filled {
+                    for (i, row) in saga.table.outer_iter_mut().enumerate() {
+                        self.problem
+                            .batch_value_and_gradient(x, Batch::Indices(&[i]), row);
+                    }
+                    let scale = F::one() / F::from_count(self.examples);
+                    saga.mean.fill(F::zero());
+                    for row in saga.table.outer_iter() {
+                        Zip::from(&mut saga.mean)
+                            .and(&row)
+                            .for_each(|m, &a| *m += a);
+                    }
+                    saga.mean.mapv_inplace(|m| m * scale);
+                    saga.filled = true;
+                    self.example_gradients += self.examples;
+                }
             }
         }
     }
@@ -282,60 +351,37 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     }
 
     fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, mut g: ArrayViewMut1<'_, F>) -> F {
-        if let Some(svrg) = self.svrg.as_mut()
-            && svrg.until_snapshot == 0
-        {
-            svrg.snapshot.assign(&x);
-            self.problem.batch_value_and_gradient(
-                x,
-                Batch::all(self.examples),
-                svrg.mean_gradient.view_mut(),
-            );
-            self.example_gradients += self.examples;
-            svrg.until_snapshot = svrg.every;
+        self.refresh(x);
+        let ((from, to), after) = self.next_batch();
+        if let Some((a, b)) = after {
+            self.problem.prefetch(Batch::Indices(&self.order[a..b]));
         }
-        if let Some(saga) = self.saga.as_mut()
-            && !saga.filled
-        {
-            for (i, row) in saga.table.outer_iter_mut().enumerate() {
-                self.problem
-                    .batch_value_and_gradient(x, Batch::Indices(&[i]), row);
-            }
-            let scale = F::one() / F::from_count(self.examples);
-            saga.mean.fill(F::zero());
-            for row in saga.table.outer_iter() {
-                Zip::from(&mut saga.mean)
-                    .and(&row)
-                    .for_each(|m, &a| *m += a);
-            }
-            saga.mean.mapv_inplace(|m| m * scale);
-            saga.filled = true;
-            self.example_gradients += self.examples;
-        }
-        let (from, to) = self.next_batch();
         let batch = Batch::Indices(&self.order[from..to]);
-        let value = match self.saga.as_mut() {
-            None => self
-                .problem
-                .batch_value_and_gradient(x, batch, g.view_mut()),
-            Some(saga) => saga_step(self.problem, saga, x, batch, g.view_mut(), self.examples),
+        let problem = self.problem;
+        let value = match &mut self.estimator {
+            EstimatorState::Minibatch => problem.batch_value_and_gradient(x, batch, g.view_mut()),
+            EstimatorState::Svrg(svrg) => {
+                let value = problem.batch_value_and_gradient(x, batch, g.view_mut());
+                problem.batch_value_and_gradient(
+                    svrg.snapshot.view(),
+                    batch,
+                    svrg.at_snapshot.view_mut(),
+                );
+                Zip::from(&mut g)
+                    .and(&svrg.at_snapshot)
+                    .and(&svrg.mean_gradient)
+                    .for_each(|g, &s, &m| *g = *g - s + m);
+                svrg.until_snapshot -= 1;
+                self.example_gradients += batch.len();
+                value
+            }
+            EstimatorState::Saga(saga) => {
+                saga_step(problem, saga, x, batch, g.view_mut(), self.examples)
+            }
         };
         self.evals.function += 1;
         self.evals.gradient += 1;
         self.example_gradients += batch.len();
-        if let Some(svrg) = self.svrg.as_mut() {
-            self.problem.batch_value_and_gradient(
-                svrg.snapshot.view(),
-                batch,
-                svrg.at_snapshot.view_mut(),
-            );
-            self.example_gradients += batch.len();
-            Zip::from(&mut g)
-                .and(&svrg.at_snapshot)
-                .and(&svrg.mean_gradient)
-                .for_each(|g, &s, &m| *g = *g - s + m);
-            svrg.until_snapshot -= 1;
-        }
         self.epoch_loss += value;
         self.batches_in_epoch += 1;
         if self.batches_in_epoch == self.batches_per_epoch {

@@ -166,6 +166,9 @@ impl<F: Real> FiniteSum<F> for HuberRegression<F> {
         self.model
             .batch_value_and_gradient(&self.loss, x, batch, grad)
     }
+    fn prefetch(&self, batch: Batch<'_>) {
+        self.model.prefetch(batch);
+    }
 }
 
 impl<F: Real> TestFunction<F> for HuberRegression<F> {

@@ -153,6 +153,9 @@ impl<F: Real> FiniteSum<F> for LeastSquares<F> {
         self.model
             .batch_value_and_gradient(&Squared, x, batch, grad)
     }
+    fn prefetch(&self, batch: Batch<'_>) {
+        self.model.prefetch(batch);
+    }
 }
 
 impl<F: Real> TestFunction<F> for LeastSquares<F> {

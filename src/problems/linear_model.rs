@@ -28,6 +28,12 @@ use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, BatchReducer};
 use crate::linalg::{axpy_slices, dot_slices, symmetric_eigenvalues};
 
+/// Examples evaluated together by [`LinearModel::accumulate_part`].
+const GROUP: usize = 8;
+
+/// Batch positions between the prefetch of an example's row and its evaluation.
+const AHEAD: usize = 16;
+
 /// A loss `φ(z, y)` of the margin (prediction) `z = xᵀw` and the target `y`.
 pub(crate) trait ExampleLoss: Sync {
     /// `φ(z, y)`.
@@ -163,23 +169,100 @@ impl<F: Real> LinearModel<F> {
         batch: Batch<'_>,
         mut grad: ArrayViewMut1<'_, F>,
     ) -> F {
-        let mean = self.reducer.mean_prefetching(
+        let mean = self.reducer.mean_of_parts(
             batch,
             grad.view_mut(),
             #[inline(always)]
-            |i, mut acc| self.accumulate_example(loss, i, w, &mut acc, F::one()),
-            #[inline(always)]
-            |i| {
-                if let Some(row) = self.data.features.row(i).as_slice() {
-                    prefetch_slice(row);
-                }
-            },
+            |batch, from, to, mut acc| self.accumulate_part(loss, batch, from, to, w, &mut acc),
         );
         let l2 = self.l2;
         if l2 != F::zero() {
             Zip::from(&mut grad).and(w).for_each(|g, &wi| *g += l2 * wi);
         }
         mean + self.penalty(w)
+    }
+
+    /// Adds `Σ_k φ'(x_iᵀ w, y_i) x_i` over the examples `i` at batch positions `from..to` to
+    /// `acc` and returns `Σ_k φ(x_iᵀ w, y_i)`, both summed in batch order: the same bits as
+    /// [`accumulate_example`](LinearModel::accumulate_example) called on each example in turn.
+    ///
+    /// In a shuffled batch every row is somewhere else in memory. Rows are prefetched [`AHEAD`]
+    /// positions before they are used, and evaluated [`GROUP`] at a time: the group's dot
+    /// products together, then its losses, then its gradient updates. Measured on a shuffled
+    /// epoch of 200,000 x 100 logistic regression, this halves the time of evaluating one
+    /// example after the other with the same prefetches (the epoch bench); the independent dot
+    /// products and losses of a group keep the arithmetic units busy while rows arrive.
+    #[inline(always)]
+    fn accumulate_part<L: ExampleLoss>(
+        &self,
+        loss: &L,
+        batch: Batch<'_>,
+        from: usize,
+        to: usize,
+        w: ArrayView1<'_, F>,
+        acc: &mut ArrayViewMut1<'_, F>,
+    ) -> F {
+        let d = self.dim();
+        let (Some(x), Some(y), Some(ws), Some(g)) = (
+            self.data.features.as_slice(),
+            self.data.targets.as_slice(),
+            w.as_slice(),
+            acc.as_slice_mut(),
+        ) else {
+            let mut value = F::zero();
+            for k in from..to {
+                value += self.accumulate_example(loss, batch.get(k), w, acc, F::one());
+            }
+            return value;
+        };
+        let row = |i: usize| &x[i * d..(i + 1) * d];
+        let prefetch = |from: usize, to: usize| prefetch_rows(x, y, d, batch, from, to);
+        prefetch(from, from + AHEAD);
+        let mut value = F::zero();
+        let mut start = from;
+        while start + GROUP <= to {
+            prefetch(start + AHEAD, start + GROUP + AHEAD);
+            let rows: [&[F]; GROUP] = std::array::from_fn(|r| row(batch.get(start + r)));
+            let mut slopes = dot_rows(&rows, ws);
+            for (r, s) in slopes.iter_mut().enumerate() {
+                let (v, slope) = loss.loss_and_slope(*s, y[batch.get(start + r)]);
+                value += v;
+                *s = slope;
+            }
+            axpy_rows(&slopes, &rows, g);
+            start += GROUP;
+        }
+        for k in start..to {
+            let i = batch.get(k);
+            let (v, slope) = loss.loss_and_slope(dot_slices(row(i), ws), y[i]);
+            value += v;
+            axpy_slices(slope, row(i), g);
+        }
+        value
+    }
+
+    /// Asks the processor to load the row and the target of example `i` (a hint: no effect on
+    /// any result).
+    #[inline(always)]
+    fn prefetch_example(&self, i: usize) {
+        if let Some(row) = self.data.features.row(i).as_slice() {
+            prefetch_slice(row);
+        }
+        if let Some(y) = self.data.targets.get(i) {
+            prefetch_slice(std::slice::from_ref(y));
+        }
+    }
+
+    /// Prefetches the rows and targets of the first [`AHEAD`] examples of `batch`, which
+    /// [`batch_value_and_gradient`](LinearModel::batch_value_and_gradient) would otherwise
+    /// wait for.
+    pub(crate) fn prefetch(&self, batch: Batch<'_>) {
+        for k in 0..batch.len().min(AHEAD) {
+            let i = batch.get(k);
+            if i < self.examples() {
+                self.prefetch_example(i);
+            }
+        }
     }
 
     /// Minimises `f` in `f64` by damped Newton from `w0`, to a gradient norm of `1e-12`.
@@ -247,6 +330,17 @@ impl<F: Real> LinearModel<F> {
     }
 }
 
+/// Prefetches the rows (of `d` entries in `x`) and targets of the examples at batch positions
+/// `from..to` (cut at the batch's end).
+#[inline(always)]
+fn prefetch_rows<F>(x: &[F], y: &[F], d: usize, batch: Batch<'_>, from: usize, to: usize) {
+    for k in from..to.min(batch.len()) {
+        let i = batch.get(k);
+        prefetch_slice(&x[i * d..(i + 1) * d]);
+        prefetch_slice(std::slice::from_ref(&y[i]));
+    }
+}
+
 /// Asks the processor to bring `data` into the cache (a hint: no effect on any result).
 #[inline(always)]
 fn prefetch_slice<F>(data: &[F]) {
@@ -263,4 +357,154 @@ fn prefetch_slice<F>(data: &[F]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = data;
+}
+
+/// The dot products `rows[r] · w` of a group of rows, each summed exactly as [`dot_slices`]
+/// sums it (four running sums over blocks of four entries, then the rest, then
+/// `(s0 + s1) + (s2 + s3) + rest`), but interleaved, so that the group's independent sums fill
+/// the arithmetic units.
+#[inline(always)]
+fn dot_rows<F: Real, const G: usize>(rows: &[&[F]; G], w: &[F]) -> [F; G] {
+    let d = w.len();
+    let full = d - d % 4;
+    let rows: [&[F]; G] = std::array::from_fn(|r| &rows[r][..d]);
+    let mut s = [[F::zero(); 4]; G];
+    let mut j = 0;
+    while j < full {
+        let wq = &w[j..j + 4];
+        for r in 0..G {
+            let xq = &rows[r][j..j + 4];
+            for l in 0..4 {
+                s[r][l] += xq[l] * wq[l];
+            }
+        }
+        j += 4;
+    }
+    std::array::from_fn(|r| {
+        let mut rest = F::zero();
+        for j in full..d {
+            rest += rows[r][j] * w[j];
+        }
+        (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]) + rest
+    })
+}
+
+/// `g += Σ_r c[r] rows[r]`, adding the rows one after the other into each entry, exactly as
+/// [`axpy_slices`] called on each row in turn; each entry is loaded and stored once per group.
+#[inline(always)]
+fn axpy_rows<F: Real, const G: usize>(c: &[F; G], rows: &[&[F]; G], g: &mut [F]) {
+    let d = g.len();
+    let rows: [&[F]; G] = std::array::from_fn(|r| &rows[r][..d]);
+    for (j, gj) in g.iter_mut().enumerate() {
+        let mut a = *gj;
+        for r in 0..G {
+            a += c[r] * rows[r][j];
+        }
+        *gj = a;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::s;
+
+    /// Logistic loss, as in `logistic.rs`, kept here so the test needs no other module.
+    struct Logit;
+
+    impl ExampleLoss for Logit {
+        fn loss<F: Real>(&self, z: F, y: F) -> F {
+            z.max(F::zero()) + (-z.abs()).exp().ln_1p() - y * z
+        }
+        fn loss_and_slope<F: Real>(&self, z: F, y: F) -> (F, F) {
+            (self.loss(z, y), F::one() / (F::one() + (-z).exp()) - y)
+        }
+        fn curvature(&self, _z: f64, _y: f64) -> f64 {
+            0.0
+        }
+    }
+
+    /// The bits of `x` (exact for `f32` too: widening is exact).
+    fn bits<F: Real>(x: F) -> u64 {
+        x.as_f64().to_bits()
+    }
+
+    fn all_bits<'a, F: Real + 'a>(v: impl IntoIterator<Item = &'a F>) -> Vec<u64> {
+        v.into_iter().map(|&x| bits(x)).collect()
+    }
+
+    fn vector<F: Real>(len: usize, seed: usize) -> Vec<F> {
+        (0..len)
+            .map(|j| F::lit((((j * 37 + seed * 11) % 23) as f64 - 11.0) / 7.0 + 1e-3 * j as f64))
+            .collect()
+    }
+
+    fn grouped_dots_and_updates_are_the_single_row_ones<F: Real>() {
+        for d in 0..19 {
+            let w = vector::<F>(d, 1);
+            let data: Vec<Vec<F>> = (0..GROUP).map(|r| vector::<F>(d, r + 2)).collect();
+            let rows: [&[F]; GROUP] = std::array::from_fn(|r| &data[r][..]);
+            let dots = dot_rows(&rows, &w);
+            for r in 0..GROUP {
+                assert_eq!(bits(dots[r]), bits(dot_slices(rows[r], &w)), "d = {d}");
+            }
+            let c: [F; GROUP] = std::array::from_fn(|r| F::lit(0.3 * r as f64 - 1.1));
+            let mut grouped = vector::<F>(d, 99);
+            let mut one_by_one = grouped.clone();
+            axpy_rows(&c, &rows, &mut grouped);
+            for r in 0..GROUP {
+                axpy_slices(c[r], rows[r], &mut one_by_one);
+            }
+            assert_eq!(all_bits(&grouped), all_bits(&one_by_one), "d = {d}");
+        }
+    }
+
+    #[test]
+    fn grouped_dots_and_updates_are_bit_identical_to_single_rows() {
+        grouped_dots_and_updates_are_the_single_row_ones::<f64>();
+        grouped_dots_and_updates_are_the_single_row_ones::<f32>();
+    }
+
+    /// The grouped evaluation against one example at a time through `BatchReducer::mean`, to the
+    /// bit: batches of every size around the group and chunk lengths, scattered and in order,
+    /// dimensions with and without a remainder of four, and a strided weight vector (the
+    /// per-example fallback).
+    fn batches_match_one_example_at_a_time<F: Real>(d: usize) {
+        let n = 700;
+        let data = Dataset::<F>::classification(n, d, 3).unwrap();
+        let model = LinearModel::new(data, F::lit(1e-3)).unwrap();
+        let wide = Array1::from_vec(vector::<F>(2 * d, 5));
+        let packed = wide.slice(s![..;2]).to_owned();
+        let order: Vec<usize> = (0..n).map(|k| (k * 389 + 7) % n).collect();
+        let reducer = BatchReducer::<F>::new(d);
+        for len in [1, 7, 8, 9, 16, 255, 256, 257, 521, 700] {
+            for batch in [
+                Batch::Indices(&order[..len]),
+                Batch::Range { start: 0, end: len },
+            ] {
+                for w in [packed.view(), wide.slice(s![..;2])] {
+                    let mut reference = Array1::zeros(d);
+                    let mean = reducer.mean(batch, reference.view_mut(), |i, mut acc| {
+                        model.accumulate_example(&Logit, i, w, &mut acc, F::one())
+                    });
+                    Zip::from(&mut reference)
+                        .and(w)
+                        .for_each(|g, &wi| *g += model.l2() * wi);
+                    let expected = mean + model.penalty(w);
+                    let mut g = Array1::zeros(d);
+                    let f = model.batch_value_and_gradient(&Logit, w, batch, g.view_mut());
+                    assert_eq!(bits(f), bits(expected), "d = {d}, |B| = {len}");
+                    assert_eq!(all_bits(&g), all_bits(&reference), "d = {d}, |B| = {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_batches_are_bit_identical_to_one_example_at_a_time() {
+        for d in [1, 4, 7, 30] {
+            batches_match_one_example_at_a_time::<f64>(d);
+            batches_match_one_example_at_a_time::<f32>(d);
+        }
+    }
 }

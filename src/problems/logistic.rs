@@ -159,6 +159,9 @@ impl<F: Real> FiniteSum<F> for LogisticRegression<F> {
         self.model
             .batch_value_and_gradient(&Logistic, x, batch, grad)
     }
+    fn prefetch(&self, batch: Batch<'_>) {
+        self.model.prefetch(batch);
+    }
 }
 
 impl<F: Real> TestFunction<F> for LogisticRegression<F> {
