@@ -1,8 +1,11 @@
 //! AdaGrad: per-coordinate step sizes from the accumulated squared gradients.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_step, state};
+use super::Optimizer;
+use super::kernel;
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -56,8 +59,20 @@ impl<F: Real> Default for AdaGradConfig<F> {
 #[derive(Debug, Clone)]
 pub struct AdaGrad<F> {
     config: AdaGradConfig<F>,
-    sum: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<AdaGradState<F>>,
+}
+
+/// The state of [`AdaGrad`].
+#[derive(Debug, Clone, Default)]
+struct AdaGradState<F> {
+    /// `s_t`, the sum of the squared gradients.
+    sum: Vec<F>,
+}
+
+impl<F: Real> StartState<F, AdaGradConfig<F>> for AdaGradState<F> {
+    fn start(&mut self, n: usize, config: &AdaGradConfig<F>) {
+        fill(&mut self.sum, n, config.initial_accumulator_value);
+    }
 }
 
 impl<F: Real> AdaGrad<F> {
@@ -79,8 +94,7 @@ impl<F: Real> AdaGrad<F> {
         check("eps", config.eps, Domain::Positive)?;
         Ok(AdaGrad {
             config,
-            sum: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -105,8 +119,7 @@ impl<F: Real> Default for AdaGrad<F> {
     fn default() -> Self {
         AdaGrad {
             config: AdaGradConfig::default(),
-            sum: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -121,44 +134,43 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(x.len(), grad.len(), lr, self.sum.as_ref().map(Array1::len))?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let AdaGradConfig {
             lr_decay,
-            weight_decay: wd,
-            initial_accumulator_value,
+            weight_decay,
             eps,
             ..
         } = self.config;
-        let clr = F::lit(lr.as_f64() / (1.0 + self.steps as f64 * lr_decay.as_f64()));
-        let sum = state(&mut self.sum, x.len(), initial_accumulator_value);
-        Zip::from(x).and(grad).and(sum).for_each(|x, &g, s| {
-            let g = if wd != F::zero() { g + wd * *x } else { g };
-            *s += g * g;
-            *x -= clr * (g / (s.sqrt() + eps));
-        });
-        self.steps += 1;
+        let wd = WeightDecay::coupled(weight_decay);
+        let clr = F::lit(lr.as_f64() / (1.0 + (t - 1) as f64 * lr_decay.as_f64()));
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.sum],
+            #[inline(always)]
+            |x, g, [s]| {
+                let g = wd.gradient(g, *x);
+                *s += g * g;
+                *x -= clr * (g / (s.sqrt() + eps));
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.sum = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_rejected};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     #[test]
     fn adagrad_with_every_option_matches_hand_computed_first_three_steps() {
@@ -182,12 +194,7 @@ mod tests {
                 let gi = g[i] + wd * hx[i];
                 hs[i] += gi * gi;
                 hx[i] -= clr * gi / (hs[i].sqrt() + eps);
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
+                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
             }
         }
     }
@@ -202,9 +209,9 @@ mod tests {
         .unwrap();
         let mut x = array![0.0_f64];
         rule.step(x.view_mut(), array![3.0].view(), 0.5).unwrap();
-        assert!(close(x[0], -0.5));
+        assert_close!(x[0], -0.5);
         rule.step(x.view_mut(), array![3.0].view(), 0.5).unwrap();
-        assert!(close(x[0], -0.5 - 0.5 / 2f64.sqrt()));
+        assert_close!(x[0], -0.5 - 0.5 / 2f64.sqrt());
     }
 
     #[test]
@@ -246,11 +253,6 @@ mod tests {
                 },
             ),
         ];
-        for (name, config) in bad {
-            match AdaGrad::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejected(bad.map(|(name, config)| (name, AdaGrad::new(config))));
     }
 }

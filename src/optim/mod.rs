@@ -38,7 +38,7 @@
 //! rule that has a direction. [`AcceleratedGradient`] evaluates the gradient at its
 //! extrapolated point, which is the iterate the loop holds; it keeps the sequence `x_k` itself.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
 use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_len};
@@ -47,6 +47,7 @@ mod accelerated_gradient;
 mod adadelta;
 mod adagrad;
 mod adam;
+mod adam_family;
 mod adamax;
 mod barzilai_borwein;
 mod gradient_descent;
@@ -55,6 +56,13 @@ mod momentum;
 mod nadam;
 mod radam;
 mod rmsprop;
+mod state;
+mod weight_decay;
+
+pub(crate) mod kernel;
+
+#[cfg(test)]
+mod tests;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
@@ -153,7 +161,27 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
 
 /// Validates the arguments of [`Optimizer::step`]: equal lengths, a finite non-negative `lr`,
 /// and (when the state exists) the length the state was allocated for.
+///
+/// The checks that pass are a few comparisons; the error is built out of line.
+#[inline]
 pub(crate) fn check_step<F: Real>(
+    x_len: usize,
+    grad_len: usize,
+    lr: F,
+    state_len: Option<usize>,
+) -> Result<()> {
+    let lengths_agree = grad_len == x_len && state_len.is_none_or(|n| n == x_len);
+    if lengths_agree && Domain::NonNegative.contains(lr) {
+        Ok(())
+    } else {
+        step_error(x_len, grad_len, lr, state_len)
+    }
+}
+
+/// The error of [`check_step`], by the same checks in the same order.
+#[cold]
+#[inline(never)]
+fn step_error<F: Real>(
     x_len: usize,
     grad_len: usize,
     lr: F,
@@ -168,24 +196,4 @@ pub(crate) fn check_step<F: Real>(
         )?;
     }
     check("lr", lr, Domain::NonNegative)
-}
-
-/// Returns the state vector in `slot`, allocating it filled with `init` on first use.
-pub(crate) fn state<F: Real>(slot: &mut Option<Array1<F>>, n: usize, init: F) -> &mut Array1<F> {
-    slot.get_or_insert_with(|| Array1::from_elem(n, init))
-}
-
-/// Validates the hyperparameters the Adam family shares: `lr` and `weight_decay` finite and
-/// `>= 0`, both betas in `[0, 1)` (named `betas.0`, `betas.1`), `eps` finite and `> 0`.
-pub(crate) fn check_adam_family<F: Real>(
-    lr: F,
-    betas: (F, F),
-    eps: F,
-    weight_decay: F,
-) -> Result<()> {
-    check("lr", lr, Domain::NonNegative)?;
-    check("betas.0", betas.0, Domain::UnitInterval)?;
-    check("betas.1", betas.1, Domain::UnitInterval)?;
-    check("eps", eps, Domain::Positive)?;
-    check("weight_decay", weight_decay, Domain::NonNegative)
 }

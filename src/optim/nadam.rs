@@ -1,8 +1,11 @@
 //! NAdam: Adam with Nesterov momentum.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_adam_family, check_step, state};
+use super::Optimizer;
+use super::adam_family::{FamilyStep, check_adam_family};
+use super::kernel;
+use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -65,11 +68,26 @@ impl<F: Real> Default for NAdamConfig<F> {
 #[derive(Debug, Clone)]
 pub struct NAdam<F> {
     config: NAdamConfig<F>,
-    exp_avg: Option<Array1<F>>,
-    exp_avg_sq: Option<Array1<F>>,
+    state: RuleState<NAdamState<F>>,
+}
+
+/// The state of [`NAdam`].
+#[derive(Debug, Clone, Default)]
+struct NAdamState<F> {
+    /// `m_t`, the first moment estimate.
+    exp_avg: Vec<F>,
+    /// `v_t`, the second moment estimate.
+    exp_avg_sq: Vec<F>,
     /// `Π_t`, kept in `f64` whatever `F` is.
     mu_product: f64,
-    steps: usize,
+}
+
+impl<F: Real> StartState<F, NAdamConfig<F>> for NAdamState<F> {
+    fn start(&mut self, n: usize, _config: &NAdamConfig<F>) {
+        fill(&mut self.exp_avg, n, F::zero());
+        fill(&mut self.exp_avg_sq, n, F::zero());
+        self.mu_product = 1.0;
+    }
 }
 
 impl<F: Real> NAdam<F> {
@@ -84,10 +102,7 @@ impl<F: Real> NAdam<F> {
         check("momentum_decay", config.momentum_decay, Domain::NonNegative)?;
         Ok(NAdam {
             config,
-            exp_avg: None,
-            exp_avg_sq: None,
-            mu_product: 1.0,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -112,10 +127,7 @@ impl<F: Real> Default for NAdam<F> {
     fn default() -> Self {
         NAdam {
             config: NAdamConfig::default(),
-            exp_avg: None,
-            exp_avg_sq: None,
-            mu_product: 1.0,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -134,78 +146,52 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.exp_avg.as_ref().map(Array1::len),
-        )?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let c = self.config;
-        let (beta1, beta2) = c.betas;
-        let (b1, b2, psi, lr64) = (
-            beta1.as_f64(),
-            beta2.as_f64(),
-            c.momentum_decay.as_f64(),
-            lr.as_f64(),
-        );
-        let t = (self.steps + 1) as f64;
-        let bias_correction2 = F::lit(1.0 - b2.powf(t));
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let (moments, wd) = (family.moments, family.weight_decay);
+        let (b1, psi, lr64) = (c.betas.0.as_f64(), c.momentum_decay.as_f64(), lr.as_f64());
+        let t = t as f64;
+        let bias_correction2 = F::lit(family.bias_correction2);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
-        let mu_product = self.mu_product * mu;
+        let mu_product = st.mu_product * mu;
+        st.mu_product = mu_product;
         let grad_coef = F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next));
-        let (l2, decay) = match (c.weight_decay == F::zero(), c.decoupled_weight_decay) {
-            (true, _) => (F::zero(), F::one()),
-            (false, true) => (F::zero(), F::lit(1.0 - lr64 * c.weight_decay.as_f64())),
-            (false, false) => (c.weight_decay, F::one()),
-        };
-        let (one_minus_beta1, one_minus_beta2) = (F::lit(1.0 - b1), F::lit(1.0 - b2));
         let eps = c.eps;
-        let n = x.len();
-        let m = state(&mut self.exp_avg, n, F::zero());
-        let v = state(&mut self.exp_avg_sq, n, F::zero());
-        Zip::from(x)
-            .and(grad)
-            .and(m)
-            .and(v)
-            .for_each(|x, &g, m, v| {
-                let g = if l2 != F::zero() { g + l2 * *x } else { g };
-                if decay != F::one() {
-                    *x *= decay;
-                }
-                *m = beta1 * *m + one_minus_beta1 * g;
-                *v = beta2 * *v + one_minus_beta2 * (g * g);
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.exp_avg, &mut st.exp_avg_sq],
+            #[inline(always)]
+            |x, g, [m, v]| {
+                let g = wd.gradient(g, *x);
+                *x = wd.shrink(*x);
+                *m = moments.first(*m, g);
+                *v = moments.second(*v, g);
                 let d = (*v / bias_correction2).sqrt() + eps;
                 *x -= grad_coef * (g / d);
                 *x -= avg_coef * (*m / d);
-            });
-        self.mu_product = mu_product;
-        self.steps += 1;
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.exp_avg = None;
-        self.exp_avg_sq = None;
-        self.mu_product = 1.0;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_rejected};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     fn check_against_hand(decoupled: bool) {
         let (lr, b1, b2, eps, wd, psi) = (0.05, 0.8, 0.9, 1e-3, 0.1, 0.3);
@@ -239,12 +225,7 @@ mod tests {
                 let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
                 hx[i] -= lr * (1.0 - mu_t) / (1.0 - prod) * gi / d
                     + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
+                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
             }
         }
     }
@@ -326,11 +307,6 @@ mod tests {
                 },
             ),
         ];
-        for (name, config) in bad {
-            match NAdam::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejected(bad.map(|(name, config)| (name, NAdam::new(config))));
     }
 }
