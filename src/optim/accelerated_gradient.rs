@@ -249,7 +249,7 @@ impl<F: Real> Optimizer<F> for AcceleratedGradient<F> {
             grad,
             [&mut st.x],
             #[inline(always)]
-            |y, g, [xp]| {
+            move |y, g, [xp]| {
                 let x = *y - lr * g;
                 *y = x + beta * (x - *xp);
                 *xp = x;

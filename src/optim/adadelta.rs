@@ -143,7 +143,7 @@ impl<F: Real> Optimizer<F> for Adadelta<F> {
             grad,
             [&mut st.square_avg, &mut st.acc_delta],
             #[inline(always)]
-            |x, g, [v, u]| {
+            move |x, g, [v, u]| {
                 let g = wd.gradient(g, *x);
                 *v = rho * *v + one_minus_rho * (g * g);
                 let delta = (*u + eps).sqrt() / (*v + eps).sqrt() * g;

@@ -148,7 +148,7 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
             grad,
             [&mut st.sum],
             #[inline(always)]
-            |x, g, [s]| {
+            move |x, g, [s]| {
                 let g = wd.gradient(g, *x);
                 *s += g * g;
                 *x -= clr * (g / (s.sqrt() + eps));

@@ -248,7 +248,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 grad,
                 [exp_avg, exp_avg_sq, max_exp_avg_sq],
                 #[inline(always)]
-                |x, g, [m, v, v_max]| {
+                move |x, g, [m, v, v_max]| {
                     let g = s.weight_decay.gradient_always(g, *x);
                     *m = s.moments.first(*m, g);
                     *v = s.moments.second(*v, g);
@@ -262,7 +262,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 grad,
                 [exp_avg, exp_avg_sq],
                 #[inline(always)]
-                |x, g, [m, v]| {
+                move |x, g, [m, v]| {
                     let g = s.weight_decay.gradient_always(g, *x);
                     *m = s.moments.first(*m, g);
                     *v = s.moments.second(*v, g);

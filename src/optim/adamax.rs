@@ -139,7 +139,7 @@ impl<F: Real> Optimizer<F> for Adamax<F> {
             grad,
             [&mut st.exp_avg, &mut st.exp_inf],
             #[inline(always)]
-            |x, g, [m, u]| {
+            move |x, g, [m, u]| {
                 let g = wd.gradient(g, *x);
                 *m = moments.first(*m, g);
                 *u = (beta2 * *u).max(g.abs() + eps);

@@ -202,7 +202,7 @@ impl<F: Real> Optimizer<F> for BarzilaiBorwein<F> {
             grad,
             [&mut st.x_prev, &mut st.g_prev],
             #[inline(always)]
-            |x, g, [xp, gp]| {
+            move |x, g, [xp, gp]| {
                 *xp = *x;
                 *gp = g;
                 *x -= alpha * g;

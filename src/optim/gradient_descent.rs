@@ -103,7 +103,7 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
             grad,
             [],
             #[inline(always)]
-            |x, g, _| *x -= lr * wd.gradient_always(g, *x),
+            move |x, g, _| *x -= lr * wd.gradient_always(g, *x),
         );
         Ok(())
     }

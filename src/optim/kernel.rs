@@ -39,24 +39,24 @@ pub(crate) const BLOCK: usize = 1 << 16;
 /// Applies `update` to every coordinate `i`: `update(&mut x[i], g[i], &mut [s₀[i], …])`, with
 /// the coordinate's values of the `K` state buffers gathered into an array and written back.
 ///
-/// `update` should be `#[inline(always)]` (a closure can carry the attribute), so that it is
-/// compiled into the wide-SIMD copies of the loop. Every state buffer must have the length of
+/// `update` should be an `#[inline(always)] move` closure (a closure can carry the attribute),
+/// so that it is compiled into the wide-SIMD copies of the loop and holds its scalars by value. Every state buffer must have the length of
 /// `x`, and `g` too; the rules check this before they call.
 #[inline]
 pub(crate) fn apply<F: Real, const K: usize>(
     mut x: ArrayViewMut1<'_, F>,
     g: ArrayView1<'_, F>,
     mut state: [&mut [F]; K],
-    update: impl Fn(&mut F, F, &mut [F; K]) + Sync,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
 ) {
     debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
         #[cfg(feature = "parallel")]
         if xs.len() >= PARALLEL_THRESHOLD {
-            split(xs, gs, state, &update);
+            split(xs, gs, state, update);
             return;
         }
-        block(xs, gs, state, &update);
+        block(xs, gs, state, update);
     } else {
         Zip::indexed(x).and(g).for_each(|i, x, &g| {
             let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
@@ -74,7 +74,7 @@ fn split<F: Real, const K: usize>(
     x: &mut [F],
     g: &[F],
     mut state: [&mut [F]; K],
-    update: &(impl Fn(&mut F, F, &mut [F; K]) + Sync),
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
 ) {
     if x.len() <= BLOCK {
         return block(x, g, state, update);
@@ -100,11 +100,14 @@ fn block<F: Real, const K: usize>(
     x: &mut [F],
     g: &[F],
     state: [&mut [F]; K],
-    update: &impl Fn(&mut F, F, &mut [F; K]),
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy,
 ) {
+    // Everything the loop reads is moved into the closure, which the SIMD copies take by value:
+    // the compiler then knows that no store of the loop changes the rule's per-step scalars,
+    // keeps them in registers, and vectorises.
     widest_simd(
         #[inline(always)]
-        || {
+        move || {
             // Slices of one known length, so that the loop has no bounds checks.
             let n = x.len();
             let g = &g[..n];

@@ -205,7 +205,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
                 grad,
                 [],
                 #[inline(always)]
-                |x, g, _| *x -= lr * wd.gradient(g, *x),
+                move |x, g, _| *x -= lr * wd.gradient(g, *x),
             );
         } else {
             let first = t == 1;
@@ -215,7 +215,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
                 grad,
                 [&mut st.velocity],
                 #[inline(always)]
-                |x, g, [b]| {
+                move |x, g, [b]| {
                     let g = wd.gradient(g, *x);
                     *b = if first { g } else { mu * *b + keep * g };
                     let d = if nesterov { g + mu * *b } else { *b };

@@ -165,7 +165,7 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
             grad,
             [&mut st.exp_avg, &mut st.exp_avg_sq],
             #[inline(always)]
-            |x, g, [m, v]| {
+            move |x, g, [m, v]| {
                 let g = wd.gradient(g, *x);
                 *x = wd.shrink(*x);
                 *m = moments.first(*m, g);

@@ -190,7 +190,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
                 grad,
                 [&mut st.exp_avg, &mut st.exp_avg_sq],
                 #[inline(always)]
-                |x, g, [m, v]| {
+                move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step * (adaptive / (v.sqrt() + eps));
                 },
@@ -201,7 +201,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
                 grad,
                 [&mut st.exp_avg, &mut st.exp_avg_sq],
                 #[inline(always)]
-                |x, g, [m, v]| {
+                move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step;
                 },

@@ -206,28 +206,28 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 grad,
                 [v],
                 #[inline(always)]
-                |x, g, [v]| s.update(x, g, v, None, None),
+                move |x, g, [v]| s.update(x, g, v, None, None),
             ),
             (true, false) => kernel::apply(
                 x,
                 grad,
                 [v, a],
                 #[inline(always)]
-                |x, g, [v, a]| s.update(x, g, v, Some(a), None),
+                move |x, g, [v, a]| s.update(x, g, v, Some(a), None),
             ),
             (false, true) => kernel::apply(
                 x,
                 grad,
                 [v, b],
                 #[inline(always)]
-                |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
+                move |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
             ),
             (true, true) => kernel::apply(
                 x,
                 grad,
                 [v, a, b],
                 #[inline(always)]
-                |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
+                move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
             ),
         }
         Ok(())
