@@ -166,7 +166,7 @@ impl<F: Real> Optimizer<F> for Adadelta<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     #[test]
@@ -180,20 +180,14 @@ mod tests {
             weight_decay: wd,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hv, mut hu) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hv[i] = rho * hv[i] + (1.0 - rho) * gi * gi;
-                let delta = ((hu[i] + eps) / (hv[i] + eps)).sqrt() * gi;
-                hu[i] = rho * hu[i] + (1.0 - rho) * delta * delta;
-                hx[i] -= lr * delta;
-                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
-            }
-        }
+        let (mut hv, mut hu) = ([0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |_, i, g, x| {
+            let g = g + wd * *x;
+            hv[i] = rho * hv[i] + (1.0 - rho) * g * g;
+            let delta = ((hu[i] + eps) / (hv[i] + eps)).sqrt() * g;
+            hu[i] = rho * hu[i] + (1.0 - rho) * delta * delta;
+            *x -= lr * delta;
+        });
     }
 
     #[test]
@@ -212,43 +206,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdadeltaConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "rho",
-                AdadeltaConfig {
-                    rho: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "rho",
-                AdadeltaConfig {
-                    rho: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdadeltaConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdadeltaConfig {
-                    weight_decay: -0.5,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, Adadelta::new(config))));
+        assert_rejects(
+            Adadelta::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("rho", |c| c.rho = 1.0),
+                ("rho", |c| c.rho = f64::NAN),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -0.5),
+            ],
+        );
     }
 }

@@ -169,7 +169,7 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     #[test]
@@ -184,19 +184,13 @@ mod tests {
             eps,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hs) = ([1.0, -2.0], [s0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let clr = lr / (1.0 + k as f64 * eta);
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hs[i] += gi * gi;
-                hx[i] -= clr * gi / (hs[i].sqrt() + eps);
-                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
-            }
-        }
+        let mut hs = [s0; 2];
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let clr = lr / (1.0 + (t - 1.0) * eta);
+            let g = g + wd * *x;
+            hs[i] += g * g;
+            *x -= clr * g / (hs[i].sqrt() + eps);
+        });
     }
 
     #[test]
@@ -216,43 +210,17 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdaGradConfig {
-                    lr: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "lr_decay",
-                AdaGradConfig {
-                    lr_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdaGradConfig {
-                    weight_decay: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "initial_accumulator_value",
-                AdaGradConfig {
-                    initial_accumulator_value: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdaGradConfig {
-                    eps: -1e-10,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, AdaGrad::new(config))));
+        assert_rejects(
+            AdaGrad::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -0.1),
+                ("lr_decay", |c| c.lr_decay = -1.0),
+                ("weight_decay", |c| c.weight_decay = f64::NAN),
+                ("initial_accumulator_value", |c| {
+                    c.initial_accumulator_value = -1.0
+                }),
+                ("eps", |c| c.eps = -1e-10),
+            ],
+        );
     }
 }

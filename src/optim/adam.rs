@@ -285,7 +285,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array, s};
 
     /// Three steps against the recurrences written out per coordinate. The second gradient of
@@ -302,31 +302,24 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hv, mut hvmax) = ([1.0, -2.0], [0.0; 2], [0.0; 2], [0.0; 2]);
+        let (mut hm, mut hv, mut hvmax) = ([0.0; 2], [0.0; 2], [0.0; 2]);
         let mut max_was_used = false;
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
-            for i in 0..2 {
-                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
-                if decoupled {
-                    hx[i] *= 1.0 - lr * wd;
-                }
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
-                if hvmax[i] > hv[i] {
-                    max_was_used = true;
-                }
-                hvmax[i] = hvmax[i].max(hv[i]);
-                let m_hat = hm[i] / (1.0 - b1.powf(t));
-                let v_used = if amsgrad { hvmax[i] } else { hv[i] };
-                let v_hat = v_used / (1.0 - b2.powf(t));
-                hx[i] -= lr * m_hat / (v_hat.sqrt() + eps);
-                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = if decoupled { g } else { g + wd * *x };
+            if decoupled {
+                *x *= 1.0 - lr * wd;
             }
-        }
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
+            if hvmax[i] > hv[i] {
+                max_was_used = true;
+            }
+            hvmax[i] = hvmax[i].max(hv[i]);
+            let m_hat = hm[i] / (1.0 - b1.powf(t));
+            let v_used = if amsgrad { hvmax[i] } else { hv[i] };
+            let v_hat = v_used / (1.0 - b2.powf(t));
+            *x -= lr * m_hat / (v_hat.sqrt() + eps);
+        });
         assert!(
             max_was_used,
             "the test sequence must exercise the AMSGrad maximum"
@@ -403,50 +396,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdamConfig {
-                    lr: -1e-3,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                AdamConfig {
-                    betas: (1.0, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamConfig {
-                    betas: (0.9, -0.5),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamConfig {
-                    betas: (0.9, f64::NAN),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdamConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdamConfig {
-                    weight_decay: -0.1,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, Adam::new(config))));
+        assert_rejects(
+            Adam::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1e-3),
+                ("betas.0", |c| c.betas = (1.0, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, -0.5)),
+                ("betas.1", |c| c.betas = (0.9, f64::NAN)),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -0.1),
+            ],
+        );
     }
 }

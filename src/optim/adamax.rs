@@ -161,8 +161,7 @@ impl<F: Real> Optimizer<F> for Adamax<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
-    use ndarray::array;
+    use crate::optim::tests::{assert_matches_hand, assert_rejects};
 
     #[test]
     fn adamax_with_weight_decay_matches_hand_computed_first_three_steps() {
@@ -176,61 +175,26 @@ mod tests {
             weight_decay: wd,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hu) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hu[i] = f64::max(b2 * hu[i], gi.abs() + eps);
-                hx[i] -= lr / (1.0 - b1.powf(t)) * hm[i] / hu[i];
-                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
-            }
-        }
+        let (mut hm, mut hu) = ([0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = g + wd * *x;
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hu[i] = f64::max(b2 * hu[i], g.abs() + eps);
+            *x -= lr / (1.0 - b1.powf(t)) * hm[i] / hu[i];
+        });
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdamaxConfig {
-                    lr: f64::INFINITY,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                AdamaxConfig {
-                    betas: (-0.1, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamaxConfig {
-                    betas: (0.9, 1.0),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdamaxConfig {
-                    eps: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdamaxConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, Adamax::new(config))));
+        assert_rejects(
+            Adamax::<f64>::new,
+            &[
+                ("lr", |c| c.lr = f64::INFINITY),
+                ("betas.0", |c| c.betas = (-0.1, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, 1.0)),
+                ("eps", |c| c.eps = f64::NAN),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+            ],
+        );
     }
 }

@@ -239,7 +239,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
 mod tests {
     use super::*;
     use crate::Error;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     /// Three steps with the given options against the recurrence written out per coordinate.
@@ -254,24 +254,17 @@ mod tests {
             nesterov,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let mut hx = [1.0, -2.0];
         let mut hb = [0.0, 0.0];
-        for (t, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hb[i] = if t == 0 {
-                    gi
-                } else {
-                    mu * hb[i] + (1.0 - dampening) * gi
-                };
-                let d = if nesterov { gi + mu * hb[i] } else { hb[i] };
-                hx[i] -= lr * d;
-                assert_close!(x[i], hx[i], "step {t}, x[{i}]");
-            }
-        }
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = g + wd * *x;
+            hb[i] = if t == 1.0 {
+                g
+            } else {
+                mu * hb[i] + (1.0 - dampening) * g
+            };
+            let d = if nesterov { g + mu * hb[i] } else { hb[i] };
+            *x -= lr * d;
+        });
         assert_eq!(rule.steps_taken(), 3);
     }
 
@@ -343,43 +336,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                MomentumConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                MomentumConfig {
-                    momentum: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                MomentumConfig {
-                    momentum: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "dampening",
-                MomentumConfig {
-                    dampening: 1.5,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                MomentumConfig {
-                    weight_decay: f64::INFINITY,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, Momentum::new(config))));
+        assert_rejects(
+            Momentum::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("momentum", |c| c.momentum = 1.0),
+                ("momentum", |c| c.momentum = f64::NAN),
+                ("dampening", |c| c.dampening = 1.5),
+                ("weight_decay", |c| c.weight_decay = f64::INFINITY),
+            ],
+        );
     }
 }

@@ -190,7 +190,7 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     fn check_against_hand(decoupled: bool) {
@@ -205,29 +205,25 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hv) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
+        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        // Π_t, multiplied by μ_t once per step.
         let mut prod = 1.0;
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
             let mu_t = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
             let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
-            prod *= mu_t;
-            for i in 0..2 {
-                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
-                if decoupled {
-                    hx[i] *= 1.0 - lr * wd;
-                }
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
-                let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
-                hx[i] -= lr * (1.0 - mu_t) / (1.0 - prod) * gi / d
-                    + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
-                assert_close!(x[i], hx[i], "step {k}, x[{i}]");
+            if i == 0 {
+                prod *= mu_t;
             }
-        }
+            let g = if decoupled { g } else { g + wd * *x };
+            if decoupled {
+                *x *= 1.0 - lr * wd;
+            }
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
+            let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
+            *x -= lr * (1.0 - mu_t) / (1.0 - prod) * g / d
+                + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
+        });
     }
 
     #[test]
@@ -263,50 +259,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                NAdamConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                NAdamConfig {
-                    betas: (1.5, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                NAdamConfig {
-                    betas: (0.9, 1.0),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                NAdamConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                NAdamConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum_decay",
-                NAdamConfig {
-                    momentum_decay: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, NAdam::new(config))));
+        assert_rejects(
+            NAdam::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("betas.0", |c| c.betas = (1.5, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, 1.0)),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+                ("momentum_decay", |c| c.momentum_decay = f64::NAN),
+            ],
+        );
     }
 }

@@ -245,7 +245,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_close, assert_rejected};
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     fn check_against_hand(centered: bool, mu: f64) {
@@ -260,29 +260,23 @@ mod tests {
             centered,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hv, mut hg, mut hb) = ([1.0, -2.0], [0.0; 2], [0.0; 2], [0.0; 2]);
-        for (t, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hv[i] = alpha * hv[i] + (1.0 - alpha) * gi * gi;
-                hg[i] = alpha * hg[i] + (1.0 - alpha) * gi;
-                let s = if centered {
-                    (hv[i] - hg[i] * hg[i]).sqrt() + eps
-                } else {
-                    hv[i].sqrt() + eps
-                };
-                if mu > 0.0 {
-                    hb[i] = mu * hb[i] + gi / s;
-                    hx[i] -= lr * hb[i];
-                } else {
-                    hx[i] -= lr * gi / s;
-                }
-                assert_close!(x[i], hx[i], "step {t}, x[{i}]");
+        let (mut hv, mut hg, mut hb) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |_, i, g, x| {
+            let g = g + wd * *x;
+            hv[i] = alpha * hv[i] + (1.0 - alpha) * g * g;
+            hg[i] = alpha * hg[i] + (1.0 - alpha) * g;
+            let s = if centered {
+                (hv[i] - hg[i] * hg[i]).sqrt() + eps
+            } else {
+                hv[i].sqrt() + eps
+            };
+            if mu > 0.0 {
+                hb[i] = mu * hb[i] + g / s;
+                *x -= lr * hb[i];
+            } else {
+                *x -= lr * g / s;
             }
-        }
+        });
     }
 
     #[test]
@@ -310,50 +304,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                RmsPropConfig {
-                    lr: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "alpha",
-                RmsPropConfig {
-                    alpha: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "alpha",
-                RmsPropConfig {
-                    alpha: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                RmsPropConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                RmsPropConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                RmsPropConfig {
-                    momentum: 1.2,
-                    ..Default::default()
-                },
-            ),
-        ];
-        assert_rejected(bad.map(|(name, config)| (name, RmsProp::new(config))));
+        assert_rejects(
+            RmsProp::<f64>::new,
+            &[
+                ("lr", |c| c.lr = f64::NAN),
+                ("alpha", |c| c.alpha = 1.0),
+                ("alpha", |c| c.alpha = -0.1),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+                ("momentum", |c| c.momentum = 1.2),
+            ],
+        );
     }
 }

@@ -26,15 +26,43 @@ macro_rules! assert_close {
 }
 pub(crate) use assert_close;
 
-/// Asserts that each `(name, result)` is an [`Error::InvalidParameter`] naming `name`.
+/// Asserts that `build` rejects the default configuration with one field edited, by an
+/// [`Error::InvalidParameter`] naming that field: one case `(name, edit)` per field and value.
 #[track_caller]
-pub(crate) fn assert_rejected<T: Debug>(
-    cases: impl IntoIterator<Item = (&'static str, Result<T>)>,
+pub(crate) fn assert_rejects<C: Default, T: Debug>(
+    build: impl Fn(C) -> Result<T>,
+    cases: &[(&str, fn(&mut C))],
 ) {
-    for (name, result) in cases {
-        match result {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+    for (name, edit) in cases {
+        let mut config = C::default();
+        edit(&mut config);
+        match build(config) {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, *name),
             other => panic!("{name}: expected an error, got {other:?}"),
+        }
+    }
+}
+
+/// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
+/// coordinate of every iterate against `hand(t, i, g_i, &mut x_i)`: the rule's recurrence for
+/// coordinate `i` at step `t` (from 1) written out by hand, which moves `x_i` and keeps any state
+/// of its own.
+#[track_caller]
+pub(crate) fn assert_matches_hand<const N: usize>(
+    rule: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    mut hand: impl FnMut(f64, usize, f64, &mut f64),
+) {
+    let (mut x, mut hand_x) = (Array1::from(x0.to_vec()), x0);
+    for (k, g) in grads.iter().enumerate() {
+        rule.step(x.view_mut(), ndarray::ArrayView1::from(g), lr)
+            .unwrap();
+        let t = (k + 1) as f64;
+        for i in 0..N {
+            hand(t, i, g[i], &mut hand_x[i]);
+            assert_close!(x[i], hand_x[i], "at step {t}, coordinate {i}");
         }
     }
 }
