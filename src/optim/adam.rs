@@ -211,8 +211,8 @@ impl<F: Real> AdamStep<F> {
         }
     }
 
-    /// The new `x` from the decayed `x` and the moments: `x' - γ/(1 - β₁ᵗ) · m / (√v̂ / √(1 - β₂ᵗ)
-    /// + ε)`, with `v̂ = v`, or its running maximum for AMSGrad.
+    /// The new `x` from the decayed `x'` and the moments, with `v̂ = v` (or its running maximum
+    /// for AMSGrad): `x' - γ/(1 - β₁ᵗ) · m / (√v̂ / √(1 - β₂ᵗ) + ε)`.
     #[inline(always)]
     fn moved(self, x: F, m: F, v_hat: F) -> F {
         let denom = v_hat.sqrt() * self.inv_sqrt_bias_correction2 + self.eps;

@@ -128,10 +128,11 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
     ) -> Result<()> {
         check_len("gradient vs x", x.len(), grad.len())?;
         check_len("direction vs x", x.len(), direction.len())?;
-        let wd = self.config.weight_decay;
-        Zip::from(direction).and(x).and(grad).for_each(|d, &x, &g| {
-            *d = -(g + wd * x);
-        });
+        let wd = WeightDecay::coupled(self.config.weight_decay);
+        Zip::from(direction)
+            .and(x)
+            .and(grad)
+            .for_each(|d, &x, &g| *d = -wd.gradient_always(g, x));
         Ok(())
     }
 }

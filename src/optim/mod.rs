@@ -23,7 +23,19 @@
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
 //! inputs give the same iterates. Each rule validates its hyperparameters once, when it is built,
-//! and allocates its state once, on its first step.
+//! and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it for
+//! the next run).
+//!
+//! ## Speed
+//!
+//! The elementwise rules (all but the quasi-Newton ones) update every coordinate by one small
+//! function of its gradient and its state. They share one loop: over contiguous slices, compiled
+//! for the widest SIMD instructions the processor has (chosen at run time), and, with the
+//! `parallel` feature, split over all cores from 2^18 coordinates on; strided views of `x` or of
+//! the gradient go through a plain ndarray loop. Every path computes each coordinate by the
+//! same operations, so the iterates are the same to the bit whatever the path, the processor or
+//! the number of threads. At ten million coordinates a step takes about as long as reading and
+//! writing its arrays once (`cargo bench --bench rules -- vs-memory`).
 //!
 //! ## Rules that need more than one gradient
 //!
@@ -88,8 +100,8 @@ pub trait Optimizer<F: Real> {
 
     /// One update of `x` in place, from the gradient `grad` at `x` and the step size `lr`.
     ///
-    /// The first call allocates the rule's state for `x.len()` variables; later calls allocate
-    /// nothing.
+    /// The first call allocates the rule's state for `x.len()` variables (or, after a
+    /// [`reset`](Optimizer::reset), refills it); later calls allocate nothing.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] if `grad` and `x` differ in length, or if `x` differs from
@@ -97,7 +109,12 @@ pub trait Optimizer<F: Real> {
     /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite.
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()>;
 
-    /// Forgets all state (moments, step counter), as if the rule were new.
+    /// Forgets all state (moments, step counter): the next step is taken as by a new rule.
+    ///
+    /// The rule keeps the memory of its state: the next step refills it in place when `x` has
+    /// the same length, and allocates only for another length. So a rule reset before every run
+    /// (as [`Minimizer::minimize`](crate::Minimizer::minimize) does) allocates once, not once per
+    /// run.
     fn reset(&mut self);
 
     /// Number of steps taken since construction or the last [`reset`](Optimizer::reset).

@@ -26,12 +26,15 @@ macro_rules! assert_close {
 }
 pub(crate) use assert_close;
 
+/// A case of [`assert_rejects`]: the name of a field, and how to set it to a bad value.
+pub(crate) type BadField<C> = (&'static str, fn(&mut C));
+
 /// Asserts that `build` rejects the default configuration with one field edited, by an
 /// [`Error::InvalidParameter`] naming that field: one case `(name, edit)` per field and value.
 #[track_caller]
 pub(crate) fn assert_rejects<C: Default, T: Debug>(
     build: impl Fn(C) -> Result<T>,
-    cases: &[(&str, fn(&mut C))],
+    cases: &[BadField<C>],
 ) {
     for (name, edit) in cases {
         let mut config = C::default();
