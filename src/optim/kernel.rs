@@ -31,17 +31,20 @@ use crate::Real;
 /// Below about a quarter of a million elements the whole update takes less than the ~10–20 µs
 /// it costs to wake the thread pool and split the work; measured with `cargo bench --bench
 /// rules` (see the README).
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 18;
 
 /// Largest number of elements a thread processes in one piece when a vector is split.
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
 pub(crate) const BLOCK: usize = 1 << 16;
 
 /// Applies `update` to every coordinate `i`: `update(&mut x[i], g[i], &mut [s₀[i], …])`, with
 /// the coordinate's values of the `K` state buffers gathered into an array and written back.
 ///
 /// `update` should be an `#[inline(always)] move` closure (a closure can carry the attribute),
-/// so that it is compiled into the wide-SIMD copies of the loop and holds its scalars by value. Every state buffer must have the length of
-/// `x`, and `g` too; the rules check this before they call.
+/// so that it is compiled into the wide-SIMD copies of the loop and holds its scalars by value.
+/// Every state buffer must have the length of `x`, and `g` too; the rules check this before
+/// they call.
 #[inline]
 pub(crate) fn apply<F: Real, const K: usize>(
     mut x: ArrayViewMut1<'_, F>,
@@ -51,8 +54,10 @@ pub(crate) fn apply<F: Real, const K: usize>(
 ) {
     debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
+        // Split only when there are threads to share the pieces (the pool running the caller,
+        // or the global pool).
         #[cfg(feature = "parallel")]
-        if xs.len() >= PARALLEL_THRESHOLD {
+        if xs.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
             split(xs, gs, state, update);
             return;
         }
