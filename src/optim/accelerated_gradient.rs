@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::{Optimizer, check_step};
 use crate::Real;
@@ -248,6 +248,7 @@ impl<F: Real> Optimizer<F> for AcceleratedGradient<F> {
             y,
             grad,
             [&mut st.x],
+            Simd::Streaming,
             #[inline(always)]
             move |y, g, [xp]| {
                 let x = *y - lr * g;

@@ -4,7 +4,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -142,6 +142,7 @@ impl<F: Real> Optimizer<F> for Adadelta<F> {
             x,
             grad,
             [&mut st.square_avg, &mut st.acc_delta],
+            Simd::Widest,
             #[inline(always)]
             move |x, g, [v, u]| {
                 let g = wd.gradient(g, *x);

@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -147,6 +147,7 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
             x,
             grad,
             [&mut st.sum],
+            Simd::Widest,
             #[inline(always)]
             move |x, g, [s]| {
                 let g = wd.gradient(g, *x);

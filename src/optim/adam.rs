@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -247,6 +247,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 x,
                 grad,
                 [exp_avg, exp_avg_sq, max_exp_avg_sq],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [m, v, v_max]| {
                     let g = s.weight_decay.gradient_always(g, *x);
@@ -261,6 +262,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let g = s.weight_decay.gradient_always(g, *x);

@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
 use super::adam_family::{FamilyStep, check_adam_family};
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::Result;
@@ -138,6 +138,7 @@ impl<F: Real> Optimizer<F> for Adamax<F> {
             x,
             grad,
             [&mut st.exp_avg, &mut st.exp_inf],
+            Simd::Widest,
             #[inline(always)]
             move |x, g, [m, u]| {
                 let g = wd.gradient(g, *x);

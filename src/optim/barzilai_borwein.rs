@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
@@ -201,6 +201,7 @@ impl<F: Real> Optimizer<F> for BarzilaiBorwein<F> {
             x.view_mut(),
             grad,
             [&mut st.x_prev, &mut st.g_prev],
+            Simd::Streaming,
             #[inline(always)]
             move |x, g, [xp, gp]| {
                 *xp = *x;

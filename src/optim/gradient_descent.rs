@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::RuleState;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -102,6 +102,7 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
             x,
             grad,
             [],
+            Simd::Streaming,
             #[inline(always)]
             move |x, g, _| *x -= lr * wd.gradient_always(g, *x),
         );

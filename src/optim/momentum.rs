@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -204,6 +204,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
                 x,
                 grad,
                 [],
+                Simd::Streaming,
                 #[inline(always)]
                 move |x, g, _| *x -= lr * wd.gradient(g, *x),
             );
@@ -214,6 +215,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
                 x,
                 grad,
                 [&mut st.velocity],
+                Simd::Streaming,
                 #[inline(always)]
                 move |x, g, [b]| {
                     let g = wd.gradient(g, *x);

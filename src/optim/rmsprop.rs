@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::kernel;
+use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -205,6 +205,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 x,
                 grad,
                 [v],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [v]| s.update(x, g, v, None, None),
             ),
@@ -212,6 +213,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 x,
                 grad,
                 [v, a],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [v, a]| s.update(x, g, v, Some(a), None),
             ),
@@ -219,6 +221,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 x,
                 grad,
                 [v, b],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
             ),
@@ -226,6 +229,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 x,
                 grad,
                 [v, a, b],
+                Simd::Widest,
                 #[inline(always)]
                 move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
             ),
