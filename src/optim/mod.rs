@@ -30,11 +30,11 @@
 //!
 //! The elementwise rules (all but the quasi-Newton ones) update every coordinate by one small
 //! function of its gradient and its state. They share one loop: over contiguous slices, compiled
-//! for the widest SIMD instructions the processor has (chosen at run time), and, with the
-//! `parallel` feature, split over all cores from 2^18 coordinates on; strided views of `x` or of
-//! the gradient go through a plain ndarray loop. Every path computes each coordinate by the
-//! same operations, so the iterates are the same to the bit whatever the path, the processor or
-//! the number of threads. At ten million coordinates a step takes about as long as reading and
+//! for wide SIMD instructions chosen at run time (AVX-512 where the update takes square roots or
+//! divisions, AVX2 where it only multiplies and adds), and, with the `parallel` feature, split
+//! over all cores from 2^18 coordinates on; strided views of `x` or of the gradient go through a
+//! plain ndarray loop. Every path computes each coordinate by the same operations, so the
+//! iterates are the same to the bit whatever the path, the processor or the number of threads. At ten million coordinates a step takes about as long as reading and
 //! writing its arrays once (`cargo bench --bench rules -- vs-memory`).
 //!
 //! ## Rules that need more than one gradient
