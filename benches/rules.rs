@@ -1,28 +1,50 @@
-//! One step of each update rule at n = 1e3, 1e5, 1e7 (f64 and f32), and Adam against a
-//! memory-traffic baseline: one pass that reads 4 arrays and writes 3 of the same size with
-//! trivial arithmetic, which is all an Adam step must move through memory.
+//! Each elementwise rule against the memory traffic it cannot avoid, and one step of each rule
+//! at several lengths.
 //!
-//! `cargo bench --bench rules`              (everything; several minutes)
-//! `cargo bench --bench rules -- adam-vs`   (the Adam targets only)
+//! `vs-memory`: at n = 1e7, in f64 and f32, on one thread (both inside a one-thread rayon
+//! pool) and on all threads, one step of a rule against a memory pass written here by hand:
+//! plain slices, trivial arithmetic, reading `x`, `g` and as many state arrays as the rule keeps
+//! and writing `x` and those arrays, which is all the rule must move through memory. A rule at
+//! the memory bound takes as long as its pass. On a shared machine single runs scatter: compare
+//! ratios over repeated runs.
+//!
+//! `cargo bench --bench rules -- vs-memory`   (the rules against their passes; about 6 minutes)
+//! `cargo bench --bench rules -- step/`       (one step of each rule at n = 1e3, 1e5, 1e7)
+
+use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use gradus::Real;
+use gradus::optim::{MomentumConfig, RmsPropConfig};
 use gradus::prelude::*;
 use ndarray::Array1;
 use rayon::prelude::*;
-use std::hint::black_box;
 
-fn rules<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
+/// Every elementwise rule and the variants that move other arrays, with the number of state
+/// arrays each reads and writes.
+fn rules<F: Real>() -> Vec<(Box<dyn Optimizer<F> + Send>, usize)> {
+    let centered = RmsProp::new(RmsPropConfig {
+        centered: true,
+        ..Default::default()
+    });
+    let momentum = Momentum::new(MomentumConfig::default());
     vec![
-        Box::new(GradientDescent::default()),
-        Box::new(Momentum::default()),
-        Box::new(RmsProp::default()),
-        Box::new(Adam::default()),
-        Box::new(AdaGrad::default()),
-        Box::new(Adamax::default()),
-        Box::new(NAdam::default()),
-        Box::new(RAdam::default()),
-        Box::new(Adadelta::default()),
+        (Box::new(GradientDescent::default()), 0),
+        (Box::new(momentum.unwrap()), 1),
+        (Box::new(RmsProp::default()), 1),
+        (Box::new(centered.unwrap()), 2),
+        (Box::new(Adam::default()), 2),
+        (Box::new(Adam::amsgrad(F::lit(1e-3)).unwrap()), 3),
+        (
+            Box::new(Adam::adamw(F::lit(1e-3), F::lit(1e-2)).unwrap()),
+            2,
+        ),
+        (Box::new(AdaGrad::default()), 1),
+        (Box::new(Adamax::default()), 2),
+        (Box::new(NAdam::default()), 2),
+        (Box::new(RAdam::default()), 2),
+        (Box::new(Adadelta::default()), 2),
     ]
 }
 
@@ -32,13 +54,128 @@ fn inputs<F: Real>(n: usize) -> (Array1<F>, Array1<F>) {
     (x, g)
 }
 
+// The memory passes: for k = 0..=3 state arrays, one loop over plain slices that reads x, g and
+// the k arrays and writes x and the k arrays, with a multiply and an add for each.
+
+fn pass0<F: Real>(x: &mut [F], g: &[F]) {
+    let h = F::lit(0.5);
+    for (x, &g) in x.iter_mut().zip(g) {
+        *x = *x * h + g;
+    }
+}
+
+fn pass1<F: Real>(x: &mut [F], g: &[F], a: &mut [F]) {
+    let h = F::lit(0.5);
+    for ((x, &g), a) in x.iter_mut().zip(g).zip(a) {
+        *a = *a * h + g;
+        *x = *x * h + g;
+    }
+}
+
+fn pass2<F: Real>(x: &mut [F], g: &[F], a: &mut [F], b: &mut [F]) {
+    let h = F::lit(0.5);
+    for (((x, &g), a), b) in x.iter_mut().zip(g).zip(a).zip(b) {
+        *a = *a * h + g;
+        *b = *b * h + g;
+        *x = *x * h + g;
+    }
+}
+
+fn pass3<F: Real>(x: &mut [F], g: &[F], a: &mut [F], b: &mut [F], c: &mut [F]) {
+    let h = F::lit(0.5);
+    for ((((x, &g), a), b), c) in x.iter_mut().zip(g).zip(a).zip(b).zip(c) {
+        *a = *a * h + g;
+        *b = *b * h + g;
+        *c = *c * h + g;
+        *x = *x * h + g;
+    }
+}
+
+/// Elements per thread's piece in the all-threads passes, as in the crate's kernel.
+const BLOCK: usize = 1 << 16;
+
+/// The pass for `s.len()` state arrays, on one thread or on all.
+fn memory_pass<F: Real>(x: &mut [F], g: &[F], s: &mut [Vec<F>], all_threads: bool) {
+    match (s, all_threads) {
+        ([], false) => pass0(x, g),
+        ([a], false) => pass1(x, g, a),
+        ([a, b], false) => pass2(x, g, a, b),
+        ([a, b, c], false) => pass3(x, g, a, b, c),
+        ([], true) => x
+            .par_chunks_mut(BLOCK)
+            .zip(g.par_chunks(BLOCK))
+            .for_each(|(x, g)| pass0(x, g)),
+        ([a], true) => x
+            .par_chunks_mut(BLOCK)
+            .zip(g.par_chunks(BLOCK))
+            .zip(a.par_chunks_mut(BLOCK))
+            .for_each(|((x, g), a)| pass1(x, g, a)),
+        ([a, b], true) => x
+            .par_chunks_mut(BLOCK)
+            .zip(g.par_chunks(BLOCK))
+            .zip(a.par_chunks_mut(BLOCK))
+            .zip(b.par_chunks_mut(BLOCK))
+            .for_each(|(((x, g), a), b)| pass2(x, g, a, b)),
+        ([a, b, c], true) => x
+            .par_chunks_mut(BLOCK)
+            .zip(g.par_chunks(BLOCK))
+            .zip(a.par_chunks_mut(BLOCK))
+            .zip(b.par_chunks_mut(BLOCK))
+            .zip(c.par_chunks_mut(BLOCK))
+            .for_each(|((((x, g), a), b), c)| pass3(x, g, a, b, c)),
+        (s, _) => unreachable!("no pass for {} state arrays", s.len()),
+    }
+}
+
+fn rules_against_memory_passes<F: Real>(c: &mut Criterion, label: &str) {
+    let n = 10_000_000;
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let lr = F::lit(1e-6);
+    for (mut rule, k) in rules::<F>() {
+        let mut group = c.benchmark_group(format!("vs-memory/{label}/{}", rule.name()));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        let (mut x, g) = inputs::<F>(n);
+        let mut state = vec![vec![F::lit(0.1); n]; k];
+        // The first step allocates the rule's state; measure the steps after it.
+        rule.step(x.view_mut(), g.view(), lr).unwrap();
+        for threads in ["1-thread", "all-threads"] {
+            let all = threads == "all-threads";
+            group.bench_function(BenchmarkId::new("memory-pass", threads), |b| {
+                let (xs, gs) = (x.as_slice_mut().unwrap(), g.as_slice().unwrap());
+                let mut pass = || memory_pass(black_box(&mut *xs), gs, &mut state, all);
+                if all {
+                    b.iter(&mut pass)
+                } else {
+                    // On the pool's thread, as the rule's step below.
+                    b.iter(|| single.install(&mut pass))
+                }
+            });
+            group.bench_function(BenchmarkId::new("step", threads), |b| {
+                let mut step = || rule.step(x.view_mut(), g.view(), lr).unwrap();
+                if all {
+                    b.iter(&mut step)
+                } else {
+                    b.iter(|| single.install(&mut step))
+                }
+            });
+        }
+        group.finish();
+    }
+}
+
 fn one_step_of_each_rule<F: Real>(c: &mut Criterion, label: &str) {
     for n in [1_000usize, 100_000, 10_000_000] {
         let mut group = c.benchmark_group(format!("step/{label}/n={n}"));
         if n >= 10_000_000 {
             group.sample_size(10);
         }
-        for mut rule in rules::<F>() {
+        for (mut rule, _) in rules::<F>() {
             let (mut x, g) = inputs::<F>(n);
             // The first step allocates the state; measure the steps after it.
             rule.step(x.view_mut(), g.view(), F::lit(1e-6)).unwrap();
@@ -50,64 +187,9 @@ fn one_step_of_each_rule<F: Real>(c: &mut Criterion, label: &str) {
     }
 }
 
-/// Reads x, g, m, v and writes x, m, v once, with trivial arithmetic.
-fn memory_pass<F: Real>(x: &mut [F], g: &[F], m: &mut [F], v: &mut [F]) {
-    let (a, b) = (F::lit(0.5), F::lit(0.25));
-    for (((x, &g), m), v) in x.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        *m = *m * a + g;
-        *v = *v * b + g;
-        *x += g;
-    }
-}
-
-fn memory_pass_parallel<F: Real>(x: &mut [F], g: &[F], m: &mut [F], v: &mut [F]) {
-    const BLOCK: usize = 1 << 16;
-    x.par_chunks_mut(BLOCK)
-        .zip(g.par_chunks(BLOCK))
-        .zip(m.par_chunks_mut(BLOCK))
-        .zip(v.par_chunks_mut(BLOCK))
-        .for_each(|(((x, g), m), v)| memory_pass(x, g, m, v));
-}
-
-fn adam_against_memory_traffic<F: Real>(c: &mut Criterion, label: &str) {
-    let n = 10_000_000;
-    let single = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let mut group = c.benchmark_group(format!("adam-vs-memory/{label}/n={n}"));
-    group.sample_size(20);
-    let (mut x, g) = inputs::<F>(n);
-    let mut m = Array1::from_elem(n, F::lit(0.1));
-    let mut v = Array1::from_elem(n, F::lit(0.2));
-    let mut adam = Adam::<F>::default();
-    adam.step(x.view_mut(), g.view(), F::lit(1e-6)).unwrap();
-    for threads in ["1-thread", "all-threads"] {
-        let one = threads == "1-thread";
-        group.bench_function(BenchmarkId::new("memory-pass", threads), |b| {
-            let (xs, gs) = (x.as_slice_mut().unwrap(), g.as_slice().unwrap());
-            let (ms, vs) = (m.as_slice_mut().unwrap(), v.as_slice_mut().unwrap());
-            if one {
-                b.iter(|| memory_pass(black_box(&mut *xs), gs, &mut *ms, &mut *vs))
-            } else {
-                b.iter(|| memory_pass_parallel(black_box(&mut *xs), gs, &mut *ms, &mut *vs))
-            }
-        });
-        group.bench_function(BenchmarkId::new("adam-step", threads), |b| {
-            let mut step = || adam.step(x.view_mut(), g.view(), F::lit(1e-6)).unwrap();
-            if one {
-                b.iter(|| single.install(&mut step))
-            } else {
-                b.iter(&mut step)
-            }
-        });
-    }
-    group.finish();
-}
-
 fn benches(c: &mut Criterion) {
-    adam_against_memory_traffic::<f64>(c, "f64");
-    adam_against_memory_traffic::<f32>(c, "f32");
+    rules_against_memory_passes::<f64>(c, "f64");
+    rules_against_memory_passes::<f32>(c, "f32");
     one_step_of_each_rule::<f64>(c, "f64");
     one_step_of_each_rule::<f32>(c, "f32");
 }

@@ -69,7 +69,7 @@ pub mod clip;
 pub mod constraints;
 mod error;
 pub mod finite_sum;
-mod kernels;
+use optim::kernel as kernels;
 mod linalg;
 pub mod line_search;
 pub mod minimize;

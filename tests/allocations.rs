@@ -4,6 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use gradus::optim::RmsPropConfig;
 use gradus::prelude::*;
 use gradus::problems::Rosenbrock;
 use ndarray::{Array1, array};
@@ -95,13 +96,21 @@ fn step_allocations(rule: &mut dyn Optimizer<f64>, n: usize, steps: usize) -> us
     })
 }
 
-#[test]
-fn every_rule_allocates_only_on_its_first_step() {
-    let mut rules: Vec<Box<dyn Optimizer<f64>>> = vec![
+/// Every rule, with the variants that keep other state.
+fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
+    vec![
         Box::new(GradientDescent::default()),
         Box::new(Momentum::default()),
         Box::new(Momentum::nesterov(1e-3, 0.9).unwrap()),
         Box::new(RmsProp::default()),
+        Box::new(
+            RmsProp::new(RmsPropConfig {
+                centered: true,
+                momentum: 0.9,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(Adam::default()),
         Box::new(Adam::amsgrad(1e-3).unwrap()),
         Box::new(Adam::adamw(1e-3, 1e-2).unwrap()),
@@ -113,13 +122,44 @@ fn every_rule_allocates_only_on_its_first_step() {
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),
-    ];
-    for rule in &mut rules {
+    ]
+}
+
+#[test]
+fn every_rule_allocates_only_on_its_first_step() {
+    for mut rule in every_rule() {
         assert_eq!(
             step_allocations(rule.as_mut(), 64, 1_000),
             0,
             "{}",
             rule.name()
         );
+    }
+}
+
+#[test]
+fn a_reset_keeps_the_state_so_that_only_a_new_length_allocates() {
+    for mut rule in every_rule() {
+        let name = rule.name();
+        let steps = |rule: &mut dyn Optimizer<f64>, n: usize| {
+            let mut x = Array1::from_elem(n, 0.5);
+            let g = Array1::from_shape_fn(n, |i| ((i % 8) as f64 - 4.0) / 8.0);
+            allocations(|| {
+                for _ in 0..3 {
+                    rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
+                }
+            })
+        };
+        steps(rule.as_mut(), 64);
+        rule.reset();
+        // The first step after a reset refills the state of the same length in place.
+        assert_eq!(steps(rule.as_mut(), 64), 0, "{name}");
+        rule.reset();
+        if name != "GradientDescent" {
+            assert!(
+                steps(rule.as_mut(), 32) > 0,
+                "{name}: a new length, new buffers"
+            );
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! Nesterov's accelerated gradient method.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
 use super::{Optimizer, check_step};
 use crate::Real;
-use crate::error::{Domain, Result, check, check_len, check_that};
+use crate::error::{Domain, Result, check, check_that};
 
 /// Hyperparameters of [`AcceleratedGradient`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,17 +101,26 @@ impl<F: Real> Default for AcceleratedGradientConfig<F> {
 #[derive(Debug, Clone)]
 pub struct AcceleratedGradient<F> {
     config: AcceleratedGradientConfig<F>,
-    steps: usize,
-    restarts: usize,
-    state: Option<State<F>>,
+    state: RuleState<AgState<F>>,
 }
 
-#[derive(Debug, Clone)]
-struct State<F> {
-    /// The last gradient-step point `x_k` (before the first step: `x_0`).
-    x: Array1<F>,
+/// The state of [`AcceleratedGradient`].
+#[derive(Debug, Clone, Default)]
+struct AgState<F> {
+    /// The last gradient-step point `x_k` (before the first step: `x_0`, set by that step).
+    x: Vec<F>,
     /// `t_k` of the convex form.
     t: F,
+    /// Number of adaptive restarts.
+    restarts: usize,
+}
+
+impl<F: Real> StartState<F, AcceleratedGradientConfig<F>> for AgState<F> {
+    fn start(&mut self, n: usize, _config: &AcceleratedGradientConfig<F>) {
+        fill(&mut self.x, n, F::zero());
+        self.t = F::one();
+        self.restarts = 0;
+    }
 }
 
 impl<F: Real> AcceleratedGradient<F> {
@@ -124,9 +135,7 @@ impl<F: Real> AcceleratedGradient<F> {
         check_momentum_step(config.mu, config.lr)?;
         Ok(AcceleratedGradient {
             config,
-            steps: 0,
-            restarts: 0,
-            state: None,
+            state: RuleState::default(),
         })
     }
 
@@ -162,16 +171,16 @@ impl<F: Real> AcceleratedGradient<F> {
     /// The last point `x_k = y_k - γ ∇f(y_k)` of the gradient-step sequence (the sequence the
     /// convergence bounds are about), or `None` before the first step.
     pub fn iterate(&self) -> Option<ArrayView1<'_, F>> {
-        if self.steps == 0 {
-            None
-        } else {
-            self.state.as_ref().map(|s| s.x.view())
-        }
+        (self.state.steps() > 0).then(|| ArrayView1::from(&self.state.get().x[..]))
     }
 
     /// Number of adaptive restarts since construction or the last reset.
     pub fn restarts(&self) -> usize {
-        self.restarts
+        if self.state.steps() > 0 {
+            self.state.get().restarts
+        } else {
+            0
+        }
     }
 }
 
@@ -189,9 +198,7 @@ impl<F: Real> Default for AcceleratedGradient<F> {
     fn default() -> Self {
         AcceleratedGradient {
             config: AcceleratedGradientConfig::default(),
-            steps: 0,
-            restarts: 0,
-            state: None,
+            state: RuleState::default(),
         }
     }
 }
@@ -207,41 +214,26 @@ impl<F: Real> Optimizer<F> for AcceleratedGradient<F> {
 
     /// One step from the extrapolated point `y = y_k` and `grad = ∇f(y_k)`: leaves `y_{k+1}` in
     /// `y` and keeps `x_k`.
-    fn step(&mut self, mut y: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(y.len(), grad.len(), lr, None)?;
+    fn step(&mut self, y: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
         let mu = self.config.mu;
+        check_step(y.len(), grad.len(), lr, None)?;
         check_momentum_step(mu, lr)?;
-        let n = y.len();
-        let first = self.steps == 0;
-        if !first && let Some(st) = &self.state {
-            check_len(
-                "x vs the optimizer state (call reset() to change size)",
-                st.x.len(),
-                n,
-            )?;
-        }
-        let state = match &mut self.state {
-            Some(st) if st.x.len() == n => st,
-            slot => slot.insert(State {
-                x: Array1::zeros(n),
-                t: F::one(),
-            }),
-        };
+        let (k, st) = self.state.advance(&self.config, y.len(), grad.len(), lr)?;
+        let first = k == 1;
         if first {
             // x_0 = y_0.
-            state.x.assign(&y);
-            state.t = F::one();
+            st.x.iter_mut().zip(&y).for_each(|(x, &y)| *x = y);
         }
         // Restart test ∇f(y_k)'(x_k - x_{k-1}) > 0, with x_k = y_k - γ ∇f(y_k).
         let restart = self.config.restart && !first && {
             let mut s = F::zero();
             Zip::from(&y)
                 .and(grad)
-                .and(&state.x)
+                .and(&st.x)
                 .for_each(|&y, &g, &xp| s += g * (y - lr * g - xp));
             s > F::zero()
         };
-        let t = state.t;
+        let t = st.t;
         let t_next = (F::one() + (F::one() + F::lit(4.0) * t * t).sqrt()) * F::lit(0.5);
         let beta = if restart {
             F::zero()
@@ -251,28 +243,30 @@ impl<F: Real> Optimizer<F> for AcceleratedGradient<F> {
         } else {
             (t - F::one()) / t_next
         };
-        state.t = if restart { F::one() } else { t_next };
-        Zip::from(&mut y)
-            .and(grad)
-            .and(&mut state.x)
-            .for_each(|y, &g, xp| {
+        st.t = if restart { F::one() } else { t_next };
+        kernel::apply(
+            y,
+            grad,
+            [&mut st.x],
+            Simd::Streaming,
+            #[inline(always)]
+            move |y, g, [xp]| {
                 let x = *y - lr * g;
                 *y = x + beta * (x - *xp);
                 *xp = x;
-            });
+            },
+        );
         if restart {
-            self.restarts += 1;
+            st.restarts += 1;
         }
-        self.steps += 1;
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.steps = 0;
-        self.restarts = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }

@@ -1,9 +1,12 @@
 //! Adadelta: steps whose units match those of `x`, from running averages of squared gradients
 //! and squared updates.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_step, state};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -53,9 +56,23 @@ impl<F: Real> Default for AdadeltaConfig<F> {
 #[derive(Debug, Clone)]
 pub struct Adadelta<F> {
     config: AdadeltaConfig<F>,
-    square_avg: Option<Array1<F>>,
-    acc_delta: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<AdadeltaState<F>>,
+}
+
+/// The state of [`Adadelta`]: one value per coordinate in each buffer.
+#[derive(Debug, Clone, Default)]
+struct AdadeltaState<F> {
+    /// `v_t`, the average of the squared gradients.
+    square_avg: Vec<F>,
+    /// `u_t`, the average of the squared updates.
+    acc_delta: Vec<F>,
+}
+
+impl<F: Real> StartState<F, AdadeltaConfig<F>> for AdadeltaState<F> {
+    fn start(&mut self, n: usize, _config: &AdadeltaConfig<F>) {
+        fill(&mut self.square_avg, n, F::zero());
+        fill(&mut self.acc_delta, n, F::zero());
+    }
 }
 
 impl<F: Real> Adadelta<F> {
@@ -72,9 +89,7 @@ impl<F: Real> Adadelta<F> {
         check("weight_decay", config.weight_decay, Domain::NonNegative)?;
         Ok(Adadelta {
             config,
-            square_avg: None,
-            acc_delta: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -99,9 +114,7 @@ impl<F: Real> Default for Adadelta<F> {
     fn default() -> Self {
         Adadelta {
             config: AdadeltaConfig::default(),
-            square_avg: None,
-            acc_delta: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -116,57 +129,46 @@ impl<F: Real> Optimizer<F> for Adadelta<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.square_avg.as_ref().map(Array1::len),
-        )?;
+        let (_, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let AdadeltaConfig {
             rho,
             eps,
-            weight_decay: wd,
+            weight_decay,
             ..
         } = self.config;
+        let wd = WeightDecay::coupled(weight_decay);
         let one_minus_rho = F::one() - rho;
-        let n = x.len();
-        let v = state(&mut self.square_avg, n, F::zero());
-        let u = state(&mut self.acc_delta, n, F::zero());
-        Zip::from(x)
-            .and(grad)
-            .and(v)
-            .and(u)
-            .for_each(|x, &g, v, u| {
-                let g = if wd != F::zero() { g + wd * *x } else { g };
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.square_avg, &mut st.acc_delta],
+            Simd::Widest,
+            #[inline(always)]
+            move |x, g, [v, u]| {
+                let g = wd.gradient(g, *x);
                 *v = rho * *v + one_minus_rho * (g * g);
                 let delta = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
                 *u = rho * *u + one_minus_rho * (delta * delta);
                 *x -= lr * delta;
-            });
-        self.steps += 1;
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.square_avg = None;
-        self.acc_delta = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     #[test]
     fn adadelta_with_weight_decay_matches_hand_computed_first_three_steps() {
@@ -179,25 +181,14 @@ mod tests {
             weight_decay: wd,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hv, mut hu) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hv[i] = rho * hv[i] + (1.0 - rho) * gi * gi;
-                let delta = ((hu[i] + eps) / (hv[i] + eps)).sqrt() * gi;
-                hu[i] = rho * hu[i] + (1.0 - rho) * delta * delta;
-                hx[i] -= lr * delta;
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
-            }
-        }
+        let (mut hv, mut hu) = ([0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |_, i, g, x| {
+            let g = g + wd * *x;
+            hv[i] = rho * hv[i] + (1.0 - rho) * g * g;
+            let delta = ((hu[i] + eps) / (hv[i] + eps)).sqrt() * g;
+            hu[i] = rho * hu[i] + (1.0 - rho) * delta * delta;
+            *x -= lr * delta;
+        });
     }
 
     #[test]
@@ -211,53 +202,20 @@ mod tests {
         .unwrap();
         let mut x = array![0.0_f64];
         rule.step(x.view_mut(), array![1.0].view(), 1.0).unwrap();
-        assert!(close(x[0], -(0.5f64.sqrt())));
+        assert_close!(x[0], -(0.5f64.sqrt()));
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdadeltaConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "rho",
-                AdadeltaConfig {
-                    rho: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "rho",
-                AdadeltaConfig {
-                    rho: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdadeltaConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdadeltaConfig {
-                    weight_decay: -0.5,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match Adadelta::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            Adadelta::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("rho", |c| c.rho = 1.0),
+                ("rho", |c| c.rho = f64::NAN),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -0.5),
+            ],
+        );
     }
 }

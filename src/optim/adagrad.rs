@@ -1,8 +1,11 @@
 //! AdaGrad: per-coordinate step sizes from the accumulated squared gradients.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_step, state};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -56,8 +59,20 @@ impl<F: Real> Default for AdaGradConfig<F> {
 #[derive(Debug, Clone)]
 pub struct AdaGrad<F> {
     config: AdaGradConfig<F>,
-    sum: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<AdaGradState<F>>,
+}
+
+/// The state of [`AdaGrad`].
+#[derive(Debug, Clone, Default)]
+struct AdaGradState<F> {
+    /// `s_t`, the sum of the squared gradients.
+    sum: Vec<F>,
+}
+
+impl<F: Real> StartState<F, AdaGradConfig<F>> for AdaGradState<F> {
+    fn start(&mut self, n: usize, config: &AdaGradConfig<F>) {
+        fill(&mut self.sum, n, config.initial_accumulator_value);
+    }
 }
 
 impl<F: Real> AdaGrad<F> {
@@ -79,8 +94,7 @@ impl<F: Real> AdaGrad<F> {
         check("eps", config.eps, Domain::Positive)?;
         Ok(AdaGrad {
             config,
-            sum: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -105,8 +119,7 @@ impl<F: Real> Default for AdaGrad<F> {
     fn default() -> Self {
         AdaGrad {
             config: AdaGradConfig::default(),
-            sum: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -121,44 +134,44 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(x.len(), grad.len(), lr, self.sum.as_ref().map(Array1::len))?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let AdaGradConfig {
             lr_decay,
-            weight_decay: wd,
-            initial_accumulator_value,
+            weight_decay,
             eps,
             ..
         } = self.config;
-        let clr = F::lit(lr.as_f64() / (1.0 + self.steps as f64 * lr_decay.as_f64()));
-        let sum = state(&mut self.sum, x.len(), initial_accumulator_value);
-        Zip::from(x).and(grad).and(sum).for_each(|x, &g, s| {
-            let g = if wd != F::zero() { g + wd * *x } else { g };
-            *s += g * g;
-            *x -= clr * (g / (s.sqrt() + eps));
-        });
-        self.steps += 1;
+        let wd = WeightDecay::coupled(weight_decay);
+        let clr = F::lit(lr.as_f64() / (1.0 + (t - 1) as f64 * lr_decay.as_f64()));
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.sum],
+            Simd::Widest,
+            #[inline(always)]
+            move |x, g, [s]| {
+                let g = wd.gradient(g, *x);
+                *s += g * g;
+                *x -= clr * (g / (s.sqrt() + eps));
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.sum = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     #[test]
     fn adagrad_with_every_option_matches_hand_computed_first_three_steps() {
@@ -172,24 +185,13 @@ mod tests {
             eps,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hs) = ([1.0, -2.0], [s0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let clr = lr / (1.0 + k as f64 * eta);
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hs[i] += gi * gi;
-                hx[i] -= clr * gi / (hs[i].sqrt() + eps);
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
-            }
-        }
+        let mut hs = [s0; 2];
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let clr = lr / (1.0 + (t - 1.0) * eta);
+            let g = g + wd * *x;
+            hs[i] += g * g;
+            *x -= clr * g / (hs[i].sqrt() + eps);
+        });
     }
 
     #[test]
@@ -202,55 +204,24 @@ mod tests {
         .unwrap();
         let mut x = array![0.0_f64];
         rule.step(x.view_mut(), array![3.0].view(), 0.5).unwrap();
-        assert!(close(x[0], -0.5));
+        assert_close!(x[0], -0.5);
         rule.step(x.view_mut(), array![3.0].view(), 0.5).unwrap();
-        assert!(close(x[0], -0.5 - 0.5 / 2f64.sqrt()));
+        assert_close!(x[0], -0.5 - 0.5 / 2f64.sqrt());
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdaGradConfig {
-                    lr: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "lr_decay",
-                AdaGradConfig {
-                    lr_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdaGradConfig {
-                    weight_decay: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "initial_accumulator_value",
-                AdaGradConfig {
-                    initial_accumulator_value: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdaGradConfig {
-                    eps: -1e-10,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match AdaGrad::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            AdaGrad::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -0.1),
+                ("lr_decay", |c| c.lr_decay = -1.0),
+                ("weight_decay", |c| c.weight_decay = f64::NAN),
+                ("initial_accumulator_value", |c| {
+                    c.initial_accumulator_value = -1.0
+                }),
+                ("eps", |c| c.eps = -1e-10),
+            ],
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! Adam and its variants AMSGrad and AdamW.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_adam_family, check_step, state};
+use super::Optimizer;
+use super::adam_family::{FamilyStep, Moments, check_adam_family};
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::Result;
-use crate::kernels::widest_simd;
-#[cfg(feature = "parallel")]
-use crate::kernels::{BLOCK, PARALLEL_THRESHOLD};
 
 /// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,10 +95,28 @@ impl<F: Real> AdamConfig<F> {
 #[derive(Debug, Clone)]
 pub struct Adam<F> {
     config: AdamConfig<F>,
-    exp_avg: Option<Array1<F>>,
-    exp_avg_sq: Option<Array1<F>>,
-    max_exp_avg_sq: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<AdamState<F>>,
+}
+
+/// The state of [`Adam`]: one value per coordinate in each buffer.
+#[derive(Debug, Clone, Default)]
+struct AdamState<F> {
+    /// `m_t`, the first moment estimate.
+    exp_avg: Vec<F>,
+    /// `v_t`, the second moment estimate.
+    exp_avg_sq: Vec<F>,
+    /// `v̂_t`, the running maximum of `v_t` (AMSGrad only; empty otherwise).
+    max_exp_avg_sq: Vec<F>,
+}
+
+impl<F: Real> StartState<F, AdamConfig<F>> for AdamState<F> {
+    fn start(&mut self, n: usize, config: &AdamConfig<F>) {
+        fill(&mut self.exp_avg, n, F::zero());
+        fill(&mut self.exp_avg_sq, n, F::zero());
+        if config.amsgrad {
+            fill(&mut self.max_exp_avg_sq, n, F::zero());
+        }
+    }
 }
 
 impl<F: Real> Adam<F> {
@@ -111,10 +130,7 @@ impl<F: Real> Adam<F> {
         check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
         Ok(Adam {
             config,
-            exp_avg: None,
-            exp_avg_sq: None,
-            max_exp_avg_sq: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -164,29 +180,16 @@ impl<F: Real> Default for Adam<F> {
     fn default() -> Self {
         Adam {
             config: AdamConfig::default(),
-            exp_avg: None,
-            exp_avg_sq: None,
-            max_exp_avg_sq: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
 
 /// Everything of one Adam step that is the same for all coordinates, computed once per step.
-///
-/// Weight decay is folded in as two coefficients, so that one kernel serves all variants:
-/// `l2 = λ, decay = 1` for the coupled penalty and `l2 = 0, decay = 1 - γλ` when decoupled
-/// (for finite `x`, `g + 0·x = g` and `1·x = x` exactly).
 #[derive(Debug, Clone, Copy)]
 struct AdamStep<F> {
-    beta1: F,
-    one_minus_beta1: F,
-    beta2: F,
-    one_minus_beta2: F,
-    /// Coefficient of `x` added to the gradient.
-    l2: F,
-    /// Factor applied to `x` before the update.
-    decay: F,
+    moments: Moments<F>,
+    weight_decay: WeightDecay<F>,
     /// `γ / (1 - β₁ᵗ)`.
     step_size: F,
     /// `1 / √(1 - β₂ᵗ)`.
@@ -197,147 +200,24 @@ struct AdamStep<F> {
 impl<F: Real> AdamStep<F> {
     /// The scalars of step `t` (from 1), computed in `f64` and rounded once to `F`.
     fn new(config: &AdamConfig<F>, lr: F, t: usize) -> Self {
-        let (beta1, beta2) = (config.betas.0.as_f64(), config.betas.1.as_f64());
-        let t = t as f64;
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
-        let (lr64, wd) = (lr.as_f64(), config.weight_decay.as_f64());
-        let (l2, decay) = if config.decoupled_weight_decay {
-            (0.0, 1.0 - lr64 * wd)
-        } else {
-            (wd, 1.0)
-        };
+        let c = config;
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
         AdamStep {
-            beta1: config.betas.0,
-            one_minus_beta1: F::lit(1.0 - beta1),
-            beta2: config.betas.1,
-            one_minus_beta2: F::lit(1.0 - beta2),
-            l2: F::lit(l2),
-            decay: F::lit(decay),
-            step_size: F::lit(lr64 / bias_correction1),
-            inv_sqrt_bias_correction2: F::lit(1.0 / bias_correction2.sqrt()),
-            eps: config.eps,
+            moments: family.moments,
+            weight_decay: family.weight_decay,
+            step_size: F::lit(lr.as_f64() / family.bias_correction1),
+            inv_sqrt_bias_correction2: F::lit(1.0 / family.bias_correction2.sqrt()),
+            eps: c.eps,
         }
     }
-}
 
-/// One coordinate of an Adam step: updates `x`, `m` and `v` from the gradient `g`.
-#[inline(always)]
-fn adam_update<F: Real>(s: AdamStep<F>, x: &mut F, g: F, m: &mut F, v: &mut F) {
-    let g = g + s.l2 * *x;
-    let xd = *x * s.decay;
-    *m = s.beta1 * *m + s.one_minus_beta1 * g;
-    *v = s.beta2 * *v + s.one_minus_beta2 * (g * g);
-    let denom = v.sqrt() * s.inv_sqrt_bias_correction2 + s.eps;
-    *x = xd - s.step_size * (*m / denom);
-}
-
-/// One coordinate of an AMSGrad step: as [`adam_update`], dividing by the running maximum
-/// `vmax` of `v`.
-#[inline(always)]
-fn amsgrad_update<F: Real>(s: AdamStep<F>, x: &mut F, g: F, m: &mut F, v: &mut F, vmax: &mut F) {
-    let g = g + s.l2 * *x;
-    let xd = *x * s.decay;
-    *m = s.beta1 * *m + s.one_minus_beta1 * g;
-    *v = s.beta2 * *v + s.one_minus_beta2 * (g * g);
-    *vmax = vmax.max(*v);
-    let denom = vmax.sqrt() * s.inv_sqrt_bias_correction2 + s.eps;
-    *x = xd - s.step_size * (*m / denom);
-}
-
-/// Applies [`adam_update`] to every coordinate: a plain loop over slices when every array is
-/// contiguous, an ndarray `Zip` otherwise.
-fn adam_kernel<F: Real>(
-    s: AdamStep<F>,
-    mut x: ArrayViewMut1<'_, F>,
-    g: ArrayView1<'_, F>,
-    m: &mut Array1<F>,
-    v: &mut Array1<F>,
-) {
-    if let (Some(xs), Some(gs), Some(ms), Some(vs)) = (
-        x.as_slice_mut(),
-        g.as_slice(),
-        m.as_slice_mut(),
-        v.as_slice_mut(),
-    ) {
-        let block = |xs: &mut [F], gs: &[F], ms: &mut [F], vs: &mut [F]| {
-            widest_simd(
-                #[inline(always)]
-                || {
-                    for (((x, &g), m), v) in xs.iter_mut().zip(gs).zip(ms).zip(vs) {
-                        adam_update(s, x, g, m, v);
-                    }
-                },
-            )
-        };
-        #[cfg(feature = "parallel")]
-        if xs.len() >= PARALLEL_THRESHOLD {
-            use rayon::prelude::*;
-            xs.par_chunks_mut(BLOCK)
-                .zip(gs.par_chunks(BLOCK))
-                .zip(ms.par_chunks_mut(BLOCK))
-                .zip(vs.par_chunks_mut(BLOCK))
-                .for_each(|(((x, g), m), v)| block(x, g, m, v));
-            return;
-        }
-        block(xs, gs, ms, vs);
-        return;
+    /// The new `x` from the decayed `x'` and the moments, with `v̂ = v` (or its running maximum
+    /// for AMSGrad): `x' - γ/(1 - β₁ᵗ) · m / (√v̂ / √(1 - β₂ᵗ) + ε)`.
+    #[inline(always)]
+    fn moved(self, x: F, m: F, v_hat: F) -> F {
+        let denom = v_hat.sqrt() * self.inv_sqrt_bias_correction2 + self.eps;
+        x - self.step_size * (m / denom)
     }
-    Zip::from(x)
-        .and(g)
-        .and(m)
-        .and(v)
-        .for_each(|x, &g, m, v| adam_update(s, x, g, m, v));
-}
-
-/// Applies [`amsgrad_update`] to every coordinate, as [`adam_kernel`].
-fn amsgrad_kernel<F: Real>(
-    s: AdamStep<F>,
-    mut x: ArrayViewMut1<'_, F>,
-    g: ArrayView1<'_, F>,
-    m: &mut Array1<F>,
-    v: &mut Array1<F>,
-    vmax: &mut Array1<F>,
-) {
-    if let (Some(xs), Some(gs), Some(ms), Some(vs), Some(vmaxs)) = (
-        x.as_slice_mut(),
-        g.as_slice(),
-        m.as_slice_mut(),
-        v.as_slice_mut(),
-        vmax.as_slice_mut(),
-    ) {
-        let block = |xs: &mut [F], gs: &[F], ms: &mut [F], vs: &mut [F], vmaxs: &mut [F]| {
-            widest_simd(
-                #[inline(always)]
-                || {
-                    for ((((x, &g), m), v), vmax) in
-                        xs.iter_mut().zip(gs).zip(ms).zip(vs).zip(vmaxs)
-                    {
-                        amsgrad_update(s, x, g, m, v, vmax);
-                    }
-                },
-            )
-        };
-        #[cfg(feature = "parallel")]
-        if xs.len() >= PARALLEL_THRESHOLD {
-            use rayon::prelude::*;
-            xs.par_chunks_mut(BLOCK)
-                .zip(gs.par_chunks(BLOCK))
-                .zip(ms.par_chunks_mut(BLOCK))
-                .zip(vs.par_chunks_mut(BLOCK))
-                .zip(vmaxs.par_chunks_mut(BLOCK))
-                .for_each(|((((x, g), m), v), vmax)| block(x, g, m, v, vmax));
-            return;
-        }
-        block(xs, gs, ms, vs, vmaxs);
-        return;
-    }
-    Zip::from(x)
-        .and(g)
-        .and(m)
-        .and(v)
-        .and(vmax)
-        .for_each(|x, &g, m, v, vmax| amsgrad_update(s, x, g, m, v, vmax));
 }
 
 impl<F: Real> Optimizer<F> for Adam<F> {
@@ -355,47 +235,60 @@ impl<F: Real> Optimizer<F> for Adam<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.exp_avg.as_ref().map(Array1::len),
-        )?;
-        let n = x.len();
-        let s = AdamStep::new(&self.config, lr, self.steps + 1);
-        let m = state(&mut self.exp_avg, n, F::zero());
-        let v = state(&mut self.exp_avg_sq, n, F::zero());
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+        let s = AdamStep::new(&self.config, lr, t);
+        let AdamState {
+            exp_avg,
+            exp_avg_sq,
+            max_exp_avg_sq,
+        } = st;
         if self.config.amsgrad {
-            let vmax = state(&mut self.max_exp_avg_sq, n, F::zero());
-            amsgrad_kernel(s, x, grad, m, v, vmax);
+            kernel::apply(
+                x,
+                grad,
+                [exp_avg, exp_avg_sq, max_exp_avg_sq],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [m, v, v_max]| {
+                    let g = s.weight_decay.gradient_always(g, *x);
+                    *m = s.moments.first(*m, g);
+                    *v = s.moments.second(*v, g);
+                    *v_max = v_max.max(*v);
+                    *x = s.moved(s.weight_decay.shrink(*x), *m, *v_max);
+                },
+            );
         } else {
-            adam_kernel(s, x, grad, m, v);
+            kernel::apply(
+                x,
+                grad,
+                [exp_avg, exp_avg_sq],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [m, v]| {
+                    let g = s.weight_decay.gradient_always(g, *x);
+                    *m = s.moments.first(*m, g);
+                    *v = s.moments.second(*v, g);
+                    *x = s.moved(s.weight_decay.shrink(*x), *m, *v);
+                },
+            );
         }
-        self.steps += 1;
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.exp_avg = None;
-        self.exp_avg_sq = None;
-        self.max_exp_avg_sq = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array, s};
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     /// Three steps against the recurrences written out per coordinate. The second gradient of
     /// the second coordinate is small, so that AMSGrad's maximum differs from `v_t` at step 3.
@@ -411,36 +304,24 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hv, mut hvmax) = ([1.0, -2.0], [0.0; 2], [0.0; 2], [0.0; 2]);
+        let (mut hm, mut hv, mut hvmax) = ([0.0; 2], [0.0; 2], [0.0; 2]);
         let mut max_was_used = false;
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
-            for i in 0..2 {
-                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
-                if decoupled {
-                    hx[i] *= 1.0 - lr * wd;
-                }
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
-                if hvmax[i] > hv[i] {
-                    max_was_used = true;
-                }
-                hvmax[i] = hvmax[i].max(hv[i]);
-                let m_hat = hm[i] / (1.0 - b1.powf(t));
-                let v_used = if amsgrad { hvmax[i] } else { hv[i] };
-                let v_hat = v_used / (1.0 - b2.powf(t));
-                hx[i] -= lr * m_hat / (v_hat.sqrt() + eps);
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = if decoupled { g } else { g + wd * *x };
+            if decoupled {
+                *x *= 1.0 - lr * wd;
             }
-        }
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
+            if hvmax[i] > hv[i] {
+                max_was_used = true;
+            }
+            hvmax[i] = hvmax[i].max(hv[i]);
+            let m_hat = hm[i] / (1.0 - b1.powf(t));
+            let v_used = if amsgrad { hvmax[i] } else { hv[i] };
+            let v_hat = v_used / (1.0 - b2.powf(t));
+            *x -= lr * m_hat / (v_hat.sqrt() + eps);
+        });
         assert!(
             max_was_used,
             "the test sequence must exercise the AMSGrad maximum"
@@ -474,8 +355,8 @@ mod tests {
         let mut x = array![1.0_f64, 1.0];
         rule.step(x.view_mut(), array![3.0, -0.5].view(), 0.1)
             .unwrap();
-        assert!(close(x[0], 1.0 - 0.1 * 3.0 / (3.0 + 1e-8)));
-        assert!(close(x[1], 1.0 + 0.1 * 0.5 / (0.5 + 1e-8)));
+        assert_close!(x[0], 1.0 - 0.1 * 3.0 / (3.0 + 1e-8));
+        assert_close!(x[1], 1.0 + 0.1 * 0.5 / (0.5 + 1e-8));
     }
 
     #[test]
@@ -517,55 +398,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdamConfig {
-                    lr: -1e-3,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                AdamConfig {
-                    betas: (1.0, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamConfig {
-                    betas: (0.9, -0.5),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamConfig {
-                    betas: (0.9, f64::NAN),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdamConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdamConfig {
-                    weight_decay: -0.1,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match Adam::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            Adam::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1e-3),
+                ("betas.0", |c| c.betas = (1.0, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, -0.5)),
+                ("betas.1", |c| c.betas = (0.9, f64::NAN)),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -0.1),
+            ],
+        );
     }
 }

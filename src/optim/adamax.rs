@@ -1,8 +1,11 @@
 //! Adamax: Adam with the infinity norm in place of the second moment.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_adam_family, check_step, state};
+use super::Optimizer;
+use super::adam_family::{FamilyStep, check_adam_family};
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::Result;
 
@@ -51,9 +54,23 @@ impl<F: Real> Default for AdamaxConfig<F> {
 #[derive(Debug, Clone)]
 pub struct Adamax<F> {
     config: AdamaxConfig<F>,
-    exp_avg: Option<Array1<F>>,
-    exp_inf: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<AdamaxState<F>>,
+}
+
+/// The state of [`Adamax`]: one value per coordinate in each buffer.
+#[derive(Debug, Clone, Default)]
+struct AdamaxState<F> {
+    /// `m_t`, the first moment estimate.
+    exp_avg: Vec<F>,
+    /// `u_t`, the decayed infinity norm.
+    exp_inf: Vec<F>,
+}
+
+impl<F: Real> StartState<F, AdamaxConfig<F>> for AdamaxState<F> {
+    fn start(&mut self, n: usize, _config: &AdamaxConfig<F>) {
+        fill(&mut self.exp_avg, n, F::zero());
+        fill(&mut self.exp_inf, n, F::zero());
+    }
 }
 
 impl<F: Real> Adamax<F> {
@@ -67,9 +84,7 @@ impl<F: Real> Adamax<F> {
         check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
         Ok(Adamax {
             config,
-            exp_avg: None,
-            exp_inf: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -94,9 +109,7 @@ impl<F: Real> Default for Adamax<F> {
     fn default() -> Self {
         Adamax {
             config: AdamaxConfig::default(),
-            exp_avg: None,
-            exp_inf: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -111,58 +124,45 @@ impl<F: Real> Optimizer<F> for Adamax<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.exp_avg.as_ref().map(Array1::len),
-        )?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let AdamaxConfig {
-            betas: (beta1, beta2),
+            betas,
             eps,
-            weight_decay: wd,
+            weight_decay,
             ..
         } = self.config;
-        let t = (self.steps + 1) as f64;
-        let clr = F::lit(lr.as_f64() / (1.0 - beta1.as_f64().powf(t)));
-        let one_minus_beta1 = F::lit(1.0 - beta1.as_f64());
-        let n = x.len();
-        let m = state(&mut self.exp_avg, n, F::zero());
-        let u = state(&mut self.exp_inf, n, F::zero());
-        Zip::from(x)
-            .and(grad)
-            .and(m)
-            .and(u)
-            .for_each(|x, &g, m, u| {
-                let g = if wd != F::zero() { g + wd * *x } else { g };
-                *m = beta1 * *m + one_minus_beta1 * g;
+        let family = FamilyStep::new(betas, weight_decay, false, lr, t);
+        let (moments, wd, beta2) = (family.moments, family.weight_decay, betas.1);
+        let clr = F::lit(lr.as_f64() / family.bias_correction1);
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.exp_avg, &mut st.exp_inf],
+            Simd::Widest,
+            #[inline(always)]
+            move |x, g, [m, u]| {
+                let g = wd.gradient(g, *x);
+                *m = moments.first(*m, g);
                 *u = (beta2 * *u).max(g.abs() + eps);
                 *x -= clr * (*m / *u);
-            });
-        self.steps += 1;
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.exp_avg = None;
-        self.exp_inf = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
-    use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
+    use crate::optim::tests::{assert_matches_hand, assert_rejects};
 
     #[test]
     fn adamax_with_weight_decay_matches_hand_computed_first_three_steps() {
@@ -176,71 +176,26 @@ mod tests {
             weight_decay: wd,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hu) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hu[i] = f64::max(b2 * hu[i], gi.abs() + eps);
-                hx[i] -= lr / (1.0 - b1.powf(t)) * hm[i] / hu[i];
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
-            }
-        }
+        let (mut hm, mut hu) = ([0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = g + wd * *x;
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hu[i] = f64::max(b2 * hu[i], g.abs() + eps);
+            *x -= lr / (1.0 - b1.powf(t)) * hm[i] / hu[i];
+        });
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                AdamaxConfig {
-                    lr: f64::INFINITY,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                AdamaxConfig {
-                    betas: (-0.1, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                AdamaxConfig {
-                    betas: (0.9, 1.0),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                AdamaxConfig {
-                    eps: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                AdamaxConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match Adamax::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            Adamax::<f64>::new,
+            &[
+                ("lr", |c| c.lr = f64::INFINITY),
+                ("betas.0", |c| c.betas = (-0.1, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, 1.0)),
+                ("eps", |c| c.eps = f64::NAN),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+            ],
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! The Barzilai–Borwein two-point step size method.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_step};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check, check_len, check_that};
+use crate::error::{Domain, Result, check, check_that};
 
 /// Which of the two Barzilai–Borwein step lengths [`BarzilaiBorwein`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,15 +86,26 @@ impl<F: Real> Default for BarzilaiBorweinConfig<F> {
 #[derive(Debug, Clone)]
 pub struct BarzilaiBorwein<F> {
     config: BarzilaiBorweinConfig<F>,
-    steps: usize,
-    state: Option<State<F>>,
+    state: RuleState<BbState<F>>,
 }
 
-#[derive(Debug, Clone)]
-struct State<F> {
-    x_prev: Array1<F>,
-    g_prev: Array1<F>,
+/// The state of [`BarzilaiBorwein`].
+#[derive(Debug, Clone, Default)]
+struct BbState<F> {
+    /// `x_{k-1}`.
+    x_prev: Vec<F>,
+    /// `∇f(x_{k-1})`.
+    g_prev: Vec<F>,
+    /// The last step length `α_{k-1}` (the first step takes the loop's step size).
     alpha: F,
+}
+
+impl<F: Real> StartState<F, BarzilaiBorweinConfig<F>> for BbState<F> {
+    fn start(&mut self, n: usize, config: &BarzilaiBorweinConfig<F>) {
+        fill(&mut self.x_prev, n, F::zero());
+        fill(&mut self.g_prev, n, F::zero());
+        self.alpha = config.lr;
+    }
 }
 
 impl<F: Real> BarzilaiBorwein<F> {
@@ -114,8 +127,7 @@ impl<F: Real> BarzilaiBorwein<F> {
         )?;
         Ok(BarzilaiBorwein {
             config,
-            steps: 0,
-            state: None,
+            state: RuleState::default(),
         })
     }
 
@@ -126,8 +138,7 @@ impl<F: Real> BarzilaiBorwein<F> {
                 variant,
                 ..Default::default()
             },
-            steps: 0,
-            state: None,
+            state: RuleState::default(),
         }
     }
 
@@ -138,11 +149,7 @@ impl<F: Real> BarzilaiBorwein<F> {
 
     /// The step length `α_k` of the last step, if a step has been taken.
     pub fn last_step_length(&self) -> Option<F> {
-        if self.steps == 0 {
-            None
-        } else {
-            self.state.as_ref().map(|s| s.alpha)
-        }
+        (self.state.steps() > 0).then(|| self.state.get().alpha)
     }
 }
 
@@ -165,32 +172,15 @@ impl<F: Real> Optimizer<F> for BarzilaiBorwein<F> {
     }
 
     fn step(&mut self, mut x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(x.len(), grad.len(), lr, None)?;
-        let n = x.len();
-        let first = self.steps == 0;
-        if !first && let Some(st) = &self.state {
-            check_len(
-                "x vs the optimizer state (call reset() to change size)",
-                st.x_prev.len(),
-                n,
-            )?;
-        }
-        let state = match &mut self.state {
-            Some(st) if st.x_prev.len() == n => st,
-            slot => slot.insert(State {
-                x_prev: Array1::zeros(n),
-                g_prev: Array1::zeros(n),
-                alpha: lr,
-            }),
-        };
-        let alpha = if first {
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+        let alpha = if t == 1 {
             lr
         } else {
             let (mut ss, mut sy, mut yy) = (F::zero(), F::zero(), F::zero());
             Zip::from(&x)
                 .and(grad)
-                .and(&state.x_prev)
-                .and(&state.g_prev)
+                .and(&st.x_prev)
+                .and(&st.g_prev)
                 .for_each(|&x, &g, &xp, &gp| {
                     let (s, y) = (x - xp, g - gp);
                     ss += s * s;
@@ -204,28 +194,30 @@ impl<F: Real> Optimizer<F> for BarzilaiBorwein<F> {
             if sy > F::zero() && bb.is_finite() {
                 bb.max(self.config.alpha_min).min(self.config.alpha_max)
             } else {
-                state.alpha
+                st.alpha
             }
         };
-        Zip::from(&mut x)
-            .and(grad)
-            .and(&mut state.x_prev)
-            .and(&mut state.g_prev)
-            .for_each(|x, &g, xp, gp| {
+        kernel::apply(
+            x.view_mut(),
+            grad,
+            [&mut st.x_prev, &mut st.g_prev],
+            Simd::Streaming,
+            #[inline(always)]
+            move |x, g, [xp, gp]| {
                 *xp = *x;
                 *gp = g;
                 *x -= alpha * g;
-            });
-        state.alpha = alpha;
-        self.steps += 1;
+            },
+        );
+        st.alpha = alpha;
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }

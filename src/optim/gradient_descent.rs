@@ -2,7 +2,10 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::{Optimizer, check_step};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::RuleState;
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_len};
 
@@ -38,7 +41,8 @@ impl<F: Real> Default for GradientDescentConfig<F> {
 #[derive(Debug, Clone)]
 pub struct GradientDescent<F> {
     config: GradientDescentConfig<F>,
-    steps: usize,
+    /// No state but the step count.
+    state: RuleState<()>,
 }
 
 impl<F: Real> GradientDescent<F> {
@@ -50,7 +54,10 @@ impl<F: Real> GradientDescent<F> {
     pub fn new(config: GradientDescentConfig<F>) -> Result<Self> {
         check("lr", config.lr, Domain::NonNegative)?;
         check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        Ok(GradientDescent { config, steps: 0 })
+        Ok(GradientDescent {
+            config,
+            state: RuleState::default(),
+        })
     }
 
     /// Gradient descent with step size `lr` and no weight decay.
@@ -74,7 +81,7 @@ impl<F: Real> Default for GradientDescent<F> {
     fn default() -> Self {
         GradientDescent {
             config: GradientDescentConfig::default(),
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -89,21 +96,25 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(x.len(), grad.len(), lr, None)?;
-        let wd = self.config.weight_decay;
-        Zip::from(x).and(grad).for_each(|x, &g| {
-            *x -= lr * (g + wd * *x);
-        });
-        self.steps += 1;
+        self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+        let wd = WeightDecay::coupled(self.config.weight_decay);
+        kernel::apply(
+            x,
+            grad,
+            [],
+            Simd::Streaming,
+            #[inline(always)]
+            move |x, g, _| *x -= lr * wd.gradient_always(g, *x),
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 
     fn has_search_direction(&self) -> bool {
@@ -118,10 +129,11 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
     ) -> Result<()> {
         check_len("gradient vs x", x.len(), grad.len())?;
         check_len("direction vs x", x.len(), direction.len())?;
-        let wd = self.config.weight_decay;
-        Zip::from(direction).and(x).and(grad).for_each(|d, &x, &g| {
-            *d = -(g + wd * x);
-        });
+        let wd = WeightDecay::coupled(self.config.weight_decay);
+        Zip::from(direction)
+            .and(x)
+            .and(grad)
+            .for_each(|d, &x, &g| *d = -wd.gradient_always(g, x));
         Ok(())
     }
 }

@@ -23,7 +23,19 @@
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
 //! inputs give the same iterates. Each rule validates its hyperparameters once, when it is built,
-//! and allocates its state once, on its first step.
+//! and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it for
+//! the next run).
+//!
+//! ## Speed
+//!
+//! The elementwise rules (all but the quasi-Newton ones) update every coordinate by one small
+//! function of its gradient and its state. They share one loop: over contiguous slices, compiled
+//! for wide SIMD instructions chosen at run time (AVX-512 where the update takes square roots or
+//! divisions, AVX2 where it only multiplies and adds), and, with the `parallel` feature, split
+//! over all cores from 2^18 coordinates on; strided views of `x` or of the gradient go through a
+//! plain ndarray loop. Every path computes each coordinate by the same operations, so the
+//! iterates are the same to the bit whatever the path, the processor or the number of threads. At ten million coordinates a step takes about as long as reading and
+//! writing its arrays once (`cargo bench --bench rules -- vs-memory`).
 //!
 //! ## Rules that need more than one gradient
 //!
@@ -38,7 +50,7 @@
 //! rule that has a direction. [`AcceleratedGradient`] evaluates the gradient at its
 //! extrapolated point, which is the iterate the loop holds; it keeps the sequence `x_k` itself.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
 use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_len};
@@ -47,6 +59,7 @@ mod accelerated_gradient;
 mod adadelta;
 mod adagrad;
 mod adam;
+mod adam_family;
 mod adamax;
 mod barzilai_borwein;
 mod gradient_descent;
@@ -55,6 +68,13 @@ mod momentum;
 mod nadam;
 mod radam;
 mod rmsprop;
+mod state;
+mod weight_decay;
+
+pub(crate) mod kernel;
+
+#[cfg(test)]
+mod tests;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
@@ -80,8 +100,8 @@ pub trait Optimizer<F: Real> {
 
     /// One update of `x` in place, from the gradient `grad` at `x` and the step size `lr`.
     ///
-    /// The first call allocates the rule's state for `x.len()` variables; later calls allocate
-    /// nothing.
+    /// The first call allocates the rule's state for `x.len()` variables (or, after a
+    /// [`reset`](Optimizer::reset), refills it); later calls allocate nothing.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] if `grad` and `x` differ in length, or if `x` differs from
@@ -89,7 +109,12 @@ pub trait Optimizer<F: Real> {
     /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite.
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()>;
 
-    /// Forgets all state (moments, step counter), as if the rule were new.
+    /// Forgets all state (moments, step counter): the next step is taken as by a new rule.
+    ///
+    /// The rule keeps the memory of its state: the next step refills it in place when `x` has
+    /// the same length, and allocates only for another length. So a rule reset before every run
+    /// (as [`Minimizer::minimize`](crate::Minimizer::minimize) does) allocates once, not once per
+    /// run.
     fn reset(&mut self);
 
     /// Number of steps taken since construction or the last [`reset`](Optimizer::reset).
@@ -153,7 +178,27 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
 
 /// Validates the arguments of [`Optimizer::step`]: equal lengths, a finite non-negative `lr`,
 /// and (when the state exists) the length the state was allocated for.
+///
+/// The checks that pass are a few comparisons; the error is built out of line.
+#[inline]
 pub(crate) fn check_step<F: Real>(
+    x_len: usize,
+    grad_len: usize,
+    lr: F,
+    state_len: Option<usize>,
+) -> Result<()> {
+    let lengths_agree = grad_len == x_len && state_len.is_none_or(|n| n == x_len);
+    if lengths_agree && Domain::NonNegative.contains(lr) {
+        Ok(())
+    } else {
+        step_error(x_len, grad_len, lr, state_len)
+    }
+}
+
+/// The error of [`check_step`], by the same checks in the same order.
+#[cold]
+#[inline(never)]
+fn step_error<F: Real>(
     x_len: usize,
     grad_len: usize,
     lr: F,
@@ -168,24 +213,4 @@ pub(crate) fn check_step<F: Real>(
         )?;
     }
     check("lr", lr, Domain::NonNegative)
-}
-
-/// Returns the state vector in `slot`, allocating it filled with `init` on first use.
-pub(crate) fn state<F: Real>(slot: &mut Option<Array1<F>>, n: usize, init: F) -> &mut Array1<F> {
-    slot.get_or_insert_with(|| Array1::from_elem(n, init))
-}
-
-/// Validates the hyperparameters the Adam family shares: `lr` and `weight_decay` finite and
-/// `>= 0`, both betas in `[0, 1)` (named `betas.0`, `betas.1`), `eps` finite and `> 0`.
-pub(crate) fn check_adam_family<F: Real>(
-    lr: F,
-    betas: (F, F),
-    eps: F,
-    weight_decay: F,
-) -> Result<()> {
-    check("lr", lr, Domain::NonNegative)?;
-    check("betas.0", betas.0, Domain::UnitInterval)?;
-    check("betas.1", betas.1, Domain::UnitInterval)?;
-    check("eps", eps, Domain::Positive)?;
-    check("weight_decay", weight_decay, Domain::NonNegative)
 }

@@ -1,8 +1,11 @@
 //! Gradient descent with momentum: the heavy ball and Nesterov's variant.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_step, state};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
@@ -79,8 +82,26 @@ impl<F: Real> Default for MomentumConfig<F> {
 #[derive(Debug, Clone)]
 pub struct Momentum<F> {
     config: MomentumConfig<F>,
-    velocity: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<MomentumState<F>>,
+}
+
+/// The state of [`Momentum`].
+#[derive(Debug, Clone, Default)]
+struct MomentumState<F> {
+    /// `b_t`, the velocity (only for `μ > 0`; empty otherwise).
+    velocity: Vec<F>,
+}
+
+impl<F: Real> StartState<F, MomentumConfig<F>> for MomentumState<F> {
+    fn start(&mut self, n: usize, config: &MomentumConfig<F>) {
+        if Self::per_coordinate(config) {
+            fill(&mut self.velocity, n, F::zero());
+        }
+    }
+
+    fn per_coordinate(config: &MomentumConfig<F>) -> bool {
+        config.momentum > F::zero()
+    }
 }
 
 impl<F: Real> Momentum<F> {
@@ -111,8 +132,7 @@ impl<F: Real> Momentum<F> {
         }
         Ok(Momentum {
             config,
-            velocity: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -151,8 +171,7 @@ impl<F: Real> Default for Momentum<F> {
     fn default() -> Self {
         Momentum {
             config: MomentumConfig::default(),
-            velocity: None,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -171,46 +190,50 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.velocity.as_ref().map(Array1::len),
-        )?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let MomentumConfig {
             momentum: mu,
             dampening,
-            weight_decay: wd,
+            weight_decay,
             nesterov,
             ..
         } = self.config;
-        let decayed = |g: F, x: F| if wd != F::zero() { g + wd * x } else { g };
+        let wd = WeightDecay::coupled(weight_decay);
         if mu == F::zero() {
-            Zip::from(x).and(grad).for_each(|x, &g| {
-                *x -= lr * decayed(g, *x);
-            });
+            kernel::apply(
+                x,
+                grad,
+                [],
+                Simd::Streaming,
+                #[inline(always)]
+                move |x, g, _| *x -= lr * wd.gradient(g, *x),
+            );
         } else {
-            let first = self.steps == 0;
+            let first = t == 1;
             let keep = F::one() - dampening;
-            let b = state(&mut self.velocity, x.len(), F::zero());
-            Zip::from(x).and(grad).and(b).for_each(|x, &g, b| {
-                let g = decayed(g, *x);
-                *b = if first { g } else { mu * *b + keep * g };
-                let d = if nesterov { g + mu * *b } else { *b };
-                *x -= lr * d;
-            });
+            kernel::apply(
+                x,
+                grad,
+                [&mut st.velocity],
+                Simd::Streaming,
+                #[inline(always)]
+                move |x, g, [b]| {
+                    let g = wd.gradient(g, *x);
+                    *b = if first { g } else { mu * *b + keep * g };
+                    let d = if nesterov { g + mu * *b } else { *b };
+                    *x -= lr * d;
+                },
+            );
         }
-        self.steps += 1;
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.velocity = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
@@ -218,11 +241,8 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
 mod tests {
     use super::*;
     use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     /// Three steps with the given options against the recurrence written out per coordinate.
     fn check_against_hand(nesterov: bool, dampening: f64) {
@@ -236,29 +256,17 @@ mod tests {
             nesterov,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let mut hx = [1.0, -2.0];
         let mut hb = [0.0, 0.0];
-        for (t, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hb[i] = if t == 0 {
-                    gi
-                } else {
-                    mu * hb[i] + (1.0 - dampening) * gi
-                };
-                let d = if nesterov { gi + mu * hb[i] } else { hb[i] };
-                hx[i] -= lr * d;
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {t}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
-            }
-        }
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = g + wd * *x;
+            hb[i] = if t == 1.0 {
+                g
+            } else {
+                mu * hb[i] + (1.0 - dampening) * g
+            };
+            let d = if nesterov { g + mu * hb[i] } else { hb[i] };
+            *x -= lr * d;
+        });
         assert_eq!(rule.steps_taken(), 3);
     }
 
@@ -279,7 +287,7 @@ mod tests {
         let mut x = array![1.0];
         for expected in [0.9, 0.75, 0.575] {
             rule.step(x.view_mut(), array![1.0].view(), 0.1).unwrap();
-            assert!(close(x[0], expected));
+            assert_close!(x[0], expected);
         }
     }
 
@@ -296,7 +304,7 @@ mod tests {
         rule.step(x.view_mut(), array![1.0].view(), 0.5).unwrap();
         rule.step(x.view_mut(), array![1.0].view(), 0.5).unwrap();
         // x1 = 2 - 0.5 (1 + 0.2) = 1.4; x2 = 1.4 - 0.5 (1 + 0.14) = 0.83.
-        assert!(close(x[0], 0.83));
+        assert_close!(x[0], 0.83);
     }
 
     #[test]
@@ -330,48 +338,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                MomentumConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                MomentumConfig {
-                    momentum: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                MomentumConfig {
-                    momentum: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "dampening",
-                MomentumConfig {
-                    dampening: 1.5,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                MomentumConfig {
-                    weight_decay: f64::INFINITY,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match Momentum::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            Momentum::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("momentum", |c| c.momentum = 1.0),
+                ("momentum", |c| c.momentum = f64::NAN),
+                ("dampening", |c| c.dampening = 1.5),
+                ("weight_decay", |c| c.weight_decay = f64::INFINITY),
+            ],
+        );
     }
 }

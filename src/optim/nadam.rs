@@ -1,8 +1,11 @@
 //! NAdam: Adam with Nesterov momentum.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_adam_family, check_step, state};
+use super::Optimizer;
+use super::adam_family::{FamilyStep, check_adam_family};
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -65,11 +68,26 @@ impl<F: Real> Default for NAdamConfig<F> {
 #[derive(Debug, Clone)]
 pub struct NAdam<F> {
     config: NAdamConfig<F>,
-    exp_avg: Option<Array1<F>>,
-    exp_avg_sq: Option<Array1<F>>,
+    state: RuleState<NAdamState<F>>,
+}
+
+/// The state of [`NAdam`].
+#[derive(Debug, Clone, Default)]
+struct NAdamState<F> {
+    /// `m_t`, the first moment estimate.
+    exp_avg: Vec<F>,
+    /// `v_t`, the second moment estimate.
+    exp_avg_sq: Vec<F>,
     /// `Π_t`, kept in `f64` whatever `F` is.
     mu_product: f64,
-    steps: usize,
+}
+
+impl<F: Real> StartState<F, NAdamConfig<F>> for NAdamState<F> {
+    fn start(&mut self, n: usize, _config: &NAdamConfig<F>) {
+        fill(&mut self.exp_avg, n, F::zero());
+        fill(&mut self.exp_avg_sq, n, F::zero());
+        self.mu_product = 1.0;
+    }
 }
 
 impl<F: Real> NAdam<F> {
@@ -84,10 +102,7 @@ impl<F: Real> NAdam<F> {
         check("momentum_decay", config.momentum_decay, Domain::NonNegative)?;
         Ok(NAdam {
             config,
-            exp_avg: None,
-            exp_avg_sq: None,
-            mu_product: 1.0,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -112,10 +127,7 @@ impl<F: Real> Default for NAdam<F> {
     fn default() -> Self {
         NAdam {
             config: NAdamConfig::default(),
-            exp_avg: None,
-            exp_avg_sq: None,
-            mu_product: 1.0,
-            steps: 0,
+            state: RuleState::default(),
         }
     }
 }
@@ -134,78 +146,53 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.exp_avg.as_ref().map(Array1::len),
-        )?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let c = self.config;
-        let (beta1, beta2) = c.betas;
-        let (b1, b2, psi, lr64) = (
-            beta1.as_f64(),
-            beta2.as_f64(),
-            c.momentum_decay.as_f64(),
-            lr.as_f64(),
-        );
-        let t = (self.steps + 1) as f64;
-        let bias_correction2 = F::lit(1.0 - b2.powf(t));
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let (moments, wd) = (family.moments, family.weight_decay);
+        let (b1, psi, lr64) = (c.betas.0.as_f64(), c.momentum_decay.as_f64(), lr.as_f64());
+        let t = t as f64;
+        let bias_correction2 = F::lit(family.bias_correction2);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
-        let mu_product = self.mu_product * mu;
+        let mu_product = st.mu_product * mu;
+        st.mu_product = mu_product;
         let grad_coef = F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next));
-        let (l2, decay) = match (c.weight_decay == F::zero(), c.decoupled_weight_decay) {
-            (true, _) => (F::zero(), F::one()),
-            (false, true) => (F::zero(), F::lit(1.0 - lr64 * c.weight_decay.as_f64())),
-            (false, false) => (c.weight_decay, F::one()),
-        };
-        let (one_minus_beta1, one_minus_beta2) = (F::lit(1.0 - b1), F::lit(1.0 - b2));
         let eps = c.eps;
-        let n = x.len();
-        let m = state(&mut self.exp_avg, n, F::zero());
-        let v = state(&mut self.exp_avg_sq, n, F::zero());
-        Zip::from(x)
-            .and(grad)
-            .and(m)
-            .and(v)
-            .for_each(|x, &g, m, v| {
-                let g = if l2 != F::zero() { g + l2 * *x } else { g };
-                if decay != F::one() {
-                    *x *= decay;
-                }
-                *m = beta1 * *m + one_minus_beta1 * g;
-                *v = beta2 * *v + one_minus_beta2 * (g * g);
+        kernel::apply(
+            x,
+            grad,
+            [&mut st.exp_avg, &mut st.exp_avg_sq],
+            Simd::Widest,
+            #[inline(always)]
+            move |x, g, [m, v]| {
+                let g = wd.gradient(g, *x);
+                *x = wd.shrink(*x);
+                *m = moments.first(*m, g);
+                *v = moments.second(*v, g);
                 let d = (*v / bias_correction2).sqrt() + eps;
                 *x -= grad_coef * (g / d);
                 *x -= avg_coef * (*m / d);
-            });
-        self.mu_product = mu_product;
-        self.steps += 1;
+            },
+        );
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.exp_avg = None;
-        self.exp_avg_sq = None;
-        self.mu_product = 1.0;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     fn check_against_hand(decoupled: bool) {
         let (lr, b1, b2, eps, wd, psi) = (0.05, 0.8, 0.9, 1e-3, 0.1, 0.3);
@@ -219,34 +206,25 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hv) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
+        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        // Π_t, multiplied by μ_t once per step.
         let mut prod = 1.0;
-        for (k, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
             let mu_t = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
             let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
-            prod *= mu_t;
-            for i in 0..2 {
-                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
-                if decoupled {
-                    hx[i] *= 1.0 - lr * wd;
-                }
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
-                let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
-                hx[i] -= lr * (1.0 - mu_t) / (1.0 - prod) * gi / d
-                    + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
+            if i == 0 {
+                prod *= mu_t;
             }
-        }
+            let g = if decoupled { g } else { g + wd * *x };
+            if decoupled {
+                *x *= 1.0 - lr * wd;
+            }
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
+            let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
+            *x -= lr * (1.0 - mu_t) / (1.0 - prod) * g / d
+                + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
+        });
     }
 
     #[test]
@@ -282,55 +260,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                NAdamConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                NAdamConfig {
-                    betas: (1.5, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                NAdamConfig {
-                    betas: (0.9, 1.0),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                NAdamConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                NAdamConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum_decay",
-                NAdamConfig {
-                    momentum_decay: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match NAdam::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            NAdam::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("betas.0", |c| c.betas = (1.5, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, 1.0)),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+                ("momentum_decay", |c| c.momentum_decay = f64::NAN),
+            ],
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! RAdam: Adam with a rectified adaptive step.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_adam_family, check_step, state};
+use super::Optimizer;
+use super::adam_family::{FamilyStep, check_adam_family};
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
 use crate::Real;
 use crate::error::Result;
 
@@ -67,9 +70,23 @@ impl<F: Real> Default for RAdamConfig<F> {
 #[derive(Debug, Clone)]
 pub struct RAdam<F> {
     config: RAdamConfig<F>,
-    exp_avg: Option<Array1<F>>,
-    exp_avg_sq: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<RAdamState<F>>,
+}
+
+/// The state of [`RAdam`]: one value per coordinate in each buffer.
+#[derive(Debug, Clone, Default)]
+struct RAdamState<F> {
+    /// `m_t`, the first moment estimate.
+    exp_avg: Vec<F>,
+    /// `v_t`, the second moment estimate.
+    exp_avg_sq: Vec<F>,
+}
+
+impl<F: Real> StartState<F, RAdamConfig<F>> for RAdamState<F> {
+    fn start(&mut self, n: usize, _config: &RAdamConfig<F>) {
+        fill(&mut self.exp_avg, n, F::zero());
+        fill(&mut self.exp_avg_sq, n, F::zero());
+    }
 }
 
 impl<F: Real> RAdam<F> {
@@ -83,9 +100,7 @@ impl<F: Real> RAdam<F> {
         check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
         Ok(RAdam {
             config,
-            exp_avg: None,
-            exp_avg_sq: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -110,10 +125,30 @@ impl<F: Real> Default for RAdam<F> {
     fn default() -> Self {
         RAdam {
             config: RAdamConfig::default(),
-            exp_avg: None,
-            exp_avg_sq: None,
-            steps: 0,
+            state: RuleState::default(),
         }
+    }
+}
+
+/// The scalars of one RAdam step shared by its two branches.
+#[derive(Debug, Clone, Copy)]
+struct RAdamStep<F> {
+    family: FamilyStep<F>,
+    /// `1 - β₁ᵗ`, rounded to `F`.
+    bias_correction1: F,
+    lr: F,
+}
+
+impl<F: Real> RAdamStep<F> {
+    /// Decays `x` and updates the moments of one coordinate; returns the momentum step `γ m̂_t`.
+    #[inline(always)]
+    fn momentum_step(self, x: &mut F, g: F, m: &mut F, v: &mut F) -> F {
+        let (moments, wd) = (self.family.moments, self.family.weight_decay);
+        let g = wd.gradient(g, *x);
+        *x = wd.shrink(*x);
+        *m = moments.first(*m, g);
+        *v = moments.second(*v, g);
+        *m / self.bias_correction1 * self.lr
     }
 }
 
@@ -131,79 +166,66 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
-            lr,
-            self.exp_avg.as_ref().map(Array1::len),
-        )?;
+        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
         let c = self.config;
-        let (beta1, beta2) = c.betas;
-        let (b1, b2, lr64) = (beta1.as_f64(), beta2.as_f64(), lr.as_f64());
-        let t = (self.steps + 1) as f64;
-        let bias_correction1 = 1.0 - b1.powf(t);
-        let bias_correction2 = 1.0 - b2.powf(t);
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let b2 = c.betas.1.as_f64();
+        let t = t as f64;
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
-        let rho_t = rho_inf - 2.0 * t * b2.powf(t) / bias_correction2;
-        // The adaptive factor is √(1 - β₂ᵗ) r_t, or `None` for a plain momentum step.
-        let adaptive = (rho_t > 5.0).then(|| {
+        let rho_t = rho_inf - 2.0 * t * b2.powf(t) / family.bias_correction2;
+        let s = RAdamStep {
+            family,
+            bias_correction1: F::lit(family.bias_correction1),
+            lr,
+        };
+        let eps = c.eps;
+        if rho_t > 5.0 {
+            // The adaptive factor √(1 - β₂ᵗ) r_t.
             let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                 / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                 .sqrt();
-            F::lit(bias_correction2.sqrt() * rect)
-        });
-        let (l2, decay) = match (c.weight_decay == F::zero(), c.decoupled_weight_decay) {
-            (true, _) => (F::zero(), F::one()),
-            (false, true) => (F::zero(), F::lit(1.0 - lr64 * c.weight_decay.as_f64())),
-            (false, false) => (c.weight_decay, F::one()),
-        };
-        let bias_correction1 = F::lit(bias_correction1);
-        let (one_minus_beta1, one_minus_beta2) = (F::lit(1.0 - b1), F::lit(1.0 - b2));
-        let eps = c.eps;
-        let n = x.len();
-        let m = state(&mut self.exp_avg, n, F::zero());
-        let v = state(&mut self.exp_avg_sq, n, F::zero());
-        Zip::from(x)
-            .and(grad)
-            .and(m)
-            .and(v)
-            .for_each(|x, &g, m, v| {
-                let g = if l2 != F::zero() { g + l2 * *x } else { g };
-                if decay != F::one() {
-                    *x *= decay;
-                }
-                *m = beta1 * *m + one_minus_beta1 * g;
-                *v = beta2 * *v + one_minus_beta2 * (g * g);
-                let step = *m / bias_correction1 * lr;
-                *x -= match adaptive {
-                    Some(a) => step * (a / (v.sqrt() + eps)),
-                    None => step,
-                };
-            });
-        self.steps += 1;
+            let adaptive = F::lit(family.bias_correction2.sqrt() * rect);
+            kernel::apply(
+                x,
+                grad,
+                [&mut st.exp_avg, &mut st.exp_avg_sq],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [m, v]| {
+                    let step = s.momentum_step(x, g, m, v);
+                    *x -= step * (adaptive / (v.sqrt() + eps));
+                },
+            );
+        } else {
+            kernel::apply(
+                x,
+                grad,
+                [&mut st.exp_avg, &mut st.exp_avg_sq],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [m, v]| {
+                    let step = s.momentum_step(x, g, m, v);
+                    *x -= step;
+                },
+            );
+        }
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.exp_avg = None;
-        self.exp_avg_sq = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     /// Steps against the recurrence written out per coordinate; returns how many of them took
     /// the rectified branch.
@@ -217,47 +239,34 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hm, mut hv) = ([1.0, -2.0], [0.0; 2], [0.0; 2]);
-        let mut rectified = 0;
-        for k in 0..steps {
-            let g = [
-                0.5 - 0.3 * k as f64,
-                (-1.0f64).powi(k as i32) * (2.0 - 0.5 * k as f64),
-            ];
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            let t = (k + 1) as f64;
-            let rho_inf = 2.0 / (1.0 - b2) - 1.0;
-            let rho_t = rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
+        let grads: Vec<[f64; 2]> = (0..steps)
+            .map(|k| {
+                let k = k as f64;
+                [0.5 - 0.3 * k, (-1.0f64).powf(k) * (2.0 - 0.5 * k)]
+            })
+            .collect();
+        let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+        let rho = |t: f64| rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
+        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
+            let g = if decoupled { g } else { g + wd * *x };
+            if decoupled {
+                *x *= 1.0 - lr * wd;
+            }
+            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
+            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
+            let m_hat = hm[i] / (1.0 - b1.powf(t));
+            let rho_t = rho(t);
             if rho_t > 5.0 {
-                rectified += 1;
+                let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                    .sqrt();
+                *x -= lr * m_hat * (1.0 - b2.powf(t)).sqrt() / (hv[i].sqrt() + eps) * r;
+            } else {
+                *x -= lr * m_hat;
             }
-            for i in 0..2 {
-                let gi = if decoupled { g[i] } else { g[i] + wd * hx[i] };
-                if decoupled {
-                    hx[i] *= 1.0 - lr * wd;
-                }
-                hm[i] = b1 * hm[i] + (1.0 - b1) * gi;
-                hv[i] = b2 * hv[i] + (1.0 - b2) * gi * gi;
-                let m_hat = hm[i] / (1.0 - b1.powf(t));
-                if rho_t > 5.0 {
-                    let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-                        .sqrt();
-                    hx[i] -= lr * m_hat * (1.0 - b2.powf(t)).sqrt() / (hv[i].sqrt() + eps) * r;
-                } else {
-                    hx[i] -= lr * m_hat;
-                }
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {k}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
-            }
-        }
-        rectified
+        });
+        (1..=steps).filter(|&t| rho(t as f64) > 5.0).count()
     }
 
     #[test]
@@ -287,54 +296,21 @@ mod tests {
         let mut x = array![0.0];
         for k in 1..=5 {
             rule.step(x.view_mut(), array![1.0].view(), 0.1).unwrap();
-            assert!(close(x[0], -0.1 * k as f64));
+            assert_close!(x[0], -0.1 * k as f64);
         }
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                RAdamConfig {
-                    lr: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.0",
-                RAdamConfig {
-                    betas: (1.0, 0.999),
-                    ..Default::default()
-                },
-            ),
-            (
-                "betas.1",
-                RAdamConfig {
-                    betas: (0.9, 2.0),
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                RAdamConfig {
-                    eps: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                RAdamConfig {
-                    weight_decay: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match RAdam::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            RAdam::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("betas.0", |c| c.betas = (1.0, 0.999)),
+                ("betas.1", |c| c.betas = (0.9, 2.0)),
+                ("eps", |c| c.eps = -1.0),
+                ("weight_decay", |c| c.weight_decay = f64::NAN),
+            ],
+        );
     }
 }

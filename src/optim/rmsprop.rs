@@ -1,8 +1,11 @@
 //! RMSProp: gradient steps scaled by a running root mean square of the gradients.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{Optimizer, check_step, state};
+use super::Optimizer;
+use super::kernel::{self, Simd};
+use super::state::{RuleState, StartState, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -62,10 +65,30 @@ impl<F: Real> Default for RmsPropConfig<F> {
 #[derive(Debug, Clone)]
 pub struct RmsProp<F> {
     config: RmsPropConfig<F>,
-    square_avg: Option<Array1<F>>,
-    grad_avg: Option<Array1<F>>,
-    momentum_buffer: Option<Array1<F>>,
-    steps: usize,
+    state: RuleState<RmsPropState<F>>,
+}
+
+/// The state of [`RmsProp`]: one value per coordinate in each buffer.
+#[derive(Debug, Clone, Default)]
+struct RmsPropState<F> {
+    /// `v_t`, the average of the squared gradients.
+    square_avg: Vec<F>,
+    /// `ḡ_t`, the average of the gradients (centered only; empty otherwise).
+    grad_avg: Vec<F>,
+    /// `b_t`, the velocity of the scaled steps (`μ > 0` only; empty otherwise).
+    momentum_buffer: Vec<F>,
+}
+
+impl<F: Real> StartState<F, RmsPropConfig<F>> for RmsPropState<F> {
+    fn start(&mut self, n: usize, config: &RmsPropConfig<F>) {
+        fill(&mut self.square_avg, n, F::zero());
+        if config.centered {
+            fill(&mut self.grad_avg, n, F::zero());
+        }
+        if config.momentum > F::zero() {
+            fill(&mut self.momentum_buffer, n, F::zero());
+        }
+    }
 }
 
 impl<F: Real> RmsProp<F> {
@@ -83,10 +106,7 @@ impl<F: Real> RmsProp<F> {
         check("momentum", config.momentum, Domain::UnitInterval)?;
         Ok(RmsProp {
             config,
-            square_avg: None,
-            grad_avg: None,
-            momentum_buffer: None,
-            steps: 0,
+            state: RuleState::default(),
         })
     }
 
@@ -111,10 +131,42 @@ impl<F: Real> Default for RmsProp<F> {
     fn default() -> Self {
         RmsProp {
             config: RmsPropConfig::default(),
-            square_avg: None,
-            grad_avg: None,
-            momentum_buffer: None,
-            steps: 0,
+            state: RuleState::default(),
+        }
+    }
+}
+
+/// The scalars of one RMSProp step.
+#[derive(Debug, Clone, Copy)]
+struct RmsPropStep<F> {
+    alpha: F,
+    one_minus_alpha: F,
+    eps: F,
+    weight_decay: WeightDecay<F>,
+    momentum: F,
+    lr: F,
+}
+
+impl<F: Real> RmsPropStep<F> {
+    /// One coordinate; the optional states are given only when their option is on.
+    #[inline(always)]
+    fn update(self, x: &mut F, g: F, v: &mut F, grad_avg: Option<&mut F>, b: Option<&mut F>) {
+        let (alpha, one_minus_alpha) = (self.alpha, self.one_minus_alpha);
+        let g = self.weight_decay.gradient(g, *x);
+        *v = alpha * *v + one_minus_alpha * (g * g);
+        let s = match grad_avg {
+            Some(gbar) => {
+                *gbar = alpha * *gbar + one_minus_alpha * g;
+                (*v - *gbar * *gbar).sqrt() + self.eps
+            }
+            None => v.sqrt() + self.eps,
+        };
+        match b {
+            Some(b) => {
+                *b = self.momentum * *b + g / s;
+                *x -= self.lr * *b;
+            }
+            None => *x -= self.lr * (g / s),
         }
     }
 }
@@ -133,91 +185,72 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
     }
 
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        check_step(
-            x.len(),
-            grad.len(),
+        let (_, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+        let c = self.config;
+        let s = RmsPropStep {
+            alpha: c.alpha,
+            one_minus_alpha: F::one() - c.alpha,
+            eps: c.eps,
+            weight_decay: WeightDecay::coupled(c.weight_decay),
+            momentum: c.momentum,
             lr,
-            self.square_avg.as_ref().map(Array1::len),
-        )?;
-        let RmsPropConfig {
-            alpha,
-            eps,
-            weight_decay: wd,
-            momentum: mu,
-            centered,
-            ..
-        } = self.config;
-        let n = x.len();
-        let one_minus_alpha = F::one() - alpha;
-        let v = state(&mut self.square_avg, n, F::zero());
-        // The optional states exist only when their option is on.
-        let centered_avg = centered.then(|| state(&mut self.grad_avg, n, F::zero()));
-        let buffer = (mu > F::zero()).then(|| state(&mut self.momentum_buffer, n, F::zero()));
-        let update = |x: &mut F, g: F, v: &mut F, gbar: Option<&mut F>, b: Option<&mut F>| {
-            let g = if wd != F::zero() { g + wd * *x } else { g };
-            *v = alpha * *v + one_minus_alpha * (g * g);
-            let s = match gbar {
-                Some(gbar) => {
-                    *gbar = alpha * *gbar + one_minus_alpha * g;
-                    (*v - *gbar * *gbar).sqrt() + eps
-                }
-                None => v.sqrt() + eps,
-            };
-            match b {
-                Some(b) => {
-                    *b = mu * *b + g / s;
-                    *x -= lr * *b;
-                }
-                None => *x -= lr * (g / s),
-            }
         };
-        match (centered_avg, buffer) {
-            (None, None) => Zip::from(x)
-                .and(grad)
-                .and(v)
-                .for_each(|x, &g, v| update(x, g, v, None, None)),
-            (Some(centered_avg), None) => Zip::from(x)
-                .and(grad)
-                .and(v)
-                .and(centered_avg)
-                .for_each(|x, &g, v, a| update(x, g, v, Some(a), None)),
-            (None, Some(buffer)) => Zip::from(x)
-                .and(grad)
-                .and(v)
-                .and(buffer)
-                .for_each(|x, &g, v, b| update(x, g, v, None, Some(b))),
-            (Some(centered_avg), Some(buffer)) => Zip::from(x)
-                .and(grad)
-                .and(v)
-                .and(centered_avg)
-                .and(buffer)
-                .for_each(|x, &g, v, a, b| update(x, g, v, Some(a), Some(b))),
+        let RmsPropState {
+            square_avg: v,
+            grad_avg: a,
+            momentum_buffer: b,
+        } = st;
+        match (c.centered, c.momentum > F::zero()) {
+            (false, false) => kernel::apply(
+                x,
+                grad,
+                [v],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [v]| s.update(x, g, v, None, None),
+            ),
+            (true, false) => kernel::apply(
+                x,
+                grad,
+                [v, a],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [v, a]| s.update(x, g, v, Some(a), None),
+            ),
+            (false, true) => kernel::apply(
+                x,
+                grad,
+                [v, b],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
+            ),
+            (true, true) => kernel::apply(
+                x,
+                grad,
+                [v, a, b],
+                Simd::Widest,
+                #[inline(always)]
+                move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
+            ),
         }
-        self.steps += 1;
         Ok(())
     }
 
     fn reset(&mut self) {
-        self.square_avg = None;
-        self.grad_avg = None;
-        self.momentum_buffer = None;
-        self.steps = 0;
+        self.state.reset();
     }
 
     fn steps_taken(&self) -> usize {
-        self.steps
+        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-12 * (1.0 + b.abs())
-    }
 
     fn check_against_hand(centered: bool, mu: f64) {
         let (lr, alpha, eps, wd) = (0.01, 0.9, 1e-3, 0.1);
@@ -231,34 +264,23 @@ mod tests {
             centered,
         })
         .unwrap();
-        let mut x = array![1.0, -2.0];
-        let (mut hx, mut hv, mut hg, mut hb) = ([1.0, -2.0], [0.0; 2], [0.0; 2], [0.0; 2]);
-        for (t, g) in grads.iter().enumerate() {
-            rule.step(x.view_mut(), array![g[0], g[1]].view(), lr)
-                .unwrap();
-            for i in 0..2 {
-                let gi = g[i] + wd * hx[i];
-                hv[i] = alpha * hv[i] + (1.0 - alpha) * gi * gi;
-                hg[i] = alpha * hg[i] + (1.0 - alpha) * gi;
-                let s = if centered {
-                    (hv[i] - hg[i] * hg[i]).sqrt() + eps
-                } else {
-                    hv[i].sqrt() + eps
-                };
-                if mu > 0.0 {
-                    hb[i] = mu * hb[i] + gi / s;
-                    hx[i] -= lr * hb[i];
-                } else {
-                    hx[i] -= lr * gi / s;
-                }
-                assert!(
-                    close(x[i], hx[i]),
-                    "step {t}, x[{i}] = {} vs {}",
-                    x[i],
-                    hx[i]
-                );
+        let (mut hv, mut hg, mut hb) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |_, i, g, x| {
+            let g = g + wd * *x;
+            hv[i] = alpha * hv[i] + (1.0 - alpha) * g * g;
+            hg[i] = alpha * hg[i] + (1.0 - alpha) * g;
+            let s = if centered {
+                (hv[i] - hg[i] * hg[i]).sqrt() + eps
+            } else {
+                hv[i].sqrt() + eps
+            };
+            if mu > 0.0 {
+                hb[i] = mu * hb[i] + g / s;
+                *x -= lr * hb[i];
+            } else {
+                *x -= lr * g / s;
             }
-        }
+        });
     }
 
     #[test]
@@ -280,61 +302,22 @@ mod tests {
         let mut x = array![0.0_f64, 0.0];
         rule.step(x.view_mut(), array![2.0, -0.5].view(), 0.01)
             .unwrap();
-        assert!(close(x[0], -0.01 * 2.0 / (0.2 + 1e-8)));
-        assert!(close(x[1], 0.01 * 0.5 / (0.05 + 1e-8)));
+        assert_close!(x[0], -0.01 * 2.0 / (0.2 + 1e-8));
+        assert_close!(x[1], 0.01 * 0.5 / (0.05 + 1e-8));
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        let bad = [
-            (
-                "lr",
-                RmsPropConfig {
-                    lr: f64::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "alpha",
-                RmsPropConfig {
-                    alpha: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "alpha",
-                RmsPropConfig {
-                    alpha: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "eps",
-                RmsPropConfig {
-                    eps: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "weight_decay",
-                RmsPropConfig {
-                    weight_decay: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "momentum",
-                RmsPropConfig {
-                    momentum: 1.2,
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, config) in bad {
-            match RmsProp::new(config) {
-                Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-                other => panic!("{name}: expected an error, got {other:?}"),
-            }
-        }
+        assert_rejects(
+            RmsProp::<f64>::new,
+            &[
+                ("lr", |c| c.lr = f64::NAN),
+                ("alpha", |c| c.alpha = 1.0),
+                ("alpha", |c| c.alpha = -0.1),
+                ("eps", |c| c.eps = 0.0),
+                ("weight_decay", |c| c.weight_decay = -1.0),
+                ("momentum", |c| c.momentum = 1.2),
+            ],
+        );
     }
 }

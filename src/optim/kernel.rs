@@ -1,0 +1,205 @@
+//! The one elementwise kernel of the update rules: contiguous slices, compiled for the widest
+//! SIMD instruction set the processor has, split over all cores when long, with a plain ndarray
+//! loop for strided views.
+//!
+//! Every elementwise rule is a map over a few long arrays: the iterate `x` (read and written),
+//! the gradient `g` (read) and `K` state buffers of the rule (read and written), with one small
+//! function applied to each coordinate. [`apply`] runs such a function:
+//!
+//! - **Slices.** When `x` and `g` are contiguous (the state buffers always are: the rules own
+//!   them as `Vec`s), the loop runs over plain slices, which the compiler vectorises.
+//! - **SIMD.** The default `x86_64` target only allows SSE2, where `f64` square roots and
+//!   divisions run two lanes wide and a rule such as Adam becomes arithmetic-bound.
+//!   [`widest_simd`] compiles the same loop a second and third time with AVX2 or AVX-512 enabled
+//!   and picks, once per call, the widest the processor has. Rust never fuses a multiply and an
+//!   add on its own, so every path rounds identically: the result is the same to the bit on
+//!   every machine.
+//! - **Threads.** With the `parallel` feature, vectors of at least [`PARALLEL_THRESHOLD`]
+//!   elements are cut into blocks of at most [`BLOCK`] elements processed on all cores. Each
+//!   element is computed by the same arithmetic whatever the split, so threads change nothing in
+//!   the result. The split itself allocates nothing; rayon's global job queue, which a parallel
+//!   call from outside the pool goes through, allocates one block of 63 slots every 63 such
+//!   calls.
+//! - **Strided views.** Otherwise an ndarray loop, with the same per-coordinate function.
+
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
+
+use crate::Real;
+
+/// Length from which elementwise updates run on all cores (with the `parallel` feature).
+///
+/// Below about a quarter of a million elements the whole update takes less than the ~10–20 µs
+/// it costs to wake the thread pool and split the work; measured with `cargo bench --bench
+/// rules` (see the README).
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 18;
+
+/// Largest number of elements a thread processes in one piece when a vector is split.
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+pub(crate) const BLOCK: usize = 1 << 16;
+
+/// The SIMD instructions an update is compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Simd {
+    /// The widest the processor has: for updates with square roots or divisions, whose cost
+    /// AVX-512 halves.
+    Widest,
+    /// AVX2 at most: for updates of multiplies and adds only, which are memory-bound at any
+    /// width, and which stream memory a few percent faster with AVX2 than with AVX-512 on some
+    /// processors (measured on AMD Zen 4).
+    Streaming,
+}
+
+/// Applies `update` to every coordinate `i`: `update(&mut x[i], g[i], &mut [s₀[i], …])`, with
+/// the coordinate's values of the `K` state buffers gathered into an array and written back.
+///
+/// `update` should be an `#[inline(always)] move` closure (a closure can carry the attribute),
+/// so that it is compiled into the SIMD copies of the loop and holds its scalars by value.
+/// Every state buffer must have the length of `x`, and `g` too; the rules check this before
+/// they call.
+#[inline]
+pub(crate) fn apply<F: Real, const K: usize>(
+    mut x: ArrayViewMut1<'_, F>,
+    g: ArrayView1<'_, F>,
+    mut state: [&mut [F]; K],
+    simd: Simd,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
+) {
+    debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
+    if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
+        // Split only when there are threads to share the pieces (the pool running the caller,
+        // or the global pool).
+        #[cfg(feature = "parallel")]
+        if xs.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
+            split(xs, gs, state, simd, update);
+            return;
+        }
+        block(xs, gs, state, simd, update);
+    } else {
+        Zip::indexed(x).and(g).for_each(|i, x, &g| {
+            let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
+            update(x, g, &mut s);
+            for (buffer, value) in state.iter_mut().zip(s) {
+                buffer[i] = value;
+            }
+        });
+    }
+}
+
+/// Halves the slices until they are at most [`BLOCK`] long, and runs the halves on the pool.
+#[cfg(feature = "parallel")]
+fn split<F: Real, const K: usize>(
+    x: &mut [F],
+    g: &[F],
+    mut state: [&mut [F]; K],
+    simd: Simd,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
+) {
+    if x.len() <= BLOCK {
+        return block(x, g, state, simd, update);
+    }
+    // A multiple of BLOCK, so that the pieces are whole blocks but the last.
+    let mid = (x.len() / 2).next_multiple_of(BLOCK);
+    let (x_left, x_right) = x.split_at_mut(mid);
+    let (g_left, g_right) = g.split_at(mid);
+    let state_right = state.each_mut().map(|s| {
+        let (left, right) = std::mem::take(s).split_at_mut(mid);
+        *s = left;
+        right
+    });
+    rayon::join(
+        || split(x_left, g_left, state, simd, update),
+        || split(x_right, g_right, state_right, simd, update),
+    );
+}
+
+/// The loop over one contiguous piece, compiled for the SIMD instructions `simd` asks for.
+#[inline(always)]
+fn block<F: Real, const K: usize>(
+    x: &mut [F],
+    g: &[F],
+    state: [&mut [F]; K],
+    simd: Simd,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy,
+) {
+    // Everything the loop reads is moved into the closure, which the SIMD copies take by value:
+    // the compiler then knows that no store of the loop changes the rule's per-step scalars,
+    // keeps them in registers, and vectorises.
+    match simd {
+        Simd::Widest => widest_simd(
+            #[inline(always)]
+            move || slice_loop(x, g, state, update),
+        ),
+        Simd::Streaming => avx2_simd(
+            #[inline(always)]
+            move || slice_loop(x, g, state, update),
+        ),
+    }
+}
+
+/// The plain loop over slices that [`block`] compiles.
+#[inline(always)]
+fn slice_loop<F: Real, const K: usize>(
+    x: &mut [F],
+    g: &[F],
+    state: [&mut [F]; K],
+    update: impl Fn(&mut F, F, &mut [F; K]),
+) {
+    // Slices of one known length, so that the loop has no bounds checks.
+    let n = x.len();
+    let g = &g[..n];
+    let mut state = state.map(|s| &mut s[..n]);
+    for i in 0..n {
+        let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
+        update(&mut x[i], g[i], &mut s);
+        for (buffer, value) in state.iter_mut().zip(s) {
+            buffer[i] = value;
+        }
+    }
+}
+
+/// Runs `body` compiled for the widest SIMD instruction set available (AVX-512F, then AVX2 with
+/// FMA on `x86_64`), or as compiled for the target otherwise.
+///
+/// `body` must be `#[inline(always)]` for the wider code to be generated: it is inlined into a
+/// function compiled with the extra target features.
+#[inline(always)]
+pub(crate) fn widest_simd<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor supports AVX-512F, checked just above.
+            return unsafe { x86::avx512(body) };
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor supports AVX2 and FMA, checked just above.
+            return unsafe { x86::avx2(body) };
+        }
+    }
+    body()
+}
+
+/// Runs `body` compiled for AVX2 with FMA on `x86_64` processors that have them, or as compiled
+/// for the target otherwise. As [`widest_simd`], `body` must be `#[inline(always)]`.
+#[inline(always)]
+fn avx2_simd<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor supports AVX2 and FMA, checked just above.
+        return unsafe { x86::avx2(body) };
+    }
+    body()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn avx512<R>(body: impl FnOnce() -> R) -> R {
+        body()
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn avx2<R>(body: impl FnOnce() -> R) -> R {
+        body()
+    }
+}

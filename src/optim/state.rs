@@ -1,0 +1,169 @@
+//! The state of a rule: its buffers (one value per coordinate) and scalars, and the step count.
+//!
+//! Every rule keeps its state in one struct of its own (`AdamState`, `MomentumState`, ...),
+//! with one method, [`StartState::start`], that gives every field its starting value. A
+//! [`RuleState`] holds that struct with the number of steps taken, and gives all rules one
+//! life cycle:
+//!
+//! - **First step.** The buffers are filled with their starting values for the length of `x`,
+//!   allocated if they are not already of that length.
+//! - **Later steps.** Allocate nothing; `x` must keep the length the buffers were started for.
+//! - **Reset.** [`reset`](RuleState::reset) makes the rule behave as new but keeps the buffers:
+//!   the next step refills them in place when the length is the same, and allocates only for
+//!   another length. So a rule reset at every outer iteration of a method (the augmented
+//!   Lagrangian calls `minimize`, which resets the rule) allocates only once.
+
+use crate::Real;
+use crate::error::Result;
+
+use super::check_step;
+
+/// How a rule's state starts: the one place where each field gets its starting value.
+///
+/// `C` is the rule's configuration, which says which buffers are in use (AMSGrad's running
+/// maximum, RMSProp's centered average, ...).
+pub(crate) trait StartState<F: Real, C>: Default {
+    /// Gives the state its starting value for `n` coordinates: every buffer the configuration
+    /// uses through [`fill`] (which allocates only if the length differs), and every scalar.
+    fn start(&mut self, n: usize, config: &C);
+
+    /// Whether the configuration keeps values per coordinate, so that `x` must keep its length
+    /// from one step to the next. Rules without such state accept any length at any step.
+    fn per_coordinate(_config: &C) -> bool {
+        true
+    }
+}
+
+/// A rule without state beyond its step count.
+impl<F: Real, C> StartState<F, C> for () {
+    fn start(&mut self, _n: usize, _config: &C) {}
+
+    fn per_coordinate(_config: &C) -> bool {
+        false
+    }
+}
+
+/// Sets `buffer` to `n` copies of `value`: in place if it has length `n`, in a new allocation
+/// otherwise.
+pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
+    if buffer.len() == n {
+        buffer.fill(value);
+    } else {
+        *buffer = vec![value; n];
+    }
+}
+
+/// A rule's state `S` and the number of steps taken since construction or the last reset.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RuleState<S> {
+    state: S,
+    steps: usize,
+    /// The number of coordinates the state was started for, if it has values per coordinate.
+    len: Option<usize>,
+}
+
+impl<S> RuleState<S> {
+    /// Steps taken since construction or the last reset.
+    pub(crate) fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// The state, as the last step left it.
+    pub(crate) fn get(&self) -> &S {
+        &self.state
+    }
+
+    /// Makes the next step the first, keeping the buffers for it to refill.
+    pub(crate) fn reset(&mut self) {
+        self.steps = 0;
+    }
+
+    /// Validates the arguments of a step ([`check_step`]), starts the state on the first step,
+    /// and counts the step. Returns its number `t` (from 1) and the state to update.
+    ///
+    /// # Errors
+    /// As [`check_step`]: nothing is changed then.
+    pub(crate) fn advance<F: Real, C>(
+        &mut self,
+        config: &C,
+        x_len: usize,
+        grad_len: usize,
+        lr: F,
+    ) -> Result<(usize, &mut S)>
+    where
+        S: StartState<F, C>,
+    {
+        let first = self.steps == 0;
+        check_step(x_len, grad_len, lr, if first { None } else { self.len })?;
+        if first {
+            self.state.start(x_len, config);
+            self.len = S::per_coordinate(config).then_some(x_len);
+        }
+        self.steps += 1;
+        Ok((self.steps, &mut self.state))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    /// A state with one buffer started at `1` and a scalar started at `0`.
+    #[derive(Debug, Default)]
+    struct Counter {
+        buffer: Vec<f64>,
+        scalar: f64,
+    }
+
+    impl StartState<f64, ()> for Counter {
+        fn start(&mut self, n: usize, _config: &()) {
+            fill(&mut self.buffer, n, 1.0);
+            self.scalar = 0.0;
+        }
+    }
+
+    fn touch(state: &mut Counter) {
+        state.buffer.iter_mut().for_each(|b| *b += 1.0);
+        state.scalar += 1.0;
+    }
+
+    #[test]
+    fn reset_refills_the_same_buffer_and_a_new_length_reallocates() {
+        let mut rule = RuleState::<Counter>::default();
+        for _ in 0..3 {
+            let (_, s) = rule.advance(&(), 4, 4, 0.1).unwrap();
+            touch(s);
+        }
+        assert_eq!(rule.get().buffer, [4.0; 4]);
+        let pointer = rule.get().buffer.as_ptr();
+        rule.reset();
+        assert_eq!(rule.steps(), 0);
+        let (t, s) = rule.advance(&(), 4, 4, 0.1).unwrap();
+        assert_eq!((t, s.buffer.as_slice(), s.scalar), (1, &[1.0; 4][..], 0.0));
+        assert_eq!(s.buffer.as_ptr(), pointer, "the buffer is kept");
+        rule.reset();
+        let (_, s) = rule.advance(&(), 6, 6, 0.1).unwrap();
+        assert_eq!(s.buffer, [1.0; 6]);
+    }
+
+    #[test]
+    fn the_length_is_fixed_from_the_first_step_until_a_reset() {
+        let mut rule = RuleState::<Counter>::default();
+        rule.advance(&(), 4, 4, 0.1).unwrap();
+        let err = rule.advance(&(), 5, 5, 0.1).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::DimensionMismatch {
+                expected: 4,
+                found: 5,
+                ..
+            }
+        ));
+        assert_eq!(rule.steps(), 1, "a rejected step is not counted");
+        // Without state per coordinate, any length goes.
+        let mut stateless = RuleState::<()>::default();
+        stateless.advance::<f64, ()>(&(), 4, 4, 0.1).unwrap();
+        stateless.advance::<f64, ()>(&(), 5, 5, 0.1).unwrap();
+    }
+}

@@ -1,0 +1,291 @@
+//! Tests every rule shares: helpers for the rules' own tests, and properties of the one
+//! elementwise kernel checked on every variant of every rule.
+
+use std::fmt::Debug;
+
+use ndarray::{Array1, s};
+
+use super::kernel::PARALLEL_THRESHOLD;
+use super::*;
+use crate::Error;
+
+/// Asserts that `actual` lies within a relative `1e-12` of `expected` (an absolute `1e-12`
+/// near zero), naming the values, and the context if one is given.
+macro_rules! assert_close {
+    ($actual:expr, $expected:expr) => {
+        $crate::optim::tests::assert_close!($actual, $expected, "")
+    };
+    ($actual:expr, $expected:expr, $($context:tt)+) => {{
+        let (actual, expected): (f64, f64) = ($actual, $expected);
+        assert!(
+            approx::relative_eq!(actual, expected, epsilon = 1e-12, max_relative = 1e-12),
+            "{actual} is not {expected} to 1e-12 {}",
+            format_args!($($context)+)
+        );
+    }};
+}
+pub(crate) use assert_close;
+
+/// A case of [`assert_rejects`]: the name of a field, and how to set it to a bad value.
+pub(crate) type BadField<C> = (&'static str, fn(&mut C));
+
+/// Asserts that `build` rejects the default configuration with one field edited, by an
+/// [`Error::InvalidParameter`] naming that field: one case `(name, edit)` per field and value.
+#[track_caller]
+pub(crate) fn assert_rejects<C: Default, T: Debug>(
+    build: impl Fn(C) -> Result<T>,
+    cases: &[BadField<C>],
+) {
+    for (name, edit) in cases {
+        let mut config = C::default();
+        edit(&mut config);
+        match build(config) {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, *name),
+            other => panic!("{name}: expected an error, got {other:?}"),
+        }
+    }
+}
+
+/// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
+/// coordinate of every iterate against `hand(t, i, g_i, &mut x_i)`: the rule's recurrence for
+/// coordinate `i` at step `t` (from 1) written out by hand, which moves `x_i` and keeps any state
+/// of its own.
+#[track_caller]
+pub(crate) fn assert_matches_hand<const N: usize>(
+    rule: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    mut hand: impl FnMut(f64, usize, f64, &mut f64),
+) {
+    let (mut x, mut hand_x) = (Array1::from(x0.to_vec()), x0);
+    for (k, g) in grads.iter().enumerate() {
+        rule.step(x.view_mut(), ndarray::ArrayView1::from(g), lr)
+            .unwrap();
+        let t = (k + 1) as f64;
+        for i in 0..N {
+            hand(t, i, g[i], &mut hand_x[i]);
+            assert_close!(x[i], hand_x[i], "at step {t}, coordinate {i}");
+        }
+    }
+}
+
+/// Every variant of every elementwise rule, each option that changes which arrays move or which
+/// arithmetic runs switched on in one of them.
+fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
+    let l = F::lit;
+    let adam = |amsgrad, decoupled_weight_decay, weight_decay| {
+        Adam::new(AdamConfig {
+            amsgrad,
+            decoupled_weight_decay,
+            weight_decay: l(weight_decay),
+            ..Default::default()
+        })
+    };
+    let rmsprop = |centered, momentum: f64| {
+        RmsProp::new(RmsPropConfig {
+            centered,
+            momentum: l(momentum),
+            weight_decay: l(0.01),
+            ..Default::default()
+        })
+    };
+    let nadam = |decoupled_weight_decay, weight_decay| {
+        NAdam::new(NAdamConfig {
+            decoupled_weight_decay,
+            weight_decay: l(weight_decay),
+            ..Default::default()
+        })
+    };
+    // β₂ = 0.9 so that the rectified branch starts within the steps of the tests.
+    let radam = |decoupled_weight_decay, weight_decay| {
+        RAdam::new(RAdamConfig {
+            betas: (l(0.9), l(0.9)),
+            decoupled_weight_decay,
+            weight_decay: l(weight_decay),
+            ..Default::default()
+        })
+    };
+    let momentum = |momentum: f64, dampening: f64, nesterov| {
+        Momentum::new(MomentumConfig {
+            momentum: l(momentum),
+            dampening: l(dampening),
+            weight_decay: l(0.01),
+            nesterov,
+            ..Default::default()
+        })
+    };
+    vec![
+        Box::new(GradientDescent::default()),
+        Box::new(
+            GradientDescent::new(GradientDescentConfig {
+                weight_decay: l(0.1),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(momentum(0.9, 0.2, false).unwrap()),
+        Box::new(momentum(0.9, 0.0, true).unwrap()),
+        Box::new(momentum(0.0, 0.0, false).unwrap()),
+        Box::new(rmsprop(false, 0.0).unwrap()),
+        Box::new(rmsprop(true, 0.0).unwrap()),
+        Box::new(rmsprop(false, 0.5).unwrap()),
+        Box::new(rmsprop(true, 0.5).unwrap()),
+        Box::new(adam(false, false, 0.0).unwrap()),
+        Box::new(adam(false, false, 0.02).unwrap()),
+        Box::new(adam(true, false, 0.02).unwrap()),
+        Box::new(adam(false, true, 0.02).unwrap()),
+        Box::new(adam(true, true, 0.02).unwrap()),
+        Box::new(
+            AdaGrad::new(AdaGradConfig {
+                lr_decay: l(0.1),
+                weight_decay: l(0.01),
+                initial_accumulator_value: l(0.1),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(
+            Adamax::new(AdamaxConfig {
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(nadam(false, 0.0).unwrap()),
+        Box::new(nadam(false, 0.02).unwrap()),
+        Box::new(nadam(true, 0.02).unwrap()),
+        Box::new(radam(false, 0.0).unwrap()),
+        Box::new(radam(false, 0.02).unwrap()),
+        Box::new(radam(true, 0.02).unwrap()),
+        Box::new(
+            Adadelta::new(AdadeltaConfig {
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+    ]
+}
+
+/// The rules whose update also goes through the kernel but whose step depends on sums over all
+/// coordinates.
+fn coupled_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
+    vec![
+        Box::new(BarzilaiBorwein::default()),
+        Box::new(
+            AcceleratedGradient::new(AcceleratedGradientConfig {
+                restart: true,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+    ]
+}
+
+/// The gradients of `steps` steps on `n` coordinates, each also as every other entry of an
+/// array twice as long: varying with the coordinate and the step, with zeros of both signs.
+fn gradients<F: Real>(n: usize, steps: usize) -> Vec<(Array1<F>, Array1<F>)> {
+    let entry = |i: usize, k: usize| match (i + k) % 17 {
+        0 => F::zero(),
+        1 => -F::zero(),
+        r => F::lit((r as f64 / 17.0 - 0.5) * (1.0 + (i % 5) as f64)),
+    };
+    (0..steps)
+        .map(|k| {
+            let g = Array1::from_shape_fn(n, |i| entry(i, k));
+            let wide = Array1::from_shape_fn(2 * n, |i| entry(i / 2, k));
+            (g, wide)
+        })
+        .collect()
+}
+
+/// The steps of `rule` with `gradients` from a point with entries of both signs, on a
+/// contiguous array or on every other entry of one twice as long.
+fn run<F: Real>(
+    rule: &mut dyn Optimizer<F>,
+    gradients: &[(Array1<F>, Array1<F>)],
+    strided: bool,
+) -> Vec<u64> {
+    let n = gradients[0].0.len();
+    let mut wide = Array1::from_shape_fn(2 * n, |i| F::lit(((i / 2 % 13) as f64 - 6.0) / 5.0));
+    let mut x = wide.slice(s![..;2]).to_owned();
+    for (g, g_wide) in gradients {
+        if strided {
+            rule.step(
+                wide.slice_mut(s![..;2]),
+                g_wide.slice(s![..;2]),
+                F::lit(0.01),
+            )
+            .unwrap();
+        } else {
+            rule.step(x.view_mut(), g.view(), F::lit(0.01)).unwrap();
+        }
+    }
+    let x = if strided {
+        wide.slice(s![..;2])
+    } else {
+        x.view()
+    };
+    // The bits of every entry, to compare runs exactly (NaN included).
+    x.iter().map(|v| v.as_f64().to_bits()).collect()
+}
+
+/// Runs every variant on contiguous and strided arrays of length `n`, which must agree to the
+/// bit; `coupled` adds the rules whose step also depends on sums over the coordinates.
+fn contiguous_and_strided_agree<F: Real>(n: usize, steps: usize, coupled: bool) {
+    let gradients = gradients::<F>(n, steps);
+    let mut variants = elementwise_variants::<F>();
+    if coupled {
+        variants.extend(coupled_variants());
+    }
+    for mut rule in variants {
+        let contiguous = run(rule.as_mut(), &gradients, false);
+        rule.reset();
+        let strided = run(rule.as_mut(), &gradients, true);
+        assert!(contiguous == strided, "{}", rule.name());
+    }
+}
+
+/// On a short vector the contiguous run uses the widest SIMD instructions on one thread, the
+/// strided run the plain loop. Eight steps: RAdam's rectified branch starts at the sixth.
+#[test]
+fn simd_and_strides_give_the_same_bits() {
+    contiguous_and_strided_agree::<f64>(1003, 8, true);
+    contiguous_and_strided_agree::<f32>(1003, 8, true);
+}
+
+/// Past the parallel threshold (and not a multiple of any block or vector width) the contiguous
+/// run is split over threads; two steps, since the first differs from the later ones (momentum).
+#[test]
+fn threads_give_the_same_bits_f64() {
+    contiguous_and_strided_agree::<f64>(PARALLEL_THRESHOLD + 4099, 2, false);
+}
+
+#[test]
+fn threads_give_the_same_bits_f32() {
+    contiguous_and_strided_agree::<f32>(PARALLEL_THRESHOLD + 4099, 2, false);
+}
+
+#[test]
+fn a_reset_rule_repeats_the_iterates_of_a_new_one_bit_for_bit() {
+    let (other, same) = (gradients::<f64>(5, 3), gradients::<f64>(37, 7));
+    let used = elementwise_variants::<f64>()
+        .into_iter()
+        .chain(coupled_variants());
+    let new = elementwise_variants::<f64>()
+        .into_iter()
+        .chain(coupled_variants());
+    for (mut used, mut new) in used.zip(new) {
+        // Another length first, then the same length twice: the buffers are reallocated once,
+        // then refilled in place.
+        run(used.as_mut(), &other, false);
+        used.reset();
+        run(used.as_mut(), &same, false);
+        used.reset();
+        assert_eq!(used.steps_taken(), 0);
+        let again = run(used.as_mut(), &same, false);
+        assert!(again == run(new.as_mut(), &same, false), "{}", used.name());
+        assert_eq!(used.steps_taken(), 7);
+    }
+}
