@@ -1,49 +1,17 @@
 //! No heap allocation per iteration once a run has started: a counting global allocator shows
 //! that a long run allocates exactly as much as a short one.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use gradus::optim::RmsPropConfig;
 use gradus::prelude::*;
 use gradus::problems::Rosenbrock;
 use ndarray::{Array1, array};
 
-struct Counting;
+mod common;
 
-thread_local! {
-    // Counted per thread, so that tests running in parallel do not see each other's allocations.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the allocator may be called while the thread-local is being torn down.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::counting::allocations_during as allocations;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made by `run`.
-fn allocations(run: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    run();
-    ALLOCATIONS.with(Cell::get) - before
-}
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 /// Allocations of a run of `iterations` steps of the minimizer built by `make`.
 fn run_allocations<O: Optimizer<f64>>(

@@ -7,33 +7,14 @@
 //! pool's global job queue (crossbeam's `Injector`), which allocates a new block of 63 slots
 //! every 63 calls. The bounds below allow that, and nothing per call.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use gradus::prelude::*;
 use gradus::problems::{Dataset, LeastSquares};
 use ndarray::Array1;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static COUNTING: common::counting::Counting = common::counting::Counting;
 
 /// The allocations the pool's job queue may make for `calls` parallel calls.
 fn queue_blocks(calls: usize) -> usize {
@@ -65,11 +46,11 @@ fn parallel_work_allocates_nothing_per_step() {
         // The first step allocates the state, and the thread pool starts on first use.
         rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
         rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = common::counting::allocations_on_all_threads();
         for _ in 0..steps {
             rule.step(x.view_mut(), g.view(), 1e-3).unwrap();
         }
-        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        let during = common::counting::allocations_on_all_threads() - before;
         assert!(during < steps, "{}: {during} in {steps} steps", rule.name());
         (calls, total) = (calls + steps + 2, total + during);
     }
@@ -93,10 +74,10 @@ fn parallel_work_allocates_nothing_per_step() {
             })
             .max_epochs(epochs);
         let x0 = Array1::zeros(20);
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = common::counting::allocations_on_all_threads();
         let report = m.minimize_finite_sum(&problem, x0.view()).unwrap();
         assert_eq!(report.termination, Termination::MaxEpochs);
-        ALLOCATIONS.load(Ordering::SeqCst) - before
+        common::counting::allocations_on_all_threads() - before
     };
     run(1);
     let short = run(2);
