@@ -34,6 +34,12 @@ use crate::Real;
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 18;
 
+/// Length below which the loop runs as compiled for the target, without the run-time choice of
+/// SIMD instructions: for a few coordinates the call into a wider-SIMD copy (which cannot be
+/// inlined) and its vector set-up cost more than the loop itself. The arithmetic is the same,
+/// so the result is too.
+const SIMD_THRESHOLD: usize = 16;
+
 /// Largest number of elements a thread processes in one piece when a vector is split.
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
 pub(crate) const BLOCK: usize = 1 << 16;
@@ -122,6 +128,9 @@ fn block<F: Real, const K: usize>(
     simd: Simd,
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy,
 ) {
+    if x.len() < SIMD_THRESHOLD {
+        return slice_loop(x, g, state, update);
+    }
     // Everything the loop reads is moved into the closure, which the SIMD copies take by value:
     // the compiler then knows that no store of the loop changes the rule's per-step scalars,
     // keeps them in registers, and vectorises.
