@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use crate::error::{Error, Result, check_len};
-use crate::kernels::widest_simd;
+use crate::optim::kernel::widest_simd;
 use crate::{Objective, Real};
 
 /// A set of example indices: a contiguous range, or an explicit list (a minibatch).

@@ -69,7 +69,6 @@ pub mod clip;
 pub mod constraints;
 mod error;
 pub mod finite_sum;
-use optim::kernel as kernels;
 mod linalg;
 pub mod line_search;
 pub mod minimize;
