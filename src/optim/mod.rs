@@ -104,6 +104,7 @@ pub trait Optimizer<F: Real> {
     /// [`reset`](Optimizer::reset), refills it); later calls allocate nothing.
     ///
     /// # Errors
+    /// [`Error::Empty`] for an empty `x` (the rule's state is left as it was);
     /// [`Error::DimensionMismatch`] if `grad` and `x` differ in length, or if `x` differs from
     /// the length the state was allocated for (call [`reset`](Optimizer::reset) to start over
     /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite.
@@ -176,8 +177,10 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
     }
 }
 
-/// Validates the arguments of [`Optimizer::step`]: equal lengths, a finite non-negative `lr`,
-/// and (when the state exists) the length the state was allocated for.
+/// Validates the arguments of [`Optimizer::step`]: a non-empty `x`, equal lengths, a finite
+/// non-negative `lr`, and (when the state exists) the length the state was allocated for. An
+/// empty `x` is refused before the rule counts a step or sizes its state, so that it cannot tie
+/// the rule to length 0.
 ///
 /// The checks that pass are a few comparisons; the error is built out of line.
 #[inline]
@@ -187,7 +190,7 @@ pub(crate) fn check_step<F: Real>(
     lr: F,
     state_len: Option<usize>,
 ) -> Result<()> {
-    let lengths_agree = grad_len == x_len && state_len.is_none_or(|n| n == x_len);
+    let lengths_agree = x_len > 0 && grad_len == x_len && state_len.is_none_or(|n| n == x_len);
     if lengths_agree && Domain::NonNegative.contains(lr) {
         Ok(())
     } else {
@@ -204,6 +207,9 @@ fn step_error<F: Real>(
     lr: F,
     state_len: Option<usize>,
 ) -> Result<()> {
+    if x_len == 0 {
+        return Err(Error::Empty { what: "x" });
+    }
     check_len("gradient vs x", x_len, grad_len)?;
     if let Some(n) = state_len {
         check_len(
