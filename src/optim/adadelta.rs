@@ -3,15 +3,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`Adadelta`] (PyTorch's `Adadelta` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdadeltaConfig<F> {
     /// Factor `γ` scaling the update, used when the loop sets none. Default `1.0`.
     pub lr: F,
@@ -53,95 +54,69 @@ impl<F: Real> Default for AdadeltaConfig<F> {
 /// Defaults: `lr = 1.0`, `rho = 0.9`, `eps = 1e-6`, `weight_decay = 0`.
 ///
 /// Reference: M. D. Zeiler, "ADADELTA: an adaptive learning rate method", arXiv:1212.5701, 2012.
-#[derive(Debug, Clone)]
-pub struct Adadelta<F> {
-    config: AdadeltaConfig<F>,
-    state: RuleState<AdadeltaState<F>>,
-}
+pub type Adadelta<F> = Rule<AdadeltaConfig<F>>;
 
 /// The state of [`Adadelta`]: one value per coordinate in each buffer.
 #[derive(Debug, Clone, Default)]
-struct AdadeltaState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AdadeltaState<F> {
     /// `v_t`, the average of the squared gradients.
     square_avg: Vec<F>,
     /// `u_t`, the average of the squared updates.
     acc_delta: Vec<F>,
 }
 
-impl<F: Real> StartState<F, AdadeltaConfig<F>> for AdadeltaState<F> {
-    fn start(&mut self, n: usize, _config: &AdadeltaConfig<F>) {
-        fill(&mut self.square_avg, n, F::zero());
-        fill(&mut self.acc_delta, n, F::zero());
-    }
-}
+impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
+    type Float = F;
+    type State = AdadeltaState<F>;
 
-impl<F: Real> Adadelta<F> {
-    /// Adadelta with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a `rho` outside `[0, 1)`, or an `eps` that is not finite and
-    /// positive.
-    pub fn new(config: AdadeltaConfig<F>) -> Result<Self> {
-        check("lr", config.lr, Domain::NonNegative)?;
-        check("rho", config.rho, Domain::UnitInterval)?;
-        check("eps", config.eps, Domain::Positive)?;
-        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        Ok(Adadelta {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// Adadelta with the factor `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](Adadelta::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(AdadeltaConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdadeltaConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for Adadelta<F> {
-    fn default() -> Self {
-        Adadelta {
-            config: AdadeltaConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
-
-impl<F: Real> Optimizer<F> for Adadelta<F> {
     fn name(&self) -> &'static str {
         "Adadelta"
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (_, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a `rho` outside `[0, 1)`, or an `eps` that is not finite and
+    /// positive.
+    fn validate(&self) -> Result<()> {
+        check("lr", self.lr, Domain::NonNegative)?;
+        check("rho", self.rho, Domain::UnitInterval)?;
+        check("eps", self.eps, Domain::Positive)?;
+        check("weight_decay", self.weight_decay, Domain::NonNegative)
+    }
+
+    fn start(&self, state: &mut AdadeltaState<F>, n: usize) {
+        fill(&mut state.square_avg, n, F::zero());
+        fill(&mut state.acc_delta, n, F::zero());
+    }
+
+    fn update(
+        &self,
+        state: &mut AdadeltaState<F>,
+        _t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
         let AdadeltaConfig {
             rho,
             eps,
             weight_decay,
             ..
-        } = self.config;
+        } = *self;
         let wd = WeightDecay::coupled(weight_decay);
         let one_minus_rho = F::one() - rho;
         kernel::apply(
             x,
             grad,
-            [&mut st.square_avg, &mut st.acc_delta],
+            [&mut state.square_avg, &mut state.acc_delta],
             Simd::Widest,
             #[inline(always)]
             move |x, g, [v, u]| {
@@ -152,21 +127,13 @@ impl<F: Real> Optimizer<F> for Adadelta<F> {
                 *x -= lr * delta;
             },
         );
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 

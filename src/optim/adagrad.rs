@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`AdaGrad`] (PyTorch's `Adagrad` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdaGradConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-2`.
     pub lr: F,
@@ -56,97 +57,71 @@ impl<F: Real> Default for AdaGradConfig<F> {
 ///
 /// Reference: J. Duchi, E. Hazan, Y. Singer, "Adaptive subgradient methods for online learning
 /// and stochastic optimization", JMLR 12, 2011.
-#[derive(Debug, Clone)]
-pub struct AdaGrad<F> {
-    config: AdaGradConfig<F>,
-    state: RuleState<AdaGradState<F>>,
-}
+pub type AdaGrad<F> = Rule<AdaGradConfig<F>>;
 
 /// The state of [`AdaGrad`].
 #[derive(Debug, Clone, Default)]
-struct AdaGradState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AdaGradState<F> {
     /// `s_t`, the sum of the squared gradients.
     sum: Vec<F>,
 }
 
-impl<F: Real> StartState<F, AdaGradConfig<F>> for AdaGradState<F> {
-    fn start(&mut self, n: usize, config: &AdaGradConfig<F>) {
-        fill(&mut self.sum, n, config.initial_accumulator_value);
-    }
-}
+impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
+    type Float = F;
+    type State = AdaGradState<F>;
 
-impl<F: Real> AdaGrad<F> {
-    /// AdaGrad with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `lr_decay`, `weight_decay` or `initial_accumulator_value`, or an `eps` that is not
-    /// finite and positive.
-    pub fn new(config: AdaGradConfig<F>) -> Result<Self> {
-        check("lr", config.lr, Domain::NonNegative)?;
-        check("lr_decay", config.lr_decay, Domain::NonNegative)?;
-        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        check(
-            "initial_accumulator_value",
-            config.initial_accumulator_value,
-            Domain::NonNegative,
-        )?;
-        check("eps", config.eps, Domain::Positive)?;
-        Ok(AdaGrad {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// AdaGrad with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](AdaGrad::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(AdaGradConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdaGradConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for AdaGrad<F> {
-    fn default() -> Self {
-        AdaGrad {
-            config: AdaGradConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
-
-impl<F: Real> Optimizer<F> for AdaGrad<F> {
     fn name(&self) -> &'static str {
         "AdaGrad"
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr`, `lr_decay`, `weight_decay` or `initial_accumulator_value`, or an `eps` that is not
+    /// finite and positive.
+    fn validate(&self) -> Result<()> {
+        check("lr", self.lr, Domain::NonNegative)?;
+        check("lr_decay", self.lr_decay, Domain::NonNegative)?;
+        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
+        check(
+            "initial_accumulator_value",
+            self.initial_accumulator_value,
+            Domain::NonNegative,
+        )?;
+        check("eps", self.eps, Domain::Positive)
+    }
+
+    fn start(&self, state: &mut AdaGradState<F>, n: usize) {
+        fill(&mut state.sum, n, self.initial_accumulator_value);
+    }
+
+    fn update(
+        &self,
+        state: &mut AdaGradState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
         let AdaGradConfig {
             lr_decay,
             weight_decay,
             eps,
             ..
-        } = self.config;
+        } = *self;
         let wd = WeightDecay::coupled(weight_decay);
         let clr = F::lit(lr.as_f64() / (1.0 + (t - 1) as f64 * lr_decay.as_f64()));
         kernel::apply(
             x,
             grad,
-            [&mut st.sum],
+            [&mut state.sum],
             Simd::Widest,
             #[inline(always)]
             move |x, g, [s]| {
@@ -155,21 +130,13 @@ impl<F: Real> Optimizer<F> for AdaGrad<F> {
                 *x -= clr * (g / (s.sqrt() + eps));
             },
         );
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 

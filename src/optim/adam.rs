@@ -2,16 +2,17 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::Result;
 
 /// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdamConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-3`.
     pub lr: F,
@@ -92,15 +93,12 @@ impl<F: Real> AdamConfig<F> {
 /// assert!((x[0] - 0.9).abs() < 1e-8 && (x[1] - 1.1).abs() < 1e-8);
 /// # Ok::<(), gradus::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct Adam<F> {
-    config: AdamConfig<F>,
-    state: RuleState<AdamState<F>>,
-}
+pub type Adam<F> = Rule<AdamConfig<F>>;
 
 /// The state of [`Adam`]: one value per coordinate in each buffer.
 #[derive(Debug, Clone, Default)]
-struct AdamState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AdamState<F> {
     /// `m_t`, the first moment estimate.
     exp_avg: Vec<F>,
     /// `v_t`, the second moment estimate.
@@ -109,42 +107,7 @@ struct AdamState<F> {
     max_exp_avg_sq: Vec<F>,
 }
 
-impl<F: Real> StartState<F, AdamConfig<F>> for AdamState<F> {
-    fn start(&mut self, n: usize, config: &AdamConfig<F>) {
-        fill(&mut self.exp_avg, n, F::zero());
-        fill(&mut self.exp_avg_sq, n, F::zero());
-        if config.amsgrad {
-            fill(&mut self.max_exp_avg_sq, n, F::zero());
-        }
-    }
-}
-
-impl<F: Real> Adam<F> {
-    /// Adam with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
-    /// `eps` that is not finite and positive.
-    pub fn new(config: AdamConfig<F>) -> Result<Self> {
-        check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
-        Ok(Adam {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// Adam with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](Adam::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(AdamConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
+impl<F: Real> Rule<AdamConfig<F>> {
     /// AMSGrad with step size `lr` and Adam's other defaults.
     ///
     /// # Errors
@@ -168,20 +131,6 @@ impl<F: Real> Adam<F> {
             weight_decay,
             ..AdamConfig::adamw()
         })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdamConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for Adam<F> {
-    fn default() -> Self {
-        Adam {
-            config: AdamConfig::default(),
-            state: RuleState::default(),
-        }
     }
 }
 
@@ -220,9 +169,12 @@ impl<F: Real> AdamStep<F> {
     }
 }
 
-impl<F: Real> Optimizer<F> for Adam<F> {
+impl<F: Real> ElementwiseRule for AdamConfig<F> {
+    type Float = F;
+    type State = AdamState<F>;
+
     fn name(&self) -> &'static str {
-        match (self.config.amsgrad, self.config.decoupled_weight_decay) {
+        match (self.amsgrad, self.decoupled_weight_decay) {
             (false, false) => "Adam",
             (false, true) => "AdamW",
             (true, false) => "AMSGrad",
@@ -230,19 +182,44 @@ impl<F: Real> Optimizer<F> for Adam<F> {
         }
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
-        let s = AdamStep::new(&self.config, lr, t);
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    fn validate(&self) -> Result<()> {
+        check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
+    }
+
+    fn start(&self, state: &mut AdamState<F>, n: usize) {
+        fill(&mut state.exp_avg, n, F::zero());
+        fill(&mut state.exp_avg_sq, n, F::zero());
+        if self.amsgrad {
+            fill(&mut state.max_exp_avg_sq, n, F::zero());
+        }
+    }
+
+    fn update(
+        &self,
+        state: &mut AdamState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
+        let s = AdamStep::new(self, lr, t);
         let AdamState {
             exp_avg,
             exp_avg_sq,
             max_exp_avg_sq,
-        } = st;
-        if self.config.amsgrad {
+        } = state;
+        if self.amsgrad {
             kernel::apply(
                 x,
                 grad,
@@ -272,21 +249,13 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 },
             );
         }
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array, s};
 

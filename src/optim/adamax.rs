@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use crate::Real;
 use crate::error::Result;
 
 /// Hyperparameters of [`Adamax`] (PyTorch's `Adamax` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdamaxConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `2e-3`.
     pub lr: F,
@@ -51,93 +52,67 @@ impl<F: Real> Default for AdamaxConfig<F> {
 /// Defaults: `lr = 2e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`.
 ///
 /// Reference: D. P. Kingma, J. Ba, "Adam: A method for stochastic optimization", ICLR 2015.
-#[derive(Debug, Clone)]
-pub struct Adamax<F> {
-    config: AdamaxConfig<F>,
-    state: RuleState<AdamaxState<F>>,
-}
+pub type Adamax<F> = Rule<AdamaxConfig<F>>;
 
 /// The state of [`Adamax`]: one value per coordinate in each buffer.
 #[derive(Debug, Clone, Default)]
-struct AdamaxState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AdamaxState<F> {
     /// `m_t`, the first moment estimate.
     exp_avg: Vec<F>,
     /// `u_t`, the decayed infinity norm.
     exp_inf: Vec<F>,
 }
 
-impl<F: Real> StartState<F, AdamaxConfig<F>> for AdamaxState<F> {
-    fn start(&mut self, n: usize, _config: &AdamaxConfig<F>) {
-        fill(&mut self.exp_avg, n, F::zero());
-        fill(&mut self.exp_inf, n, F::zero());
-    }
-}
+impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
+    type Float = F;
+    type State = AdamaxState<F>;
 
-impl<F: Real> Adamax<F> {
-    /// Adamax with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
-    /// `eps` that is not finite and positive.
-    pub fn new(config: AdamaxConfig<F>) -> Result<Self> {
-        check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
-        Ok(Adamax {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// Adamax with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](Adamax::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(AdamaxConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdamaxConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for Adamax<F> {
-    fn default() -> Self {
-        Adamax {
-            config: AdamaxConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
-
-impl<F: Real> Optimizer<F> for Adamax<F> {
     fn name(&self) -> &'static str {
         "Adamax"
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    fn validate(&self) -> Result<()> {
+        check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
+    }
+
+    fn start(&self, state: &mut AdamaxState<F>, n: usize) {
+        fill(&mut state.exp_avg, n, F::zero());
+        fill(&mut state.exp_inf, n, F::zero());
+    }
+
+    fn update(
+        &self,
+        state: &mut AdamaxState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
         let AdamaxConfig {
             betas,
             eps,
             weight_decay,
             ..
-        } = self.config;
+        } = *self;
         let family = FamilyStep::new(betas, weight_decay, false, lr, t);
         let (moments, wd, beta2) = (family.moments, family.weight_decay, betas.1);
         let clr = F::lit(lr.as_f64() / family.bias_correction1);
         kernel::apply(
             x,
             grad,
-            [&mut st.exp_avg, &mut st.exp_inf],
+            [&mut state.exp_avg, &mut state.exp_inf],
             Simd::Widest,
             #[inline(always)]
             move |x, g, [m, u]| {
@@ -147,15 +122,6 @@ impl<F: Real> Optimizer<F> for Adamax<F> {
                 *x -= clr * (*m / *u);
             },
         );
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 

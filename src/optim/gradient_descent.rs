@@ -2,15 +2,15 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::Optimizer;
 use super::kernel::{self, Simd};
-use super::state::RuleState;
+use super::rule::{ElementwiseRule, Rule};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check, check_len};
+use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`GradientDescent`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GradientDescentConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
     pub lr: F,
@@ -38,66 +38,42 @@ impl<F: Real> Default for GradientDescentConfig<F> {
 /// `γ = 1/L` decreases `f` at every step and reaches `f - f* <= ε` in `O(L/ε)` steps, and in
 /// `O(κ log(1/ε))` steps when `f` is also `μ`-strongly convex (`κ = L/μ`). Its search direction is
 /// `-g_t`, so it also runs with a line search.
-#[derive(Debug, Clone)]
-pub struct GradientDescent<F> {
-    config: GradientDescentConfig<F>,
-    /// No state but the step count.
-    state: RuleState<()>,
-}
+pub type GradientDescent<F> = Rule<GradientDescentConfig<F>>;
 
-impl<F: Real> GradientDescent<F> {
-    /// Gradient descent with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`.
-    pub fn new(config: GradientDescentConfig<F>) -> Result<Self> {
-        check("lr", config.lr, Domain::NonNegative)?;
-        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        Ok(GradientDescent {
-            config,
-            state: RuleState::default(),
-        })
-    }
+impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
+    type Float = F;
+    type State = ();
 
-    /// Gradient descent with step size `lr` and no weight decay.
-    ///
-    /// # Errors
-    /// As [`new`](GradientDescent::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(GradientDescentConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &GradientDescentConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for GradientDescent<F> {
-    fn default() -> Self {
-        GradientDescent {
-            config: GradientDescentConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
-
-impl<F: Real> Optimizer<F> for GradientDescent<F> {
     fn name(&self) -> &'static str {
         "GradientDescent"
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        self.state.advance(&self.config, x.len(), grad.len(), lr)?;
-        let wd = WeightDecay::coupled(self.config.weight_decay);
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`.
+    fn validate(&self) -> Result<()> {
+        check("lr", self.lr, Domain::NonNegative)?;
+        check("weight_decay", self.weight_decay, Domain::NonNegative)
+    }
+
+    fn start(&self, _state: &mut (), _n: usize) {}
+
+    fn update(
+        &self,
+        _state: &mut (),
+        _t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
+        let wd = WeightDecay::coupled(self.weight_decay);
         kernel::apply(
             x,
             grad,
@@ -106,34 +82,23 @@ impl<F: Real> Optimizer<F> for GradientDescent<F> {
             #[inline(always)]
             move |x, g, _| *x -= lr * wd.gradient_always(g, *x),
         );
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 
     fn has_search_direction(&self) -> bool {
         true
     }
 
+    /// `d = -(g + λx)`.
     fn search_direction(
-        &mut self,
+        &self,
         x: ArrayView1<'_, F>,
         grad: ArrayView1<'_, F>,
         direction: ArrayViewMut1<'_, F>,
-    ) -> Result<()> {
-        check_len("gradient vs x", x.len(), grad.len())?;
-        check_len("direction vs x", x.len(), direction.len())?;
-        let wd = WeightDecay::coupled(self.config.weight_decay);
+    ) {
+        let wd = WeightDecay::coupled(self.weight_decay);
         Zip::from(direction)
             .and(x)
             .and(grad)
             .for_each(|d, &x, &g| *d = -wd.gradient_always(g, x));
-        Ok(())
     }
 }

@@ -68,6 +68,7 @@ mod momentum;
 mod nadam;
 mod radam;
 mod rmsprop;
+mod rule;
 mod state;
 mod weight_decay;
 
@@ -87,7 +88,8 @@ pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};
-pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
+pub use rule::{ElementwiseRule, Rule};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {

@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
 /// Hyperparameters of [`Momentum`] (PyTorch's `SGD` arguments).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MomentumConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
     pub lr: F,
@@ -79,63 +80,17 @@ impl<F: Real> Default for MomentumConfig<F> {
 /// assert!((x[0] - 0.75).abs() < 1e-15);
 /// # Ok::<(), gradus::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct Momentum<F> {
-    config: MomentumConfig<F>,
-    state: RuleState<MomentumState<F>>,
-}
+pub type Momentum<F> = Rule<MomentumConfig<F>>;
 
 /// The state of [`Momentum`].
 #[derive(Debug, Clone, Default)]
-struct MomentumState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MomentumState<F> {
     /// `b_t`, the velocity (only for `μ > 0`; empty otherwise).
     velocity: Vec<F>,
 }
 
-impl<F: Real> StartState<F, MomentumConfig<F>> for MomentumState<F> {
-    fn start(&mut self, n: usize, config: &MomentumConfig<F>) {
-        if Self::per_coordinate(config) {
-            fill(&mut self.velocity, n, F::zero());
-        }
-    }
-
-    fn per_coordinate(config: &MomentumConfig<F>) -> bool {
-        config.momentum > F::zero()
-    }
-}
-
-impl<F: Real> Momentum<F> {
-    /// Momentum with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a `momentum` outside `[0, 1)`, a `dampening` outside `[0, 1]`, and,
-    /// with `nesterov`, a zero `momentum` or a non-zero `dampening`.
-    pub fn new(config: MomentumConfig<F>) -> Result<Self> {
-        check("lr", config.lr, Domain::NonNegative)?;
-        check("momentum", config.momentum, Domain::UnitInterval)?;
-        check("dampening", config.dampening, Domain::ClosedUnitInterval)?;
-        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        if config.nesterov {
-            check_that(
-                "momentum",
-                config.momentum,
-                "in (0, 1) when nesterov = true",
-                config.momentum > F::zero(),
-            )?;
-            check_that(
-                "dampening",
-                config.dampening,
-                "0 when nesterov = true",
-                config.dampening == F::zero(),
-            )?;
-        }
-        Ok(Momentum {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
+impl<F: Real> Rule<MomentumConfig<F>> {
     /// The heavy ball with step size `lr` and momentum `momentum`.
     ///
     /// # Errors
@@ -160,44 +115,78 @@ impl<F: Real> Momentum<F> {
             ..Default::default()
         })
     }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &MomentumConfig<F> {
-        &self.config
-    }
 }
 
-impl<F: Real> Default for Momentum<F> {
-    fn default() -> Self {
-        Momentum {
-            config: MomentumConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
+impl<F: Real> ElementwiseRule for MomentumConfig<F> {
+    type Float = F;
+    type State = MomentumState<F>;
 
-impl<F: Real> Optimizer<F> for Momentum<F> {
     fn name(&self) -> &'static str {
-        if self.config.nesterov {
+        if self.nesterov {
             "Nesterov"
         } else {
             "Momentum"
         }
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a `momentum` outside `[0, 1)`, a `dampening` outside `[0, 1]`, and,
+    /// with `nesterov`, a zero `momentum` or a non-zero `dampening`.
+    fn validate(&self) -> Result<()> {
+        check("lr", self.lr, Domain::NonNegative)?;
+        check("momentum", self.momentum, Domain::UnitInterval)?;
+        check("dampening", self.dampening, Domain::ClosedUnitInterval)?;
+        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
+        if self.nesterov {
+            check_that(
+                "momentum",
+                self.momentum,
+                "in (0, 1) when nesterov = true",
+                self.momentum > F::zero(),
+            )?;
+            check_that(
+                "dampening",
+                self.dampening,
+                "0 when nesterov = true",
+                self.dampening == F::zero(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn start(&self, state: &mut MomentumState<F>, n: usize) {
+        if self.per_coordinate() {
+            fill(&mut state.velocity, n, F::zero());
+        }
+    }
+
+    fn per_coordinate(&self) -> bool {
+        self.momentum > F::zero()
+    }
+
+    fn update(
+        &self,
+        state: &mut MomentumState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
         let MomentumConfig {
             momentum: mu,
             dampening,
             weight_decay,
             nesterov,
             ..
-        } = self.config;
+        } = *self;
         let wd = WeightDecay::coupled(weight_decay);
         if mu == F::zero() {
             kernel::apply(
@@ -214,7 +203,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
             kernel::apply(
                 x,
                 grad,
-                [&mut st.velocity],
+                [&mut state.velocity],
                 Simd::Streaming,
                 #[inline(always)]
                 move |x, g, [b]| {
@@ -225,15 +214,6 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
                 },
             );
         }
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
@@ -241,6 +221,7 @@ impl<F: Real> Optimizer<F> for Momentum<F> {
 mod tests {
     use super::*;
     use crate::Error;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 

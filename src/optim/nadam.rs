@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NAdamConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `2e-3`.
     pub lr: F,
@@ -65,15 +66,12 @@ impl<F: Real> Default for NAdamConfig<F> {
 /// `momentum_decay = 4e-3`, `decoupled_weight_decay = false`.
 ///
 /// Reference: T. Dozat, "Incorporating Nesterov momentum into Adam", ICLR 2016 workshop.
-#[derive(Debug, Clone)]
-pub struct NAdam<F> {
-    config: NAdamConfig<F>,
-    state: RuleState<NAdamState<F>>,
-}
+pub type NAdam<F> = Rule<NAdamConfig<F>>;
 
 /// The state of [`NAdam`].
 #[derive(Debug, Clone, Default)]
-struct NAdamState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NAdamState<F> {
     /// `m_t`, the first moment estimate.
     exp_avg: Vec<F>,
     /// `v_t`, the second moment estimate.
@@ -82,72 +80,49 @@ struct NAdamState<F> {
     mu_product: f64,
 }
 
-impl<F: Real> StartState<F, NAdamConfig<F>> for NAdamState<F> {
-    fn start(&mut self, n: usize, _config: &NAdamConfig<F>) {
-        fill(&mut self.exp_avg, n, F::zero());
-        fill(&mut self.exp_avg_sq, n, F::zero());
-        self.mu_product = 1.0;
-    }
-}
+impl<F: Real> ElementwiseRule for NAdamConfig<F> {
+    type Float = F;
+    type State = NAdamState<F>;
 
-impl<F: Real> NAdam<F> {
-    /// NAdam with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `weight_decay` or `momentum_decay`, a beta outside `[0, 1)` (named `betas.0` or
-    /// `betas.1`), or an `eps` that is not finite and positive.
-    pub fn new(config: NAdamConfig<F>) -> Result<Self> {
-        check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
-        check("momentum_decay", config.momentum_decay, Domain::NonNegative)?;
-        Ok(NAdam {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// NAdam with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](NAdam::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(NAdamConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &NAdamConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for NAdam<F> {
-    fn default() -> Self {
-        NAdam {
-            config: NAdamConfig::default(),
-            state: RuleState::default(),
-        }
-    }
-}
-
-impl<F: Real> Optimizer<F> for NAdam<F> {
     fn name(&self) -> &'static str {
-        if self.config.decoupled_weight_decay {
+        if self.decoupled_weight_decay {
             "NAdamW"
         } else {
             "NAdam"
         }
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
-        let c = self.config;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr`, `weight_decay` or `momentum_decay`, a beta outside `[0, 1)` (named `betas.0` or
+    /// `betas.1`), or an `eps` that is not finite and positive.
+    fn validate(&self) -> Result<()> {
+        check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)?;
+        check("momentum_decay", self.momentum_decay, Domain::NonNegative)
+    }
+
+    fn start(&self, state: &mut NAdamState<F>, n: usize) {
+        fill(&mut state.exp_avg, n, F::zero());
+        fill(&mut state.exp_avg_sq, n, F::zero());
+        state.mu_product = 1.0;
+    }
+
+    fn update(
+        &self,
+        state: &mut NAdamState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
+        let c = *self;
         let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
         let (moments, wd) = (family.moments, family.weight_decay);
         let (b1, psi, lr64) = (c.betas.0.as_f64(), c.momentum_decay.as_f64(), lr.as_f64());
@@ -155,15 +130,15 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
         let bias_correction2 = F::lit(family.bias_correction2);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
-        let mu_product = st.mu_product * mu;
-        st.mu_product = mu_product;
+        let mu_product = state.mu_product * mu;
+        state.mu_product = mu_product;
         let grad_coef = F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next));
         let eps = c.eps;
         kernel::apply(
             x,
             grad,
-            [&mut st.exp_avg, &mut st.exp_avg_sq],
+            [&mut state.exp_avg, &mut state.exp_avg_sq],
             Simd::Widest,
             #[inline(always)]
             move |x, g, [m, v]| {
@@ -176,21 +151,13 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
                 *x -= avg_coef * (*m / d);
             },
         );
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_matches_hand, assert_rejects};
     use ndarray::array;
 

@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use crate::Real;
 use crate::error::Result;
 
 /// Hyperparameters of [`RAdam`] (PyTorch's `RAdam` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RAdamConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-3`.
     pub lr: F,
@@ -67,67 +68,16 @@ impl<F: Real> Default for RAdamConfig<F> {
 ///
 /// Reference: L. Liu, H. Jiang, P. He, W. Chen, X. Liu, J. Gao, J. Han, "On the variance of the
 /// adaptive learning rate and beyond", ICLR 2020.
-#[derive(Debug, Clone)]
-pub struct RAdam<F> {
-    config: RAdamConfig<F>,
-    state: RuleState<RAdamState<F>>,
-}
+pub type RAdam<F> = Rule<RAdamConfig<F>>;
 
 /// The state of [`RAdam`]: one value per coordinate in each buffer.
 #[derive(Debug, Clone, Default)]
-struct RAdamState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RAdamState<F> {
     /// `m_t`, the first moment estimate.
     exp_avg: Vec<F>,
     /// `v_t`, the second moment estimate.
     exp_avg_sq: Vec<F>,
-}
-
-impl<F: Real> StartState<F, RAdamConfig<F>> for RAdamState<F> {
-    fn start(&mut self, n: usize, _config: &RAdamConfig<F>) {
-        fill(&mut self.exp_avg, n, F::zero());
-        fill(&mut self.exp_avg_sq, n, F::zero());
-    }
-}
-
-impl<F: Real> RAdam<F> {
-    /// RAdam with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
-    /// `eps` that is not finite and positive.
-    pub fn new(config: RAdamConfig<F>) -> Result<Self> {
-        check_adam_family(config.lr, config.betas, config.eps, config.weight_decay)?;
-        Ok(RAdam {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// RAdam with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](RAdam::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(RAdamConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &RAdamConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for RAdam<F> {
-    fn default() -> Self {
-        RAdam {
-            config: RAdamConfig::default(),
-            state: RuleState::default(),
-        }
-    }
 }
 
 /// The scalars of one RAdam step shared by its two branches.
@@ -152,22 +102,47 @@ impl<F: Real> RAdamStep<F> {
     }
 }
 
-impl<F: Real> Optimizer<F> for RAdam<F> {
+impl<F: Real> ElementwiseRule for RAdamConfig<F> {
+    type Float = F;
+    type State = RAdamState<F>;
+
     fn name(&self) -> &'static str {
-        if self.config.decoupled_weight_decay {
+        if self.decoupled_weight_decay {
             "RAdamW"
         } else {
             "RAdam"
         }
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (t, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
-        let c = self.config;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
+    /// `eps` that is not finite and positive.
+    fn validate(&self) -> Result<()> {
+        check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
+    }
+
+    fn start(&self, state: &mut RAdamState<F>, n: usize) {
+        fill(&mut state.exp_avg, n, F::zero());
+        fill(&mut state.exp_avg_sq, n, F::zero());
+    }
+
+    fn update(
+        &self,
+        state: &mut RAdamState<F>,
+        t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
+        let c = *self;
         let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
         let b2 = c.betas.1.as_f64();
         let t = t as f64;
@@ -188,7 +163,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
             kernel::apply(
                 x,
                 grad,
-                [&mut st.exp_avg, &mut st.exp_avg_sq],
+                [&mut state.exp_avg, &mut state.exp_avg_sq],
                 Simd::Widest,
                 #[inline(always)]
                 move |x, g, [m, v]| {
@@ -200,7 +175,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
             kernel::apply(
                 x,
                 grad,
-                [&mut st.exp_avg, &mut st.exp_avg_sq],
+                [&mut state.exp_avg, &mut state.exp_avg_sq],
                 Simd::Widest,
                 #[inline(always)]
                 move |x, g, [m, v]| {
@@ -209,21 +184,13 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
                 },
             );
         }
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 

@@ -2,15 +2,16 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::Optimizer;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::rule::{ElementwiseRule, Rule};
+use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
 /// Hyperparameters of [`RmsProp`] (PyTorch's `RMSprop` arguments and defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RmsPropConfig<F> {
     /// Step size `γ` used when the loop sets none. Default `1e-2`.
     pub lr: F,
@@ -62,78 +63,18 @@ impl<F: Real> Default for RmsPropConfig<F> {
 /// References: T. Tieleman, G. Hinton, "Lecture 6.5 — RMSProp: divide the gradient by a running
 /// average of its recent magnitude", COURSERA: Neural Networks for Machine Learning, 2012;
 /// A. Graves, "Generating sequences with recurrent neural networks", arXiv:1308.0850, 2013.
-#[derive(Debug, Clone)]
-pub struct RmsProp<F> {
-    config: RmsPropConfig<F>,
-    state: RuleState<RmsPropState<F>>,
-}
+pub type RmsProp<F> = Rule<RmsPropConfig<F>>;
 
 /// The state of [`RmsProp`]: one value per coordinate in each buffer.
 #[derive(Debug, Clone, Default)]
-struct RmsPropState<F> {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RmsPropState<F> {
     /// `v_t`, the average of the squared gradients.
     square_avg: Vec<F>,
     /// `ḡ_t`, the average of the gradients (centered only; empty otherwise).
     grad_avg: Vec<F>,
     /// `b_t`, the velocity of the scaled steps (`μ > 0` only; empty otherwise).
     momentum_buffer: Vec<F>,
-}
-
-impl<F: Real> StartState<F, RmsPropConfig<F>> for RmsPropState<F> {
-    fn start(&mut self, n: usize, config: &RmsPropConfig<F>) {
-        fill(&mut self.square_avg, n, F::zero());
-        if config.centered {
-            fill(&mut self.grad_avg, n, F::zero());
-        }
-        if config.momentum > F::zero() {
-            fill(&mut self.momentum_buffer, n, F::zero());
-        }
-    }
-}
-
-impl<F: Real> RmsProp<F> {
-    /// RMSProp with the given hyperparameters.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, an `alpha` or `momentum` outside `[0, 1)`, or an `eps` that is not
-    /// finite and positive.
-    pub fn new(config: RmsPropConfig<F>) -> Result<Self> {
-        check("lr", config.lr, Domain::NonNegative)?;
-        check("alpha", config.alpha, Domain::UnitInterval)?;
-        check("eps", config.eps, Domain::Positive)?;
-        check("weight_decay", config.weight_decay, Domain::NonNegative)?;
-        check("momentum", config.momentum, Domain::UnitInterval)?;
-        Ok(RmsProp {
-            config,
-            state: RuleState::default(),
-        })
-    }
-
-    /// RMSProp with step size `lr` and the other defaults.
-    ///
-    /// # Errors
-    /// As [`new`](RmsProp::new).
-    pub fn with_lr(lr: F) -> Result<Self> {
-        Self::new(RmsPropConfig {
-            lr,
-            ..Default::default()
-        })
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &RmsPropConfig<F> {
-        &self.config
-    }
-}
-
-impl<F: Real> Default for RmsProp<F> {
-    fn default() -> Self {
-        RmsProp {
-            config: RmsPropConfig::default(),
-            state: RuleState::default(),
-        }
-    }
 }
 
 /// The scalars of one RMSProp step.
@@ -171,22 +112,56 @@ impl<F: Real> RmsPropStep<F> {
     }
 }
 
-impl<F: Real> Optimizer<F> for RmsProp<F> {
+impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
+    type Float = F;
+    type State = RmsPropState<F>;
+
     fn name(&self) -> &'static str {
-        if self.config.centered {
+        if self.centered {
             "RMSProp (centered)"
         } else {
             "RMSProp"
         }
     }
 
-    fn default_lr(&self) -> F {
-        self.config.lr
+    fn lr(&self) -> F {
+        self.lr
     }
 
-    fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
-        let (_, st) = self.state.advance(&self.config, x.len(), grad.len(), lr)?;
-        let c = self.config;
+    fn set_lr(&mut self, lr: F) {
+        self.lr = lr;
+    }
+
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
+    /// `lr` or `weight_decay`, an `alpha` or `momentum` outside `[0, 1)`, or an `eps` that is not
+    /// finite and positive.
+    fn validate(&self) -> Result<()> {
+        check("lr", self.lr, Domain::NonNegative)?;
+        check("alpha", self.alpha, Domain::UnitInterval)?;
+        check("eps", self.eps, Domain::Positive)?;
+        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
+        check("momentum", self.momentum, Domain::UnitInterval)
+    }
+
+    fn start(&self, state: &mut RmsPropState<F>, n: usize) {
+        fill(&mut state.square_avg, n, F::zero());
+        if self.centered {
+            fill(&mut state.grad_avg, n, F::zero());
+        }
+        if self.momentum > F::zero() {
+            fill(&mut state.momentum_buffer, n, F::zero());
+        }
+    }
+
+    fn update(
+        &self,
+        state: &mut RmsPropState<F>,
+        _t: usize,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) {
+        let c = *self;
         let s = RmsPropStep {
             alpha: c.alpha,
             one_minus_alpha: F::one() - c.alpha,
@@ -199,7 +174,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
             square_avg: v,
             grad_avg: a,
             momentum_buffer: b,
-        } = st;
+        } = state;
         match (c.centered, c.momentum > F::zero()) {
             (false, false) => kernel::apply(
                 x,
@@ -234,21 +209,13 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                 move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
             ),
         }
-        Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.state.reset();
-    }
-
-    fn steps_taken(&self) -> usize {
-        self.state.steps()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
     use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 

@@ -55,6 +55,7 @@ pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
 
 /// A rule's state `S` and the number of steps taken since construction or the last reset.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct RuleState<S> {
     state: S,
     steps: usize,
@@ -93,11 +94,28 @@ impl<S> RuleState<S> {
     where
         S: StartState<F, C>,
     {
+        self.advance_by(x_len, grad_len, lr, S::per_coordinate(config), |s, n| {
+            s.start(n, config)
+        })
+    }
+
+    /// As [`advance`](Self::advance), with the start of the state given by `start(state, n)`,
+    /// and `per_coordinate` saying whether the state has values per coordinate (so that the
+    /// length of `x` is then fixed until a reset).
+    #[inline]
+    pub(crate) fn advance_by<F: Real>(
+        &mut self,
+        x_len: usize,
+        grad_len: usize,
+        lr: F,
+        per_coordinate: bool,
+        start: impl FnOnce(&mut S, usize),
+    ) -> Result<(usize, &mut S)> {
         let first = self.steps == 0;
         check_step(x_len, grad_len, lr, if first { None } else { self.len })?;
         if first {
-            self.state.start(x_len, config);
-            self.len = S::per_coordinate(config).then_some(x_len);
+            start(&mut self.state, x_len);
+            self.len = per_coordinate.then_some(x_len);
         }
         self.steps += 1;
         Ok((self.steps, &mut self.state))

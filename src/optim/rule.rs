@@ -1,0 +1,226 @@
+//! The elementwise rules as one generic type: a rule is its hyperparameters, which say how to
+//! update one vector ([`ElementwiseRule`]), and the state it keeps for that vector
+//! ([`Rule`]).
+//!
+//! Every elementwise rule (gradient descent, momentum, Adam and its variants, RMSProp, AdaGrad,
+//! Adadelta) is written once, as an implementation of [`ElementwiseRule`] on its configuration
+//! type: how its hyperparameters are validated, how its state starts, and one update. Everything
+//! else (construction, validation at build time, the step count, the length check, `reset`) is
+//! [`Rule`]'s, the same for all. So `Adam<F>` is `Rule<AdamConfig<F>>`, and a
+//! [`ParameterSet`](crate::params::ParameterSet) runs the same update on each tensor of a
+//! model with a state per tensor.
+
+use std::fmt::Debug;
+
+use ndarray::{ArrayView1, ArrayViewMut1};
+
+use super::Optimizer;
+use super::state::RuleState;
+use crate::Real;
+use crate::error::{Error, Result};
+
+/// The hyperparameters of an elementwise update rule, and how the rule updates one vector.
+///
+/// An elementwise rule updates each coordinate from its gradient, its own state (moments,
+/// velocities, accumulators) and scalars shared by all coordinates (the step size, the step
+/// number `t`). Its configuration type implements this trait; [`Rule`] then makes it an
+/// [`Optimizer`], and a [`ParameterSet`](crate::params::ParameterSet) applies it to every tensor
+/// of a model.
+///
+/// The contract of [`update`](ElementwiseRule::update): it is called with a configuration that
+/// passed [`validate`](ElementwiseRule::validate), `x` and `grad` of the same non-zero length
+/// `n`, a state started by [`start`](ElementwiseRule::start) for `n` coordinates (and updated
+/// by the previous steps only), the step number `t` (1 on the first step) and a finite,
+/// non-negative step size `lr`.
+pub trait ElementwiseRule: Clone + Debug + Send + Sync {
+    /// The floating-point type of the iterate.
+    type Float: Real;
+
+    /// The rule's state for one vector: its buffers, one value per coordinate, and scalars.
+    type State: Clone + Debug + Default + Send;
+
+    /// Short name of the rule, for tables and messages (`"Adam"`, `"AMSGrad"`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The step size `lr` used when the caller sets none (PyTorch's `lr`).
+    fn lr(&self) -> Self::Float;
+
+    /// Sets the step size `lr` (validated by [`validate`](ElementwiseRule::validate)).
+    fn set_lr(&mut self, lr: Self::Float);
+
+    /// Checks every hyperparameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first hyperparameter outside its domain.
+    fn validate(&self) -> Result<()>;
+
+    /// Gives `state` its starting value for `n` coordinates, reusing its buffers when they have
+    /// that length already.
+    fn start(&self, state: &mut Self::State, n: usize);
+
+    /// Whether the state holds values per coordinate, so that `x` must keep its length from one
+    /// step to the next. Rules without such state (gradient descent, momentum with `μ = 0`)
+    /// accept any length at any step.
+    fn per_coordinate(&self) -> bool {
+        true
+    }
+
+    /// Step `t` (from 1): updates `x` in place from `grad` and the step size `lr`, and advances
+    /// `state`. See the trait's documentation for what the caller guarantees.
+    fn update(
+        &self,
+        state: &mut Self::State,
+        t: usize,
+        x: ArrayViewMut1<'_, Self::Float>,
+        grad: ArrayView1<'_, Self::Float>,
+        lr: Self::Float,
+    );
+
+    /// `true` if the rule's step is `x + lr d` along a direction `d` that a line search can use
+    /// instead (gradient descent). Default `false`.
+    fn has_search_direction(&self) -> bool {
+        false
+    }
+
+    /// Writes the search direction `d` at `x` into `direction` (all three of one length). Only
+    /// called when [`has_search_direction`](ElementwiseRule::has_search_direction) is `true`;
+    /// the default writes nothing.
+    fn search_direction(
+        &self,
+        x: ArrayView1<'_, Self::Float>,
+        grad: ArrayView1<'_, Self::Float>,
+        direction: ArrayViewMut1<'_, Self::Float>,
+    ) {
+        let _ = (x, grad, direction);
+    }
+}
+
+/// An elementwise rule with its state for one vector: the [`Optimizer`] of every rule written
+/// as an [`ElementwiseRule`].
+///
+/// The rules are named by aliases: [`Adam<F>`](crate::Adam) is `Rule<AdamConfig<F>>`,
+/// [`Momentum<F>`](crate::Momentum) is `Rule<MomentumConfig<F>>`, and so on. A rule is built
+/// from its configuration ([`new`](Rule::new), which validates it), from a step size
+/// ([`with_lr`](Rule::with_lr)) or with the defaults ([`Default`]); its state is allocated on
+/// the first step, for the length of `x`.
+///
+/// ```
+/// use gradus::optim::AdamConfig;
+/// use gradus::{Adam, Optimizer};
+///
+/// let adam = Adam::new(AdamConfig { lr: 1e-2, amsgrad: true, ..Default::default() })?;
+/// assert_eq!(adam.name(), "AMSGrad");
+/// assert_eq!(adam.config().lr, 1e-2);
+/// assert!(Adam::<f64>::with_lr(-1.0).is_err());
+/// # Ok::<(), gradus::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound(
+        serialize = "C: serde::Serialize, C::State: serde::Serialize",
+        deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"
+    ))
+)]
+pub struct Rule<C: ElementwiseRule> {
+    config: C,
+    state: RuleState<C::State>,
+}
+
+impl<C: ElementwiseRule> Rule<C> {
+    /// The rule with hyperparameters `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first hyperparameter outside its domain (each
+    /// configuration type lists the domains).
+    pub fn new(config: C) -> Result<Self> {
+        config.validate()?;
+        Ok(Rule {
+            config,
+            state: RuleState::default(),
+        })
+    }
+
+    /// The rule with step size `lr` and the other hyperparameters at their defaults.
+    ///
+    /// # Errors
+    /// As [`new`](Rule::new), for a negative or non-finite `lr`.
+    pub fn with_lr(lr: C::Float) -> Result<Self>
+    where
+        C: Default,
+    {
+        let mut config = C::default();
+        config.set_lr(lr);
+        Self::new(config)
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &C {
+        &self.config
+    }
+
+    /// The state as the last step left it (empty buffers before the first step).
+    pub fn state(&self) -> &C::State {
+        self.state.get()
+    }
+}
+
+impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
+    fn name(&self) -> &'static str {
+        self.config.name()
+    }
+
+    fn default_lr(&self) -> C::Float {
+        self.config.lr()
+    }
+
+    #[inline]
+    fn step(
+        &mut self,
+        x: ArrayViewMut1<'_, C::Float>,
+        grad: ArrayView1<'_, C::Float>,
+        lr: C::Float,
+    ) -> Result<()> {
+        let config = &self.config;
+        let (t, state) = self.state.advance_by(
+            x.len(),
+            grad.len(),
+            lr,
+            config.per_coordinate(),
+            |state, n| config.start(state, n),
+        )?;
+        config.update(state, t, x, grad, lr);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.state.reset();
+    }
+
+    fn steps_taken(&self) -> usize {
+        self.state.steps()
+    }
+
+    fn has_search_direction(&self) -> bool {
+        self.config.has_search_direction()
+    }
+
+    fn search_direction(
+        &mut self,
+        x: ArrayView1<'_, C::Float>,
+        grad: ArrayView1<'_, C::Float>,
+        direction: ArrayViewMut1<'_, C::Float>,
+    ) -> Result<()> {
+        if !self.config.has_search_direction() {
+            return Err(Error::Incompatible {
+                reason: "this update rule has no search direction for a line search; use a \
+                         constant step size or a schedule, or a rule such as GradientDescent",
+            });
+        }
+        crate::error::check_len("gradient vs x", x.len(), grad.len())?;
+        crate::error::check_len("direction vs x", x.len(), direction.len())?;
+        self.config.search_direction(x, grad, direction);
+        Ok(())
+    }
+}
