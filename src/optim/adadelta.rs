@@ -4,7 +4,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -67,19 +67,10 @@ pub struct AdadeltaState<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
-    type Float = F;
-    type State = AdadeltaState<F>;
+    rule_types!(AdadeltaState<F>);
 
     fn name(&self) -> &'static str {
         "Adadelta"
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

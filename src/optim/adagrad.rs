@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -68,19 +68,10 @@ pub struct AdaGradState<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
-    type Float = F;
-    type State = AdaGradState<F>;
+    rule_types!(AdaGradState<F>);
 
     fn name(&self) -> &'static str {
         "AdaGrad"
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -170,8 +170,7 @@ impl<F: Real> AdamStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdamConfig<F> {
-    type Float = F;
-    type State = AdamState<F>;
+    rule_types!(AdamState<F>);
 
     fn name(&self) -> &'static str {
         match (self.amsgrad, self.decoupled_weight_decay) {
@@ -180,14 +179,6 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
             (true, false) => "AMSGrad",
             (true, true) => "AMSGradW",
         }
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

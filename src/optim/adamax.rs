@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use crate::Real;
 use crate::error::Result;
@@ -65,19 +65,10 @@ pub struct AdamaxState<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
-    type Float = F;
-    type State = AdamaxState<F>;
+    rule_types!(AdamaxState<F>);
 
     fn name(&self) -> &'static str {
         "Adamax"
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -41,19 +41,10 @@ impl<F: Real> Default for GradientDescentConfig<F> {
 pub type GradientDescent<F> = Rule<GradientDescentConfig<F>>;
 
 impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
-    type Float = F;
-    type State = ();
+    rule_types!(());
 
     fn name(&self) -> &'static str {
         "GradientDescent"
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -118,8 +118,7 @@ impl<F: Real> Rule<MomentumConfig<F>> {
 }
 
 impl<F: Real> ElementwiseRule for MomentumConfig<F> {
-    type Float = F;
-    type State = MomentumState<F>;
+    rule_types!(MomentumState<F>);
 
     fn name(&self) -> &'static str {
         if self.nesterov {
@@ -127,14 +126,6 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
         } else {
             "Momentum"
         }
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

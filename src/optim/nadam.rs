@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -81,8 +81,7 @@ pub struct NAdamState<F> {
 }
 
 impl<F: Real> ElementwiseRule for NAdamConfig<F> {
-    type Float = F;
-    type State = NAdamState<F>;
+    rule_types!(NAdamState<F>);
 
     fn name(&self) -> &'static str {
         if self.decoupled_weight_decay {
@@ -90,14 +89,6 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
         } else {
             "NAdam"
         }
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use crate::Real;
 use crate::error::Result;
@@ -103,8 +103,7 @@ impl<F: Real> RAdamStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for RAdamConfig<F> {
-    type Float = F;
-    type State = RAdamState<F>;
+    rule_types!(RAdamState<F>);
 
     fn name(&self) -> &'static str {
         if self.decoupled_weight_decay {
@@ -112,14 +111,6 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
         } else {
             "RAdam"
         }
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
-use super::rule::{ElementwiseRule, Rule};
+use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::fill;
 use super::weight_decay::WeightDecay;
 use crate::Real;
@@ -113,8 +113,7 @@ impl<F: Real> RmsPropStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
-    type Float = F;
-    type State = RmsPropState<F>;
+    rule_types!(RmsPropState<F>);
 
     fn name(&self) -> &'static str {
         if self.centered {
@@ -122,14 +121,6 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
         } else {
             "RMSProp"
         }
-    }
-
-    fn lr(&self) -> F {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: F) {
-        self.lr = lr;
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite

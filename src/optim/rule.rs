@@ -95,6 +95,24 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     }
 }
 
+/// The items of an [`ElementwiseRule`] implementation that every configuration type writes the
+/// same way: the float type `F`, the state type given, and the step size as the field `lr`.
+macro_rules! rule_types {
+    ($state:ty) => {
+        type Float = F;
+        type State = $state;
+
+        fn lr(&self) -> F {
+            self.lr
+        }
+
+        fn set_lr(&mut self, lr: F) {
+            self.lr = lr;
+        }
+    };
+}
+pub(crate) use rule_types;
+
 /// An elementwise rule with its state for one vector: the [`Optimizer`] of every rule written
 /// as an [`ElementwiseRule`].
 ///
