@@ -51,6 +51,18 @@ pub enum Error {
         /// The length that was found.
         found: usize,
     },
+    /// Two arrays that must have the same shape do not (a tensor and its gradient, or a tensor
+    /// and the shape the optimizer's state was made for).
+    ShapeMismatch {
+        /// What was being compared, and how to fix it.
+        what: &'static str,
+        /// Position of the tensor in the list given.
+        index: usize,
+        /// The shape that was expected.
+        expected: Vec<usize>,
+        /// The shape that was found.
+        found: Vec<usize>,
+    },
     /// An input that must not be empty is empty.
     Empty {
         /// What was empty (`"x0"`, `"milestones"`, ...).
@@ -118,6 +130,16 @@ impl fmt::Display for Error {
                 f,
                 "dimension mismatch for {what}: expected length {expected}, found {found}; \
                  make the lengths agree"
+            ),
+            Error::ShapeMismatch {
+                what,
+                index,
+                expected,
+                found,
+            } => write!(
+                f,
+                "shape mismatch for tensor {index}, {what}: expected shape {expected:?}, \
+                 found {found:?}"
             ),
             Error::Empty { what } => {
                 write!(f, "{what} is empty: give at least one element")

@@ -74,6 +74,7 @@ pub mod line_search;
 pub mod minimize;
 mod objective;
 pub mod optim;
+pub mod params;
 pub mod problems;
 mod real;
 pub mod schedule;

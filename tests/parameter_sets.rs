@@ -1,0 +1,463 @@
+//! Parameter sets: one rule over many tensors of any shape and layout, with groups, is the rule
+//! run on each tensor alone, bit for bit; errors for every mismatch, and no allocation after the
+//! first step.
+
+use gradus::optim::{
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, ElementwiseRule,
+    GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig, Rule,
+};
+use gradus::params::{ParameterSet, clip_grad_norm, clip_grad_value};
+use gradus::{Error, Optimizer};
+use ndarray::{Array1, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, ShapeBuilder};
+use proptest::prelude::*;
+
+mod common;
+
+use common::counting::allocations_during;
+
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
+
+/// Every elementwise rule of the registry, as a configuration with its options on and weight
+/// decay `wd`, behind a trait object that runs the comparisons below.
+fn configs(wd: f64) -> Vec<Box<dyn Case>> {
+    fn case<C: ElementwiseRule<Float = f64> + 'static>(c: C) -> Box<dyn Case> {
+        Box::new(c)
+    }
+    let l = |lr: f64| lr;
+    vec![
+        case(GradientDescentConfig {
+            lr: l(0.1),
+            weight_decay: wd,
+        }),
+        case(MomentumConfig {
+            lr: 0.1,
+            momentum: 0.8,
+            dampening: 0.1,
+            weight_decay: wd,
+            nesterov: false,
+        }),
+        case(MomentumConfig {
+            lr: 0.1,
+            momentum: 0.8,
+            weight_decay: wd,
+            nesterov: true,
+            ..Default::default()
+        }),
+        case(RmsPropConfig {
+            momentum: 0.5,
+            weight_decay: wd,
+            ..Default::default()
+        }),
+        case(RmsPropConfig {
+            momentum: 0.5,
+            weight_decay: wd,
+            centered: true,
+            ..Default::default()
+        }),
+        case(AdamConfig {
+            weight_decay: wd,
+            ..Default::default()
+        }),
+        case(AdamConfig {
+            weight_decay: wd,
+            amsgrad: true,
+            ..Default::default()
+        }),
+        case(AdamConfig {
+            weight_decay: wd,
+            ..AdamConfig::adamw()
+        }),
+        case(AdamConfig {
+            weight_decay: wd,
+            amsgrad: true,
+            ..AdamConfig::adamw()
+        }),
+        case(AdaGradConfig {
+            lr_decay: 0.1,
+            weight_decay: wd,
+            initial_accumulator_value: 0.1,
+            ..Default::default()
+        }),
+        case(AdamaxConfig {
+            weight_decay: wd,
+            ..Default::default()
+        }),
+        case(NAdamConfig {
+            weight_decay: wd,
+            ..Default::default()
+        }),
+        case(NAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay: true,
+            ..Default::default()
+        }),
+        case(RAdamConfig {
+            weight_decay: wd,
+            ..Default::default()
+        }),
+        case(RAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay: true,
+            ..Default::default()
+        }),
+        case(AdadeltaConfig {
+            weight_decay: wd,
+            ..Default::default()
+        }),
+    ]
+}
+
+/// A configuration, type-erased: runs a parameter set and the per-tensor rules.
+trait Case {
+    fn name(&self) -> &'static str;
+    /// Steps a set with groups `groups` (positions of tensors; group `k + 1` has step size
+    /// `lr · (k + 2)`) over `tensors` with the gradients `grads[step][tensor]`, scaled by
+    /// `scale`, and the same steps of one rule per tensor on its row-major values. Returns both
+    /// final tensors, row-major.
+    fn run(
+        &self,
+        tensors: &[ArrayD<f64>],
+        layouts: &[bool],
+        grads: &[Vec<ArrayD<f64>>],
+        groups: &[Vec<usize>],
+        scale: f64,
+    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>);
+}
+
+impl<C: ElementwiseRule<Float = f64> + 'static> Case for C {
+    fn name(&self) -> &'static str {
+        ElementwiseRule::name(self)
+    }
+
+    fn run(
+        &self,
+        tensors: &[ArrayD<f64>],
+        layouts: &[bool],
+        grads: &[Vec<ArrayD<f64>>],
+        groups: &[Vec<usize>],
+        scale: f64,
+    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let group_config = |k: usize| {
+            let mut c = self.clone();
+            c.set_lr(self.lr() * (k + 2) as f64);
+            c
+        };
+        let mut set = ParameterSet::new(self.clone()).unwrap();
+        let mut config_of = vec![self.clone(); tensors.len()];
+        for (k, members) in groups.iter().enumerate() {
+            set = set.group(members.iter().copied(), group_config(k)).unwrap();
+            for &i in members {
+                config_of[i] = group_config(k);
+            }
+        }
+        // The set's tensors, in the layout asked (row-major, or column-major: strides reversed).
+        let mut xs: Vec<ArrayD<f64>> = tensors
+            .iter()
+            .zip(layouts)
+            .map(|(t, &column_major)| in_layout(t, column_major))
+            .collect();
+        let mut rules: Vec<Rule<C>> = config_of
+            .into_iter()
+            .map(|c| Rule::new(c).unwrap())
+            .collect();
+        let mut flat: Vec<Array1<f64>> = tensors.iter().map(row_major).collect();
+        for step in grads {
+            let gs: Vec<ArrayD<f64>> = step
+                .iter()
+                .zip(layouts)
+                .map(|(g, &column_major)| in_layout(g, !column_major))
+                .collect();
+            let mut views: Vec<ArrayViewMutD<f64>> = xs.iter_mut().map(|x| x.view_mut()).collect();
+            let gviews: Vec<ArrayViewD<f64>> = gs.iter().map(|g| g.view()).collect();
+            set.step_scaled(&mut views, &gviews, scale).unwrap();
+            for ((rule, x), g) in rules.iter_mut().zip(&mut flat).zip(step) {
+                let lr = rule.default_lr() * scale;
+                rule.step(x.view_mut(), row_major(g).view(), lr).unwrap();
+            }
+        }
+        (
+            xs.iter().map(|x| row_major(x).to_vec()).collect(),
+            flat.iter().map(|x| x.to_vec()).collect(),
+        )
+    }
+}
+
+/// `a`'s values in row-major order.
+fn row_major(a: &ArrayD<f64>) -> Array1<f64> {
+    a.iter().copied().collect()
+}
+
+/// A copy of `a` laid out in row-major or column-major order.
+fn in_layout(a: &ArrayD<f64>, column_major: bool) -> ArrayD<f64> {
+    let mut b = ArrayD::zeros(IxDyn(a.shape()).set_f(column_major));
+    b.assign(a);
+    b
+}
+
+/// Tensors of the given shapes, filled with values derived from `seed`.
+fn tensors_of(shapes: &[Vec<usize>], seed: f64) -> Vec<ArrayD<f64>> {
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(t, shape)| {
+            let mut k = 0.0;
+            ArrayD::from_shape_fn(IxDyn(shape), |_| {
+                k += 1.0;
+                ((seed + 1.7 * t as f64 + 0.37 * k).sin() * 3.0).round() / 4.0 + 0.01 * k
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_list_of_configurations_is_every_elementwise_rule_of_the_registry() {
+    let mut ours: Vec<&str> = configs(0.0).iter().map(|c| c.name()).collect();
+    let mut registry: Vec<&str> = common::rules::rules::<f64>()
+        .into_iter()
+        .filter(|r| r.elementwise)
+        .map(|r| r.name)
+        .collect();
+    ours.sort();
+    registry.sort();
+    assert_eq!(ours, registry);
+}
+
+#[test]
+fn a_set_of_one_vector_is_the_rule_bit_for_bit() {
+    for case in configs(0.05) {
+        let x = tensors_of(&[vec![7]], 0.0);
+        let grads: Vec<_> = (0..4)
+            .map(|s| tensors_of(&[vec![7]], s as f64 + 1.0))
+            .collect();
+        let (set, rules) = case.run(&x, &[false], &grads, &[], 1.0);
+        assert_eq!(set, rules, "{}", case.name());
+    }
+}
+
+#[test]
+fn large_sets_split_over_threads_are_the_rules_bit_for_bit() {
+    // 2^18 values in all, so that the set is split over the pool, by tensors and within the
+    // largest tensor.
+    let shapes = vec![vec![3], vec![512, 300], vec![64, 64, 11], vec![5, 1]];
+    let x = tensors_of(&shapes, 0.5);
+    let grads: Vec<_> = (0..2)
+        .map(|s| tensors_of(&shapes, s as f64 - 3.0))
+        .collect();
+    for case in configs(0.01).iter().step_by(3) {
+        let (set, rules) = case.run(&x, &[false, true, false, true], &grads, &[vec![2, 0]], 0.5);
+        assert!(set == rules, "{}", case.name());
+    }
+}
+
+fn shape() -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(1usize..5, 1..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Random shapes, layouts, groups and scale: every rule's set is its rules, bit for bit.
+    #[test]
+    fn a_set_is_its_rules_on_each_tensor(
+        shapes in proptest::collection::vec(shape(), 1..6),
+        layouts in proptest::collection::vec(any::<bool>(), 6),
+        assignment in proptest::collection::vec(0usize..3, 6),
+        scale in 0.0f64..2.0,
+        seed in -5.0f64..5.0,
+    ) {
+        let n = shapes.len();
+        let groups: Vec<Vec<usize>> = (1..3)
+            .map(|g| (0..n).filter(|&i| assignment[i] == g).collect())
+            .collect();
+        let x = tensors_of(&shapes, seed);
+        let grads: Vec<_> = (0..3).map(|s| tensors_of(&shapes, seed + s as f64 + 0.5)).collect();
+        for case in configs(0.03) {
+            let (set, rules) = case.run(&x, &layouts[..n], &grads, &groups, scale);
+            prop_assert_eq!(set, rules, "{}", case.name());
+        }
+    }
+
+    /// Any mismatch of counts or shapes is a typed error, and leaves tensors and states as they
+    /// were: the next good step is the one the set would have taken.
+    #[test]
+    fn mismatches_are_errors_that_change_nothing(
+        shapes in proptest::collection::vec(shape(), 1..4),
+        other in shape(),
+        which in 0usize..4,
+        kind in 0usize..4,
+    ) {
+        let i = which % shapes.len();
+        let mut set = ParameterSet::new(AdamConfig::<f64>::default()).unwrap();
+        let mut reference = set.clone();
+        let mut x = tensors_of(&shapes, 1.0);
+        let mut x_ref = x.clone();
+        let g = tensors_of(&shapes, 2.0);
+        let step = |set: &mut ParameterSet<AdamConfig<f64>>, x: &mut Vec<ArrayD<f64>>, g: &[ArrayD<f64>]| {
+            let mut xv: Vec<_> = x.iter_mut().map(|x| x.view_mut()).collect();
+            let gv: Vec<_> = g.iter().map(|g| g.view()).collect();
+            set.step(&mut xv, &gv)
+        };
+        step(&mut set, &mut x, &g).unwrap();
+        step(&mut reference, &mut x_ref, &g).unwrap();
+        let mut bad_x = x.clone();
+        let mut bad_g = g.clone();
+        match kind {
+            0 => { bad_g[i] = ArrayD::zeros(IxDyn(&other)); }
+            1 => { bad_x[i] = ArrayD::zeros(IxDyn(&other)); bad_g[i] = bad_x[i].clone(); }
+            2 => { bad_g.pop(); }
+            _ => { bad_x.push(ArrayD::zeros(IxDyn(&other))); bad_g.push(ArrayD::zeros(IxDyn(&other))); }
+        }
+        let same_shapes = bad_x.len() == x.len()
+            && bad_g.len() == g.len()
+            && bad_x.iter().zip(&x).all(|(a, b)| a.shape() == b.shape())
+            && bad_g.iter().zip(&g).all(|(a, b)| a.shape() == b.shape());
+        let result = step(&mut set, &mut bad_x, &bad_g);
+        if same_shapes {
+            prop_assert!(result.is_ok());
+        } else {
+            let err = result.unwrap_err();
+            prop_assert!(
+                matches!(err, Error::ShapeMismatch { .. } | Error::DimensionMismatch { .. }),
+                "{err}"
+            );
+            prop_assert_eq!(set.steps_taken(), 1);
+            step(&mut set, &mut x, &g).unwrap();
+            step(&mut reference, &mut x_ref, &g).unwrap();
+            prop_assert_eq!(&x, &x_ref);
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_tensor_and_the_fix() {
+    let mut set = ParameterSet::new(AdamConfig::<f64>::default()).unwrap();
+    let (mut w, mut b) = (
+        ArrayD::<f64>::zeros(IxDyn(&[2, 3])),
+        ArrayD::<f64>::zeros(IxDyn(&[3])),
+    );
+    let (gw, gb) = (w.clone(), b.clone());
+    set.step(&mut [w.view_mut(), b.view_mut()], &[gw.view(), gb.view()])
+        .unwrap();
+    let mut w2 = ArrayD::<f64>::zeros(IxDyn(&[2, 4]));
+    let gw2 = w2.clone();
+    let message = set
+        .step(&mut [w2.view_mut(), b.view_mut()], &[gw2.view(), gb.view()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("tensor 0")
+            && message.contains("[2, 3]")
+            && message.contains("[2, 4]")
+            && message.contains("reset()"),
+        "{message}"
+    );
+    let message = set
+        .step(&mut [w.view_mut(), b.view_mut()], &[gb.view(), gw.view()])
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("gradient vs tensor"), "{message}");
+    // After a reset, other tensors are welcome.
+    set.reset();
+    set.step(&mut [w2.view_mut()], &[gw2.view()]).unwrap();
+}
+
+#[test]
+fn groups_are_checked() {
+    let config = AdamConfig::<f64>::default();
+    let twice = ParameterSet::new(config)
+        .unwrap()
+        .group([1, 2], config)
+        .unwrap()
+        .group([2], config)
+        .unwrap_err();
+    assert!(
+        matches!(twice, Error::InvalidEntry { index: 0, .. }),
+        "{twice}"
+    );
+    let bad = ParameterSet::new(config)
+        .unwrap()
+        .group([0], AdamConfig { lr: -1.0, ..config })
+        .unwrap_err();
+    assert!(
+        matches!(bad, Error::InvalidParameter { name: "lr", .. }),
+        "{bad}"
+    );
+    // A group naming a tensor beyond the last one given.
+    let mut set = ParameterSet::new(config)
+        .unwrap()
+        .group([5], config)
+        .unwrap();
+    let mut x = ArrayD::<f64>::zeros(IxDyn(&[2]));
+    let g = x.clone();
+    let err = set.step(&mut [x.view_mut()], &[g.view()]).unwrap_err();
+    assert!(matches!(err, Error::DimensionMismatch { .. }), "{err}");
+    assert_eq!(set.steps_taken(), 0);
+    assert!(set.set_group_config(2, config).is_err());
+    set.set_group_config(1, AdamConfig { lr: 0.5, ..config })
+        .unwrap();
+    assert_eq!(set.groups()[1].lr, 0.5);
+    assert_eq!((set.group_of(5), set.group_of(4)), (1, 0));
+}
+
+#[test]
+fn a_step_after_the_first_allocates_nothing() {
+    let shapes = [vec![4, 3], vec![3], vec![2, 2, 2]];
+    let mut x = tensors_of(&shapes, 0.0);
+    let g: Vec<_> = tensors_of(&shapes, 1.0)
+        .iter()
+        .enumerate()
+        .map(|(i, g)| in_layout(g, i == 0))
+        .collect();
+    let mut set = ParameterSet::new(AdamConfig::<f64> {
+        amsgrad: true,
+        ..Default::default()
+    })
+    .unwrap()
+    .group([1], AdamConfig::default())
+    .unwrap();
+    let [a, b, c] = &mut x[..] else {
+        unreachable!()
+    };
+    let [ga, gb, gc] = &g[..] else { unreachable!() };
+    let mut step = || {
+        set.step(
+            &mut [a.view_mut(), b.view_mut(), c.view_mut()],
+            &[ga.view(), gb.view(), gc.view()],
+        )
+        .unwrap()
+    };
+    step();
+    assert_eq!(allocations_during(|| (0..50).for_each(|_| step())), 0);
+}
+
+#[test]
+fn global_norm_clipping_over_a_set() {
+    let mut a = ArrayD::from_shape_vec(IxDyn(&[2]), vec![3.0, 0.0]).unwrap();
+    let mut b = ArrayD::from_shape_vec(IxDyn(&[1, 1]), vec![4.0]).unwrap();
+    // |(3, 0, 4)| = 5: scaled by 2.5/5 exactly.
+    let norm = clip_grad_norm(&mut [a.view_mut(), b.view_mut()], 2.5).unwrap();
+    assert_eq!((norm, a[[0]], b[[0, 0]]), (5.0, 1.5, 2.0));
+    // Within the threshold: untouched, and the norm is still returned.
+    let norm = clip_grad_norm(&mut [a.view_mut(), b.view_mut()], 10.0).unwrap();
+    assert_eq!((norm, a[[0]], b[[0, 0]]), (2.5, 1.5, 2.0));
+    // Entries whose squares overflow: the norm is still right.
+    let big = f64::MAX / 4.0;
+    let mut c = ArrayD::from_elem(IxDyn(&[2, 2]), big);
+    let norm = clip_grad_norm(&mut [c.view_mut()], 1.0).unwrap();
+    assert!((norm / (2.0 * big) - 1.0).abs() < 1e-15, "{norm}");
+    assert!(c.iter().all(|&v| (v - 0.5).abs() < 1e-15));
+    // One tensor of a set is the vector function, bit for bit.
+    let v: Vec<f64> = (0..37).map(|i| (i as f64 * 0.7).sin()).collect();
+    let mut flat = Array1::from(v.clone());
+    let mut d = ArrayD::from_shape_vec(IxDyn(&[37]), v).unwrap();
+    let n1 = gradus::clip::clip_by_global_norm(flat.view_mut(), 0.5).unwrap();
+    let n2 = clip_grad_norm(&mut [d.view_mut()], 0.5).unwrap();
+    assert_eq!((n1, flat.to_vec()), (n2, d.iter().copied().collect()));
+    // Bad thresholds are refused before anything moves.
+    assert!(clip_grad_norm(&mut [d.view_mut()], -1.0).is_err());
+    assert!(clip_grad_value(&mut [d.view_mut()], f64::NAN).is_err());
+    let mut e = ArrayD::from_shape_vec(IxDyn(&[3]), vec![-2.0, 0.5, 7.0]).unwrap();
+    clip_grad_value(&mut [e.view_mut()], 1.0).unwrap();
+    assert_eq!(e.as_slice().unwrap(), &[-1.0, 0.5, 1.0]);
+}
