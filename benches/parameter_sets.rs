@@ -1,0 +1,63 @@
+//! One Adam step over a parameter set against one step over a single vector of the same total
+//! length, in the same run: the cost of keeping a state per tensor and of walking the tensors.
+//!
+//! - `1e7`: 100 tensors of 1e5 values (matrices 250 x 400) against one vector of 1e7;
+//! - `1e6`: 10,000 tensors of 100 values (matrices 10 x 10) against one vector of 1e6.
+//!
+//! `cargo bench --bench parameter_sets`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gradus::optim::AdamConfig;
+use gradus::params::ParameterSet;
+use gradus::{Adam, Optimizer};
+use ndarray::{Array1, Array2, ArrayViewD, ArrayViewMutD};
+
+fn compare(c: &mut Criterion, label: &str, tensors: usize, rows: usize, cols: usize) {
+    let n = tensors * rows * cols;
+    let mut group = c.benchmark_group(format!("adam-set/{label}"));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4));
+
+    let mut x = Array1::from_shape_fn(n, |i| (i % 97) as f64 / 97.0);
+    let g = Array1::from_shape_fn(n, |i| (i % 89) as f64 / 89.0 - 0.5);
+    let mut adam = Adam::default();
+    group.bench_function("one-vector", |b| {
+        b.iter(|| adam.step(x.view_mut(), g.view(), 1e-3).unwrap())
+    });
+
+    let mut xs: Vec<Array2<f64>> = (0..tensors)
+        .map(|t| {
+            Array2::from_shape_fn((rows, cols), |(i, j)| {
+                ((t + i * cols + j) % 97) as f64 / 97.0
+            })
+        })
+        .collect();
+    let gs: Vec<Array2<f64>> = (0..tensors)
+        .map(|t| {
+            Array2::from_shape_fn((rows, cols), |(i, j)| {
+                ((t + i + j) % 89) as f64 / 89.0 - 0.5
+            })
+        })
+        .collect();
+    let mut set = ParameterSet::new(AdamConfig::default()).unwrap();
+    // The lists of views are built once, as a training loop that keeps them would.
+    let mut views: Vec<ArrayViewMutD<f64>> =
+        xs.iter_mut().map(|x| x.view_mut().into_dyn()).collect();
+    let gviews: Vec<ArrayViewD<f64>> = gs.iter().map(|g| g.view().into_dyn()).collect();
+    group.bench_function("parameter-set", |b| {
+        b.iter(|| set.step(black_box(&mut views), &gviews).unwrap())
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    compare(c, "1e7", 100, 250, 400);
+    compare(c, "1e6", 10_000, 10, 10);
+}
+
+criterion_group!(parameter_sets, benches);
+criterion_main!(parameter_sets);
