@@ -62,7 +62,7 @@ fn main() -> Result<(), gradus::Error> {
     let criteria = || Criteria {
         stationarity: None,
         target: Some(f_star + TOL),
-        max_iterations: 1_000_000,
+        max_iterations: Some(1_000_000),
         ..Criteria::default()
     };
     let minibatch = |batch_size: usize, estimator: Estimator| Minibatch {

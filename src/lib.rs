@@ -41,8 +41,8 @@
 //! | at the root | what it is |
 //! | --- | --- |
 //! | [`Objective`], [`FiniteSum`], [`Optimizer`], [`Projection`], [`Constraint`], [`Schedule`], [`LineSearch`], [`Real`] | the traits |
-//! | [`FnObjective`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
-//! | [`Minimizer`], [`Report`], [`Termination`], [`Criteria`], [`StepSize`], [`Minibatch`], [`Sampling`], [`Estimator`], [`Clip`] | the loop, its settings and its report |
+//! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
+//! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
@@ -61,7 +61,9 @@
 //! | [`clip`] | gradient clipping, also by hand |
 //! | [`problems`] | test functions with certified minima, and seeded datasets |
 //!
-//! `use gradus::prelude::*;` brings the traits, the loop and the rules.
+//! `use gradus::prelude::*;` brings the traits, the loop with its settings, report and
+//! observer types ([`IterationState`], [`Control`]), the rules and the line searches: with it,
+//! `.observer(|s| ...)` closures and the examples of these pages need no other import.
 
 #![warn(missing_docs)]
 
@@ -89,10 +91,10 @@ pub use error::{Error, Result};
 pub use finite_sum::FiniteSum;
 pub use line_search::LineSearch;
 pub use minimize::{
-    Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
-    Progress, Record, Report, Sampling, StepSize, Termination,
+    Best, Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
+    Progress, Record, Report, RunState, Sampling, StepSize, Termination,
 };
-pub use objective::{FnObjective, GradientCheck, Objective, check_gradient};
+pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
     Momentum, NAdam, Optimizer, RAdam, RmsProp,
@@ -106,8 +108,8 @@ pub mod prelude {
     pub use crate::finite_sum::FiniteSum;
     pub use crate::line_search::{Backtracking, StrongWolfe};
     pub use crate::minimize::{
-        Control, Criteria, Estimator, IterationState, Minibatch, Minimizer, Report, Sampling,
-        StepSize, Termination,
+        Best, Control, Criteria, Estimator, IterationState, Minibatch, Minimizer, Observer,
+        Progress, Report, RunState, Sampling, StepSize, Termination,
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::{

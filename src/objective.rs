@@ -7,18 +7,44 @@ use crate::error::{Error, Result, check_finite, check_len};
 
 /// A differentiable function `f: R^n -> R` to minimise.
 ///
-/// Implementors supply the value and the gradient; the gradient is written into a buffer owned
-/// by the caller, so that an iteration allocates nothing. [`value_and_gradient`] has a default
-/// that calls both; override it when the two share work (most objectives do).
+/// Implementors supply the value and the gradient, in either of two ways:
+///
+/// - [`value`] and [`gradient`] (and [`value_and_gradient`] too, when the two share work, as
+///   most objectives' do);
+/// - or [`value_and_gradient`] alone, for an objective that computes `f` only together with
+///   `∇f` (a network's forward and backward pass, a simulation and its adjoint). Then override
+///   [`value_with_scratch`] as well, as `self.value_and_gradient(x, scratch)`, if line searches
+///   are to allocate nothing.
+///
+/// Each of the three has a default written with the others, so an implementation must override
+/// [`value_and_gradient`], or both [`value`] and [`gradient`]: with neither, the defaults call
+/// each other without end. The gradient is written into a buffer owned by the caller, so that an
+/// iteration allocates nothing.
+///
+/// # What the loop calls, and when
+///
+/// The [`Minimizer`](crate::Minimizer) calls
+///
+/// - [`value_and_gradient`] at the starting point and at every iterate, and at the trial points
+///   where a line search needs the slope (strong Wolfe);
+/// - [`value_with_scratch`] at the trial points where a line search needs `f` alone
+///   (backtracking), lending a buffer of length `n` it allocated once for the run;
+/// - [`gradient`] when a line search accepts a point whose value it computed alone;
+/// - [`value`] never. [`check_gradient`] calls [`value_with_scratch`] too.
 ///
 /// Methods take `&self`: an objective is a mathematical function, and sharing it between threads
 /// or runs must be safe. A value that is NaN or infinite is not an error here: the
 /// [`Minimizer`](crate::Minimizer) stops the run with
 /// [`Termination::NonFinite`](crate::Termination::NonFinite) and keeps the last finite iterate.
 ///
+/// [`value`]: Objective::value
+/// [`gradient`]: Objective::gradient
 /// [`value_and_gradient`]: Objective::value_and_gradient
+/// [`value_with_scratch`]: Objective::value_with_scratch
 ///
-/// # Example
+/// # Examples
+///
+/// The value and the gradient apart:
 ///
 /// ```
 /// use gradus::Objective;
@@ -37,19 +63,74 @@ use crate::error::{Error, Result, check_finite, check_len};
 ///     }
 /// }
 /// ```
+///
+/// The value and the gradient together, written once:
+///
+/// ```
+/// use gradus::prelude::*;
+/// use ndarray::{ArrayView1, ArrayViewMut1, array};
+///
+/// /// f(x) = 1/2 |x - c|^2, with the residual x - c computed once for both.
+/// struct Distance { c: Vec<f64> }
+///
+/// impl Objective<f64> for Distance {
+///     fn dim(&self) -> usize { self.c.len() }
+///     fn value_and_gradient(&self, x: ArrayView1<f64>, mut grad: ArrayViewMut1<f64>) -> f64 {
+///         let mut f = 0.0;
+///         for ((g, a), b) in grad.iter_mut().zip(x).zip(&self.c) {
+///             *g = a - b;
+///             f += 0.5 * *g * *g;
+///         }
+///         f
+///     }
+///     fn value_with_scratch(&self, x: ArrayView1<f64>, scratch: ArrayViewMut1<f64>) -> f64 {
+///         self.value_and_gradient(x, scratch)
+///     }
+/// }
+///
+/// let report = Minimizer::new(Lbfgs::default())
+///     .line_search(Backtracking::default())
+///     .minimize(&Distance { c: vec![1.0, -2.0] }, array![0.0, 0.0].view())?;
+/// assert!(report.converged());
+/// # Ok::<(), gradus::Error>(())
+/// ```
 pub trait Objective<F: Real> {
     /// Number of variables `n`.
     fn dim(&self) -> usize;
 
     /// The value `f(x)`.
-    fn value(&self, x: ArrayView1<'_, F>) -> F;
+    ///
+    /// Default: [`value_and_gradient`](Objective::value_and_gradient) with a gradient buffer it
+    /// allocates (`n` values) at each call. The loop never calls it.
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        let mut scratch = Array1::zeros(x.len());
+        self.value_and_gradient(x, scratch.view_mut())
+    }
 
     /// Writes `∇f(x)` into `grad` (length `n`).
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>);
+    ///
+    /// Default: [`value_and_gradient`](Objective::value_and_gradient), the value discarded.
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        self.value_and_gradient(x, grad);
+    }
 
     /// Writes `∇f(x)` into `grad` and returns `f(x)`.
+    ///
+    /// Default: [`gradient`](Objective::gradient), then [`value`](Objective::value).
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
         self.gradient(x, grad.view_mut());
+        self.value(x)
+    }
+
+    /// The value `f(x)`, where the caller lends `scratch` (length `n`, any contents), which the
+    /// method may overwrite: the loop calls this where it needs the value alone (the trial points
+    /// of a backtracking line search), with a buffer it allocated once for the run.
+    ///
+    /// Default: [`value`](Objective::value), `scratch` unused. An objective that computes `f`
+    /// only together with `∇f` overrides it as `self.value_and_gradient(x, scratch)`, so that a
+    /// line search allocates nothing.
+    fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
+        let _ = scratch;
         self.value(x)
     }
 }
@@ -67,9 +148,13 @@ impl<F: Real, T: Objective<F> + ?Sized> Objective<F> for &T {
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
         (**self).value_and_gradient(x, grad)
     }
+    fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
+        (**self).value_with_scratch(x, scratch)
+    }
 }
 
-/// An [`Objective`] made of two closures: one for the value, one writing the gradient.
+/// An [`Objective`] made of closures: one for the value and one writing the gradient
+/// ([`FnObjective::new`]), or one computing both ([`FnObjective::combined`]).
 ///
 /// ```
 /// use gradus::FnObjective;
@@ -84,11 +169,18 @@ impl<F: Real, T: Objective<F> + ?Sized> Objective<F> for &T {
 /// );
 /// assert_eq!(f.value(array![1.0, 1.0].view()), 4.0);
 /// ```
+///
+/// It is `Send` and `Sync` when its closures are: it holds nothing else.
 pub struct FnObjective<V, G> {
     dim: usize,
     value: V,
     gradient: G,
 }
+
+/// The second type parameter of an [`FnObjective`] made by [`FnObjective::combined`], whose
+/// one closure computes the value and the gradient together.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Combined;
 
 impl<V, G> FnObjective<V, G> {
     /// An objective of `dim` variables with value `value(x)` and gradient `gradient(x, grad)`.
@@ -102,6 +194,46 @@ impl<V, G> FnObjective<V, G> {
             dim,
             value,
             gradient,
+        }
+    }
+}
+
+impl<C> FnObjective<C, Combined> {
+    /// An objective of `dim` variables whose one closure `value_and_gradient(x, grad)` writes
+    /// `∇f(x)` into `grad` and returns `f(x)`: the form for computations that give both at once.
+    ///
+    /// The loop calls the closure alone (see [`Objective`](Objective#what-the-loop-calls-and-when));
+    /// where the value alone is asked for, it runs with a gradient buffer that the loop lends
+    /// (line searches) or that it allocates (a direct call of [`Objective::value`]). No buffer is
+    /// kept inside, so the objective is `Sync` whenever the closure is.
+    ///
+    /// ```
+    /// use gradus::prelude::*;
+    /// use ndarray::{ArrayView1, ArrayViewMut1, array};
+    ///
+    /// // f(x, y) = (x - 1)^2 + 10 (y + 2)^2, the residuals computed once for both.
+    /// let f = FnObjective::combined(2, |x: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
+    ///     let (a, b) = (x[0] - 1.0, x[1] + 2.0);
+    ///     g[0] = 2.0 * a;
+    ///     g[1] = 20.0 * b;
+    ///     a * a + 10.0 * b * b
+    /// });
+    /// let report = Minimizer::new(Lbfgs::default())
+    ///     .line_search(StrongWolfe::default())
+    ///     .minimize(&f, array![0.0, 0.0].view())?;
+    /// assert!((report.x[0] - 1.0).abs() < 1e-6 && (report.x[1] + 2.0).abs() < 1e-6);
+    /// assert_eq!(f.value(array![1.0, -1.0].view()), 10.0);
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn combined<F>(dim: usize, value_and_gradient: C) -> Self
+    where
+        F: Real,
+        C: Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>) -> F,
+    {
+        FnObjective {
+            dim,
+            value: value_and_gradient,
+            gradient: Combined,
         }
     }
 }
@@ -120,6 +252,25 @@ where
     }
     fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
         (self.gradient)(x, grad)
+    }
+}
+
+impl<F, C> Objective<F> for FnObjective<C, Combined>
+where
+    F: Real,
+    C: Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>) -> F,
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
+        (self.value)(x, grad);
+    }
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+        (self.value)(x, grad)
+    }
+    fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
+        (self.value)(x, scratch)
     }
 }
 
@@ -183,6 +334,7 @@ pub fn check_gradient<F: Real, O: Objective<F> + ?Sized>(
     let mut analytic = Array1::zeros(x.len());
     objective.gradient(x, analytic.view_mut());
     let mut probe = x.to_owned();
+    let mut scratch = Array1::zeros(x.len());
     let h0 = F::epsilon().cbrt();
     let mut report = GradientCheck {
         worst_index: 0,
@@ -194,9 +346,9 @@ pub fn check_gradient<F: Real, O: Objective<F> + ?Sized>(
     for i in 0..x.len() {
         let h = h0 * F::one().max(x[i].abs());
         probe[i] = x[i] + h;
-        let up = objective.value(probe.view());
+        let up = objective.value_with_scratch(probe.view(), scratch.view_mut());
         probe[i] = x[i] - h;
-        let down = objective.value(probe.view());
+        let down = objective.value_with_scratch(probe.view(), scratch.view_mut());
         probe[i] = x[i];
         // Divide by the step actually taken, which may differ from 2h by rounding.
         let numeric = (up - down) / ((x[i] + h) - (x[i] - h));

@@ -184,7 +184,7 @@ fn change_criteria_and_target_stop_the_run() {
     // Relative change (f_{k-1} - f_k)/f_{k-1} = 3/4 always: never holds for tolerance 0.5.
     let r = run(Criteria {
         relative_f_change: Some(0.5),
-        max_iterations: 20,
+        max_iterations: Some(20),
         ..none.clone()
     });
     assert_eq!(r.termination, Termination::MaxIterations);
@@ -362,7 +362,7 @@ fn each_builder_method_sets_its_own_criterion_and_clears_none() {
             relative_f_change: Some(1e-10),
             x_change: Some(1e-11),
             target: Some(-5.0),
-            max_iterations: 77,
+            max_iterations: Some(77),
             max_epochs: Some(3),
             max_evaluations: Some(500),
             max_gradient_evaluations: Some(400),

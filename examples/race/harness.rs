@@ -331,7 +331,7 @@ pub fn run_race(
                 let runner = runner.with_criteria(Criteria {
                     stationarity: Some(config.stationarity),
                     target: Some(target),
-                    max_iterations: config.max_gradient_evaluations,
+                    max_iterations: Some(config.max_gradient_evaluations),
                     max_gradient_evaluations: Some(config.max_gradient_evaluations),
                     ..Criteria::default()
                 });

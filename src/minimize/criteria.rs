@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::Termination;
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::{Domain, Error, Result, check};
 
 /// When a run stops. Every criterion that is set is checked at every iteration; the first to hold
 /// stops the run and is named in the [`Termination`] of the report.
@@ -29,6 +29,32 @@ use crate::error::{Domain, Result, check};
 /// The [`Minimizer`](crate::Minimizer) has one builder method per field
 /// ([`gradient_tolerance`](crate::Minimizer::gradient_tolerance) sets
 /// [`stationarity`](Criteria::stationarity), ...), each changing its own field only.
+///
+/// # Budgets
+///
+/// A run stops on the first budget that runs out. When you set none of your own, a safety cap of
+/// [`DEFAULT_MAX_ITERATIONS`](Criteria::DEFAULT_MAX_ITERATIONS) steps applies, so that no run is
+/// unbounded; any budget you set replaces it: a minibatch run with
+/// [`max_epochs`](Criteria::max_epochs) runs its epochs, however many steps they take, and a run
+/// with [`max_time`](Criteria::max_time) runs until that time.
+///
+/// # Minibatch runs
+///
+/// A minibatch run ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum))
+/// knows `f` and `∇f` of the whole sum only at its full checks (every
+/// [`Minibatch::full_check_every`](crate::Minibatch::full_check_every) epochs), so:
+///
+/// - [`stationarity`](Criteria::stationarity), [`relative_stationarity`](Criteria::relative_stationarity)
+///   and [`target`](Criteria::target) are tested at the full checks. Set without full checks,
+///   they could never be tested, and the run is refused with
+///   [`Error::Incompatible`](crate::Error::Incompatible) — except the *default* gradient
+///   tolerance, which such a run simply goes without;
+/// - [`f_change`](Criteria::f_change) and [`relative_f_change`](Criteria::relative_f_change)
+///   compare the exact `f` of consecutive iterates, which a minibatch run never has: they are
+///   refused;
+/// - [`x_change`](Criteria::x_change) and the budgets apply as in any run (`x` is exact);
+/// - [`max_epochs`](Criteria::max_epochs) counts passes of the sampler over the data. A
+///   full-batch run has no epochs, and refuses an epoch budget.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Criteria<F> {
     /// Stop when the stationarity measure is at most this. Default `1e-5` for `f64` and `√ε`
@@ -46,9 +72,17 @@ pub struct Criteria<F> {
     pub x_change: Option<F>,
     /// Stop when `f(x) <= target`. Default: off.
     pub target: Option<F>,
-    /// Stop after this many iterations (steps). Default `10_000`.
-    pub max_iterations: usize,
-    /// Stop a minibatch run after this many epochs (passes over the data). Default: none.
+    /// Stop after this many iterations (steps). Default `None`: no iteration budget of your own,
+    /// and then the run stops after
+    /// [`DEFAULT_MAX_ITERATIONS`](Criteria::DEFAULT_MAX_ITERATIONS) steps unless another budget
+    /// bounds it ([`max_epochs`](Criteria::max_epochs) in a minibatch run,
+    /// [`max_evaluations`](Criteria::max_evaluations),
+    /// [`max_gradient_evaluations`](Criteria::max_gradient_evaluations) or
+    /// [`max_time`](Criteria::max_time)). `Some(n)` always applies.
+    pub max_iterations: Option<usize>,
+    /// Stop a minibatch run after this many epochs (passes of the sampler over the data); with no
+    /// [`max_iterations`](Criteria::max_iterations) set, the epochs alone bound the run. Default:
+    /// none. A full-batch run refuses it.
     pub max_epochs: Option<usize>,
     /// Stop once this many function evaluations have been made (checked between iterations, so a
     /// line search may exceed it by its own number of trials). Default: none.
@@ -72,7 +106,7 @@ impl<F: Real> Default for Criteria<F> {
             relative_f_change: None,
             x_change: None,
             target: None,
-            max_iterations: 10_000,
+            max_iterations: None,
             max_epochs: None,
             max_evaluations: None,
             max_gradient_evaluations: None,
@@ -83,6 +117,77 @@ impl<F: Real> Default for Criteria<F> {
 }
 
 impl<F: Real> Criteria<F> {
+    /// The iteration budget of a run for which you set no budget at all: `10_000` steps.
+    pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
+
+    /// `true` if a budget of the user's own bounds a run (`sampled`: a minibatch run, where
+    /// epochs count).
+    fn has_budget(&self, sampled: bool) -> bool {
+        self.max_iterations.is_some()
+            || (sampled && self.max_epochs.is_some())
+            || self.max_evaluations.is_some()
+            || self.max_gradient_evaluations.is_some()
+            || self.max_time.is_some()
+    }
+
+    /// `true` if the gradient tolerance is the default one (which a minibatch run without full
+    /// checks goes without).
+    fn default_stationarity(&self) -> bool {
+        self.stationarity == Criteria::<F>::default().stationarity
+    }
+
+    /// Checks that every criterion can be tested in a run of this kind (`sampled`: a minibatch
+    /// run, `full_checks`: one that computes the full loss and gradient at times); see
+    /// [Minibatch runs](Criteria#minibatch-runs).
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`](crate::Error::Incompatible) naming the criterion and the fix.
+    pub(super) fn check_testable(&self, sampled: bool, full_checks: bool) -> Result<()> {
+        let refuse = |reason| Err(Error::Incompatible { reason });
+        if !sampled {
+            if self.max_epochs.is_some() {
+                return refuse(
+                    "max_epochs bounds minibatch runs (minimize_finite_sum), whose sampler counts \
+                     passes over the data; bound a full-batch run with max_iterations",
+                );
+            }
+            return Ok(());
+        }
+        if self.f_change.is_some() || self.relative_f_change.is_some() {
+            return refuse(
+                "f_change and relative_f_change compare the exact f of consecutive iterates, which \
+                 a minibatch run never computes; remove them, and stop the run with max_epochs, \
+                 x_change, or gradient_tolerance or target with full checks \
+                 (Minibatch::full_check_every)",
+            );
+        }
+        if full_checks {
+            return Ok(());
+        }
+        if self.stationarity.is_some() && !self.default_stationarity() {
+            return refuse(
+                "a gradient tolerance needs the full gradient, which a minibatch run computes only \
+                 at full checks: set Minibatch::full_check_every (Some(1) checks after every \
+                 epoch, at the cost of one pass over the data), or remove the tolerance",
+            );
+        }
+        if self.relative_stationarity.is_some() {
+            return refuse(
+                "a relative gradient tolerance needs the full gradient, which a minibatch run \
+                 computes only at full checks: set Minibatch::full_check_every (Some(1) checks \
+                 after every epoch, at the cost of one pass over the data), or remove the tolerance",
+            );
+        }
+        if self.target.is_some() {
+            return refuse(
+                "a target value needs the full loss, which a minibatch run computes only at full \
+                 checks: set Minibatch::full_check_every (Some(1) checks after every epoch, at the \
+                 cost of one pass over the data), or remove the target",
+            );
+        }
+        Ok(())
+    }
+
     /// Checks every tolerance: each must be finite and non-negative (the target only not NaN),
     /// the divergence factor positive.
     ///
@@ -117,10 +222,16 @@ impl<F: Real> Criteria<F> {
     }
 
     /// The criteria of one run, resolved at its starting point: `f0` and the stationarity
-    /// measure `s0` there fix the divergence level and the relative tolerance.
-    pub(super) fn resolve(&self, f0: F, s0: F, start: Instant) -> Stopping<F> {
+    /// measure `s0` there fix the divergence level and the relative tolerance; `sampled` says
+    /// whether epochs count (a minibatch run).
+    pub(super) fn resolve(&self, f0: F, s0: F, start: Instant, sampled: bool) -> Stopping<F> {
         let off = F::nan();
         let budget = |b: Option<usize>| b.unwrap_or(usize::MAX);
+        let max_iterations = match self.max_iterations {
+            Some(n) => n,
+            None if self.has_budget(sampled) => usize::MAX,
+            None => Self::DEFAULT_MAX_ITERATIONS,
+        };
         Stopping {
             stationarity: self.stationarity.unwrap_or(off),
             relative_stationarity: self.relative_stationarity.map_or(off, |t| t * s0),
@@ -128,7 +239,7 @@ impl<F: Real> Criteria<F> {
             f_change: self.f_change.unwrap_or(off),
             relative_f_change: self.relative_f_change.unwrap_or(off),
             x_change: self.x_change.unwrap_or(off),
-            max_iterations: self.max_iterations,
+            max_iterations,
             max_epochs: budget(self.max_epochs),
             max_evaluations: budget(self.max_evaluations),
             max_gradient_evaluations: budget(self.max_gradient_evaluations),
@@ -163,6 +274,7 @@ pub(super) struct Stopping<F> {
 
 /// What the last step changed, for the change criteria.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(super) struct Change<F> {
     /// `|f_k - f_{k-1}|`.
     pub(super) f: F,
@@ -182,7 +294,7 @@ pub(super) struct Budget {
 }
 
 impl<F: Real> Stopping<F> {
-    /// The first criterion or budget that holds, if any. `measured` holds the values
+    /// The first convergence criterion that holds, if any. `measured` holds the values
     /// `(f, stationarity)` the criteria may trust (exact values, or a full check of a sampled
     /// run), when there are any; `change` what the last step changed, when it is tracked.
     #[inline]
@@ -190,7 +302,6 @@ impl<F: Real> Stopping<F> {
         &self,
         measured: Option<(F, F)>,
         change: Option<Change<F>>,
-        budget: Budget,
     ) -> Option<Termination> {
         if let Some((f, s)) = measured {
             if s <= self.stationarity {
@@ -209,12 +320,15 @@ impl<F: Real> Stopping<F> {
                 if c.f <= self.relative_f_change * f.abs().max(c.f_prev.abs()) {
                     return Some(Termination::RelativeFunctionChange);
                 }
-                if c.x <= self.x_change {
-                    return Some(Termination::StepChange);
-                }
             }
         }
-        self.check_budgets(budget)
+        // `x` is exact in every run, sampled or not.
+        if let Some(c) = change
+            && c.x <= self.x_change
+        {
+            return Some(Termination::StepChange);
+        }
+        None
     }
 
     /// `true` if `f` has grown beyond the divergence level.
@@ -225,7 +339,7 @@ impl<F: Real> Stopping<F> {
 
     /// The first budget that has run out, if any.
     #[inline]
-    fn check_budgets(&self, budget: Budget) -> Option<Termination> {
+    pub(super) fn check_budgets(&self, budget: Budget) -> Option<Termination> {
         if budget.iteration >= self.max_iterations {
             return Some(Termination::MaxIterations);
         }

@@ -14,16 +14,64 @@
 //! so that a step into NaN or infinity can be undone and the last finite iterate reported. A
 //! rule's step overwrites `x` in place, so the previous iterate is copied into its buffer before
 //! it (one copy of `n` values); a line search writes its trial points from scratch, so there the
-//! two buffers are swapped instead.
+//! two buffers are swapped instead. The best iterate is kept in a third buffer, allocated when
+//! the run starts, into which an iterate is copied at most once per improvement (see
+//! [`Report::best`]).
+//!
+//! # Training runs
+//!
+//! A minibatch run is bounded by its epochs ([`Minimizer::max_epochs`]); it can evaluate a
+//! validation loss every epoch and stop early when that loss stops improving
+//! ([`Minimizer::validation`], [`Minimizer::early_stopping`]), keeps the best iterate
+//! ([`Report::best`]), shows observers the epoch and its mean loss ([`IterationState`]), and
+//! goes on where it stopped ([`Minimizer::resume_finite_sum`], [`RunState`]):
+//!
+//! ```
+//! use gradus::prelude::*;
+//! use gradus::problems::{Dataset, LogisticRegression};
+//! use ndarray::{Array1, s};
+//!
+//! // 400 examples to train on, 100 held out.
+//! let data = Dataset::<f64>::classification(500, 5, 1)?;
+//! let part = |rows: std::ops::Range<usize>| {
+//!     let features = data.features.slice(s![rows.clone(), ..]).to_owned();
+//!     LogisticRegression::new(Dataset::new(features, data.targets.slice(s![rows]).to_owned())?, 1e-3)
+//! };
+//! let (train, held_out) = (part(0..400)?, part(400..500)?);
+//!
+//! let mut m = Minimizer::new(Adam::default())
+//!     .lr(0.05)
+//!     .minibatch(Minibatch { batch_size: 40, seed: 7, ..Minibatch::default() })
+//!     .max_epochs(5)
+//!     .validation(1, |x| held_out.value(x)) // every epoch
+//!     .early_stopping(3, 1e-4)
+//!     .observer(|s| {
+//!         if let (Some(epoch), Some(loss)) = (s.epoch, s.epoch_mean_loss) {
+//!             assert!(epoch >= 1 && loss.is_finite());
+//!         }
+//!         Control::Continue
+//!     });
+//! let first = m.minimize_finite_sum(&train, Array1::zeros(5).view())?;
+//! assert_eq!(first.termination, Termination::MaxEpochs);
+//! // Up to 30 epochs, from where the first five stopped: the sampler, Adam's moments, the
+//! // best iterate and the patience count go on. The validation loss stops improving first.
+//! let more = m.max_epochs(30).resume_finite_sum(&train)?;
+//! assert_eq!(more.termination, Termination::EarlyStopped);
+//! assert!(more.sampling.unwrap().epochs < 30);
+//! assert!(more.best.unwrap().value <= first.best.unwrap().value);
+//! # Ok::<(), gradus::Error>(())
+//! ```
 
 mod criteria;
 mod observer;
 mod oracle;
 mod report;
 mod run;
+mod run_state;
 mod step_size;
 mod stochastic;
 mod termination;
+mod tracking;
 
 use std::time::Duration;
 
@@ -31,7 +79,8 @@ use ndarray::ArrayView1;
 
 pub use criteria::Criteria;
 pub use observer::{Control, IterationState, Observer, Progress};
-pub use report::{History, Record, Report, SamplingReport};
+pub use report::{Best, History, Record, Report, SamplingReport};
+pub use run_state::RunState;
 pub use step_size::StepSize;
 pub use stochastic::{Estimator, Minibatch, Sampling};
 pub use termination::Termination;
@@ -46,7 +95,9 @@ use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::schedule::Schedule;
 use oracle::{Evaluations, Full, Oracle};
-use stochastic::Sampled;
+use run::Start;
+use run_state::nothing_to_resume;
+use stochastic::{Sampled, SamplerState};
 
 /// The shared minimisation loop: drives any [`Optimizer`] on any [`Objective`].
 ///
@@ -95,6 +146,27 @@ pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     record_iterates: bool,
     clip: Option<Clip<F>>,
     minibatch: Minibatch,
+    validation: Option<Validation<'a, F>>,
+    early_stopping: Option<EarlyStopping<F>>,
+    warm_start: bool,
+    /// The state of the last run, for [`Minimizer::resume`].
+    run_state: Option<RunState<F>>,
+}
+
+/// A validation loss `x ↦ loss(x)`.
+type ValidationLoss<'a, F> = Box<dyn FnMut(ArrayView1<'_, F>) -> F + 'a>;
+
+/// A validation loss and how often it is evaluated.
+struct Validation<'a, F> {
+    /// Iterations of a full-batch run, epochs of a minibatch run.
+    every: usize,
+    loss: ValidationLoss<'a, F>,
+}
+
+/// The settings of early stopping.
+struct EarlyStopping<F> {
+    patience: usize,
+    min_delta: F,
 }
 
 impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
@@ -110,6 +182,10 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             record_iterates: false,
             clip: None,
             minibatch: Minibatch::default(),
+            validation: None,
+            early_stopping: None,
+            warm_start: false,
+            run_state: None,
         }
     }
 
@@ -157,7 +233,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     ///     .max_iterations(50)
     ///     .with_criteria(Criteria { stationarity: None, ..Criteria::default() })
     ///     .target(1e-8);
-    /// assert_eq!(m.criteria().max_iterations, 10_000); // replaced by the default
+    /// assert_eq!(m.criteria().max_iterations, None); // replaced by the default
     /// assert_eq!((m.criteria().stationarity, m.criteria().target), (None, Some(1e-8)));
     /// ```
     pub fn with_criteria(mut self, criteria: Criteria<F>) -> Self {
@@ -207,8 +283,13 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     }
 
     /// Stops after `max_iterations` steps: [`Criteria::max_iterations`].
+    ///
+    /// Without it, a run that no other budget bounds stops after
+    /// [`Criteria::DEFAULT_MAX_ITERATIONS`] steps; one with an epoch, evaluation or time budget
+    /// runs until that budget is spent. In a resumed run, the steps are counted from the start
+    /// of the run it continues.
     pub fn max_iterations(self, max_iterations: usize) -> Self {
-        self.criterion(|c| c.max_iterations = max_iterations)
+        self.criterion(|c| c.max_iterations = Some(max_iterations))
     }
 
     /// Stops once `max_evaluations` function evaluations have been made:
@@ -230,9 +311,11 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
 
     /// Stops a minibatch run after `epochs` passes over the data: [`Criteria::max_epochs`].
     ///
-    /// The iteration budget applies as well (10 000 steps unless set): an epoch of `N` examples
-    /// in batches of `B` is `⌈N/B⌉` steps, so raise [`max_iterations`](Minimizer::max_iterations)
-    /// for long runs.
+    /// The epochs alone bound the run (an epoch of `N` examples in batches of `B` is `⌈N/B⌉`
+    /// steps), unless [`max_iterations`](Minimizer::max_iterations) is set too, in which case the
+    /// first budget spent stops it. A full-batch run ([`minimize`](Minimizer::minimize)) has no
+    /// epochs and refuses an epoch budget. In a resumed run, the epochs are counted from the
+    /// start of the run it continues.
     pub fn max_epochs(self, epochs: usize) -> Self {
         self.criterion(|c| c.max_epochs = Some(epochs))
     }
@@ -243,15 +326,75 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         self.criterion(|c| c.divergence_factor = factor)
     }
 
-    /// Adds an observer, called at every iteration in the order added.
-    pub fn observer(mut self, observer: impl Observer<F> + 'a) -> Self {
+    /// Adds a closure as an observer, called at every iteration (in the order observers were
+    /// added) with the [`IterationState`]; it needs no type annotation:
+    /// `.observer(|s| { println!("{} {}", s.iteration, s.f); Control::Continue })`.
+    pub fn observer(self, observer: impl FnMut(&IterationState<'_, F>) -> Control + 'a) -> Self {
+        self.observe_with(observer)
+    }
+
+    /// Adds an observer of any type implementing [`Observer`] (as [`Progress`] does), called at
+    /// every iteration in the order observers were added.
+    pub fn observe_with(mut self, observer: impl Observer<F> + 'a) -> Self {
         self.observers.push(Box::new(observer));
         self
     }
 
     /// Prints progress to standard error every `every` iterations.
     pub fn progress(self, every: usize) -> Self {
-        self.observer(Progress::every(every))
+        self.observe_with(Progress::every(every))
+    }
+
+    /// Evaluates `loss(x)`, a loss on held-out data, at the starting point and then every
+    /// `every` iterations of a full-batch run, or every `every` epochs of a minibatch run (a
+    /// full-batch iteration is one pass over the data, as an epoch is): at the iterate reached
+    /// when that many have been completed (`every` is checked when the run starts: at least 1).
+    ///
+    /// The validation loss chooses the best iterate ([`Report::best`]), is shown to observers
+    /// ([`IterationState::validation_loss`]) and drives [early
+    /// stopping](Minimizer::early_stopping). A NaN loss is never an improvement.
+    pub fn validation(
+        mut self,
+        every: usize,
+        loss: impl FnMut(ArrayView1<'_, F>) -> F + 'a,
+    ) -> Self {
+        self.validation = Some(Validation {
+            every,
+            loss: Box::new(loss),
+        });
+        self
+    }
+
+    /// Stops the run with [`Termination::EarlyStopped`] once the validation loss has gone
+    /// `patience` evaluations in a row without improving on its reference by more than
+    /// `min_delta`, as Keras' `EarlyStopping(patience, min_delta)` and PyTorch Lightning's do.
+    ///
+    /// The reference is the last validation loss that improved on the reference before it
+    /// (`+∞` at first): a loss `v` improves when `v < reference - min_delta`, and then becomes
+    /// the reference. The check is made with the convergence criteria, at every iteration, so
+    /// the run stops at the iterate of the `patience`-th evaluation without improvement. The
+    /// best iterate ([`Report::best`]) is the one with the lowest validation loss, improvement
+    /// by `min_delta` or not.
+    ///
+    /// Needs a [`validation`](Minimizer::validation) loss; `patience` must be at least 1 and
+    /// `min_delta` finite and `>= 0` (all checked when the run starts).
+    pub fn early_stopping(mut self, patience: usize, min_delta: F) -> Self {
+        self.early_stopping = Some(EarlyStopping {
+            patience,
+            min_delta,
+        });
+        self
+    }
+
+    /// Lets [`minimize`](Minimizer::minimize) and
+    /// [`minimize_finite_sum`](Minimizer::minimize_finite_sum) keep the rule's state (moments,
+    /// step count, L-BFGS pairs) instead of resetting it: a new run from a new `x0`, warm-started
+    /// with what the rule learned before (off by default). The schedule and the line search are
+    /// still reset, since they follow the new run's iterations. To go on with the same run
+    /// instead, use [`resume`](Minimizer::resume).
+    pub fn warm_start(mut self, on: bool) -> Self {
+        self.warm_start = on;
+        self
     }
 
     /// Records `f`, the stationarity measure, the step size and the evaluation counts of every
@@ -310,24 +453,97 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         self.optimizer
     }
 
+    /// The state where the last run stopped (see [`RunState`]), if there was a run.
+    pub fn run_state(&self) -> Option<&RunState<F>> {
+        self.run_state.as_ref()
+    }
+
+    /// Takes the state of the last run out of the `Minimizer` (to keep or save it; the
+    /// `Minimizer` then has none to resume).
+    pub fn take_run_state(&mut self) -> Option<RunState<F>> {
+        self.run_state.take()
+    }
+
+    /// Puts in a state to [`resume`](Minimizer::resume) from, in place of the last run's (a
+    /// state taken from this or another `Minimizer`, or loaded from disk). Whether it fits the
+    /// objective and the settings is checked when the run resumes.
+    pub fn set_run_state(&mut self, state: RunState<F>) {
+        self.run_state = Some(state);
+    }
+
     /// Runs the loop from `x0` until a criterion holds or a budget runs out.
     ///
-    /// The rule, the schedule and the line search are reset at the start, so a `Minimizer` can
-    /// be run many times. Stopping on a budget, a non-finite value or divergence is reported in
-    /// [`Report::termination`], not as an error.
+    /// The rule (unless [`warm_start`](Minimizer::warm_start) is on), the schedule and the line
+    /// search are reset at the start, so a `Minimizer` can be run many times; to go on from where
+    /// the last run stopped, use [`resume`](Minimizer::resume). Stopping on a budget, a
+    /// non-finite value or divergence is reported in [`Report::termination`], not as an error.
+    /// The state where the run stopped is kept for [`resume`](Minimizer::resume) (see
+    /// [`run_state`](Minimizer::run_state)).
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `x0`; [`Error::DimensionMismatch`] if `x0`, the objective and
     /// the projection set disagree on the dimension; [`Error::NonFinite`] for a non-finite `x0`;
     /// [`Error::InvalidParameter`] for a bad step size (checked once for a constant one, at every
     /// iteration for a schedule's) or criterion; [`Error::Incompatible`] for a line search with a
-    /// rule that has no search direction, or with a projection.
+    /// rule that has no search direction, or with a projection, for an epoch budget, and for
+    /// early stopping without a validation loss; [`Error::InvalidCount`] for a validation
+    /// period or a patience of 0. An error met during the run (a schedule's step size out of
+    /// its domain) keeps the state where it stopped, to resume from.
     pub fn minimize<Obj: Objective<F> + ?Sized>(
         &mut self,
         objective: &Obj,
         x0: ArrayView1<'_, F>,
     ) -> Result<Report<F>> {
-        self.run(&mut Full::new(objective), x0)
+        let line_search = matches!(self.step_size, StepSize::LineSearch(_));
+        let mut oracle = Full::new(objective, Evaluations::default(), line_search);
+        let (state, result) = self.run(&mut oracle, Start::Fresh(x0));
+        self.keep_full(state, oracle.evals);
+        result
+    }
+
+    /// Goes on with the last run (or the state put in by
+    /// [`set_run_state`](Minimizer::set_run_state)) on `objective`, from where it stopped: the
+    /// rule, the schedule and the line search are not reset, nothing is evaluated anew, and the
+    /// iteration and evaluation counts go on, so that a run of `N` iterations resumed up to
+    /// `N + M` gives the same bits as one run of `N + M`. The criteria and budgets are those
+    /// set now, counted from the start of the first run (raise
+    /// [`max_iterations`](Minimizer::max_iterations) to go further); a relative tolerance and
+    /// the divergence level stay relative to the first run's starting point.
+    ///
+    /// Settings may change between the runs (a lower step size after a divergence, a tighter
+    /// tolerance); if the best iterate is judged by another measure than before (a validation
+    /// loss added), it is judged afresh from here.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] if there is no state to resume or it is a minibatch run's;
+    /// [`Error::DimensionMismatch`] if the state does not have `objective.dim()` variables (or
+    /// its buffers disagree); the errors of the settings, as for
+    /// [`minimize`](Minimizer::minimize). A refused resume keeps the state.
+    pub fn resume<Obj: Objective<F> + ?Sized>(&mut self, objective: &Obj) -> Result<Report<F>> {
+        let kept = self.run_state.as_ref().ok_or_else(nothing_to_resume)?;
+        kept.check_kind(false)?;
+        let Some(RunState {
+            state, evaluations, ..
+        }) = self.run_state.take()
+        else {
+            return Err(nothing_to_resume());
+        };
+        let line_search = matches!(self.step_size, StepSize::LineSearch(_));
+        let mut oracle = Full::new(objective, evaluations, line_search);
+        let (state, result) = self.run(&mut oracle, Start::Resume(state));
+        self.keep_full(state, oracle.evals);
+        result
+    }
+
+    /// Keeps the state of a full-batch run, when there is one.
+    fn keep_full(&mut self, state: Option<run::State<F>>, evaluations: Evaluations) {
+        if let Some(state) = state {
+            self.run_state = Some(RunState {
+                state,
+                evaluations,
+                sampler: None,
+            });
+        }
     }
 
     /// Runs the loop on minibatches of the finite sum `problem`, as set by
@@ -335,29 +551,90 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// epoch, seed 0).
     ///
     /// Every rule becomes its stochastic version: it steps on minibatch gradients (or on SVRG's
-    /// variance-reduced estimates). Criteria on the stationarity measure and the target value are
-    /// checked only against the full loss and gradient, computed every
-    /// [`Minibatch::full_check_every`] epochs when that is set; the change criteria do not apply to
-    /// stochastic runs. The budgets apply as usual, with [`Criteria::max_epochs`] besides. The
-    /// report's `f` and stationarity measure are those of the full sum at the final `x` (one extra
-    /// pass); [`Report::sampling`] gives epochs and per-example gradient counts.
+    /// or SAGA's variance-reduced estimates). Criteria on the stationarity measure and the target
+    /// value are checked only against the full loss and gradient, computed every
+    /// [`Minibatch::full_check_every`] epochs, and refused without full checks; the `f`-change
+    /// criteria are refused (see [`Criteria`](Criteria#minibatch-runs)). The budgets apply as
+    /// usual, with [`Criteria::max_epochs`] besides, which alone bounds the run. The report's `f`
+    /// and stationarity measure are those of the full sum at the final `x` (one extra pass);
+    /// [`Report::sampling`] gives epochs and per-example gradient counts.
     ///
     /// # Errors
     /// As [`minimize`](Minimizer::minimize), and [`Error::InvalidParameter`] for a batch size of
     /// 0 or larger than the number of examples, [`Error::Empty`] for a sum of no examples,
-    /// [`Error::Incompatible`] for a line search.
+    /// [`Error::Incompatible`] for a line search, and for a criterion that the run cannot test.
     pub fn minimize_finite_sum<P: FiniteSum<F> + ?Sized>(
         &mut self,
         problem: &P,
         x0: ArrayView1<'_, F>,
     ) -> Result<Report<F>> {
+        self.refuse_line_search()?;
+        let sampler = SamplerState::new(problem, &self.minibatch)?;
+        self.run_sampled(problem, sampler, Start::Fresh(x0))
+    }
+
+    /// Goes on with the last minibatch run (or the state put in by
+    /// [`set_run_state`](Minimizer::set_run_state)) over `problem`, from where it stopped, as
+    /// [`resume`](Minimizer::resume) does for a full-batch run: the sampler goes on with its
+    /// generator, its permutation and its place in the epoch, SVRG with its snapshot and SAGA
+    /// with its table, so that `N` iterations resumed up to `N + M` give the same bits as one
+    /// run of `N + M`. The epoch budget counts from the first run's start.
+    ///
+    /// # Errors
+    /// As [`resume`](Minimizer::resume) and
+    /// [`minimize_finite_sum`](Minimizer::minimize_finite_sum); and
+    /// [`Error::DimensionMismatch`] for a finite sum with another number of examples,
+    /// [`Error::InvalidParameter`] for another batch size, [`Error::Incompatible`] for another
+    /// sampling or estimator than the state's (see [`Minibatch`]). A refused resume keeps the
+    /// state.
+    pub fn resume_finite_sum<P: FiniteSum<F> + ?Sized>(
+        &mut self,
+        problem: &P,
+    ) -> Result<Report<F>> {
+        self.refuse_line_search()?;
+        let kept = self.run_state.as_ref().ok_or_else(nothing_to_resume)?;
+        kept.check_kind(true)?;
+        if let Some(sampler) = &kept.sampler {
+            sampler.check_fits(problem, &self.minibatch)?;
+        }
+        let Some(RunState {
+            state,
+            sampler: Some(sampler),
+            ..
+        }) = self.run_state.take()
+        else {
+            return Err(nothing_to_resume());
+        };
+        self.run_sampled(problem, sampler, Start::Resume(state))
+    }
+
+    /// A minibatch run with `sampler`; keeps its state.
+    fn run_sampled<P: FiniteSum<F> + ?Sized>(
+        &mut self,
+        problem: &P,
+        sampler: SamplerState<F>,
+        start: Start<'_, F>,
+    ) -> Result<Report<F>> {
+        let mut oracle = Sampled::new(problem, sampler, &self.minibatch);
+        let (state, result) = self.run(&mut oracle, start);
+        if let Some(state) = state {
+            self.run_state = Some(RunState {
+                state,
+                evaluations: Evaluations::default(),
+                sampler: Some(oracle.state),
+            });
+        }
+        result
+    }
+
+    /// The error of a line search in a minibatch run.
+    fn refuse_line_search(&self) -> Result<()> {
         if matches!(self.step_size, StepSize::LineSearch(_)) {
             return Err(Error::Incompatible {
                 reason: "a line search needs exact function values; use a constant step size \
                          or a schedule for minibatch runs",
             });
         }
-        let mut oracle = Sampled::new(problem, &self.minibatch)?;
-        self.run(&mut oracle, x0)
+        Ok(())
     }
 }

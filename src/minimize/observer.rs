@@ -7,12 +7,27 @@ use ndarray::ArrayView1;
 use crate::Real;
 
 /// What an observer sees at each iteration: the current iterate and what the loop knows of it.
+///
+/// Built by the loop only (`#[non_exhaustive]`: fields may be added).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct IterationState<'s, F> {
-    /// Number of steps taken so far (`0` at the starting point).
+    /// Number of steps taken so far (`0` at the starting point; in a resumed run, counted from
+    /// the start of the run it continues).
     pub iteration: usize,
-    /// `f(x)`.
+    /// Completed epochs (passes of the sampler over the data) of a minibatch run; `None` in a
+    /// full-batch run.
+    pub epoch: Option<usize>,
+    /// `f(x)` (for a minibatch run, the loss of the last minibatch).
     pub f: F,
+    /// The mean minibatch loss of the last completed epoch: the mean of the losses of its
+    /// batches, each at the iterate where it was drawn (as PyTorch and Keras report a training
+    /// epoch). `None` before the first epoch ends, and in full-batch runs.
+    pub epoch_mean_loss: Option<F>,
+    /// The last validation loss (see [`Minimizer::validation`](crate::Minimizer::validation)),
+    /// evaluated at this iterate or at an earlier one; `None` before the first, or with no
+    /// validation.
+    pub validation_loss: Option<F>,
     /// The stationarity measure at `x`: the gradient norm, or the norm of the gradient mapping
     /// when projecting (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
     pub stationarity: F,
@@ -39,22 +54,52 @@ pub enum Control {
 
 /// A callback run once per iteration, before the convergence checks.
 ///
-/// Any `FnMut(&IterationState<F>) -> Control` closure is an observer:
+/// A closure is the usual observer, given to [`Minimizer::observer`](crate::Minimizer::observer)
+/// with no type annotation:
 ///
 /// ```
-/// use gradus::{Control, GradientDescent, Minimizer, problems::Sphere};
+/// use gradus::prelude::*;
+/// use gradus::problems::Sphere;
 /// use ndarray::Array1;
 ///
 /// let mut best = f64::INFINITY;
 /// let report = Minimizer::new(GradientDescent::default())
 ///     .lr(0.1)
-///     .observer(|s: &gradus::IterationState<f64>| {
+///     .observer(|s| {
 ///         best = best.min(s.f);
 ///         if s.iteration == 5 { Control::Stop } else { Control::Continue }
 ///     })
 ///     .minimize(&Sphere::new(3), Array1::ones(3).view())
 ///     .unwrap();
 /// assert_eq!(report.iterations, 5);
+/// ```
+///
+/// A type that implements the trait (as [`Progress`] does) is given, and moved, to
+/// [`Minimizer::observe_with`](crate::Minimizer::observe_with) (one that must be read after the
+/// run is lent through a closure instead: `.observer(|s| counter.observe(s))`):
+///
+/// ```
+/// use gradus::prelude::*;
+/// use gradus::problems::Sphere;
+/// use ndarray::Array1;
+///
+/// /// Stops the run once `f` has fallen below `1/4` of its first value.
+/// struct Quarter { first: Option<f64> }
+///
+/// impl Observer<f64> for Quarter {
+///     fn observe(&mut self, s: &IterationState<'_, f64>) -> Control {
+///         let first = *self.first.get_or_insert(s.f);
+///         if s.f < 0.25 * first { Control::Stop } else { Control::Continue }
+///     }
+/// }
+///
+/// // GD with step 1/4 on |x|² halves x: f_k = 4^-k, below 1/4 first at k = 2.
+/// let report = Minimizer::new(GradientDescent::default())
+///     .lr(0.25)
+///     .observe_with(Quarter { first: None })
+///     .minimize(&Sphere::new(1), Array1::ones(1).view())
+///     .unwrap();
+/// assert_eq!((report.termination, report.iterations), (Termination::StoppedByObserver, 2));
 /// ```
 pub trait Observer<F: Real> {
     /// Called with the state of the current iterate; return [`Control::Stop`] to end the run.

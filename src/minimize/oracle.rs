@@ -8,6 +8,7 @@ use crate::objective::Objective;
 
 /// Evaluation counters of a run.
 #[derive(Debug, Default, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(super) struct Evaluations {
     pub(super) function: usize,
     pub(super) gradient: usize,
@@ -34,6 +35,10 @@ pub(super) trait Oracle<F: Real> {
     fn epoch(&self) -> usize {
         0
     }
+    /// The mean minibatch loss of the last completed epoch, if one has been completed.
+    fn epoch_mean_loss(&self) -> Option<F> {
+        None
+    }
     /// After an evaluation: the mean minibatch loss of the epoch that just ended, if one did.
     fn end_of_epoch(&mut self) -> Option<F> {
         None
@@ -58,22 +63,27 @@ pub(super) trait Oracle<F: Real> {
 }
 
 /// The exact oracle: the objective itself.
-pub(super) struct Full<'o, Obj: ?Sized> {
+pub(super) struct Full<'o, F, Obj: ?Sized> {
     pub(super) objective: &'o Obj,
     pub(super) evals: Evaluations,
+    /// Lent to [`Objective::value_with_scratch`] where the value alone is needed (empty unless
+    /// the run has a line search).
+    scratch: Vec<F>,
 }
 
-impl<'o, Obj: ?Sized> Full<'o, Obj> {
-    /// The oracle of `objective`, with no evaluation made yet.
-    pub(super) fn new(objective: &'o Obj) -> Self {
+impl<'o, F: Real, Obj: Objective<F> + ?Sized> Full<'o, F, Obj> {
+    /// The oracle of `objective` with the counts `evals` so far, and a scratch buffer for
+    /// value-only evaluations when `values_alone` (a line search asks for them).
+    pub(super) fn new(objective: &'o Obj, evals: Evaluations, values_alone: bool) -> Self {
         Full {
             objective,
-            evals: Evaluations::default(),
+            evals,
+            scratch: vec![F::zero(); if values_alone { objective.dim() } else { 0 }],
         }
     }
 }
 
-impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, Obj> {
+impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, F, Obj> {
     #[inline]
     fn dim(&self) -> usize {
         self.objective.dim()
@@ -87,7 +97,12 @@ impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, Obj> {
     #[inline]
     fn value(&mut self, x: ArrayView1<'_, F>) -> F {
         self.evals.function += 1;
-        self.objective.value(x)
+        if self.scratch.len() == x.len() {
+            self.objective
+                .value_with_scratch(x, ArrayViewMut1::from(&mut self.scratch[..]))
+        } else {
+            self.objective.value(x)
+        }
     }
     #[inline]
     fn gradient(&mut self, x: ArrayView1<'_, F>, g: ArrayViewMut1<'_, F>) {

@@ -7,9 +7,14 @@ use ndarray::Array1;
 use super::Termination;
 
 /// Everything a user asks after a run.
+///
+/// In a resumed run ([`Minimizer::resume`](crate::Minimizer::resume)), the counts (iterations,
+/// evaluations, epochs) run from the start of the run it continues; the time and the history
+/// are those of the resumed part alone.
 #[derive(Debug, Clone)]
 pub struct Report<F> {
-    /// The final iterate (the last one where `f` and its gradient were finite).
+    /// The final iterate (the last one where `f` and its gradient were finite). The best one is
+    /// in [`best`](Report::best).
     pub x: Array1<F>,
     /// `f(x)`.
     pub f: F,
@@ -34,6 +39,24 @@ pub struct Report<F> {
     /// Epochs and per-example gradient counts of a minibatch run
     /// ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum)).
     pub sampling: Option<SamplingReport>,
+    /// The best iterate of the run: the one with the lowest validation loss when a validation
+    /// loss is evaluated ([`Minimizer::validation`](crate::Minimizer::validation)); otherwise
+    /// the one with the lowest `f` among the iterates where the loop knows `f` of the whole
+    /// objective (every iterate of a full-batch run, the full checks of a minibatch run). `None`
+    /// for a minibatch run with neither validation nor full checks, or when no judged value was
+    /// below `+∞`. Ties keep the earlier iterate.
+    pub best: Option<Best<F>>,
+}
+
+/// The best iterate of a run ([`Report::best`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best<F> {
+    /// The iterate.
+    pub x: Array1<F>,
+    /// Its validation loss, or its `f` when the run has no validation loss.
+    pub value: F,
+    /// The iteration where it was reached.
+    pub iteration: usize,
 }
 
 /// What a minibatch run cost, in passes over the data.

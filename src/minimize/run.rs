@@ -10,6 +10,14 @@
 //! finish:     the report (for sampled runs, with the full sum at the final x)
 //! ```
 //!
+//! The measure step also evaluates the validation loss when it is due, counts the patience of
+//! early stopping, and judges the new iterate against the best one so far (see
+//! [`tracking`](super::tracking)).
+//!
+//! A run starts afresh from `x0` ([`Start::Fresh`]), or goes on from the [`State`] where an
+//! earlier run stopped ([`Start::Resume`]): then nothing is evaluated at the start, and the
+//! iteration goes on exactly as if the earlier run had never stopped.
+//!
 //! Everything a run needs is validated once, before the first iteration: the lengths, the
 //! starting point, the criteria, and a constant step size (a schedule's is checked as it is
 //! used); the criteria are resolved into plain thresholds. Nothing is allocated per iteration
@@ -24,17 +32,28 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 use super::criteria::{Budget, Change, Stopping};
 use super::oracle::Oracle;
 use super::step_size::{line_search_step, scheduled};
-use super::{Control, History, IterationState, Minimizer, Record, Report, StepSize, Termination};
+use super::tracking::{BestBy, Tracking};
+use super::{
+    Best, Control, History, IterationState, Minimizer, Record, Report, StepSize, Termination,
+};
 use crate::Real;
 use crate::constraints::Projection;
-use crate::error::{Error, Result, check_finite, check_len};
+use crate::error::{Error, Result, check_count, check_finite, check_len};
 use crate::linalg::{copy, max_abs_diff, norm};
 use crate::optim::Optimizer;
 
-/// The state of a run: the current iterate, what the loop knows there, and its buffers.
+/// The state of a run: the current iterate, what the loop knows there, its buffers, and the best
+/// iterate so far. Everything but the scratch buffer and the history goes on when a run is
+/// resumed.
 ///
 /// The buffers are plain contiguous vectors, seen through [`view`] and [`view_mut`] when a rule,
 /// an objective or a set takes them: the loop's own work on them (copies, norms) runs on slices.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(bound(deserialize = "F: serde::Deserialize<'de>"))
+)]
 pub(super) struct State<F> {
     /// The current iterate `x_k`.
     pub(super) x: Vec<F>,
@@ -44,7 +63,8 @@ pub(super) struct State<F> {
     /// `∇f(x_k)` (for a sampled run, the estimate the rule steps with).
     pub(super) g: Vec<F>,
     /// Scratch: the search direction of a line search, or `P(x - γg)` for the gradient mapping
-    /// (empty when neither is used).
+    /// (empty when neither is used). Sized anew for each run.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) work: Vec<F>,
     /// `f(x_k)` (for a sampled run, the minibatch estimate).
     pub(super) f: F,
@@ -61,19 +81,46 @@ pub(super) struct State<F> {
     measured: Option<(F, F)>,
     /// What the last step changed, when a criterion needs it.
     change: Option<Change<F>>,
+    /// `f(x_0)` and the stationarity measure the criteria trust at `x_0`: they fix the divergence
+    /// level and the relative tolerance of every run that goes on from this state.
+    start: (F, F),
+    /// The best iterate so far, and early stopping's count.
+    pub(super) tracking: Tracking<F>,
+    /// The records of the current run (each run starts its own).
+    #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
+    #[cfg_attr(feature = "serde", serde(skip))]
     record_iterates: bool,
 }
 
+/// Where a run starts.
+pub(super) enum Start<'x, F> {
+    /// Afresh, from `x0`.
+    Fresh(ArrayView1<'x, F>),
+    /// From the state where an earlier run stopped.
+    Resume(State<F>),
+}
+
+/// How a run records and what it needs besides the iterate.
+#[derive(Clone, Copy)]
+struct Needs {
+    /// A scratch vector of `n` values (a projection or a line search).
+    work: bool,
+    history: bool,
+    record_iterates: bool,
+    /// What the best iterate is judged by.
+    best_by: Option<BestBy>,
+}
+
 impl<F: Real> State<F> {
-    /// The state at `x0`, before any evaluation, with a scratch buffer when `work` is set.
-    fn new(x0: ArrayView1<'_, F>, work: bool, history: bool, record_iterates: bool) -> Self {
+    /// The state at `x0`, before any evaluation.
+    fn new(x0: ArrayView1<'_, F>, needs: Needs) -> Self {
         let n = x0.len();
         State {
             x: x0.iter().copied().collect(),
             x_prev: vec![F::zero(); n],
             g: vec![F::zero(); n],
-            work: vec![F::zero(); if work { n } else { 0 }],
+            work: vec![F::zero(); if needs.work { n } else { 0 }],
             f: F::zero(),
             stationarity: F::zero(),
             previous: (F::zero(), F::zero()),
@@ -81,9 +128,51 @@ impl<F: Real> State<F> {
             step_size: F::zero(),
             measured: None,
             change: None,
-            history: (history || record_iterates).then(History::default),
-            record_iterates,
+            start: (F::zero(), F::zero()),
+            tracking: Tracking::new(needs.best_by, n),
+            history: (needs.history || needs.record_iterates).then(History::default),
+            record_iterates: needs.record_iterates,
         }
+    }
+
+    /// Readies a state from an earlier run for the next one: a scratch buffer and a history as
+    /// this run needs them, and the best iterate judged afresh if the run judges it by another
+    /// measure than the earlier one.
+    fn ready_for(&mut self, needs: Needs) {
+        let n = self.x.len();
+        self.work = vec![F::zero(); if needs.work { n } else { 0 }];
+        self.history = (needs.history || needs.record_iterates).then(History::default);
+        self.record_iterates = needs.record_iterates;
+        if self.tracking.by != needs.best_by {
+            self.tracking = Tracking::new(needs.best_by, n);
+        }
+    }
+
+    /// Checks that the buffers of a state (perhaps deserialized) agree with each other and with
+    /// the objective's dimension `dim`, so that a resumed run cannot index out of them.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] naming the buffer, or [`Error::Empty`] for a state of no
+    /// variables.
+    pub(super) fn check_consistent(&self, dim: usize) -> Result<()> {
+        if self.x.is_empty() {
+            return Err(Error::Empty {
+                what: "the run state's iterate",
+            });
+        }
+        check_len(
+            "the run state's iterate vs objective.dim()",
+            dim,
+            self.x.len(),
+        )?;
+        check_len("the run state's previous iterate", dim, self.x_prev.len())?;
+        check_len("the run state's gradient", dim, self.g.len())?;
+        let best = if self.tracking.by.is_some() { dim } else { 0 };
+        check_len(
+            "the run state's best iterate",
+            best,
+            self.tracking.buffer.len(),
+        )
     }
 
     /// `true` if `f` and the stationarity measure (so every entry of `g`) are finite.
@@ -137,57 +226,91 @@ impl<F: Real> State<F> {
 }
 
 impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
-    /// The loop itself, for exact and sampled evaluations alike.
+    /// The loop itself, for exact and sampled evaluations, fresh and resumed runs alike.
+    ///
+    /// Returns the state where the run stopped (when there is one: a fresh run refused before it
+    /// started has none; a resumed run always gives its state back, unchanged if it was refused)
+    /// and the report or the error.
     pub(super) fn run<Or: Oracle<F>>(
         &mut self,
         oracle: &mut Or,
-        x0: ArrayView1<'_, F>,
-    ) -> Result<Report<F>> {
-        let start = Instant::now();
-        let gamma = self.prepare(oracle.dim(), x0)?;
-        let mut s = State::new(
-            x0,
-            self.needs_work_buffer(),
-            self.record_history,
-            self.record_iterates,
-        );
-        self.project(view_mut(&mut s.x));
-        evaluate(oracle, &mut s);
-        s.stationarity = self.stationarity(&mut s, gamma);
-        s.measured = if !oracle.is_sampled() {
-            Some((s.f, s.stationarity))
-        } else if oracle.full_check_due(true) {
-            Some(self.full_measure(oracle, &mut s, gamma))
-        } else {
-            None
+        start: Start<'_, F>,
+    ) -> (Option<State<F>>, Result<Report<F>>) {
+        let clock = Instant::now();
+        let sampled = oracle.is_sampled();
+        let needs = Needs {
+            work: self.needs_work_buffer(),
+            history: self.record_history,
+            record_iterates: self.record_iterates,
+            best_by: self.best_by(sampled),
+        };
+        let (mut s, gamma) = match start {
+            Start::Fresh(x0) => {
+                let gamma = match self.prepare_fresh(oracle.dim(), x0, sampled) {
+                    Ok(gamma) => gamma,
+                    Err(e) => return (None, Err(e)),
+                };
+                let mut s = State::new(x0, needs);
+                self.begin(oracle, &mut s, gamma);
+                (s, gamma)
+            }
+            Start::Resume(mut s) => {
+                let checked = s
+                    .check_consistent(oracle.dim())
+                    .and_then(|()| self.prepare(s.x.len(), sampled));
+                match checked {
+                    Ok(gamma) => {
+                        s.ready_for(needs);
+                        (s, gamma)
+                    }
+                    Err(e) => return (Some(s), Err(e)),
+                }
+            }
         };
         let termination = if s.is_finite() {
-            let s0 = s.measured.map_or(s.stationarity, |m| m.1);
-            let stopping = self.criteria.resolve(s.f, s0, start);
-            self.iterate(oracle, &mut s, &stopping, gamma)?
+            let stopping = self.criteria.resolve(s.start.0, s.start.1, clock, sampled);
+            match self.iterate(oracle, &mut s, &stopping, gamma) {
+                Ok(termination) => termination,
+                Err(e) => return (Some(s), Err(e)),
+            }
         } else {
             Termination::NonFinite
         };
-        Ok(self.finish(oracle, s, termination, start, gamma))
+        let report = self.finish(oracle, &mut s, termination, clock, gamma);
+        (Some(s), Ok(report))
     }
 
-    /// Checks the inputs and settings of a run and resets the rule, the schedule and the line
-    /// search; returns the run's base step size `γ`.
-    fn prepare(&mut self, dim: usize, x0: ArrayView1<'_, F>) -> Result<F> {
+    /// Checks the starting point and the settings of a fresh run, and resets the rule (unless
+    /// warm-starting), the schedule and the line search; returns the run's base step size `γ`.
+    fn prepare_fresh(&mut self, dim: usize, x0: ArrayView1<'_, F>, sampled: bool) -> Result<F> {
         if x0.is_empty() {
             return Err(Error::Empty { what: "x0" });
         }
         check_len("x0 vs objective.dim()", dim, x0.len())?;
         check_finite("x0", x0)?;
+        let gamma = self.prepare(x0.len(), sampled)?;
+        if !self.warm_start {
+            self.optimizer.reset();
+        }
+        self.step_size.reset();
+        Ok(gamma)
+    }
+
+    /// Checks the settings of a run on `n` variables (`sampled`: a minibatch run); returns the
+    /// run's base step size `γ`.
+    fn prepare(&mut self, n: usize, sampled: bool) -> Result<F> {
         if let Some(p) = &self.projection
             && let Some(d) = p.dim()
         {
-            check_len("x0 vs projection set dimension", d, x0.len())?;
+            check_len("x0 vs projection set dimension", d, n)?;
         }
         self.criteria.validate()?;
+        self.criteria
+            .check_testable(sampled, self.minibatch.full_check_every.is_some())?;
         if let Some(clip) = &self.clip {
             clip.validate()?;
         }
+        self.check_validation()?;
         let gamma = self.step_size.base(self.optimizer.default_lr())?;
         if let StepSize::LineSearch(_) = self.step_size {
             if !self.optimizer.has_search_direction() {
@@ -204,13 +327,63 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 });
             }
         }
-        self.optimizer.reset();
-        self.step_size.reset();
         Ok(gamma)
     }
 
-    /// Iterates from a finite starting point until a criterion, a budget, an observer, a
-    /// non-finite value or divergence stops the run.
+    /// Checks the validation and early-stopping settings.
+    fn check_validation(&self) -> Result<()> {
+        if let Some(v) = &self.validation {
+            check_count("validation every", v.every, 1)?;
+        }
+        if let Some(e) = &self.early_stopping {
+            if self.validation.is_none() {
+                return Err(Error::Incompatible {
+                    reason: "early stopping watches a validation loss: set one with \
+                             Minimizer::validation, or remove early_stopping",
+                });
+            }
+            check_count("patience", e.patience, 1)?;
+            crate::error::check("min_delta", e.min_delta, crate::error::Domain::NonNegative)?;
+        }
+        Ok(())
+    }
+
+    /// What a run judges its best iterate by: the validation loss when there is one, else `f`
+    /// where the loop knows it (every iterate of a full-batch run, the full checks of a
+    /// minibatch run); nothing for a minibatch run with neither.
+    fn best_by(&self, sampled: bool) -> Option<BestBy> {
+        if self.validation.is_some() {
+            Some(BestBy::Validation)
+        } else if !sampled || self.minibatch.full_check_every.is_some() {
+            Some(BestBy::Loss)
+        } else {
+            None
+        }
+    }
+
+    /// The start of a fresh run: projects and evaluates `x_0`, measures it, validates it, and
+    /// takes it as the best iterate so far.
+    fn begin<Or: Oracle<F>>(&mut self, oracle: &mut Or, s: &mut State<F>, gamma: F) {
+        self.project(view_mut(&mut s.x));
+        evaluate(oracle, s);
+        s.stationarity = self.stationarity(s, gamma);
+        s.measured = if !oracle.is_sampled() {
+            Some((s.f, s.stationarity))
+        } else if oracle.full_check_due(true) {
+            Some(self.full_measure(oracle, s, gamma))
+        } else {
+            None
+        };
+        s.start = (s.f, s.measured.map_or(s.stationarity, |m| m.1));
+        if s.is_finite() {
+            let validation = self.validation.is_some().then(|| self.validate(s));
+            let candidate = s.tracking.candidate(validation, s.measured.map(|m| m.0));
+            s.tracking.at_start(candidate, s.iteration);
+        }
+    }
+
+    /// Iterates from a finite iterate until a criterion, early stopping, a budget, an observer,
+    /// a non-finite value or divergence stops the run.
     #[inline]
     fn iterate<Or: Oracle<F>>(
         &mut self,
@@ -222,11 +395,21 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         let per_epoch = oracle.is_sampled() && self.minibatch.schedule_per_epoch;
         let tracks_change = self.criteria.tracks_change();
         let observed = s.history.is_some() || !self.observers.is_empty();
+        let patience = self
+            .early_stopping
+            .as_ref()
+            .map_or(usize::MAX, |e| e.patience);
         loop {
             if observed && self.observe(oracle, s) == Control::Stop {
                 return Ok(Termination::StoppedByObserver);
             }
-            if let Some(reason) = stopping.check(s.measured, s.change, s.budget(oracle)) {
+            if let Some(reason) = stopping.check(s.measured, s.change) {
+                return Ok(reason);
+            }
+            if s.tracking.wait >= patience {
+                return Ok(Termination::EarlyStopped);
+            }
+            if let Some(reason) = stopping.check_budgets(s.budget(oracle)) {
                 return Ok(reason);
             }
             self.clip_gradient(s)?;
@@ -262,7 +445,10 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         }
         let state = IterationState {
             iteration: s.iteration,
+            epoch: oracle.is_sampled().then(|| oracle.epoch()),
             f: s.f,
+            epoch_mean_loss: oracle.epoch_mean_loss(),
+            validation_loss: s.tracking.validation_loss,
             stationarity: s.stationarity,
             step_size: s.step_size,
             x: view(&s.x),
@@ -350,7 +536,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
 
     /// After an accepted step: the values the criteria may trust and what the step changed (an
     /// exact run), or the end of an epoch with its full check and per-epoch schedule (a sampled
-    /// run).
+    /// run); then the validation loss when it is due, and the new iterate judged against the
+    /// best one.
     #[inline]
     fn measure<Or: Oracle<F>>(
         &mut self,
@@ -360,6 +547,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         per_epoch: bool,
         tracks_change: bool,
     ) {
+        let mut validate = false;
         if !oracle.is_sampled() {
             s.measured = Some((s.f, s.stationarity));
             if tracks_change {
@@ -375,17 +563,48 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                     x,
                 });
             }
-            return;
-        }
-        s.measured = None;
-        if let Some(mean_loss) = oracle.end_of_epoch() {
-            if oracle.full_check_due(false) {
-                s.measured = Some(self.full_measure(oracle, s, gamma));
+            if let Some(v) = &self.validation {
+                validate = s.iteration.is_multiple_of(v.every);
             }
-            if per_epoch && let StepSize::Schedule(schedule) = &mut self.step_size {
-                schedule.observe(s.measured.map_or(mean_loss, |m| m.0));
+        } else {
+            s.measured = None;
+            if tracks_change {
+                // Only `x_change` can be set in a sampled run (the others are refused).
+                s.change = Some(Change {
+                    f: F::nan(),
+                    f_prev: F::nan(),
+                    x: max_abs_diff(view(&s.x), view(&s.x_prev)),
+                });
+            }
+            if let Some(mean_loss) = oracle.end_of_epoch() {
+                if oracle.full_check_due(false) {
+                    s.measured = Some(self.full_measure(oracle, s, gamma));
+                }
+                if per_epoch && let StepSize::Schedule(schedule) = &mut self.step_size {
+                    schedule.observe(s.measured.map_or(mean_loss, |m| m.0));
+                }
+                if let Some(v) = &self.validation {
+                    validate = oracle.epoch().is_multiple_of(v.every);
+                }
             }
         }
+        let validation = validate.then(|| self.validate(s));
+        let candidate = s.tracking.candidate(validation, s.measured.map(|m| m.0));
+        s.tracking.after_step(candidate, s.iteration, &s.x_prev);
+    }
+
+    /// The validation loss at `x_k`, counted by early stopping.
+    fn validate(&mut self, s: &mut State<F>) -> F {
+        let Some(validation) = self.validation.as_mut() else {
+            return F::nan();
+        };
+        let v = (validation.loss)(view(&s.x));
+        let min_delta = self
+            .early_stopping
+            .as_ref()
+            .map_or(F::zero(), |e| e.min_delta);
+        s.tracking.validated(v, min_delta);
+        v
     }
 
     /// The full loss and stationarity measure of a sampled run at `x` (one pass over the data).
@@ -409,31 +628,40 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         (f, stationarity)
     }
 
-    /// The report of a run that stopped for `termination`.
+    /// The report of a run that stopped for `termination`. The state is left as it is, so that
+    /// a resumed run goes on from it.
     fn finish<Or: Oracle<F>>(
         &mut self,
         oracle: &mut Or,
-        mut s: State<F>,
+        s: &mut State<F>,
         termination: Termination,
         start: Instant,
         gamma: F,
     ) -> Report<F> {
-        if oracle.is_sampled() && termination != Termination::NonFinite {
+        let (f, stationarity) = if oracle.is_sampled() && termination != Termination::NonFinite {
             // Report the full sum at the final iterate, not the last minibatch's estimate.
-            (s.f, s.stationarity) = self.full_measure(oracle, &mut s, gamma);
-        }
+            self.full_measure(oracle, s, gamma)
+        } else {
+            (s.f, s.stationarity)
+        };
         let (function_evaluations, gradient_evaluations) = oracle.counts();
+        let best = s.tracking.best(&s.x).map(|x| Best {
+            x: x.to_owned(),
+            value: s.tracking.value,
+            iteration: s.tracking.iteration,
+        });
         Report {
-            x: Array1::from(s.x),
-            f: s.f,
-            stationarity: s.stationarity,
+            x: Array1::from(s.x.clone()),
+            f,
+            stationarity,
             iterations: s.iteration,
             function_evaluations,
             gradient_evaluations,
             termination,
             elapsed: start.elapsed(),
-            history: s.history,
+            history: s.history.take(),
             sampling: oracle.sampling_report(),
+            best,
         }
     }
 

@@ -1,18 +1,19 @@
 //! Minibatch sampling and variance reduction for finite sums, inside the shared loop.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use super::{Evaluations, Oracle};
 use crate::Real;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_len};
 use crate::finite_sum::{Batch, FiniteSum};
 use crate::minimize::SamplingReport;
 
 /// How minibatches are drawn from the `N` examples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Sampling {
     /// Shuffle the examples once per epoch and take consecutive batches; the last batch of an
     /// epoch holds the `N mod B` examples left, if any (PyTorch's `DataLoader(shuffle=True)`).
@@ -25,6 +26,7 @@ pub enum Sampling {
 
 /// The gradient estimate a minibatch run steps with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Estimator {
     /// The minibatch gradient `∇f_B(x)`: SGD, and the stochastic version of every rule.
     #[default]
@@ -60,7 +62,13 @@ pub enum Estimator {
 }
 
 /// Settings of a minibatch run ([`Minimizer::minimize_finite_sum`](crate::Minimizer::minimize_finite_sum)).
+///
+/// A resumed run ([`Minimizer::resume_finite_sum`](crate::Minimizer::resume_finite_sum)) keeps
+/// the sampler of the run it continues: its `batch_size`, `sampling` and `estimator` must be the
+/// same, and its `seed` is not used again (the generator goes on from where it stopped);
+/// `full_check_every` and `schedule_per_epoch` may change between runs.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Minibatch {
     /// Examples per batch `B`. Default `32`.
     pub batch_size: usize,
@@ -71,8 +79,10 @@ pub struct Minibatch {
     pub seed: u64,
     /// The gradient estimate. Default [`Estimator::Minibatch`].
     pub estimator: Estimator,
-    /// Evaluate the full loss and gradient every this many epochs, for the gradient-norm and
-    /// target criteria (each check costs a pass over the data). Default: never.
+    /// Evaluate the full loss and gradient at the start and every this many epochs, for the
+    /// gradient-norm and target criteria and to keep the best iterate by the full loss (each
+    /// check costs a pass over the data). Default: never; a gradient tolerance or a target is
+    /// then refused (see [`Criteria`](crate::Criteria#minibatch-runs)).
     pub full_check_every: Option<usize>,
     /// Let schedules step per epoch (`t` = completed epochs, and reduce-on-plateau observes each
     /// epoch's mean loss, or the full loss when checked) instead of per iteration. Default `false`.
@@ -92,28 +102,35 @@ impl Default for Minibatch {
     }
 }
 
-/// The SVRG snapshot and its full gradient.
+/// SVRG's snapshot `x̃` and its full gradient `μ̃`.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Svrg<F> {
-    snapshot: Array1<F>,
-    mean_gradient: Array1<F>,
-    /// `∇f_B(x̃)` of the current batch.
-    at_snapshot: Array1<F>,
+    snapshot: Vec<F>,
+    mean_gradient: Vec<F>,
+    /// `∇f_B(x̃)` of the current batch (scratch).
+    at_snapshot: Vec<F>,
     every: usize,
     until_snapshot: usize,
 }
 
 /// SAGA's table of per-example gradients and its mean.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Saga<F> {
-    /// Row `i` is `α_i`, the last gradient of example `i`.
-    table: Array2<F>,
+    /// `N × n`, row-major: row `i` is `α_i`, the last gradient of example `i`.
+    table: Vec<F>,
     /// `(1/N) Σ_i α_i`.
-    mean: Array1<F>,
-    /// The gradients `∇f_i(x)` of the current batch, row `k` for its `k`-th example.
-    fresh: Array2<F>,
+    mean: Vec<F>,
+    /// `B × n`: the gradients `∇f_i(x)` of the current batch, row `k` for its `k`-th example
+    /// (scratch).
+    fresh: Vec<F>,
     filled: bool,
 }
 
 /// The state of the run's [`Estimator`].
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum EstimatorState<F> {
     /// Plain minibatch gradients: no state.
     Minibatch,
@@ -123,12 +140,18 @@ enum EstimatorState<F> {
     Saga(Saga<F>),
 }
 
-/// The minibatch oracle of the loop: draws batches, counts epochs, and applies the estimator.
-pub(super) struct Sampled<'p, F, P: ?Sized> {
-    problem: &'p P,
+/// The sampler of a minibatch run, with everything that must go on when the run is resumed: the
+/// generator, the permutation and the position in the epoch, the epoch counters, the
+/// estimator's snapshot or table, the evaluation counts.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(super) struct SamplerState<F> {
     examples: usize,
+    dim: usize,
     batch_size: usize,
     sampling: Sampling,
+    /// The estimator's settings, to refuse a resume with others.
+    kind: Estimator,
     rng: Xoshiro256PlusPlus,
     /// Shuffling: a permutation of the examples, taken in consecutive batches. With
     /// replacement: two batches, the current one and the next one (drawn a step ahead, so that
@@ -144,15 +167,16 @@ pub(super) struct Sampled<'p, F, P: ?Sized> {
     epoch: usize,
     epoch_loss: F,
     epoch_ended: bool,
-    full_check_every: Option<usize>,
-    full_gradient: Array1<F>,
+    /// The mean minibatch loss of the last completed epoch.
+    last_epoch_mean: Option<F>,
     estimator: EstimatorState<F>,
     evals: Evaluations,
     example_gradients: usize,
 }
 
-impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
-    pub(super) fn new(problem: &'p P, settings: &Minibatch) -> Result<Self> {
+impl<F: Real> SamplerState<F> {
+    /// A fresh sampler for `problem`, as `settings` say.
+    pub(super) fn new<P: FiniteSum<F> + ?Sized>(problem: &P, settings: &Minibatch) -> Result<Self> {
         let examples = problem.examples();
         let n = problem.dim();
         if examples == 0 {
@@ -168,13 +192,7 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
                 expected: "between 1 and the number of examples",
             });
         }
-        if settings.full_check_every == Some(0) {
-            return Err(Error::InvalidParameter {
-                name: "full_check_every",
-                value: 0.0,
-                expected: "at least 1 (epochs), or None",
-            });
-        }
+        check_full_check_every(settings)?;
         let batches_per_epoch = examples.div_ceil(b);
         let estimator = match settings.estimator {
             Estimator::Minibatch => EstimatorState::Minibatch,
@@ -188,17 +206,17 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
                     });
                 }
                 EstimatorState::Svrg(Svrg {
-                    snapshot: Array1::zeros(n),
-                    mean_gradient: Array1::zeros(n),
-                    at_snapshot: Array1::zeros(n),
+                    snapshot: vec![F::zero(); n],
+                    mean_gradient: vec![F::zero(); n],
+                    at_snapshot: vec![F::zero(); n],
                     every,
                     until_snapshot: 0,
                 })
             }
             Estimator::Saga => EstimatorState::Saga(Saga {
-                table: Array2::zeros((examples, n)),
-                mean: Array1::zeros(n),
-                fresh: Array2::zeros((b, n)),
+                table: vec![F::zero(); examples * n],
+                mean: vec![F::zero(); n],
+                fresh: vec![F::zero(); b * n],
                 filled: false,
             }),
         };
@@ -206,11 +224,12 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             Sampling::Shuffle => (0..examples).collect(),
             Sampling::WithReplacement => vec![0; 2 * b],
         };
-        Ok(Sampled {
-            problem,
+        Ok(SamplerState {
             examples,
+            dim: n,
             batch_size: b,
             sampling: settings.sampling,
+            kind: settings.estimator,
             rng: Xoshiro256PlusPlus::seed_from_u64(settings.seed),
             order,
             cursor: 0,
@@ -220,12 +239,56 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             epoch: 0,
             epoch_loss: F::zero(),
             epoch_ended: false,
-            full_check_every: settings.full_check_every,
-            full_gradient: Array1::zeros(n),
+            last_epoch_mean: None,
             estimator,
             evals: Evaluations::default(),
             example_gradients: 0,
         })
+    }
+
+    /// Checks that this sampler can go on over `problem` with `settings`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] for another number of examples or variables,
+    /// [`Error::InvalidParameter`] for another batch size, [`Error::Incompatible`] for another
+    /// sampling or estimator, and the errors of the settings themselves.
+    pub(super) fn check_fits<P: FiniteSum<F> + ?Sized>(
+        &self,
+        problem: &P,
+        settings: &Minibatch,
+    ) -> Result<()> {
+        check_len(
+            "examples of the finite sum vs the run state",
+            self.examples,
+            problem.examples(),
+        )?;
+        check_len("finite sum vs the run state", self.dim, problem.dim())?;
+        check_full_check_every(settings)?;
+        if settings.batch_size != self.batch_size {
+            return Err(Error::InvalidParameter {
+                name: "batch_size",
+                value: settings.batch_size as f64,
+                expected: "the batch size of the run state being resumed",
+            });
+        }
+        if settings.sampling != self.sampling {
+            return Err(Error::Incompatible {
+                reason: "the run state was sampled another way (Minibatch::sampling): resume it \
+                         with the sampling it was made with",
+            });
+        }
+        if settings.estimator != self.kind {
+            return Err(Error::Incompatible {
+                reason: "the run state holds another gradient estimator (Minibatch::estimator): \
+                         resume it with the estimator it was made with",
+            });
+        }
+        Ok(())
+    }
+
+    /// Completed epochs.
+    pub(super) fn epoch(&self) -> usize {
+        self.epoch
     }
 
     /// Draws the next batch; returns its range in `order` and the range of the batch after it,
@@ -267,16 +330,18 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
     }
 
     /// Takes the SVRG snapshot or fills the SAGA table, when due.
-    fn refresh(&mut self, x: ArrayView1<'_, F>) {
+    fn refresh<P: FiniteSum<F> + ?Sized>(&mut self, problem: &P, x: ArrayView1<'_, F>) {
         match &mut self.estimator {
             EstimatorState::Minibatch => {}
             EstimatorState::Svrg(svrg) => {
                 if svrg.until_snapshot == 0 {
-                    svrg.snapshot.assign(&x);
-                    self.problem.batch_value_and_gradient(
+                    for (s, &v) in svrg.snapshot.iter_mut().zip(x) {
+                        *s = v;
+                    }
+                    problem.batch_value_and_gradient(
                         x,
                         Batch::all(self.examples),
-                        svrg.mean_gradient.view_mut(),
+                        ArrayViewMut1::from(&mut svrg.mean_gradient[..]),
                     );
                     self.example_gradients += self.examples;
                     svrg.until_snapshot = svrg.every;
@@ -284,24 +349,42 @@ impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
             }
             EstimatorState::Saga(saga) => {
                 if !saga.filled {
-                    for (i, row) in saga.table.outer_iter_mut().enumerate() {
-                        self.problem
-                            .batch_value_and_gradient(x, Batch::Indices(&[i]), row);
+                    let n = self.dim;
+                    for (i, row) in saga.table.chunks_exact_mut(n).enumerate() {
+                        problem.batch_value_and_gradient(
+                            x,
+                            Batch::Indices(&[i]),
+                            ArrayViewMut1::from(row),
+                        );
                     }
                     let scale = F::one() / F::from_count(self.examples);
                     saga.mean.fill(F::zero());
-                    for row in saga.table.outer_iter() {
-                        Zip::from(&mut saga.mean)
-                            .and(&row)
-                            .for_each(|m, &a| *m += a);
+                    for row in saga.table.chunks_exact(n) {
+                        for (m, &a) in saga.mean.iter_mut().zip(row) {
+                            *m += a;
+                        }
                     }
-                    saga.mean.mapv_inplace(|m| m * scale);
+                    for m in &mut saga.mean {
+                        *m *= scale;
+                    }
                     saga.filled = true;
                     self.example_gradients += self.examples;
                 }
             }
         }
     }
+}
+
+/// Checks [`Minibatch::full_check_every`].
+fn check_full_check_every(settings: &Minibatch) -> Result<()> {
+    if settings.full_check_every == Some(0) {
+        return Err(Error::InvalidParameter {
+            name: "full_check_every",
+            value: 0.0,
+            expected: "at least 1 (epochs), or None",
+        });
+    }
+    Ok(())
 }
 
 /// One SAGA estimate on `batch`: writes `g` and returns the batch's mean loss, then stores the
@@ -314,35 +397,60 @@ fn saga_step<F: Real, P: FiniteSum<F> + ?Sized>(
     mut g: ArrayViewMut1<'_, F>,
     examples: usize,
 ) -> F {
+    let n = g.len();
     let mut value = F::zero();
     g.fill(F::zero());
     for (k, i) in batch.iter().enumerate() {
-        let mut fresh = saga.fresh.row_mut(k);
-        value += problem.batch_value_and_gradient(x, Batch::Indices(&[i]), fresh.view_mut());
+        let fresh = &mut saga.fresh[k * n..(k + 1) * n];
+        value += problem.batch_value_and_gradient(
+            x,
+            Batch::Indices(&[i]),
+            ArrayViewMut1::from(&mut *fresh),
+        );
+        let alpha = &saga.table[i * n..(i + 1) * n];
         Zip::from(&mut g)
-            .and(&fresh)
-            .and(&saga.table.row(i))
+            .and(ArrayView1::from(&*fresh))
+            .and(ArrayView1::from(alpha))
             .for_each(|g, &f, &a| *g += f - a);
     }
     let size = F::from_count(batch.len());
     Zip::from(&mut g)
-        .and(&saga.mean)
+        .and(ArrayView1::from(&saga.mean[..]))
         .for_each(|g, &m| *g = *g / size + m);
     // Replace the table's rows, keeping the mean in step. A repeated index (sampling with
     // replacement) changes its row once: the second time the difference is zero.
     let per_example = F::one() / F::from_count(examples);
     for (k, i) in batch.iter().enumerate() {
-        let fresh = saga.fresh.row(k);
-        let mut row = saga.table.row_mut(i);
-        Zip::from(&mut saga.mean)
-            .and(&mut row)
-            .and(&fresh)
-            .for_each(|m, a, &f| {
-                *m += (f - *a) * per_example;
-                *a = f;
-            });
+        let fresh = &saga.fresh[k * n..(k + 1) * n];
+        let row = &mut saga.table[i * n..(i + 1) * n];
+        for ((m, a), &f) in saga.mean.iter_mut().zip(row).zip(fresh) {
+            *m += (f - *a) * per_example;
+            *a = f;
+        }
     }
     value / size
+}
+
+/// The minibatch oracle of the loop: the finite sum and the sampler of the run, which draws
+/// batches, counts epochs, and applies the estimator.
+pub(super) struct Sampled<'p, F, P: ?Sized> {
+    problem: &'p P,
+    pub(super) state: SamplerState<F>,
+    full_check_every: Option<usize>,
+    /// The full gradient of the last full check (scratch of the run).
+    full_gradient: Vec<F>,
+}
+
+impl<'p, F: Real, P: FiniteSum<F> + ?Sized> Sampled<'p, F, P> {
+    /// The oracle of `problem` with the sampler `state` (checked to fit by the caller).
+    pub(super) fn new(problem: &'p P, state: SamplerState<F>, settings: &Minibatch) -> Self {
+        Sampled {
+            problem,
+            full_gradient: vec![F::zero(); state.dim],
+            state,
+            full_check_every: settings.full_check_every,
+        }
+    }
 }
 
 impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
@@ -351,41 +459,42 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     }
 
     fn value_and_gradient(&mut self, x: ArrayView1<'_, F>, mut g: ArrayViewMut1<'_, F>) -> F {
-        self.refresh(x);
-        let ((from, to), after) = self.next_batch();
-        if let Some((a, b)) = after {
-            self.problem.prefetch(Batch::Indices(&self.order[a..b]));
-        }
-        let batch = Batch::Indices(&self.order[from..to]);
         let problem = self.problem;
-        let value = match &mut self.estimator {
+        let st = &mut self.state;
+        st.refresh(problem, x);
+        let ((from, to), after) = st.next_batch();
+        if let Some((a, b)) = after {
+            problem.prefetch(Batch::Indices(&st.order[a..b]));
+        }
+        let batch = Batch::Indices(&st.order[from..to]);
+        let value = match &mut st.estimator {
             EstimatorState::Minibatch => problem.batch_value_and_gradient(x, batch, g.view_mut()),
             EstimatorState::Svrg(svrg) => {
                 let value = problem.batch_value_and_gradient(x, batch, g.view_mut());
                 problem.batch_value_and_gradient(
-                    svrg.snapshot.view(),
+                    ArrayView1::from(&svrg.snapshot[..]),
                     batch,
-                    svrg.at_snapshot.view_mut(),
+                    ArrayViewMut1::from(&mut svrg.at_snapshot[..]),
                 );
                 Zip::from(&mut g)
-                    .and(&svrg.at_snapshot)
-                    .and(&svrg.mean_gradient)
+                    .and(ArrayView1::from(&svrg.at_snapshot[..]))
+                    .and(ArrayView1::from(&svrg.mean_gradient[..]))
                     .for_each(|g, &s, &m| *g = *g - s + m);
                 svrg.until_snapshot -= 1;
-                self.example_gradients += batch.len();
+                st.example_gradients += batch.len();
                 value
             }
             EstimatorState::Saga(saga) => {
-                saga_step(problem, saga, x, batch, g.view_mut(), self.examples)
+                saga_step(problem, saga, x, batch, g.view_mut(), st.examples)
             }
         };
-        self.evals.function += 1;
-        self.evals.gradient += 1;
-        self.example_gradients += batch.len();
-        self.epoch_loss += value;
-        self.batches_in_epoch += 1;
-        if self.batches_in_epoch == self.batches_per_epoch {
-            self.epoch_ended = true;
+        st.evals.function += 1;
+        st.evals.gradient += 1;
+        st.example_gradients += batch.len();
+        st.epoch_loss += value;
+        st.batches_in_epoch += 1;
+        if st.batches_in_epoch == st.batches_per_epoch {
+            st.epoch_ended = true;
         }
         value
     }
@@ -400,7 +509,7 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     }
 
     fn counts(&self) -> (usize, usize) {
-        (self.evals.function, self.evals.gradient)
+        (self.state.evals.function, self.state.evals.gradient)
     }
 
     fn is_sampled(&self) -> bool {
@@ -408,46 +517,52 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     }
 
     fn epoch(&self) -> usize {
-        self.epoch
+        self.state.epoch
+    }
+
+    fn epoch_mean_loss(&self) -> Option<F> {
+        self.state.last_epoch_mean
     }
 
     fn end_of_epoch(&mut self) -> Option<F> {
-        if !self.epoch_ended {
+        let st = &mut self.state;
+        if !st.epoch_ended {
             return None;
         }
-        let mean = self.epoch_loss / F::from_count(self.batches_in_epoch);
-        self.epoch_ended = false;
-        self.epoch += 1;
-        self.epoch_loss = F::zero();
-        self.batches_in_epoch = 0;
+        let mean = st.epoch_loss / F::from_count(st.batches_in_epoch);
+        st.epoch_ended = false;
+        st.epoch += 1;
+        st.epoch_loss = F::zero();
+        st.batches_in_epoch = 0;
+        st.last_epoch_mean = Some(mean);
         Some(mean)
     }
 
     fn full_check_due(&self, at_start: bool) -> bool {
         match self.full_check_every {
             None => false,
-            Some(k) => at_start || self.epoch.is_multiple_of(k),
+            Some(k) => at_start || self.state.epoch.is_multiple_of(k),
         }
     }
 
     fn full_evaluation(&mut self, x: ArrayView1<'_, F>) -> F {
-        self.example_gradients += self.examples;
+        self.state.example_gradients += self.state.examples;
         self.problem.batch_value_and_gradient(
             x,
-            Batch::all(self.examples),
-            self.full_gradient.view_mut(),
+            Batch::all(self.state.examples),
+            ArrayViewMut1::from(&mut self.full_gradient[..]),
         )
     }
 
     fn full_gradient(&self) -> ArrayView1<'_, F> {
-        self.full_gradient.view()
+        ArrayView1::from(&self.full_gradient[..])
     }
 
     fn sampling_report(&self) -> Option<SamplingReport> {
         Some(SamplingReport {
-            examples: self.examples,
-            epochs: self.epoch,
-            example_gradients: self.example_gradients,
+            examples: self.state.examples,
+            epochs: self.state.epoch,
+            example_gradients: self.state.example_gradients,
         })
     }
 }

@@ -44,6 +44,12 @@ pub enum Termination {
     NonFinite,
     /// `f` grew beyond the divergence threshold.
     Diverged,
+    /// Early stopping: the validation loss did not improve on its reference by more than
+    /// `min_delta` in `patience` evaluations in a row
+    /// ([`Minimizer::early_stopping`](crate::Minimizer::early_stopping)). Not a convergence of
+    /// the minimisation (`f` may still be falling): [`is_converged`](Termination::is_converged)
+    /// is `false`, and the iterate to keep is usually [`Report::best`](crate::Report::best).
+    EarlyStopped,
     /// An observer asked the run to stop.
     StoppedByObserver,
     /// The line search found no acceptable step (the direction may not be a descent direction
@@ -52,7 +58,8 @@ pub enum Termination {
 }
 
 impl Termination {
-    /// `true` for the convergence criteria (gradient, function change, step change, target).
+    /// `true` for the convergence criteria (gradient, function change, step change, target);
+    /// `false` for the budgets, early stopping, an observer's stop and the failures.
     pub fn is_converged(&self) -> bool {
         matches!(
             self,
@@ -80,6 +87,7 @@ impl Termination {
             Termination::MaxTime => "max-time",
             Termination::NonFinite => "non-finite",
             Termination::Diverged => "diverged",
+            Termination::EarlyStopped => "early-stop",
             Termination::StoppedByObserver => "observer",
             Termination::LineSearchFailed => "line-search",
         }
@@ -107,6 +115,9 @@ impl fmt::Display for Termination {
                 "stopped: non-finite value or gradient met; last finite iterate kept"
             }
             Termination::Diverged => "stopped: f diverged",
+            Termination::EarlyStopped => {
+                "stopped early: the validation loss stopped improving (patience exhausted)"
+            }
             Termination::StoppedByObserver => "stopped by an observer",
             Termination::LineSearchFailed => "stopped: line search found no acceptable step",
         };
