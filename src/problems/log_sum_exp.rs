@@ -123,8 +123,8 @@ impl<F: Real> LogSumExp<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] if `m` or `n` is zero; [`Error::InvalidParameter`] unless `lambda` is a
-    /// finite number `> 0`; [`Error::InvalidCount`] naming `m` when the `m x n` matrix cannot
-    /// be allocated.
+    /// finite number `> 0`; [`Error::InvalidCount`] naming the larger of `m` and `n` when the
+    /// `m x n` matrix cannot be allocated.
     pub fn random(m: usize, n: usize, lambda: F, seed: u64) -> Result<Self> {
         if m == 0 || n == 0 {
             return Err(Error::Empty {
@@ -132,12 +132,18 @@ impl<F: Real> LogSumExp<F> {
             });
         }
         check("lambda", lambda, Domain::Positive)?;
-        let too_large = || too_large("m", m);
+        let oversize = || {
+            if m >= n {
+                too_large("m", m)
+            } else {
+                too_large("n", n)
+            }
+        };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let a = gaussian_matrix(&mut rng, m, n).ok_or_else(too_large)?;
-        let a = try_map2(&a, F::lit).ok_or_else(too_large)?;
+        let a = gaussian_matrix(&mut rng, m, n).ok_or_else(oversize)?;
+        let a = try_map2(&a, F::lit).ok_or_else(oversize)?;
         let b = gaussian_vector(&mut rng, m)
-            .ok_or_else(too_large)?
+            .ok_or_else(oversize)?
             .mapv(F::lit);
         Self::new(a, b, lambda)
     }
