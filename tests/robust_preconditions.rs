@@ -47,16 +47,18 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
+/// `true` in a build with debug assertions, where the preconditions are checked by panicking.
+fn debug_build() -> bool {
+    cfg!(debug_assertions)
+}
+
 /// A value computed from arguments that break a precondition: a panic naming `needles` in a
 /// debug build, NaN in a release build.
 #[track_caller]
 fn assert_refused(result: Result<f64, String>, needles: &[String]) {
     match result {
         Err(message) => {
-            assert!(
-                cfg!(debug_assertions),
-                "a release build must not panic: {message}"
-            );
+            assert!(debug_build(), "a release build must not panic: {message}");
             for needle in needles {
                 assert!(
                     message.contains(needle.as_str()),
@@ -65,10 +67,7 @@ fn assert_refused(result: Result<f64, String>, needles: &[String]) {
             }
         }
         Ok(value) => {
-            assert!(
-                !cfg!(debug_assertions),
-                "a debug build must panic, got {value}"
-            );
+            assert!(!debug_build(), "a debug build must panic, got {value}");
             assert!(
                 value.is_nan(),
                 "a release build must return NaN, got {value}"
@@ -238,7 +237,7 @@ fn a_reducer_built_for_another_length_is_named_in_debug_and_sums_correctly_in_re
     });
     match r {
         Err(message) => {
-            assert!(cfg!(debug_assertions));
+            assert!(debug_build());
             assert!(
                 message.contains("BatchReducer::new(3)") && message.contains("length 5"),
                 "{message}"
