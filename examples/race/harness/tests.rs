@@ -155,9 +155,10 @@ fn a_perturbation_whose_interval_overflows_is_an_error_not_a_panic() {
         let problems: Vec<SuiteProblem> = vec![Box::new(Rosenbrock::new(2))];
         assert!(run_race(&problems, &contenders(), &config).is_err());
     }
-    // Valid on its own (2 · 6e307 is finite), too wide for a start of norm 1.2.
+    // Valid on its own (2 · 8e307 is finite), too wide for a start of norm 1.2 (2 · 1.2 · 8e307
+    // is not).
     let config = RaceConfig {
-        perturbation: 6e307,
+        perturbation: 8e307,
         ..RaceConfig::default()
     };
     config.validate().unwrap();
