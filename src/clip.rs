@@ -7,7 +7,7 @@ use ndarray::ArrayViewMut1;
 
 use crate::Real;
 use crate::error::{Domain, Result, check};
-use crate::linalg::norm;
+use crate::linalg::{max_abs, norm};
 
 /// A gradient-clipping rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,7 +47,9 @@ impl<F: Real> Clip<F> {
 /// clipping. Gradients within the threshold are left bit-for-bit unchanged.
 ///
 /// Unlike `torch.nn.utils.clip_grad_norm_`, which divides by `|g| + 1e-6`, the scaling here is
-/// exact: the clipped gradient has norm `max_norm` to rounding.
+/// exact: the clipped gradient has norm `max_norm` to rounding, at every magnitude (a gradient
+/// whose norm overflows, or a factor `max_norm/|g|` below the normal range, is scaled by its
+/// largest entry first). The returned norm is infinite when `|g|` exceeds the largest float.
 ///
 /// ```
 /// use gradus::clip::clip_by_global_norm;
@@ -67,7 +69,20 @@ pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) ->
     let n = norm(g.view());
     if n > max_norm {
         let scale = max_norm / n;
-        g.mapv_inplace(|v| v * scale);
+        let largest = max_abs(g.view());
+        if (scale >= F::min_positive_value() && n.is_finite()) || !largest.is_finite() {
+            g.mapv_inplace(|v| v * scale);
+        } else {
+            // The factor `c/|g|` falls below the normal range (a tiny threshold, a huge
+            // gradient), where it keeps few bits or none, or `|g|` itself overflows: scale by
+            // the largest entry first. `u = g/m` has entries in [-1, 1] and `1 <= |u| <= √n`,
+            // so `(u_i/|u|) c` neither overflows nor vanishes.
+            let unit = g
+                .iter()
+                .fold(F::zero(), |s, &v| s + (v / largest) * (v / largest))
+                .sqrt();
+            g.mapv_inplace(|v| v / largest / unit * max_norm);
+        }
     }
     Ok(n)
 }

@@ -95,8 +95,16 @@ pub trait FiniteSum<F: Real>: Sync {
     /// Number of examples `N`.
     fn examples(&self) -> usize;
 
-    /// Writes `∇f_B(x)` into `grad` and returns `f_B(x)`. The batch is never empty and its
-    /// indices are below [`examples`](FiniteSum::examples) (the loop checks).
+    /// Writes `∇f_B(x)` into `grad` and returns `f_B(x)`.
+    ///
+    /// # Preconditions
+    /// `x` and `grad` have [`dim`](FiniteSum::dim) entries, and the batch is not empty and
+    /// holds indices below [`examples`](FiniteSum::examples). The loop checks the lengths before
+    /// a run and draws only such batches; a call by hand goes through [`evaluate_batch`], which
+    /// checks all of it and returns a typed error. An implementation may assume the
+    /// preconditions; the problems of [`problems`](crate::problems) check them anyway, and
+    /// panic in a debug build (naming the lengths or the index) or return NaN with a NaN
+    /// gradient in a release build.
     fn batch_value_and_gradient(
         &self,
         x: ArrayView1<'_, F>,
@@ -108,6 +116,9 @@ pub trait FiniteSum<F: Real>: Sync {
     /// ask the processor to start loading the first ones, so that they arrive while the current
     /// batch is evaluated. Changes no result. The minibatch loop gives the hint before each
     /// batch for the one after it. Default: nothing.
+    ///
+    /// A hint has no precondition: an implementation must accept any batch, indices out of
+    /// range included (the problems of this crate skip them).
     fn prefetch(&self, batch: Batch<'_>) {
         let _ = batch;
     }
@@ -244,7 +255,8 @@ impl<F: Real> BatchReducer<F> {
     /// How many examples ahead [`mean_prefetching`](BatchReducer::mean_prefetching) prefetches.
     pub const LOOKAHEAD: usize = 4;
 
-    /// A reducer for gradients of `dim` entries.
+    /// A reducer for gradients of `dim` entries. Allocates nothing: the chunk buffers are
+    /// reserved on first use.
     pub fn new(dim: usize) -> Self {
         BatchReducer {
             dim,
@@ -254,6 +266,15 @@ impl<F: Real> BatchReducer<F> {
 
     /// Writes `(1/|B|) Σ_{i∈B} ∇f_i` into `grad` and returns `(1/|B|) Σ_{i∈B} f_i`, where
     /// `example(i, acc)` adds `∇f_i` into the accumulator `acc` and returns `f_i`.
+    ///
+    /// # Preconditions
+    /// `grad` has the reducer's `dim` entries (a debug build panics naming both lengths). The
+    /// accumulators handed to `example` have `grad.len()` entries whatever the reducer was
+    /// built for, so a mismatch cannot make the reducer index out of bounds; an `example` that
+    /// assumes `dim` entries may. An empty batch gives `0` and a zero gradient. A batch too
+    /// large for one chunk buffer per thread (a [`Batch::Range`] of up to `usize::MAX`
+    /// examples) is summed one chunk at a time with one buffer, to the same bits; only if even
+    /// that buffer cannot be allocated are the value and `grad` NaN.
     pub fn mean<E>(&self, batch: Batch<'_>, grad: ArrayViewMut1<'_, F>, example: E) -> F
     where
         E: Fn(usize, ArrayViewMut1<'_, F>) -> F + Sync,
@@ -284,7 +305,8 @@ impl<F: Real> BatchReducer<F> {
             |batch: Batch<'_>, from: usize, to: usize, mut acc: ArrayViewMut1<'_, F>| {
                 let mut value = F::zero();
                 for k in from..to {
-                    if k + Self::LOOKAHEAD < to {
+                    // `k + LOOKAHEAD < to`, written so that it cannot overflow.
+                    if to - k > Self::LOOKAHEAD {
                         prefetch(batch.get(k + Self::LOOKAHEAD));
                     }
                     value += example(batch.get(k), acc.view_mut());
@@ -302,18 +324,29 @@ impl<F: Real> BatchReducer<F> {
     /// [`mean`](BatchReducer::mean) it adds the examples into `acc` one after the other in batch
     /// order (each entry as `acc_j + ∇f_i[j]`) and sums the values in the same order from zero;
     /// any other fixed order is equally independent of the number of threads.
+    ///
+    /// # Preconditions
+    /// As [`mean`](BatchReducer::mean); `acc` has `grad.len()` entries.
     pub fn mean_of_parts<P>(&self, batch: Batch<'_>, mut grad: ArrayViewMut1<'_, F>, part: P) -> F
     where
         P: Fn(Batch<'_>, usize, usize, ArrayViewMut1<'_, F>) -> F + Sync,
     {
         let len = batch.len();
+        let dim = grad.len();
+        debug_assert!(
+            dim == self.dim,
+            "BatchReducer::new({}) was given a gradient buffer of length {dim}: build the reducer \
+             for the length of the gradients it sums",
+            self.dim
+        );
         grad.fill(F::zero());
         if len == 0 {
             return F::zero();
         }
         let chunks = len.div_ceil(Self::CHUNK);
         let sum_chunk = |c: usize, acc: ArrayViewMut1<'_, F>| -> F {
-            let (from, to) = (c * Self::CHUNK, ((c + 1) * Self::CHUNK).min(len));
+            let from = c * Self::CHUNK;
+            let to = from.saturating_add(Self::CHUNK).min(len);
             // Compiled for the widest SIMD instructions available, so that an inlined
             // per-example function (a dot product and a gradient update, for linear models)
             // runs on wide vectors.
@@ -327,55 +360,78 @@ impl<F: Real> BatchReducer<F> {
         } else {
             let mut guard = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
             let (partials, values) = &mut *guard;
-            partials.resize(chunks * self.dim, F::zero());
-            values.resize(chunks, F::zero());
-            let run = |(c, (acc, value)): (usize, (&mut [F], &mut F))| {
-                acc.fill(F::zero());
-                *value = sum_chunk(c, ArrayViewMut1::from(acc));
-            };
-            if self.parallel(len) {
+            // One buffer per chunk, when the chunks are spread over threads and the buffers can
+            // be allocated.
+            #[cfg(feature = "parallel")]
+            let spread = self.parallel(len, dim)
+                && dim > 0
+                && chunks
+                    .checked_mul(dim)
+                    .is_some_and(|total| try_resize(partials, total))
+                && try_resize(values, chunks);
+            #[cfg(not(feature = "parallel"))]
+            let spread = false;
+            if spread {
                 #[cfg(feature = "parallel")]
                 {
                     use rayon::prelude::*;
-                    partials[..chunks * self.dim]
-                        .par_chunks_mut(self.dim)
+                    let run = |(c, (acc, value)): (usize, (&mut [F], &mut F))| {
+                        acc.fill(F::zero());
+                        *value = sum_chunk(c, ArrayViewMut1::from(acc));
+                    };
+                    partials[..chunks * dim]
+                        .par_chunks_mut(dim)
                         .zip(values[..chunks].par_iter_mut())
                         .enumerate()
                         .for_each(run);
                 }
+                for acc in partials[..chunks * dim].chunks(dim) {
+                    Zip::from(&mut grad)
+                        .and(&ArrayView1::from(acc))
+                        .for_each(|g, &a| *g += a);
+                }
+                values[..chunks].iter().fold(F::zero(), |s, &v| s + v)
+            } else if try_resize(partials, dim) {
+                // One chunk at a time into one buffer: each chunk summed from zero, the chunk
+                // sums added in chunk order, as above, so the bits are the same.
+                let acc = &mut partials[..dim];
+                let mut total = F::zero();
+                for c in 0..chunks {
+                    acc.fill(F::zero());
+                    let value = sum_chunk(c, ArrayViewMut1::from(&mut *acc));
+                    Zip::from(&mut grad)
+                        .and(&ArrayView1::from(&*acc))
+                        .for_each(|g, &a| *g += a);
+                    total += value;
+                }
+                total
             } else {
-                partials[..chunks * self.dim]
-                    .chunks_mut(self.dim)
-                    .zip(values[..chunks].iter_mut())
-                    .enumerate()
-                    .for_each(run);
+                grad.fill(F::nan());
+                return F::nan();
             }
-            for acc in partials[..chunks * self.dim].chunks(self.dim) {
-                Zip::from(&mut grad)
-                    .and(&ArrayView1::from(acc))
-                    .for_each(|g, &a| *g += a);
-            }
-            values[..chunks].iter().fold(F::zero(), |s, &v| s + v)
         };
         let scale = F::one() / F::from_count(len);
         grad.mapv_inplace(|g| g * scale);
         total * scale
     }
 
-    /// `true` if a batch of `len` examples is spread over threads.
-    fn parallel(&self, len: usize) -> bool {
-        #[cfg(feature = "parallel")]
-        {
-            len > Self::CHUNK
-                && len * self.dim >= Self::PARALLEL_WORK
-                && rayon::current_num_threads() > 1
-        }
-        #[cfg(not(feature = "parallel"))]
-        {
-            let _ = len;
-            false
-        }
+    /// `true` if a batch of `len` examples of `dim` entries is spread over threads.
+    #[cfg(feature = "parallel")]
+    fn parallel(&self, len: usize, dim: usize) -> bool {
+        len > Self::CHUNK
+            && len.saturating_mul(dim) >= Self::PARALLEL_WORK
+            && rayon::current_num_threads() > 1
     }
+}
+
+/// Resizes `v` to `len` entries (new ones zero); `false`, leaving `v` as it is, if the memory
+/// cannot be allocated.
+fn try_resize<F: Real>(v: &mut Vec<F>, len: usize) -> bool {
+    if len > v.len() && v.try_reserve(len - v.len()).is_err() {
+        return false;
+    }
+    v.resize(len, F::zero());
+    true
 }
 
 /// A clone is a fresh reducer for the same dimension (the scratch buffers are not copied).

@@ -156,7 +156,7 @@ fn rosenbrock_converges<'a>(minimizer: Minimizer<'a, f64, impl Optimizer<f64>>, 
     let report = minimizer
         .gradient_tolerance(1e-5)
         .max_iterations(budget)
-        .minimize(&f, f.start().view())
+        .minimize(&f, f.start().unwrap().view())
         .unwrap();
     assert_eq!(
         report.termination,

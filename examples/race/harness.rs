@@ -187,7 +187,8 @@ pub struct RaceConfig {
     /// Random starts besides the standard one. Default `4`.
     pub random_starts: usize,
     /// A random start is the standard start `x0` plus a perturbation drawn uniformly in
-    /// `[-r, r]` per coordinate, `r = perturbation · max(1, |x0|_∞)`. Default `0.5`.
+    /// `[-r, r]` per coordinate, `r = perturbation · max(1, |x0|_∞)`; the width `2r` must be
+    /// a finite number. Default `0.5`.
     pub perturbation: f64,
     /// Seed of the random starts. The starts of a problem depend only on the seed and the
     /// problem's name, so every contender gets the same starts. Default `0`.
@@ -217,11 +218,16 @@ impl RaceConfig {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the field for a tolerance, stationarity or
-    /// perturbation that is negative or not finite; [`Error::InvalidCount`] for a budget of zero.
+    /// perturbation that is negative or not finite, or a perturbation above `f64::MAX / 2`
+    /// (the interval `[-r, r]` it is drawn from would be infinitely wide);
+    /// [`Error::InvalidCount`] for a budget of zero.
     pub fn validate(&self) -> Result<()> {
         non_negative("tolerance", self.tolerance)?;
         non_negative("stationarity", self.stationarity)?;
         non_negative("perturbation", self.perturbation)?;
+        if !(2.0 * self.perturbation).is_finite() {
+            return Err(perturbation_too_large(self.perturbation));
+        }
         if self.max_gradient_evaluations == 0 {
             return Err(Error::InvalidCount {
                 name: "max_gradient_evaluations",
@@ -281,9 +287,17 @@ impl RaceResult {
 
 /// The starting points of `problem`: its standard start, then `config.random_starts` seeded
 /// perturbations of it (see [`RaceConfig::perturbation`]).
-pub fn starts(problem: &dyn TestFunction<f64>, config: &RaceConfig) -> Vec<Array1<f64>> {
-    let x0 = problem.start();
+///
+/// # Errors
+/// The error of the problem's [`start`](TestFunction::start) (a dimension too large to
+/// allocate); [`Error::InvalidParameter`] naming `perturbation` when the width `2r` of the
+/// interval drawn from is not a finite number for this start.
+pub fn starts(problem: &dyn TestFunction<f64>, config: &RaceConfig) -> Result<Vec<Array1<f64>>> {
+    let x0 = problem.start()?;
     let radius = config.perturbation * x0.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    if !(2.0 * radius).is_finite() {
+        return Err(perturbation_too_large(config.perturbation));
+    }
     // FNV-1a of the name: the starts do not depend on which other problems are raced.
     let name_hash = problem
         .name()
@@ -301,7 +315,17 @@ pub fn starts(problem: &dyn TestFunction<f64>, config: &RaceConfig) -> Vec<Array
         };
         all.push(x);
     }
-    all
+    Ok(all)
+}
+
+/// The error for a perturbation whose interval `[-r, r]` is infinitely wide.
+fn perturbation_too_large(perturbation: f64) -> Error {
+    Error::InvalidParameter {
+        name: "perturbation",
+        value: perturbation,
+        expected: "small enough that the width 2 · perturbation · max(1, |x0|_inf) of the \
+                   interval of random starts is finite",
+    }
 }
 
 /// Runs every contender on every problem from every start (see [`starts`]) and returns one
@@ -322,7 +346,7 @@ pub fn run_race(
         let problem: &dyn TestFunction<f64> = problem.as_ref();
         let minimum = problem.minimum();
         let target = minimum + config.threshold(minimum);
-        for (start, x0) in starts(problem, config).iter().enumerate() {
+        for (start, x0) in starts(problem, config)?.iter().enumerate() {
             for contender in contenders {
                 let Some(runner) = contender.runner(problem)? else {
                     continue;

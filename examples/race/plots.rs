@@ -273,10 +273,10 @@ where
     // The window: the start, the minimisers and the trajectories (clipped to a sane box).
     let mut xr = (f64::INFINITY, f64::NEG_INFINITY);
     let mut yr = (f64::INFINITY, f64::NEG_INFINITY);
-    let start = problem.start();
-    let anchors = problem
-        .minimizers()
-        .into_iter()
+    let start = problem.start()?;
+    let minimizers = problem.minimizers()?;
+    let anchors = minimizers
+        .iter()
         .map(|m| (m[0], m[1]))
         .chain([(start[0], start[1])]);
     for (x, y) in anchors.chain(paths.iter().flat_map(|(_, p)| p.iter().copied())) {
@@ -342,9 +342,8 @@ where
         }
     }
     chart.draw_series(
-        problem
-            .minimizers()
-            .into_iter()
+        minimizers
+            .iter()
             .map(|m| Cross::new((m[0], m[1]), 7, BLACK.stroke_width(2))),
     )?;
     chart.draw_series(std::iter::once(TriangleMarker::new(

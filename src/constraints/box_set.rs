@@ -5,6 +5,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 use super::{Projection, invalid_set};
 use crate::Real;
 use crate::error::{Error, Result, check_len};
+use crate::linalg::alloc::{too_large, try_from_elem};
 
 /// The box `C = {x ∈ R^n : l_i <= x_i <= u_i}`, with bounds that may be infinite.
 ///
@@ -84,12 +85,20 @@ impl<F: Real> BoxSet<F> {
     /// The box `[lower, upper]^n` with the same interval in every coordinate.
     ///
     /// # Errors
-    /// As [`new`](BoxSet::new).
+    /// As [`new`](BoxSet::new) (checked once, on the one interval, before anything is
+    /// allocated); [`Error::InvalidCount`] naming `n` when two vectors of `n` bounds cannot be
+    /// allocated.
     pub fn uniform(n: usize, lower: F, upper: F) -> Result<Self> {
-        Self::new(
-            Array1::from_elem(n, lower).view(),
-            Array1::from_elem(n, upper).view(),
-        )
+        if n == 0 {
+            return Err(Error::Empty { what: "box bounds" });
+        }
+        let (l, u) = ([lower], [upper]);
+        Self::new(ArrayView1::from(&l), ArrayView1::from(&u))?;
+        let bounds = |v| try_from_elem(n, v).ok_or_else(|| too_large("n", n));
+        Ok(BoxSet {
+            lower: bounds(lower)?,
+            upper: bounds(upper)?,
+        })
     }
 
     /// The lower bounds `l`.

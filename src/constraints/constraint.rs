@@ -28,6 +28,10 @@ pub trait Constraint<F: Real> {
 
     /// Writes `c(x)` into `values` (length [`count`](Constraint::count)).
     ///
+    /// # Preconditions
+    /// `x` has [`dim`](Constraint::dim) entries and `values` has [`count`](Constraint::count)
+    /// entries: the solver checks `x0` against `dim` and allocates `values` itself.
+    ///
     /// # Errors
     /// An implementation may fail, for example [`FnConstraint`] when its closure returns the
     /// wrong number of values; the solver then stops and returns the error.
@@ -35,6 +39,11 @@ pub trait Constraint<F: Real> {
 
     /// Writes `J(x)ᵀ v` into `out` (length [`dim`](Constraint::dim)), for `v` of length
     /// [`count`](Constraint::count).
+    ///
+    /// # Preconditions
+    /// `x` and `out` have [`dim`](Constraint::dim) entries and `v` has
+    /// [`count`](Constraint::count), as the solver guarantees. [`FnConstraint`] hands the views
+    /// to its closure as they are.
     fn jacobian_transpose_product(
         &self,
         x: ArrayView1<'_, F>,

@@ -1,6 +1,6 @@
 //! Half-spaces `{x : a·x <= b}`.
 
-use ndarray::{ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::{Hyperplane, Projection};
 use crate::Real;
@@ -68,12 +68,7 @@ impl<F: Real> Projection<F> for HalfSpace<F> {
         if super::reject_wrong_length(self.dim(), &mut x) {
             return;
         }
-        let t = self.signed_distance(x.view());
-        if t > F::zero() {
-            Zip::from(x)
-                .and(self.unit_normal())
-                .for_each(|x, &a| *x -= t * a);
-        }
+        self.boundary.move_onto(x, true);
     }
 
     fn dim(&self) -> Option<usize> {

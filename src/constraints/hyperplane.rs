@@ -66,6 +66,34 @@ impl<F: Real> Hyperplane<F> {
     pub fn signed_distance(&self, x: ArrayView1<'_, F>) -> F {
         dot(self.normal.view(), x) - self.offset
     }
+
+    /// Replaces `x` by its projection `x - (â·x - b̂) â` onto the plane; with `only_outside`,
+    /// only when `â·x - b̂ > 0` (the projection onto the half-space below the plane).
+    pub(super) fn move_onto(&self, x: ArrayViewMut1<'_, F>, only_outside: bool) {
+        let t = self.signed_distance(x.view());
+        if t.is_finite() || x.iter().any(|v| !v.is_finite()) {
+            if !only_outside || t > F::zero() {
+                Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);
+            }
+            return;
+        }
+        // A finite point whose signed distance overflows (entries near the largest float): the
+        // same step on `x/s`, with `s` the power of two at or above `2n` (dividing and
+        // multiplying by it are exact), scaled back. `â·(x/s)` is then finite.
+        let n = self.normal.len();
+        let s = F::lit(2.0).powi((2.0 * n as f64).log2().ceil() as i32);
+        let t = self
+            .normal
+            .iter()
+            .zip(x.iter())
+            .fold(F::zero(), |acc, (&a, &v)| acc + a * (v / s))
+            - self.offset / s;
+        if !only_outside || t > F::zero() {
+            Zip::from(x)
+                .and(&self.normal)
+                .for_each(|x, &a| *x = (*x / s - t * a) * s);
+        }
+    }
 }
 
 impl<F: Real> Projection<F> for Hyperplane<F> {
@@ -73,8 +101,7 @@ impl<F: Real> Projection<F> for Hyperplane<F> {
         if super::reject_wrong_length(self.dim(), &mut x) {
             return;
         }
-        let t = self.signed_distance(x.view());
-        Zip::from(x).and(&self.normal).for_each(|x, &a| *x -= t * a);
+        self.move_onto(x, false);
     }
 
     fn dim(&self) -> Option<usize> {

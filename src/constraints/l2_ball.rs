@@ -42,32 +42,34 @@ impl BallNorm for L2 {
     }
 
     fn project_outside<F: Real>(mut x: ArrayViewMut1<'_, F>, center: Option<&Array1<F>>, r: F) {
+        // `c + (x - c) r/d` with `d = |x - c|`; where `|x - c|` (or `x - c` itself) overflows,
+        // `k (x - c)` with `k = 1/2` has the same direction and a finite length.
         let d = Self::distance(x.view(), center);
-        if d.is_finite() {
-            let scale = r / d;
-            match center {
-                None => x.mapv_inplace(|v| v * scale),
-                Some(c) => Zip::from(x)
-                    .and(c)
-                    .for_each(|x, &c| *x = c + (*x - c) * scale),
-            }
-            return;
-        }
-        // `|x - c|` (or `x - c` itself) overflows: `(x - c)/2` has the same direction and a
-        // finite length.
         let half = F::lit(0.5);
-        match center {
-            None => {
-                let scale = r / norm_of(x.iter().map(|&v| v * half));
-                x.mapv_inplace(|v| (v * half) * scale);
+        let (k, d) = if d.is_finite() {
+            (F::one(), d)
+        } else {
+            match center {
+                None => (half, norm_of(x.iter().map(|&v| v * half))),
+                Some(c) => {
+                    let k = safe_scale(x.view(), center).min(half);
+                    (k, norm_of(x.iter().zip(c).map(|(&x, &c)| x * k - c * k)))
+                }
             }
-            Some(c) => {
-                let k = safe_scale(x.view(), center).min(half);
-                let scale = r / norm_of(x.iter().zip(c).map(|(&x, &c)| x * k - c * k));
-                Zip::from(x)
-                    .and(c)
-                    .for_each(|x, &c| *x = c + (*x * k - c * k) * scale);
-            }
+        };
+        let scale = r / d;
+        // A factor `r/d` below the normal range keeps few bits or none: divide by `d` first.
+        let tiny = scale < F::min_positive_value();
+        let to_ball = |v: F| if tiny { v / d * r } else { v * scale };
+        match (center, k == F::one()) {
+            (None, true) => x.mapv_inplace(to_ball),
+            (None, false) => x.mapv_inplace(|v| to_ball(v * k)),
+            (Some(c), true) => Zip::from(x)
+                .and(c)
+                .for_each(|x, &c| *x = c + to_ball(*x - c)),
+            (Some(c), false) => Zip::from(x)
+                .and(c)
+                .for_each(|x, &c| *x = c + to_ball(*x * k - c * k)),
         }
     }
 }

@@ -157,7 +157,17 @@ fn unit_normal<F: Real>(
                 .to_string(),
         ));
     }
-    let offset = b / norm;
+    // `|a|` below the normal range keeps few bits, and above the largest float is infinite:
+    // there `a/m` is normalised instead, `m` the largest magnitude of `a`, whose norm lies in
+    // `[1, √n]`. Elsewhere `a/|a|` as it is.
+    let scaled = !(norm >= F::min_positive_value() && norm.is_finite());
+    let (m, unit) = if scaled {
+        let m = crate::linalg::max_abs(a);
+        (m, crate::linalg::norm(a.mapv(|v| v / m).view()))
+    } else {
+        (F::one(), norm)
+    };
+    let offset = if scaled { b / m / unit } else { b / norm };
     if !offset.is_finite() {
         return Err(invalid_set(
             set,
@@ -169,7 +179,11 @@ fn unit_normal<F: Real>(
             ),
         ));
     }
-    Ok((a.mapv(|v| v / norm), offset))
+    if scaled {
+        Ok((a.mapv(|v| v / m / unit), offset))
+    } else {
+        Ok((a.mapv(|v| v / norm), offset))
+    }
 }
 
 /// Fills `x` with NaN and returns `true` when its length differs from the set's dimension.

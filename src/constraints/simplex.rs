@@ -149,7 +149,10 @@ impl<F: Real> SimplexThreshold<F> {
             let mean = (sum - s) / k;
             // Σ y lies in (-k s, 0]: it can only overflow for sums s near the largest float.
             shift = if mean.is_finite() {
-                mean
+                // The exact mean is negative (Σ y <= 0 < s); for sums `s` at the bottom of the
+                // denormals it can round to 0, which would drop the largest value and with it
+                // every value: keep the largest negative number instead.
+                mean.min(-(F::min_positive_value() * F::epsilon()))
             } else {
                 values()
                     .map(|v| v - top)

@@ -26,6 +26,10 @@ use crate::Real;
 /// The restriction `φ(α) = f(x + α d)` of the objective to a line, as the loop provides it.
 ///
 /// Each call evaluates the objective at `x + α d` (and counts as an evaluation of the run).
+///
+/// The searches of this module call it only at finite `α > 0`. An implementation must accept
+/// any `α` without panicking: a point where `f` is not defined or not finite gives a NaN or
+/// infinite value, which the searches treat as no decrease.
 pub trait LineFunction<F: Real> {
     /// `φ(α)`.
     fn value(&mut self, alpha: F) -> F;
@@ -45,10 +49,17 @@ pub struct LineSearchStep<F> {
 
 /// A line search: given `φ`, `φ(0)` and `φ'(0) < 0`, finds an acceptable step `α > 0`.
 pub trait LineSearch<F: Real> {
-    /// Searches along the line. `slope0 = φ'(0)` is negative (the loop guarantees a descent
-    /// direction). Returns `None` when no acceptable step was found within the search's own
-    /// budget; the loop then stops with
+    /// Searches along the line. Returns `None` when no acceptable step was found within the
+    /// search's own budget; the loop then stops with
     /// [`Termination::LineSearchFailed`](crate::Termination::LineSearchFailed).
+    ///
+    /// # Preconditions
+    /// `value0 = φ(0)` is finite and `slope0 = φ'(0)` is finite and negative: `d` is a descent
+    /// direction. The [`Minimizer`](crate::Minimizer) checks this before every search. Called
+    /// by hand with other values, the searches of this module still never panic and end within
+    /// their budget of evaluations (`max_trials`, `max_evaluations`, or two evaluations for
+    /// [`ExactQuadratic`]); what they return is then not meaningful (a step accepted by a test
+    /// that a non-negative slope makes vacuous), so check the preconditions first.
     fn search(
         &mut self,
         phi: &mut dyn LineFunction<F>,

@@ -4,7 +4,7 @@ use std::f64::consts::{E, PI};
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::TestFunction;
+use super::{TestFunction, filled, wrong_length};
 use crate::{Objective, Real};
 
 /// The Ackley function (Ackley, *A Connectionist Machine for Genetic Hillclimbing*, 1987; in `n`
@@ -46,6 +46,9 @@ impl<F: Real> Objective<F> for Ackley {
         self.n
     }
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.n, &x, None) {
+            return F::nan();
+        }
         let inv_n = F::one() / F::from_count(self.n);
         let c = F::lit(C);
         let (sq, cs) = x.fold((F::zero(), F::zero()), |(sq, cs), &t| {
@@ -58,7 +61,10 @@ impl<F: Real> Objective<F> for Ackley {
     fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
         self.value_and_gradient(x, grad);
     }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.n, &x, Some(&mut grad)) {
+            return F::nan();
+        }
         let inv_n = F::one() / F::from_count(self.n);
         let c = F::lit(C);
         let a = F::lit(A);
@@ -85,9 +91,9 @@ impl<F: Real> Objective<F> for Ackley {
 
 test_function!(Ackley, |self| {
     name: format!("ackley-{}", self.n),
-    minimizers: vec![Array1::zeros(self.n)],
+    minimizers: Ok(vec![filled(self.n, F::zero())?]),
     minimum: 0.0,
-    start: Array1::from_elem(self.n, F::lit(2.2)),
+    start: filled(self.n, F::lit(2.2)),
     smoothness: None,
     strong_convexity: None,
     convex: false,

@@ -7,6 +7,7 @@ use rand_distr::StandardNormal;
 
 use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_finite, check_len};
+use crate::linalg::alloc::{too_large, try_from_fn, try_from_fn2, try_map2};
 use crate::linalg::orthonormalize_columns;
 
 /// A dataset of `N` examples with `d` features each: a design matrix and one target per example.
@@ -90,7 +91,9 @@ impl<F: Real> Dataset<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] if `n` or `d` is zero; [`Error::InvalidParameter`] if `condition_number`
-    /// is not a finite number `>= 1` or `noise` is negative or not finite.
+    /// is not a finite number `>= 1` or `noise` is negative or not finite;
+    /// [`Error::InvalidCount`] naming `n` or `d` when the `n x d` features (or the `d x d`
+    /// rotation) cannot be allocated.
     ///
     /// ```
     /// use gradus::problems::Dataset;
@@ -107,13 +110,13 @@ impl<F: Real> Dataset<F> {
         noise: F,
         seed: u64,
     ) -> Result<Self> {
-        check_sizes(n, d)?;
+        let oversize = check_sizes(n, d)?;
         check("condition_number", condition_number, Domain::AtLeastOne)?;
         check("noise", noise, Domain::NonNegative)?;
         let kappa = condition_number.as_f64();
         let noise = noise.as_f64();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut q = gaussian_matrix(&mut rng, d, d);
+        let mut q = gaussian_matrix(&mut rng, d, d).ok_or_else(|| too_large("d", d))?;
         orthonormalize_columns(&mut q);
         let scales = Array1::from_shape_fn(d, |j| {
             if d == 1 {
@@ -122,19 +125,21 @@ impl<F: Real> Dataset<F> {
                 kappa.powf(-(j as f64) / (2.0 * (d - 1) as f64))
             }
         });
-        let z = gaussian_matrix(&mut rng, n, d);
+        let z = gaussian_matrix(&mut rng, n, d).ok_or_else(oversize)?;
         // x_i = Q diag(σ) z_i, so that Cov(x_i) = Q diag(σ²) Qᵀ.
-        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+        let x = try_from_fn2((n, d), |(i, j)| {
             (0..d).fold(0.0, |s, k| s + q[[j, k]] * scales[k] * z[[i, k]])
-        });
-        let w = gaussian_vector(&mut rng, d);
-        let mut y = fixed_order_mat_vec(&x, &w);
+        })
+        .ok_or_else(oversize)?;
+        drop(z);
+        let w = gaussian_vector(&mut rng, d).ok_or_else(oversize)?;
+        let mut y = fixed_order_mat_vec(&x, &w).ok_or_else(oversize)?;
         for yi in y.iter_mut() {
             let e: f64 = rng.sample(StandardNormal);
             *yi += noise * e;
         }
         Ok(Dataset {
-            features: x.mapv(F::lit),
+            features: try_map2(&x, F::lit).ok_or_else(oversize)?,
             targets: y.mapv(F::lit),
             true_weights: Some(w.mapv(F::lit)),
         })
@@ -151,7 +156,8 @@ impl<F: Real> Dataset<F> {
     /// noisy, and the classes are not linearly separable once `N` is a few times `d`.
     ///
     /// # Errors
-    /// [`Error::Empty`] if `n` or `d` is zero.
+    /// [`Error::Empty`] if `n` or `d` is zero; [`Error::InvalidCount`] naming `n` or `d` when
+    /// the `n x d` features cannot be allocated.
     ///
     /// ```
     /// use gradus::problems::Dataset;
@@ -161,18 +167,19 @@ impl<F: Real> Dataset<F> {
     /// # Ok::<(), gradus::Error>(())
     /// ```
     pub fn classification(n: usize, d: usize, seed: u64) -> Result<Self> {
-        check_sizes(n, d)?;
+        let oversize = check_sizes(n, d)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let x = gaussian_matrix(&mut rng, n, d);
-        let w = gaussian_vector(&mut rng, d) * (2.0 / (d as f64).sqrt());
-        let margins = fixed_order_mat_vec(&x, &w);
-        let y = margins.mapv(|z| {
+        let x = gaussian_matrix(&mut rng, n, d).ok_or_else(oversize)?;
+        let w = gaussian_vector(&mut rng, d).ok_or_else(oversize)? * (2.0 / (d as f64).sqrt());
+        let mut y = fixed_order_mat_vec(&x, &w).ok_or_else(oversize)?;
+        // The margins become the labels in place, drawing in the same order.
+        y.mapv_inplace(|z| {
             let u: f64 = rng.random();
             let p = 1.0 / (1.0 + (-z).exp());
             if u < p { 1.0 } else { 0.0 }
         });
         Ok(Dataset {
-            features: x.mapv(F::lit),
+            features: try_map2(&x, F::lit).ok_or_else(oversize)?,
             targets: y.mapv(F::lit),
             true_weights: Some(w.mapv(F::lit)),
         })
@@ -204,7 +211,9 @@ impl<F: Real> Dataset<F> {
     }
 }
 
-fn check_sizes(n: usize, d: usize) -> Result<()> {
+/// Checks that a dataset of `n` examples and `d` features is not empty, and returns the error
+/// for arrays of its size that cannot be allocated: it names the larger of `n` and `d`.
+fn check_sizes(n: usize, d: usize) -> Result<impl Fn() -> Error + Copy> {
     if n == 0 {
         return Err(Error::Empty {
             what: "dataset (n = 0 examples)",
@@ -215,27 +224,34 @@ fn check_sizes(n: usize, d: usize) -> Result<()> {
             what: "dataset (d = 0 features)",
         });
     }
-    Ok(())
+    Ok(move || {
+        if n >= d {
+            too_large("n", n)
+        } else {
+            too_large("d", d)
+        }
+    })
 }
 
 /// `A v`, each entry summed left to right (no SIMD reordering), so the bits do not depend on
-/// the machine.
-fn fixed_order_mat_vec(a: &Array2<f64>, v: &Array1<f64>) -> Array1<f64> {
-    Array1::from_shape_fn(a.nrows(), |i| {
+/// the machine; `None` if the result cannot be allocated.
+fn fixed_order_mat_vec(a: &Array2<f64>, v: &Array1<f64>) -> Option<Array1<f64>> {
+    try_from_fn(a.nrows(), |i| {
         a.row(i).iter().zip(v).fold(0.0, |s, (x, w)| s + x * w)
     })
 }
 
-/// An `rows x cols` matrix of independent standard normals, drawn in row-major order.
+/// An `rows x cols` matrix of independent standard normals, drawn in row-major order; `None`
+/// if it cannot be allocated (nothing is drawn then).
 pub(crate) fn gaussian_matrix(
     rng: &mut Xoshiro256PlusPlus,
     rows: usize,
     cols: usize,
-) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.sample(StandardNormal))
+) -> Option<Array2<f64>> {
+    try_from_fn2((rows, cols), |_| rng.sample(StandardNormal))
 }
 
-/// A vector of `n` independent standard normals.
-pub(crate) fn gaussian_vector(rng: &mut Xoshiro256PlusPlus, n: usize) -> Array1<f64> {
-    Array1::from_shape_simple_fn(n, || rng.sample(StandardNormal))
+/// A vector of `n` independent standard normals; `None` if it cannot be allocated.
+pub(crate) fn gaussian_vector(rng: &mut Xoshiro256PlusPlus, n: usize) -> Option<Array1<f64>> {
+    try_from_fn(n, |_| rng.sample(StandardNormal))
 }

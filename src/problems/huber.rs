@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use super::linear_model::{ExampleLoss, LinearModel};
-use super::{Certificate, Dataset, TestFunction};
+use super::{Certificate, Dataset, TestFunction, filled, rounded};
 use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
@@ -176,14 +176,14 @@ impl<F: Real> TestFunction<F> for HuberRegression<F> {
         let (n, d) = self.model.data().features.dim();
         format!("huber-{n}x{d}")
     }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![self.certificate().minimizer.mapv(F::lit)]
+    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
+        Ok(vec![rounded(&self.certificate().minimizer)?])
     }
     fn minimum(&self) -> F {
         F::lit(self.certificate().minimum)
     }
-    fn start(&self) -> Array1<F> {
-        Array1::zeros(self.model.dim())
+    fn start(&self) -> Result<Array1<F>> {
+        filled(self.model.dim(), F::zero())
     }
     fn smoothness(&self) -> Option<F> {
         Some(F::lit(self.model.gram_extremes().1) + self.model.l2())

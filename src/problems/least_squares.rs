@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use super::linear_model::{ExampleLoss, LinearModel};
-use super::{Certificate, Dataset, TestFunction};
+use super::{Certificate, Dataset, TestFunction, filled, rounded};
 use crate::error::{Error, Result};
 use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
@@ -51,7 +51,7 @@ impl ExampleLoss for Squared {
 /// let data = Dataset::<f64>::linear_regression(50, 3, 10.0, 0.0, 1)?;
 /// let truth = data.true_weights.clone().unwrap();
 /// let problem = LeastSquares::new(data)?;
-/// let w = &problem.minimizers()[0];
+/// let w = &problem.minimizers()?[0];
 /// assert!((w - &truth).iter().all(|e| e.abs() < 1e-12));
 /// assert!(problem.minimum().abs() < 1e-24);
 /// # Ok::<(), gradus::Error>(())
@@ -167,14 +167,14 @@ impl<F: Real> TestFunction<F> for LeastSquares<F> {
             format!("least-squares-{n}x{d}")
         }
     }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![self.certificate.minimizer.mapv(F::lit)]
+    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
+        Ok(vec![rounded(&self.certificate.minimizer)?])
     }
     fn minimum(&self) -> F {
         F::lit(self.certificate.minimum)
     }
-    fn start(&self) -> Array1<F> {
-        Array1::zeros(self.model.dim())
+    fn start(&self) -> Result<Array1<F>> {
+        filled(self.model.dim(), F::zero())
     }
     fn smoothness(&self) -> Option<F> {
         Some(F::lit(self.model.gram_extremes().1) + self.model.l2())

@@ -20,12 +20,12 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 
-use super::Certificate;
 use super::data::Dataset;
-use super::newton;
+use super::{Certificate, newton, wrong_length};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 use crate::finite_sum::{Batch, BatchReducer};
+use crate::linalg::alloc::{too_large, try_from_fn2, try_map2};
 use crate::linalg::{axpy_slices, dot_slices, symmetric_eigenvalues};
 
 /// Examples evaluated together by [`LinearModel::accumulate_part`].
@@ -58,11 +58,23 @@ pub(crate) struct LinearModel<F> {
 
 impl<F: Real> LinearModel<F> {
     /// Validates the data and the penalty and computes the spectrum of `XᵀX / N`.
+    ///
+    /// # Errors
+    /// Those of [`Dataset::validate`] and of the penalty; [`Error::InvalidCount`] naming the
+    /// number of features `d` when the dense `d x d` Gram matrix cannot be allocated (a wide
+    /// dataset: `d = 10⁶` features would take 8 TB).
+    ///
+    /// [`Error::InvalidCount`]: crate::Error::InvalidCount
     pub(crate) fn new(data: Dataset<F>, l2: F) -> Result<Self> {
         data.validate()?;
         check("lambda", l2, Domain::NonNegative)?;
-        let x = data.features_f64();
-        let gram = x.t().dot(&x) / data.len() as f64;
+        let d = data.dim();
+        let oversize = || too_large("features (columns)", d);
+        let x = try_map2(&data.features, |v| v.as_f64()).ok_or_else(oversize)?;
+        let mut gram = try_from_fn2((d, d), |_| 0.0).ok_or_else(oversize)?;
+        // The product `x.t().dot(&x)` makes, written into memory reserved without aborting.
+        ndarray::linalg::general_mat_mul(1.0, &x.t(), &x, 0.0, &mut gram);
+        gram /= data.len() as f64;
         let eig = symmetric_eigenvalues(gram.view());
         let d = eig.len();
         Ok(LinearModel {
@@ -141,8 +153,11 @@ impl<F: Real> LinearModel<F> {
         F::lit(0.5) * self.l2 * w.dot(&w)
     }
 
-    /// `f(w)`.
+    /// `f(w)`; NaN if `w` does not have `d` entries (a debug build panics).
     pub(crate) fn value<L: ExampleLoss>(&self, loss: &L, w: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.dim(), &w, None) {
+            return F::nan();
+        }
         let n = self.data.len();
         let sum = (0..n).fold(F::zero(), |s, i| s + self.example_loss(loss, i, w));
         sum / F::from_count(n) + self.penalty(w)
@@ -162,6 +177,10 @@ impl<F: Real> LinearModel<F> {
     /// Writes `∇f_B(w) = (1/|B|) Σ_{i∈B} φ'(x_iᵀ w, y_i) x_i + λ w` into `grad` and returns
     /// `f_B(w) = (1/|B|) Σ_{i∈B} φ(x_iᵀ w, y_i) + (λ/2) |w|²`, the batch mean of the `f_i`.
     /// Allocates nothing once the reducer has seen a batch this large.
+    ///
+    /// `w` and `grad` must have `d` entries, and `batch` must be non-empty with indices below
+    /// `N` (the precondition of [`FiniteSum`](crate::FiniteSum)): otherwise a debug build
+    /// panics naming what is wrong, and a release build returns NaN and fills `grad` with NaN.
     pub(crate) fn batch_value_and_gradient<L: ExampleLoss>(
         &self,
         loss: &L,
@@ -169,6 +188,9 @@ impl<F: Real> LinearModel<F> {
         batch: Batch<'_>,
         mut grad: ArrayViewMut1<'_, F>,
     ) -> F {
+        if wrong_length(self.dim(), &w, Some(&mut grad)) || self.wrong_batch(batch, &mut grad) {
+            return F::nan();
+        }
         let mean = self.reducer.mean_of_parts(
             batch,
             grad.view_mut(),
@@ -180,6 +202,22 @@ impl<F: Real> LinearModel<F> {
             Zip::from(&mut grad).and(w).for_each(|g, &wi| *g += l2 * wi);
         }
         mean + self.penalty(w)
+    }
+
+    /// `true` (after filling `grad` with NaN) if `batch` is empty or holds an index `>= N`; a
+    /// debug build panics naming the index. A scan of the indices, which costs a small fraction
+    /// of evaluating the batch (each example reads `d` features).
+    fn wrong_batch(&self, batch: Batch<'_>, grad: &mut ArrayViewMut1<'_, F>) -> bool {
+        let examples = self.examples();
+        let bad = match batch.max_index() {
+            None => true,
+            Some(max) => max >= examples,
+        };
+        if bad {
+            wrong_batch_found(batch.max_index(), examples);
+            grad.fill(F::nan());
+        }
+        bad
     }
 
     /// Adds `Σ_k φ'(x_iᵀ w, y_i) x_i` over the examples `i` at batch positions `from..to` to
@@ -327,6 +365,20 @@ impl<F: Real> LinearModel<F> {
             .and(&y)
             .fold(0.0, |s, &zi, &yi| s + loss.loss(zi, yi));
         sum / x.nrows() as f64 + 0.5 * self.l2.as_f64() * w.dot(&w)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_batch_found(max: Option<usize>, examples: usize) {
+    if cfg!(debug_assertions) {
+        match max {
+            None => panic!("a data problem was evaluated on an empty batch"),
+            Some(max) => panic!(
+                "a data problem of {examples} examples was evaluated on a batch holding the \
+                 index {max}: every index must be below the number of examples"
+            ),
+        }
     }
 }
 

@@ -7,8 +7,9 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::data::{gaussian_matrix, gaussian_vector};
-use super::{Certificate, TestFunction, newton};
+use super::{Certificate, TestFunction, filled, newton, rounded, wrong_length};
 use crate::error::{Domain, Error, Result, check, check_len};
+use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn2, try_map2};
 use crate::{Objective, Real};
 
 /// The log-sum-exp of `m` affine forms, with an optional L2 penalty:
@@ -41,7 +42,7 @@ use crate::{Objective, Real};
 /// ```
 /// use gradus::problems::{LogSumExp, TestFunction};
 ///
-/// let f = LogSumExp::<f64>::symmetric(3);
+/// let f = LogSumExp::<f64>::symmetric(3)?;
 /// assert!((f.minimum() - 6f64.ln()).abs() < 1e-15);
 /// let g = LogSumExp::<f64>::random(40, 5, 1e-2, 11)?;
 /// assert!(g.certificate().gradient_norm <= 1e-12);
@@ -58,10 +59,15 @@ pub struct LogSumExp<F> {
 
 impl<F: Real> LogSumExp<F> {
     /// `f(x) = log Σ_j (e^{x_j} + e^{-x_j})` in `n` variables (`n = 0` is taken as 1): minimum
-    /// `log(2n)` at the origin.
-    pub fn symmetric(n: usize) -> Self {
+    /// `log(2n)` at the origin. The matrix `A = [I; -I]` is stored densely (`2n x n` entries).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] naming `n` when the `2n x n` matrix cannot be allocated (or
+    /// `2n` overflows).
+    pub fn symmetric(n: usize) -> Result<Self> {
         let n = n.max(1);
-        let a = Array2::from_shape_fn((2 * n, n), |(i, j)| {
+        let rows = n.checked_mul(2).ok_or_else(|| too_large("n", n))?;
+        let a = try_from_fn2((rows, n), |(i, j)| {
             if i == j {
                 F::one()
             } else if i == j + n {
@@ -69,14 +75,15 @@ impl<F: Real> LogSumExp<F> {
             } else {
                 F::zero()
             }
-        });
-        LogSumExp {
+        })
+        .ok_or_else(|| too_large("n", n))?;
+        Ok(LogSumExp {
             a,
-            b: Array1::zeros(2 * n),
+            b: try_from_elem(rows, F::zero()).ok_or_else(|| too_large("n", n))?,
             l2: F::zero(),
             symmetric: true,
             solution: OnceLock::new(),
-        }
+        })
     }
 
     /// `f(x) = log Σ_i exp(a_iᵀ x + b_i) + (λ/2)|x|²` with the rows `a_i` of `a` (`m x n`),
@@ -116,16 +123,28 @@ impl<F: Real> LogSumExp<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] if `m` or `n` is zero; [`Error::InvalidParameter`] unless `lambda` is a
-    /// finite number `> 0`.
+    /// finite number `> 0`; [`Error::InvalidCount`] naming the larger of `m` and `n` when the
+    /// `m x n` matrix cannot be allocated.
     pub fn random(m: usize, n: usize, lambda: F, seed: u64) -> Result<Self> {
         if m == 0 || n == 0 {
             return Err(Error::Empty {
                 what: "log-sum-exp (m or n is 0)",
             });
         }
+        check("lambda", lambda, Domain::Positive)?;
+        let oversize = || {
+            if m >= n {
+                too_large("m", m)
+            } else {
+                too_large("n", n)
+            }
+        };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let a = gaussian_matrix(&mut rng, m, n).mapv(F::lit);
-        let b = gaussian_vector(&mut rng, m).mapv(F::lit);
+        let a = gaussian_matrix(&mut rng, m, n).ok_or_else(oversize)?;
+        let a = try_map2(&a, F::lit).ok_or_else(oversize)?;
+        let b = gaussian_vector(&mut rng, m)
+            .ok_or_else(oversize)?
+            .mapv(F::lit);
         Self::new(a, b, lambda)
     }
 
@@ -233,6 +252,9 @@ impl<F: Real> Objective<F> for LogSumExp<F> {
     }
 
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.a.ncols(), &x, None) {
+            return F::nan();
+        }
         let (max, sum) = self.accumulate(x, None);
         max + sum.ln() + F::lit(0.5) * self.l2 * x.dot(&x)
     }
@@ -242,6 +264,9 @@ impl<F: Real> Objective<F> for LogSumExp<F> {
     }
 
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.a.ncols(), &x, Some(&mut grad)) {
+            return F::nan();
+        }
         let (max, sum) = self.accumulate(x, Some(&mut grad));
         let inv = F::one() / sum;
         let l2 = self.l2;
@@ -261,18 +286,17 @@ impl<F: Real> TestFunction<F> for LogSumExp<F> {
             format!("log-sum-exp-{m}x{n}")
         }
     }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![self.certificate().minimizer.mapv(F::lit)]
+    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
+        Ok(vec![rounded(&self.certificate().minimizer)?])
     }
     fn minimum(&self) -> F {
         F::lit(self.certificate().minimum)
     }
-    fn start(&self) -> Array1<F> {
-        if self.symmetric {
-            Array1::ones(self.dim())
-        } else {
-            Array1::zeros(self.dim())
-        }
+    fn start(&self) -> Result<Array1<F>> {
+        filled(
+            self.a.ncols(),
+            if self.symmetric { F::one() } else { F::zero() },
+        )
     }
     fn smoothness(&self) -> Option<F> {
         let max_row = self

@@ -26,13 +26,16 @@
 //! [`suite`] returns the standard collection, each problem with its standard start, for
 //! comparing methods.
 
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
+use crate::error::Result;
+use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn};
 use crate::{Objective, Real};
 
 /// Implements [`TestFunction`] for a function whose facts are plain numbers: a table of one
 /// expression per method, in terms of `self`. `minimum`, `smoothness` and `strong_convexity`
-/// are written in `f64` and converted with [`Real::lit`].
+/// are written in `f64` and converted with [`Real::lit`]; `minimizers` and `start` are
+/// [`Result`]s (a vector of `n` entries may not be allocatable).
 macro_rules! test_function {
     ($t:ty, |$this:ident| {
         name: $name:expr,
@@ -47,13 +50,13 @@ macro_rules! test_function {
             fn name(&$this) -> String {
                 $name.into()
             }
-            fn minimizers(&$this) -> Vec<Array1<F>> {
+            fn minimizers(&$this) -> $crate::error::Result<Vec<Array1<F>>> {
                 $minimizers
             }
             fn minimum(&$this) -> F {
                 F::lit($minimum)
             }
-            fn start(&$this) -> Array1<F> {
+            fn start(&$this) -> $crate::error::Result<Array1<F>> {
                 $start
             }
             fn smoothness(&$this) -> Option<F> {
@@ -98,15 +101,30 @@ pub use styblinski_tang::StyblinskiTang;
 pub use two_d::{Beale, Booth, Himmelblau, Matyas, ThreeHumpCamel};
 
 /// A test function: an objective that knows its minimisers and its minimum value.
+///
+/// The methods of [`Objective`] take `x` (and `grad`) of [`dim`](Objective::dim) entries, as
+/// the [`Minimizer`](crate::Minimizer) checks before a run. Called by hand with another length,
+/// the problems of this module panic in a debug build, with a message naming both lengths; in a
+/// release build they return NaN (and fill `grad` with NaN): never a panic, never a number
+/// computed from a vector of the wrong size.
 pub trait TestFunction<F: Real>: Objective<F> {
     /// Name for tables and plots.
     fn name(&self) -> String;
     /// The global minimisers (all of them, when there are finitely many).
-    fn minimizers(&self) -> Vec<Array1<F>>;
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming the dimension when vectors of
+    /// that many entries cannot be allocated.
+    fn minimizers(&self) -> Result<Vec<Array1<F>>>;
     /// The global minimum value `f*`.
     fn minimum(&self) -> F;
     /// The standard starting point of the literature.
-    fn start(&self) -> Array1<F>;
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming the dimension when a vector of
+    /// that many entries cannot be allocated (a problem's constructor allocates nothing that
+    /// grows with `n`; its start and minimisers are built on demand).
+    fn start(&self) -> Result<Array1<F>>;
     /// The smoothness constant `L` (Lipschitz constant of the gradient), if finite and known.
     fn smoothness(&self) -> Option<F> {
         None
@@ -117,6 +135,63 @@ pub trait TestFunction<F: Real>: Objective<F> {
     }
     /// `true` if the function is convex.
     fn is_convex(&self) -> bool;
+}
+
+/// `n` copies of `value`: the start or the minimiser of an `n`-dimensional problem.
+///
+/// # Errors
+/// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `n` if it cannot be allocated.
+fn filled<F: Real>(n: usize, value: F) -> Result<Array1<F>> {
+    try_from_elem(n, value).ok_or_else(|| too_large("n", n))
+}
+
+/// The vector `(f(0), ..., f(n-1))` of an `n`-dimensional problem.
+///
+/// # Errors
+/// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `n` if it cannot be allocated.
+fn from_fn<F: Real>(n: usize, f: impl FnMut(usize) -> F) -> Result<Array1<F>> {
+    try_from_fn(n, f).ok_or_else(|| too_large("n", n))
+}
+
+/// A minimiser computed in `f64`, rounded to `F`.
+///
+/// # Errors
+/// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `n` if it cannot be allocated.
+fn rounded<F: Real>(v: &Array1<f64>) -> Result<Array1<F>> {
+    from_fn(v.len(), |i| F::lit(v[i]))
+}
+
+/// `true` (after filling `grad` with NaN) if `x` or `grad` does not have `dim` entries: the
+/// precondition of the [`Objective`] methods of the problems, checked on every call. A debug
+/// build panics here, naming the lengths, so that the mistake is found where it is made; a
+/// release build lets the caller return NaN.
+#[inline]
+fn wrong_length<F: Real>(
+    dim: usize,
+    x: &ArrayView1<'_, F>,
+    grad: Option<&mut ArrayViewMut1<'_, F>>,
+) -> bool {
+    let grad_len = grad.as_ref().map(|g| g.len());
+    if x.len() == dim && grad_len.is_none_or(|n| n == dim) {
+        return false;
+    }
+    wrong_length_found(dim, x.len(), grad_len);
+    if let Some(g) = grad {
+        g.fill(F::nan());
+    }
+    true
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_length_found(dim: usize, x: usize, grad: Option<usize>) {
+    if cfg!(debug_assertions) {
+        let grad = grad.map_or(String::new(), |g| format!(" and grad of length {g}"));
+        panic!(
+            "a test problem of dimension {dim} was evaluated at x of length {x}{grad}: both \
+             must have dim() entries (a release build returns NaN)"
+        );
+    }
 }
 
 /// The record of a minimiser computed numerically, in `f64`, by the crate.
@@ -163,18 +238,20 @@ pub fn suite() -> Vec<SuiteProblem> {
         Box::new(
             Quadratic::with_condition_number(20, 1e2)
                 .expect(VALID)
-                .rotated(4),
+                .rotated(4)
+                .expect(VALID),
         ),
         Box::new(
             Quadratic::with_condition_number(20, 1e4)
                 .expect(VALID)
-                .rotated(5),
+                .rotated(5)
+                .expect(VALID),
         ),
         Box::new(LeastSquares::new(regression.clone()).expect(VALID)),
         Box::new(LeastSquares::ridge(regression, 0.1).expect(VALID)),
         Box::new(LogisticRegression::new(classification, 1e-2).expect(VALID)),
         Box::new(HuberRegression::new(noisy, 1.0, 0.0).expect(VALID)),
-        Box::new(LogSumExp::symmetric(5)),
+        Box::new(LogSumExp::symmetric(5).expect(VALID)),
         Box::new(LogSumExp::random(50, 10, 1e-2, 6).expect(VALID)),
         Box::new(Booth),
         Box::new(Matyas),

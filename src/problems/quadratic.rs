@@ -4,11 +4,12 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::TestFunction;
 use super::data::gaussian_matrix;
+use super::{TestFunction, filled, wrong_length};
 use crate::error::{
     Domain, Error, Result, check, check_entries, check_finite, check_len, check_that,
 };
+use crate::linalg::alloc::{too_large, try_from_fn, try_from_fn2};
 use crate::linalg::{mat_vec_into, orthonormalize_columns};
 use crate::{Objective, Real};
 
@@ -38,7 +39,7 @@ use crate::{Objective, Real};
 /// use gradus::problems::{Quadratic, TestFunction};
 ///
 /// // Eigenvalues log-spaced in [1e-3, 1], rotated by a random orthogonal matrix.
-/// let q = Quadratic::<f64>::with_condition_number(50, 1e3)?.rotated(7);
+/// let q = Quadratic::<f64>::with_condition_number(50, 1e3)?.rotated(7)?;
 /// assert_eq!(q.smoothness(), Some(1.0));
 /// assert!((q.strong_convexity().unwrap() - 1e-3).abs() < 1e-18);
 /// # Ok::<(), gradus::Error>(())
@@ -76,12 +77,12 @@ impl<F: Real> Quadratic<F> {
             eigenvalues,
             rotation: None,
             matrix: None,
-            b: Array1::zeros(n),
-            x_star: Array1::ones(n),
+            b: Array1::zeros(0),
+            x_star: Array1::zeros(0),
             f_star: F::zero(),
             seed: None,
         };
-        q.set_minimizer(Array1::ones(n));
+        q.set_minimizer(filled(n, F::one())?)?;
         Ok(q)
     }
 
@@ -90,7 +91,8 @@ impl<F: Real> Quadratic<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] if `n = 0`; [`Error::InvalidParameter`] unless
-    /// `0 < mu <= l < ∞`.
+    /// `0 < mu <= l < ∞`; [`Error::InvalidCount`] naming `n` when vectors of `n` entries cannot
+    /// be allocated.
     pub fn log_spaced(n: usize, mu: F, l: F) -> Result<Self> {
         if n == 0 {
             return Err(Error::Empty {
@@ -100,7 +102,7 @@ impl<F: Real> Quadratic<F> {
         check("mu", mu, Domain::Positive)?;
         check_that("l", l, "finite and >= mu", l.is_finite() && l >= mu)?;
         let (mu64, l64) = (mu.as_f64(), l.as_f64());
-        let eigenvalues = Array1::from_shape_fn(n, |i| {
+        let eigenvalues = try_from_fn(n, |i| {
             if i == 0 {
                 mu
             } else if i == n - 1 {
@@ -112,7 +114,8 @@ impl<F: Real> Quadratic<F> {
                     .max(mu)
                     .min(l)
             }
-        });
+        })
+        .ok_or_else(|| too_large("n", n))?;
         Self::diagonal(eigenvalues)
     }
 
@@ -121,7 +124,8 @@ impl<F: Real> Quadratic<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] if `n = 0`; [`Error::InvalidParameter`] unless `condition_number` is a
-    /// finite number `>= 1`.
+    /// finite number `>= 1`; [`Error::InvalidCount`] naming `n` when vectors of `n` entries
+    /// cannot be allocated.
     pub fn with_condition_number(n: usize, condition_number: F) -> Result<Self> {
         check("condition_number", condition_number, Domain::AtLeastOne)?;
         Self::log_spaced(n, F::one() / condition_number, F::one())
@@ -133,26 +137,33 @@ impl<F: Real> Quadratic<F> {
     /// Mezzadri, 2007). The same seed gives the same `A`. `A` is computed in `f64` and rounded
     /// to `F`; `b = A x*` is then recomputed so that `x*` stays the exact minimiser of the
     /// stored problem up to rounding.
-    pub fn rotated(mut self, seed: u64) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] naming `n` when the dense `n x n` matrices (`Q`, and `A` in
+    /// `f64` and in `F`) cannot be allocated.
+    pub fn rotated(mut self, seed: u64) -> Result<Self> {
         let n = self.eigenvalues.len();
+        let oversize = || too_large("n", n);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut q = gaussian_matrix(&mut rng, n, n);
+        let mut q = gaussian_matrix(&mut rng, n, n).ok_or_else(oversize)?;
         orthonormalize_columns(&mut q);
         let lam: Vec<f64> = self.eigenvalues.iter().map(|l| l.as_f64()).collect();
-        let a = Array2::from_shape_fn((n, n), |(i, j)| {
+        let a = try_from_fn2((n, n), |(i, j)| {
             (0..n).fold(0.0, |s, k| s + q[[i, k]] * lam[k] * q[[j, k]])
-        });
+        })
+        .ok_or_else(oversize)?;
         // A_ij and A_ji multiply the same factors in another order, which may round apart:
         // copy the upper triangle so that the stored A is exactly symmetric.
-        let a = Array2::from_shape_fn((n, n), |(i, j)| {
+        let a = try_from_fn2((n, n), |(i, j)| {
             F::lit(if i <= j { a[[i, j]] } else { a[[j, i]] })
-        });
+        })
+        .ok_or_else(oversize)?;
         self.matrix = Some(a);
         self.rotation = Some(q);
         self.seed = Some(seed);
         let x_star = self.x_star.clone();
-        self.set_minimizer(x_star);
-        self
+        self.set_minimizer(x_star)?;
+        Ok(self)
     }
 
     /// The same matrix `A`, with `b = A x_star`, so that the minimiser is `x_star`.
@@ -163,7 +174,7 @@ impl<F: Real> Quadratic<F> {
     pub fn with_minimizer(mut self, x_star: Array1<F>) -> Result<Self> {
         check_len("x_star vs quadratic dimension", self.dim(), x_star.len())?;
         check_finite("x_star", x_star.view())?;
-        self.set_minimizer(x_star);
+        self.set_minimizer(x_star)?;
         Ok(self)
     }
 
@@ -192,8 +203,8 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// Sets `x*` and derives `b = A x*` and `f* = -½ bᵀ x*`.
-    fn set_minimizer(&mut self, x_star: Array1<F>) {
-        let mut b = Array1::zeros(x_star.len());
+    fn set_minimizer(&mut self, x_star: Array1<F>) -> Result<()> {
+        let mut b = filled(x_star.len(), F::zero())?;
         self.apply(x_star.view(), b.view_mut());
         self.f_star = F::lit(
             -0.5 * b
@@ -203,6 +214,7 @@ impl<F: Real> Quadratic<F> {
         );
         self.b = b;
         self.x_star = x_star;
+        Ok(())
     }
 
     /// `out <- A x`, without allocating.
@@ -223,11 +235,17 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// The matrix `A` as a dense `n x n` array (built on each call).
-    pub fn matrix(&self) -> Array2<F> {
-        match &self.matrix {
-            Some(a) => a.clone(),
-            None => Array2::from_diag(&self.eigenvalues),
-        }
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] naming `n` when an `n x n` array cannot be allocated.
+    pub fn matrix(&self) -> Result<Array2<F>> {
+        let n = self.dim();
+        try_from_fn2((n, n), |(i, j)| match &self.matrix {
+            Some(a) => a[[i, j]],
+            None if i == j => self.eigenvalues[i],
+            None => F::zero(),
+        })
+        .ok_or_else(|| too_large("n", n))
     }
 
     /// The linear term `b`.
@@ -255,6 +273,9 @@ impl<F: Real> Objective<F> for Quadratic<F> {
     }
 
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.dim(), &x, None) {
+            return F::nan();
+        }
         let half = F::lit(0.5);
         match &self.matrix {
             Some(a) => Zip::from(a.rows())
@@ -271,11 +292,17 @@ impl<F: Real> Objective<F> for Quadratic<F> {
     }
 
     fn gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) {
+        if wrong_length(self.dim(), &x, Some(&mut grad)) {
+            return;
+        }
         self.apply(x, grad.view_mut());
         grad -= &self.b;
     }
 
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.dim(), &x, Some(&mut grad)) {
+            return F::nan();
+        }
         self.apply(x, grad.view_mut());
         let half = F::lit(0.5);
         let mut f = F::zero();
@@ -298,14 +325,17 @@ impl<F: Real> TestFunction<F> for Quadratic<F> {
             None => format!("quadratic-{}-kappa{kappa:.0e}", self.dim()),
         }
     }
-    fn minimizers(&self) -> Vec<Array1<F>> {
-        vec![self.x_star.clone()]
+    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
+        let x = &self.x_star;
+        Ok(vec![
+            try_from_fn(x.len(), |i| x[i]).ok_or_else(|| too_large("n", x.len()))?,
+        ])
     }
     fn minimum(&self) -> F {
         self.f_star
     }
-    fn start(&self) -> Array1<F> {
-        Array1::zeros(self.dim())
+    fn start(&self) -> Result<Array1<F>> {
+        filled(self.dim(), F::zero())
     }
     fn smoothness(&self) -> Option<F> {
         Some(self.max_eigenvalue())

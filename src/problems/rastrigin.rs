@@ -4,7 +4,7 @@ use std::f64::consts::PI;
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::TestFunction;
+use super::{TestFunction, filled, wrong_length};
 use crate::{Objective, Real};
 
 /// The Rastrigin function (Rastrigin, 1974; in `n` dimensions Mühlenbein, Schomisch & Born,
@@ -38,6 +38,9 @@ impl<F: Real> Objective<F> for Rastrigin {
         self.n
     }
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.n, &x, None) {
+            return F::nan();
+        }
         let ten = F::lit(10.0);
         let w = F::lit(2.0 * PI);
         x.fold(ten * F::from_count(self.n), |s, &t| {
@@ -47,7 +50,10 @@ impl<F: Real> Objective<F> for Rastrigin {
     fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
         self.value_and_gradient(x, grad);
     }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.n, &x, Some(&mut grad)) {
+            return F::nan();
+        }
         let ten = F::lit(10.0);
         let w = F::lit(2.0 * PI);
         let amp = F::lit(20.0 * PI);
@@ -63,9 +69,9 @@ impl<F: Real> Objective<F> for Rastrigin {
 
 test_function!(Rastrigin, |self| {
     name: format!("rastrigin-{}", self.n),
-    minimizers: vec![Array1::zeros(self.n)],
+    minimizers: Ok(vec![filled(self.n, F::zero())?]),
     minimum: 0.0,
-    start: Array1::from_elem(self.n, F::lit(2.2)),
+    start: filled(self.n, F::lit(2.2)),
     smoothness: Some(2.0 + 40.0 * PI * PI),
     strong_convexity: None,
     convex: false,

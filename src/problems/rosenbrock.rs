@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
-use super::TestFunction;
+use super::{TestFunction, filled, from_fn, wrong_length};
 use crate::{Objective, Real};
 
 /// The Rosenbrock function (Rosenbrock, 1960), in its chained `n`-dimensional form
@@ -32,6 +32,9 @@ impl<F: Real> Objective<F> for Rosenbrock {
     }
 
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.n, &x, None) {
+            return F::nan();
+        }
         let hundred = F::lit(100.0);
         let mut f = F::zero();
         for i in 0..x.len().saturating_sub(1) {
@@ -47,6 +50,9 @@ impl<F: Real> Objective<F> for Rosenbrock {
     }
 
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.n, &x, Some(&mut grad)) {
+            return F::nan();
+        }
         let hundred = F::lit(100.0);
         let two = F::lit(2.0);
         grad.fill(F::zero());
@@ -64,9 +70,9 @@ impl<F: Real> Objective<F> for Rosenbrock {
 
 test_function!(Rosenbrock, |self| {
     name: format!("rosenbrock-{}", self.n),
-    minimizers: vec![Array1::ones(self.n)],
+    minimizers: Ok(vec![filled(self.n, F::one())?]),
     minimum: 0.0,
-    start: Array1::from_shape_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() }),
+    start: from_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() }),
     smoothness: None,
     strong_convexity: None,
     convex: false,

@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::TestFunction;
+use super::{TestFunction, filled, wrong_length};
 use crate::{Objective, Real};
 
 /// The coordinate of the global minimiser: the smallest root of `4t³ - 32t + 5 = 0`
@@ -44,6 +44,9 @@ impl<F: Real> Objective<F> for StyblinskiTang {
         self.n
     }
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if wrong_length(self.n, &x, None) {
+            return F::nan();
+        }
         let half = F::lit(0.5);
         x.fold(F::zero(), |s, &t| {
             let t2 = t * t;
@@ -53,7 +56,10 @@ impl<F: Real> Objective<F> for StyblinskiTang {
     fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
         self.value_and_gradient(x, grad);
     }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
+    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        if wrong_length(self.n, &x, Some(&mut grad)) {
+            return F::nan();
+        }
         let half = F::lit(0.5);
         let mut f = F::zero();
         Zip::from(grad).and(x).for_each(|g, &t| {
@@ -67,9 +73,9 @@ impl<F: Real> Objective<F> for StyblinskiTang {
 
 test_function!(StyblinskiTang, |self| {
     name: format!("styblinski-tang-{}", self.n),
-    minimizers: vec![Array1::from_elem(self.n, F::lit(STYBLINSKI_TANG_ARGMIN))],
+    minimizers: Ok(vec![filled(self.n, F::lit(STYBLINSKI_TANG_ARGMIN))?]),
     minimum: STYBLINSKI_TANG_MIN_PER_DIM * self.n as f64,
-    start: Array1::zeros(self.n),
+    start: filled(self.n, F::zero()),
     smoothness: None,
     strong_convexity: None,
     convex: false,

@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, array};
 
-use super::TestFunction;
+use super::{TestFunction, wrong_length};
 use crate::{Objective, Real};
 
 /// Implements `Objective<F>` for a 2-D function from `value_and_gradient(x, y) -> (f, gx, gy)`.
@@ -17,6 +17,9 @@ macro_rules! objective_2d {
                 2
             }
             fn value(&self, x: ArrayView1<'_, F>) -> F {
+                if wrong_length(2, &x, None) {
+                    return F::nan();
+                }
                 Self::eval(x[0], x[1]).0
             }
             fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
@@ -27,6 +30,9 @@ macro_rules! objective_2d {
                 x: ArrayView1<'_, F>,
                 mut grad: ArrayViewMut1<'_, F>,
             ) -> F {
+                if wrong_length(2, &x, Some(&mut grad)) {
+                    return F::nan();
+                }
                 let (f, gx, gy) = Self::eval(x[0], x[1]);
                 grad[0] = gx;
                 grad[1] = gy;
@@ -73,9 +79,9 @@ objective_2d!(Beale);
 
 test_function!(Beale, |self| {
     name: "beale",
-    minimizers: vec![point(3.0, 0.5)],
+    minimizers: Ok(vec![point(3.0, 0.5)]),
     minimum: 0.0,
-    start: point(1.0, 1.0),
+    start: Ok(point(1.0, 1.0)),
     smoothness: None,
     strong_convexity: None,
     convex: false,
@@ -108,9 +114,9 @@ objective_2d!(Booth);
 
 test_function!(Booth, |self| {
     name: "booth",
-    minimizers: vec![point(1.0, 3.0)],
+    minimizers: Ok(vec![point(1.0, 3.0)]),
     minimum: 0.0,
-    start: point(0.0, 0.0),
+    start: Ok(point(0.0, 0.0)),
     smoothness: Some(18.0),
     strong_convexity: Some(2.0),
     convex: true,
@@ -144,9 +150,9 @@ objective_2d!(Matyas);
 
 test_function!(Matyas, |self| {
     name: "matyas",
-    minimizers: vec![point(0.0, 0.0)],
+    minimizers: Ok(vec![point(0.0, 0.0)]),
     minimum: 0.0,
-    start: point(1.0, 2.0),
+    start: Ok(point(1.0, 2.0)),
     smoothness: Some(1.0),
     strong_convexity: Some(0.04),
     convex: true,
@@ -193,14 +199,14 @@ objective_2d!(Himmelblau);
 
 test_function!(Himmelblau, |self| {
     name: "himmelblau",
-    minimizers: vec![
+    minimizers: Ok(vec![
         point(3.0, 2.0),
         point(-2.805_118_086_952_745, 3.131_312_518_250_573),
         point(-3.779_310_253_377_747, -3.283_185_991_286_169_6),
         point(3.584_428_340_330_491_7, -1.848_126_526_964_403_6),
-    ],
+    ]),
     minimum: 0.0,
-    start: point(0.0, 0.0),
+    start: Ok(point(0.0, 0.0)),
     smoothness: None,
     strong_convexity: None,
     convex: false,
@@ -235,9 +241,9 @@ objective_2d!(ThreeHumpCamel);
 
 test_function!(ThreeHumpCamel, |self| {
     name: "three-hump-camel",
-    minimizers: vec![point(0.0, 0.0)],
+    minimizers: Ok(vec![point(0.0, 0.0)]),
     minimum: 0.0,
-    start: point(2.0, -1.0),
+    start: Ok(point(2.0, -1.0)),
     smoothness: None,
     strong_convexity: None,
     convex: false,

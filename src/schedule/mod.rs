@@ -83,11 +83,16 @@ pub use warmup::LinearWarmup;
 /// sizes a run uses. Those that react to the loss (reduce-on-plateau) receive every observed
 /// loss through [`observe`](Schedule::observe) before the step size of the next iteration is
 /// asked for.
+///
+/// The methods have no precondition: every `t` (up to `usize::MAX`, in any order) and every
+/// loss (NaN and infinities included) are accepted, and the schedules of this module return
+/// a finite step size `>= 0` for each.
 pub trait Schedule<F: Real> {
     /// The step size for iteration `t`.
     fn step_size(&mut self, t: usize) -> F;
 
-    /// Receives the loss observed at the current iterate; the default ignores it.
+    /// Receives the loss observed at the current iterate; the default ignores it. A NaN loss
+    /// is never an improvement.
     fn observe(&mut self, loss: F) {
         let _ = loss;
     }

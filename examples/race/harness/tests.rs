@@ -115,11 +115,11 @@ fn random_starts_are_seeded_and_within_the_perturbation_box() {
         seed: 7,
         ..RaceConfig::default()
     };
-    let a = starts(&rosenbrock, &config);
-    let b = starts(&rosenbrock, &config);
+    let a = starts(&rosenbrock, &config).unwrap();
+    let b = starts(&rosenbrock, &config).unwrap();
     assert_eq!(a, b);
     assert_eq!(a.len(), 6);
-    let x0 = TestFunction::<f64>::start(&rosenbrock);
+    let x0 = TestFunction::<f64>::start(&rosenbrock).unwrap();
     assert_eq!(a[0], x0);
     // Standard start (-1.2, 1): radius 0.5 · 1.2 = 0.6.
     for x in &a[1..] {
@@ -128,8 +128,59 @@ fn random_starts_are_seeded_and_within_the_perturbation_box() {
         }
         assert_ne!(*x, x0);
     }
-    let other = starts(&rosenbrock, &RaceConfig { seed: 8, ..config });
+    let other = starts(&rosenbrock, &RaceConfig { seed: 8, ..config }).unwrap();
     assert_ne!(a[1], other[1]);
+}
+
+#[test]
+fn a_perturbation_whose_interval_overflows_is_an_error_not_a_panic() {
+    let rosenbrock = Rosenbrock::new(2);
+    for perturbation in [1e308, f64::MAX, f64::MAX / 1.5] {
+        let config = RaceConfig {
+            perturbation,
+            ..RaceConfig::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "perturbation",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(starts(&rosenbrock, &config).is_err());
+        let problems: Vec<SuiteProblem> = vec![Box::new(Rosenbrock::new(2))];
+        assert!(run_race(&problems, &contenders(), &config).is_err());
+    }
+    // Valid on its own (2 · 8e307 is finite), too wide for a start of norm 1.2 (2 · 1.2 · 8e307
+    // is not).
+    let config = RaceConfig {
+        perturbation: 8e307,
+        ..RaceConfig::default()
+    };
+    config.validate().unwrap();
+    let err = starts(&rosenbrock, &config).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "perturbation",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The largest that fits draws finite starts.
+    let config = RaceConfig {
+        perturbation: 1e300,
+        random_starts: 3,
+        ..RaceConfig::default()
+    };
+    let all = starts(&rosenbrock, &config).unwrap();
+    assert!(all.iter().flatten().all(|v| v.is_finite()));
 }
 
 #[test]

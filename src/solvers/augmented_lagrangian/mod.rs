@@ -29,7 +29,7 @@ use crate::minimize::{Minimizer, Termination};
 use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::{Real, Report};
-use objective::{AugmentedObjective, add_jacobian_transpose_product, constraint_values};
+use objective::{AugmentedObjective, add_jacobian_transpose_product, constraint_values, zeros};
 use report::{max_complementarity, max_violation};
 
 /// The augmented Lagrangian method (Powell–Hestenes–Rockafellar) for
@@ -184,7 +184,8 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
     /// wrongly sized or non-finite `x0`; [`Error::DimensionMismatch`] if a constraint has another
     /// number of variables, or its function returns the wrong number of values;
     /// [`Error::NonFinite`] if a constraint value at the (projected) `x0` is NaN or infinite;
-    /// any error of the inner [`Minimizer::minimize`] (an invalid step size, a line search
+    /// [`Error::InvalidCount`] naming a constraint's [`count`](Constraint::count) too large for
+    /// its vectors to be allocated; any error of the inner [`Minimizer::minimize`] (an invalid step size, a line search
     /// combined with a projection, ...).
     pub fn minimize<Obj: Objective<F> + ?Sized>(
         &mut self,
@@ -219,17 +220,19 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
         // Buffers of the outer loop, allocated once per solve.
         let mut x = x0.to_owned();
         self.project(x.view_mut());
-        let mut h = Array1::zeros(me);
-        let mut g = Array1::zeros(mi);
-        let mut lambda = Array1::zeros(me);
-        let mut mu = Array1::zeros(mi);
+        // The constraint counts come from the user's constraints: a count too large to allocate
+        // is an error, not an abort.
+        let mut h = zeros("equality constraints' count()", me)?;
+        let mut g = zeros("inequality constraints' count()", mi)?;
+        let mut lambda = zeros("equality constraints' count()", me)?;
+        let mut mu = zeros("inequality constraints' count()", mi)?;
         let mut grad = Array1::zeros(n);
         let mut work = Array1::zeros(n);
         constraint_values(eq, ineq, x.view(), h.view_mut(), g.view_mut())?;
         check_finite("equality constraint values h(x0)", h.view())?;
         check_finite("inequality constraint values g(x0)", g.view())?;
 
-        let mut aug = AugmentedObjective::new(objective, eq, ineq, cfg.initial_penalty);
+        let mut aug = AugmentedObjective::new(objective, eq, ineq, cfg.initial_penalty)?;
         let mut eps = cfg.initial_inner_tolerance;
         let eps_floor = cfg.optimality_tolerance * F::lit(0.5);
         let mut previous_v = F::infinity();

@@ -8,6 +8,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 use crate::Real;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
+use crate::linalg::alloc::{too_large, try_from_elem};
 use crate::objective::Objective;
 
 /// The augmented Lagrangian `L_ρ(·; λ̄, μ̄)` of one outer iteration, as an [`Objective`].
@@ -31,6 +32,11 @@ pub(super) struct AugmentedObjective<'p, F: Real, Obj: ?Sized> {
     pub(super) error: RefCell<Option<Error>>,
 }
 
+/// `len` zeros, or the error naming the count `name` when they cannot be allocated.
+pub(super) fn zeros<F: Real>(name: &'static str, len: usize) -> Result<Array1<F>> {
+    try_from_elem(len, F::zero()).ok_or_else(|| too_large(name, len))
+}
+
 /// Evaluation buffers of [`AugmentedObjective`].
 struct Scratch<F> {
     h: Array1<F>,
@@ -48,25 +54,26 @@ impl<'p, F: Real, Obj: Objective<F> + ?Sized> AugmentedObjective<'p, F, Obj> {
         eq: Option<&'p dyn Constraint<F>>,
         ineq: Option<&'p dyn Constraint<F>>,
         rho: F,
-    ) -> Self {
+    ) -> Result<Self> {
         let me = eq.map_or(0, |h| h.count());
         let mi = ineq.map_or(0, |g| g.count());
-        AugmentedObjective {
+        let n = objective.dim();
+        Ok(AugmentedObjective {
             objective,
             eq,
             ineq,
-            lambda: Array1::zeros(me),
-            mu: Array1::zeros(mi),
+            lambda: zeros("equality constraints' count()", me)?,
+            mu: zeros("inequality constraints' count()", mi)?,
             rho,
             scratch: RefCell::new(Scratch {
-                h: Array1::zeros(me),
-                g: Array1::zeros(mi),
-                weight_h: Array1::zeros(me),
-                weight_g: Array1::zeros(mi),
-                product: Array1::zeros(objective.dim()),
+                h: zeros("equality constraints' count()", me)?,
+                g: zeros("inequality constraints' count()", mi)?,
+                weight_h: zeros("equality constraints' count()", me)?,
+                weight_g: zeros("inequality constraints' count()", mi)?,
+                product: zeros("objective.dim()", n)?,
             }),
             error: RefCell::new(None),
-        }
+        })
     }
 
     /// Evaluates `h`, `g` into the scratch buffers and returns the penalty part of `L_ρ`,
