@@ -85,6 +85,12 @@ pub enum Error {
         /// What is wrong, naming the offending value, and how to fix it.
         reason: String,
     },
+    /// A checkpoint that cannot be written or read: not a checkpoint, a newer format, another
+    /// type, truncated, corrupted (see [`checkpoint`](crate::checkpoint), `serde` feature).
+    Checkpoint {
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
     /// A combination of settings that cannot work together.
     Incompatible {
         /// What is wrong and how to fix it.
@@ -151,6 +157,7 @@ impl fmt::Display for Error {
                 Number(*value)
             ),
             Error::InvalidSet { set, reason } => write!(f, "invalid {set}: {reason}"),
+            Error::Checkpoint { reason } => write!(f, "checkpoint: {reason}"),
             Error::Incompatible { reason } => write!(f, "incompatible settings: {reason}"),
         }
     }

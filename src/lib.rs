@@ -67,6 +67,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "serde")]
+pub mod checkpoint;
 pub mod clip;
 pub mod constraints;
 mod error;

@@ -10,6 +10,7 @@ use crate::error::{Domain, Result, check, check_that};
 
 /// Hyperparameters of [`AcceleratedGradient`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AcceleratedGradientConfig<F> {
     /// Step size `γ`, which the theory sets to `1/L` for an `L`-smooth `f`. Default `1e-3` (as
     /// [`GradientDescent`](crate::GradientDescent)).
@@ -99,6 +100,7 @@ impl<F: Real> Default for AcceleratedGradientConfig<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AcceleratedGradient<F> {
     config: AcceleratedGradientConfig<F>,
     state: RuleState<AgState<F>>,
@@ -106,6 +108,7 @@ pub struct AcceleratedGradient<F> {
 
 /// The state of [`AcceleratedGradient`].
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct AgState<F> {
     /// The last gradient-step point `x_k` (before the first step: `x_0`, set by that step).
     x: Vec<F>,

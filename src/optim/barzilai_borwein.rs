@@ -10,6 +10,7 @@ use crate::error::{Domain, Result, check, check_that};
 
 /// Which of the two Barzilai–Borwein step lengths [`BarzilaiBorwein`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum BbVariant {
     /// The "long" step `α = s's / s'y` (BB1), which makes `α⁻¹ I` satisfy the secant equation
     /// `α⁻¹ s ≈ y` in the least-squares sense. The usual choice.
@@ -22,6 +23,7 @@ pub enum BbVariant {
 
 /// Hyperparameters of [`BarzilaiBorwein`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BarzilaiBorweinConfig<F> {
     /// Step size of the first step, before any pair `(s, y)` exists. Default `1e-3` (as
     /// [`GradientDescent`](crate::GradientDescent)).
@@ -84,6 +86,7 @@ impl<F: Real> Default for BarzilaiBorweinConfig<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BarzilaiBorwein<F> {
     config: BarzilaiBorweinConfig<F>,
     state: RuleState<BbState<F>>,
@@ -91,6 +94,7 @@ pub struct BarzilaiBorwein<F> {
 
 /// The state of [`BarzilaiBorwein`].
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct BbState<F> {
     /// `x_{k-1}`.
     x_prev: Vec<F>,

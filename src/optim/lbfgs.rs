@@ -9,6 +9,7 @@ use crate::linalg::{dot, norm};
 
 /// Hyperparameters of [`Lbfgs`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LbfgsConfig<F> {
     /// Step size along the direction when the rule runs without a line search. Default `1`, the
     /// natural step of a quasi-Newton direction.
@@ -84,6 +85,7 @@ impl<F: Real> Default for LbfgsConfig<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Lbfgs<F> {
     config: LbfgsConfig<F>,
     steps: usize,
@@ -92,6 +94,7 @@ pub struct Lbfgs<F> {
 
 /// The memory of the rule, allocated once.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct State<F> {
     /// Row `i` holds `s_i`; rows are a circular buffer.
     s: Array2<F>,

@@ -17,6 +17,7 @@ use crate::error::{Domain, Result, check};
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Constant<F> {
     lr: F,
 }

@@ -28,6 +28,7 @@ use crate::error::{Domain, Result, check};
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CosineAnnealing<F> {
     lr: F,
     t_max: usize,
@@ -85,6 +86,7 @@ impl<F: Real> Schedule<F> for CosineAnnealing<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CosineAnnealingWarmRestarts<F> {
     lr: F,
     t_0: usize,

@@ -29,6 +29,7 @@ use crate::error::{Domain, Result, check};
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InverseTime<F> {
     lr: F,
     decay_rate: F,

@@ -6,6 +6,7 @@ use crate::error::{Domain, Error, Result, check};
 
 /// How [`OneCycle`] moves between two values within a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Anneal {
     /// `b + (a - b) (1 + cos(π x)) / 2` from `a` at `x = 0` to `b` at `x = 1` (PyTorch's `"cos"`).
     #[default]
@@ -16,6 +17,7 @@ pub enum Anneal {
 
 /// Settings of [`OneCycle`], with PyTorch's `OneCycleLR` defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OneCycleConfig<F> {
     /// Fraction `p` of the cycle spent raising the step size. Default `0.3`.
     pub pct_start: F,
@@ -44,6 +46,7 @@ impl<F: Real> Default for OneCycleConfig<F> {
 
 /// One phase: from `from` just after the previous phase's end to `to` at `end`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Phase<F> {
     end: F,
     from: F,
@@ -98,6 +101,7 @@ struct Phase<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OneCycle<F> {
     total_steps: usize,
     config: OneCycleConfig<F>,

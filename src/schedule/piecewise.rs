@@ -28,6 +28,7 @@ use crate::error::{Domain, Error, Result, check_entries, check_len};
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PiecewiseConstant<F> {
     boundaries: Vec<usize>,
     values: Vec<F>,

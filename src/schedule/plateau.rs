@@ -6,6 +6,7 @@ use crate::error::{Domain, Result, check};
 
 /// Whether [`ReduceOnPlateau`] watches a quantity that should fall or rise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PlateauMode {
     /// Improvement means a smaller value (a loss). PyTorch's `"min"`.
     #[default]
@@ -16,6 +17,7 @@ pub enum PlateauMode {
 
 /// How [`ReduceOnPlateau`] decides that a value improves on the best so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ThresholdMode {
     /// Better than `best · (1 ∓ threshold)`. PyTorch's `"rel"`.
     #[default]
@@ -26,6 +28,7 @@ pub enum ThresholdMode {
 
 /// Settings of [`ReduceOnPlateau`], with PyTorch's `ReduceLROnPlateau` defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReduceOnPlateauConfig<F> {
     /// Watch for a minimum or a maximum. Default [`PlateauMode::Min`].
     pub mode: PlateauMode,
@@ -102,6 +105,7 @@ impl<F: Real> Default for ReduceOnPlateauConfig<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReduceOnPlateau<F> {
     lr: F,
     config: ReduceOnPlateauConfig<F>,

@@ -26,6 +26,7 @@ use crate::error::{Domain, Result, check};
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StepDecay<F> {
     lr: F,
     step_size: usize,

@@ -6,6 +6,7 @@ use crate::error::{Domain, Result, check};
 
 /// Where a [`LinearWarmup`] starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum Start<F> {
     /// `start_factor · γ_peak` (PyTorch's `LinearLR`).
     Factor(F),
@@ -61,6 +62,7 @@ enum Start<F> {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LinearWarmup<F, S> {
     inner: S,
     warmup: usize,

@@ -1,0 +1,409 @@
+//! Save and resume (the `serde` feature): `N` steps, a checkpoint written and read back, and `M`
+//! more steps give the bits of `N + M` uninterrupted steps, for every rule, for parameter sets,
+//! and for full-batch and minibatch runs of the loop; and every bad checkpoint is a typed error.
+#![cfg(feature = "serde")]
+
+use gradus::checkpoint::{FORMAT_VERSION, from_bytes, load, save, to_bytes};
+use gradus::minimize::RunState;
+use gradus::optim::{
+    AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, BbVariant,
+    ElementwiseRule, GradientDescentConfig, LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig,
+    RmsPropConfig, Rule,
+};
+use gradus::params::ParameterSet;
+use gradus::prelude::*;
+use gradus::problems::{Dataset, LogisticRegression};
+use gradus::{AcceleratedGradient, BarzilaiBorwein, Lbfgs};
+use ndarray::{Array1, ArrayD, IxDyn, array};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A check run on one rule of every kind, whatever its type.
+trait Check {
+    fn rule<O: Optimizer<f64> + Serialize + DeserializeOwned + 'static>(&mut self, rule: O);
+    fn elementwise<C>(&mut self, config: C)
+    where
+        C: ElementwiseRule<Float = f64> + Serialize + DeserializeOwned + 'static,
+        C::State: Serialize + DeserializeOwned,
+    {
+        self.rule(Rule::new(config).unwrap());
+    }
+}
+
+/// Runs `check` on every rule of the crate, each with its options on.
+fn every_rule(check: &mut impl Check) {
+    let wd = 0.02;
+    check.elementwise(GradientDescentConfig {
+        lr: 0.1,
+        weight_decay: wd,
+    });
+    check.elementwise(MomentumConfig {
+        dampening: 0.1,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.elementwise(MomentumConfig {
+        weight_decay: wd,
+        nesterov: true,
+        ..Default::default()
+    });
+    for centered in [false, true] {
+        check.elementwise(RmsPropConfig {
+            momentum: 0.5,
+            weight_decay: wd,
+            centered,
+            ..Default::default()
+        });
+    }
+    for amsgrad in [false, true] {
+        check.elementwise(AdamConfig {
+            amsgrad,
+            weight_decay: wd,
+            ..Default::default()
+        });
+        check.elementwise(AdamConfig {
+            amsgrad,
+            ..AdamConfig::adamw()
+        });
+    }
+    check.elementwise(AdaGradConfig {
+        lr_decay: 0.1,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.elementwise(AdamaxConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    for decoupled_weight_decay in [false, true] {
+        check.elementwise(NAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        });
+        check.elementwise(RAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        });
+    }
+    check.elementwise(AdadeltaConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.rule(Lbfgs::new(LbfgsConfig::default()).unwrap());
+    for variant in [BbVariant::Long, BbVariant::Short] {
+        check.rule(BarzilaiBorwein::with_variant(variant));
+    }
+    check.rule(AcceleratedGradient::new(AcceleratedGradientConfig::default()).unwrap());
+}
+
+#[test]
+fn every_rule_of_the_registry_is_checked() {
+    struct Names(Vec<&'static str>);
+    impl Check for Names {
+        fn rule<O: Optimizer<f64> + Serialize + DeserializeOwned + 'static>(&mut self, rule: O) {
+            self.0.push(rule.name());
+        }
+    }
+    let mut ours = Names(Vec::new());
+    every_rule(&mut ours);
+    let mut registry: Vec<&str> = common::rules::rules::<f64>()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    for name in &ours.0 {
+        assert!(registry.contains(name), "{name} is not in the registry");
+    }
+    registry.retain(|name| !ours.0.contains(name));
+    // Variants of the registry that differ only in options the list above also covers.
+    assert!(registry.is_empty(), "not checked: {registry:?}");
+}
+
+mod common;
+
+/// The gradient of `f(x) = Σ (i+1)/2 (x_i - 1)²` (a convex quadratic).
+fn gradient(x: &Array1<f64>) -> Array1<f64> {
+    Array1::from_shape_fn(x.len(), |i| (i + 1) as f64 * (x[i] - 1.0))
+}
+
+#[test]
+fn n_steps_a_checkpoint_and_m_steps_are_n_plus_m_steps_for_every_rule() {
+    struct Resume(std::path::PathBuf);
+    impl Check for Resume {
+        fn rule<O: Optimizer<f64> + Serialize + DeserializeOwned + 'static>(&mut self, rule: O) {
+            let lr = 0.05;
+            let (mut a, mut x) = (rule, array![3.0, -1.0, 0.5, 2.0]);
+            for _ in 0..5 {
+                let g = gradient(&x);
+                a.step(x.view_mut(), g.view(), lr).unwrap();
+            }
+            save(&self.0, &a).unwrap();
+            let mut b: O = load(&self.0).unwrap();
+            assert_eq!(b.steps_taken(), 5, "{}", b.name());
+            let mut y = x.clone();
+            for _ in 0..7 {
+                let g = gradient(&x);
+                a.step(x.view_mut(), g.view(), lr).unwrap();
+                let g = gradient(&y);
+                b.step(y.view_mut(), g.view(), lr).unwrap();
+            }
+            let bits = |v: &Array1<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&x), bits(&y), "{}", a.name());
+        }
+    }
+    let path = std::env::temp_dir().join(format!("gradus-rules-{}.ckpt", std::process::id()));
+    every_rule(&mut Resume(path.clone()));
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_parameter_set_resumes_bit_for_bit() {
+    let shapes = [vec![3, 2], vec![3], vec![2, 2, 2]];
+    let tensors = |seed: f64| -> Vec<ArrayD<f64>> {
+        shapes
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                let mut k = 0.0;
+                ArrayD::from_shape_fn(IxDyn(s), |_| {
+                    k += 1.0;
+                    (seed + t as f64 + 0.3 * k).sin()
+                })
+            })
+            .collect()
+    };
+    let mut set = ParameterSet::new(AdamConfig::adamw())
+        .unwrap()
+        .group(
+            [1],
+            AdamConfig {
+                weight_decay: 0.0,
+                ..AdamConfig::adamw()
+            },
+        )
+        .unwrap();
+    let mut x = tensors(0.0);
+    let step = |set: &mut ParameterSet<AdamConfig<f64>>, x: &mut [ArrayD<f64>], k: usize| {
+        let g = tensors(k as f64);
+        let mut xv: Vec<_> = x.iter_mut().map(|x| x.view_mut()).collect();
+        let gv: Vec<_> = g.iter().map(|g| g.view()).collect();
+        set.step(&mut xv, &gv).unwrap();
+    };
+    for k in 0..4 {
+        step(&mut set, &mut x, k);
+    }
+    let bytes = to_bytes(&set).unwrap();
+    let mut resumed: ParameterSet<AdamConfig<f64>> = from_bytes(&bytes).unwrap();
+    let mut y = x.clone();
+    for k in 4..9 {
+        step(&mut set, &mut x, k);
+        step(&mut resumed, &mut y, k);
+    }
+    assert_eq!(x, y);
+    assert_eq!(resumed.steps_taken(), 9);
+    // A resumed set given tensors of another shape says so.
+    let mut other = vec![ArrayD::zeros(IxDyn(&[3, 3])), y[1].clone(), y[2].clone()];
+    let g = other.clone();
+    let mut ov: Vec<_> = other.iter_mut().map(|x| x.view_mut()).collect();
+    let gv: Vec<_> = g.iter().map(|g| g.view()).collect();
+    let err = resumed.step(&mut ov, &gv).unwrap_err();
+    assert!(
+        matches!(err, gradus::Error::ShapeMismatch { index: 0, .. }),
+        "{err}"
+    );
+}
+
+fn logistic() -> LogisticRegression<f64> {
+    LogisticRegression::new(Dataset::classification(300, 6, 5).unwrap(), 1e-3).unwrap()
+}
+
+/// A run of `N` iterations is saved (its rule and its state), loaded into a new `Minimizer`
+/// and resumed to `N + M`: the bits of an uninterrupted run of `N + M`.
+fn check_loop_resume<O>(
+    rule: &dyn Fn() -> O,
+    configure: &dyn Fn(Minimizer<'static, f64, O>) -> Minimizer<'static, f64, O>,
+    minibatch: bool,
+) where
+    O: Optimizer<f64> + Serialize + DeserializeOwned,
+{
+    let p = logistic();
+    let x0 = Array1::zeros(6);
+    let run = |m: &mut Minimizer<'static, f64, O>, resume: bool| {
+        match (minibatch, resume) {
+            (true, false) => m.minimize_finite_sum(&p, x0.view()),
+            (true, true) => m.resume_finite_sum(&p),
+            (false, false) => m.minimize(&p, x0.view()),
+            (false, true) => m.resume(&p),
+        }
+        .unwrap()
+    };
+    let whole = run(
+        &mut configure(Minimizer::new(rule())).max_iterations(60),
+        false,
+    );
+    let mut first = configure(Minimizer::new(rule())).max_iterations(23);
+    run(&mut first, false);
+    let path = std::env::temp_dir().join(format!(
+        "gradus-loop-{}-{minibatch}.ckpt",
+        std::process::id()
+    ));
+    save(&path, &(first.optimizer(), first.run_state().unwrap())).unwrap();
+    let (rule, state): (O, RunState<f64>) = load(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut second = configure(Minimizer::new(rule)).max_iterations(60);
+    second.set_run_state(state);
+    let resumed = run(&mut second, true);
+    assert_eq!(resumed.iterations, whole.iterations);
+    let bits = |v: &Array1<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed.x), bits(&whole.x));
+}
+
+#[test]
+fn full_batch_runs_resume_from_a_checkpoint_bit_for_bit() {
+    check_loop_resume(&Adam::default, &|m| m.lr(0.05), false);
+    check_loop_resume(
+        &|| Lbfgs::new(LbfgsConfig::default()).unwrap(),
+        &|m| m.line_search(StrongWolfe::default()),
+        false,
+    );
+}
+
+#[test]
+fn minibatch_runs_resume_from_a_checkpoint_bit_for_bit() {
+    for estimator in [
+        Estimator::Minibatch,
+        Estimator::Svrg {
+            snapshot_every: Some(15),
+        },
+        Estimator::Saga,
+    ] {
+        for sampling in [Sampling::Shuffle, Sampling::WithReplacement] {
+            let settings = Minibatch {
+                sampling,
+                estimator,
+                seed: 3,
+                ..Minibatch::default()
+            };
+            check_loop_resume(
+                &Adam::default,
+                &|m| m.lr(0.01).minibatch(settings.clone()),
+                true,
+            );
+            check_loop_resume(
+                &GradientDescent::default,
+                &|m| m.lr(0.2).minibatch(settings.clone()),
+                true,
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_checkpoints_are_typed_errors_that_say_what_is_wrong() {
+    let mut adam = Adam::<f64>::default();
+    let mut x = array![1.0, 2.0];
+    let g = x.clone();
+    adam.step(x.view_mut(), g.view(), 0.1).unwrap();
+    let bytes = to_bytes(&adam).unwrap();
+    let message = |r: gradus::Result<Adam<f64>>| r.unwrap_err().to_string();
+    // Another rule, another float type.
+    let other = from_bytes::<RmsProp<f64>>(&bytes).unwrap_err().to_string();
+    assert!(
+        other.contains("RmsPropConfig") && other.contains("AdamConfig"),
+        "{other}"
+    );
+    let other = from_bytes::<Adam<f32>>(&bytes).unwrap_err().to_string();
+    assert!(other.contains("f32"), "{other}");
+    // Not a checkpoint; a newer format; truncated anywhere; a flipped bit anywhere.
+    assert!(message(from_bytes(b"{\"lr\": 1}")).contains("not a gradus checkpoint"));
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert!(message(from_bytes(&newer)).contains("newer"));
+    for cut in 0..bytes.len() {
+        let m = message(from_bytes(&bytes[..cut]));
+        assert!(
+            m.contains("truncated") || m.contains("not a gradus"),
+            "{cut}: {m}"
+        );
+    }
+    for at in 12..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x10;
+        assert!(
+            from_bytes::<Adam<f64>>(&flipped).is_err(),
+            "a flipped bit at {at} passed"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(message(from_bytes(&longer)).contains("corrupted"));
+    // A missing file.
+    let missing = std::env::temp_dir().join("gradus-no-such-dir/x.ckpt");
+    assert!(message(load(&missing)).contains("cannot read"));
+}
+
+#[test]
+fn a_save_that_fails_leaves_the_previous_checkpoint_whole() {
+    /// A value whose encoding fails half-way.
+    struct Failing;
+    impl Serialize for Failing {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error, SerializeSeq};
+            let mut seq = s.serialize_seq(Some(3))?;
+            seq.serialize_element(&1.0)?;
+            Err(S::Error::custom("the disk is full"))
+        }
+    }
+    let path = std::env::temp_dir().join(format!("gradus-atomic-{}.ckpt", std::process::id()));
+    let adam = Adam::<f64>::with_lr(0.5).unwrap();
+    save(&path, &adam).unwrap();
+    assert!(save(&path, &Failing).is_err());
+    // Writing into a directory that does not exist fails too, and touches nothing.
+    assert!(
+        save(
+            std::env::temp_dir().join("gradus-no-such-dir/x.ckpt"),
+            &adam
+        )
+        .is_err()
+    );
+    let kept: Adam<f64> = load(&path).unwrap();
+    assert_eq!(kept.config().lr, 0.5);
+    let mut temporary = path.clone().into_os_string();
+    temporary.push(".tmp");
+    assert!(!std::path::Path::new(&temporary).exists());
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn schedules_resume_bit_for_bit() {
+    use gradus::schedule::{CosineAnnealing, LinearWarmup, ReduceOnPlateau, ReduceOnPlateauConfig};
+    fn check<S: gradus::Schedule<f64> + Serialize + DeserializeOwned>(mut a: S) {
+        // Losses that plateau, so that reduce-on-plateau cuts its step.
+        let loss = |t: usize| 1.0 / (1.0 + (t.min(6)) as f64);
+        for t in 0..10 {
+            a.step_size(t);
+            a.observe(loss(t));
+        }
+        let mut b: S = from_bytes(&to_bytes(&a).unwrap()).unwrap();
+        for t in 10..40 {
+            assert_eq!(
+                a.step_size(t).to_bits(),
+                b.step_size(t).to_bits(),
+                "t = {t}"
+            );
+            a.observe(loss(t));
+            b.observe(loss(t));
+        }
+    }
+    let plateau = ReduceOnPlateau::new(
+        0.1,
+        ReduceOnPlateauConfig {
+            patience: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    check(plateau);
+    check(LinearWarmup::from_factor(CosineAnnealing::new(0.1, 30, 0.0).unwrap(), 5, 0.1).unwrap());
+}
