@@ -96,6 +96,8 @@ struct TensorState<S, F> {
     rule: S,
     /// The shape the tensor had on the first step.
     shape: Vec<usize>,
+    /// Its number of values.
+    len: usize,
     /// Copies of a tensor and its gradient that are not both contiguous in row-major order, for
     /// the rule to run on (allocated on the first such step, reused after).
     #[cfg_attr(feature = "serde", serde(skip))]
@@ -284,7 +286,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             });
         }
         for (i, (x, g)) in x.iter().zip(grad).enumerate() {
-            if x.shape() != g.shape() {
+            if !same_shape(x.shape(), g.shape()) {
                 return Err(Error::ShapeMismatch {
                     what: "gradient vs tensor",
                     index: i,
@@ -292,7 +294,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                     found: g.shape().to_vec(),
                 });
             }
-            if self.steps > 0 && x.shape() != self.tensors[i].shape.as_slice() {
+            if self.steps > 0 && !same_shape(x.shape(), &self.tensors[i].shape) {
                 return Err(Error::ShapeMismatch {
                     what: "tensor vs the shape it had on the first step (a tensor keeps its \
                            shape while the optimizer keeps its state: call reset() to start \
@@ -315,6 +317,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             self.groups[group].start(&mut state.rule, x.len());
             state.shape.clear();
             state.shape.extend_from_slice(x.shape());
+            state.len = x.len();
         }
     }
 }
@@ -329,18 +332,20 @@ fn update_all<F: Real, S: Send>(
     grad: &[ArrayViewD<'_, F>],
     states: &mut [TensorState<S, F>],
     first: usize,
-    update: &(impl Fn(usize, ArrayViewMutD<'_, F>, ArrayViewD<'_, F>, &mut TensorState<S, F>) + Sync),
+    update: &(
+         impl Fn(usize, &mut ArrayViewMutD<'_, F>, &ArrayViewD<'_, F>, &mut TensorState<S, F>) + Sync
+     ),
 ) {
     #[cfg(feature = "parallel")]
     if x.len() > 1 && rayon::current_num_threads() > 1 {
-        let total: usize = x.iter().map(|x| x.len()).sum();
+        let total: usize = states.iter().map(|s| s.len).sum();
         if total >= crate::optim::kernel::PARALLEL_THRESHOLD {
             // The first position where the values before it reach half of the total.
             let mut before = 0;
-            let mid = x
+            let mid = states
                 .iter()
-                .position(|x| {
-                    before += x.len();
+                .position(|s| {
+                    before += s.len;
                     2 * before >= total
                 })
                 .map_or(x.len() / 2, |i| (i + 1).min(x.len() - 1))
@@ -356,8 +361,14 @@ fn update_all<F: Real, S: Send>(
         }
     }
     for (k, ((x, g), state)) in x.iter_mut().zip(grad).zip(states).enumerate() {
-        update(first + k, x.view_mut(), g.view(), state);
+        update(first + k, x, g, state);
     }
+}
+
+/// Whether two shapes are equal (a loop the compiler inlines: shapes are short).
+#[inline]
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a == b)
 }
 
 /// Step `t` of one tensor: the rule on its values in row-major order, from slices when the
@@ -366,8 +377,8 @@ fn update_tensor<C: ElementwiseRule>(
     config: &C,
     state: &mut TensorState<C::State, C::Float>,
     t: usize,
-    mut x: ArrayViewMutD<'_, C::Float>,
-    g: ArrayViewD<'_, C::Float>,
+    x: &mut ArrayViewMutD<'_, C::Float>,
+    g: &ArrayViewD<'_, C::Float>,
     lr: C::Float,
 ) {
     if x.is_empty() {
