@@ -51,13 +51,16 @@
 //!
 //! | module | what else it holds |
 //! | --- | --- |
-//! | [`optim`] | each rule's configuration (`AdamConfig`, ...) |
+//! | [`optim`] | each rule's configuration (`AdamConfig`, ...), [`ElementwiseRule`](optim::ElementwiseRule) and the generic [`Rule`](optim::Rule) |
 //! | [`schedule`] | step-size schedules (cosine, one-cycle, warmup, ...) |
 //! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
 //! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
 //! | [`constraints`] | the sets and constraint functions |
 //! | [`solvers`] | outer methods built on the loop ([`AugmentedLagrangian`]) |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
+//! | [`params`] | parameter sets: one rule over many tensors, with groups; clipping over a set |
+//! | [`training`] | a guide to training models, for PyTorch users |
+//! | `checkpoint` (`serde` feature) | saving and loading rules, sets, schedules and run states |
 //! | [`clip`] | gradient clipping, also by hand |
 //! | [`problems`] | test functions with certified minima, and seeded datasets |
 //!
@@ -83,6 +86,7 @@ pub mod problems;
 mod real;
 pub mod schedule;
 pub mod solvers;
+pub mod training;
 
 pub use clip::Clip;
 pub use constraints::{

@@ -32,6 +32,11 @@ use crate::error::{Error, Result, check_finite, check_len};
 /// - [`gradient`] when a line search accepts a point whose value it computed alone;
 /// - [`value`] never. [`check_gradient`] calls [`value_with_scratch`] too.
 ///
+/// `x` and `grad` must have [`dim`](Objective::dim) entries: the
+/// [`Minimizer`](crate::Minimizer) checks this once, before a run. The problems of
+/// [`gradus::problems`](crate::problems) panic in debug builds and return NaN in release builds
+/// when called by hand with other lengths.
+///
 /// Methods take `&self`: an objective is a mathematical function, and sharing it between threads
 /// or runs must be safe. A value that is NaN or infinite is not an error here: the
 /// [`Minimizer`](crate::Minimizer) stops the run with
