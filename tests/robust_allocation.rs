@@ -306,9 +306,6 @@ fn batches_of_indices_near_usize_max_reduce_without_overflow() {
 }
 
 #[test]
-#[ignore = "the minibatch sampler (src/minimize/stochastic.rs) allocates its permutation of N \
-            indices and the SAGA table of N x n entries with infallible allocations; it needs \
-            try_reserve-style checks and a saturating example-gradient counter"]
 fn a_finite_sum_reporting_usize_max_examples_is_a_typed_error_of_the_sampler() {
     use gradus::Minibatch;
     let sum = Shifts(usize::MAX);

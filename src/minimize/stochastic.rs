@@ -9,6 +9,7 @@ use super::{Evaluations, Oracle};
 use crate::Real;
 use crate::error::{Error, Result, check_len};
 use crate::finite_sum::{Batch, FiniteSum};
+use crate::linalg::alloc::{too_large, try_with_capacity};
 use crate::minimize::SamplingReport;
 
 /// How minibatches are drawn from the `N` examples.
@@ -174,6 +175,15 @@ pub(super) struct SamplerState<F> {
     example_gradients: usize,
 }
 
+/// `len` zeros (`None`: a product of counts that overflows), or the error naming the count
+/// `name = value` that sized them when they cannot be allocated.
+fn zeros<F: Real>(len: Option<usize>, name: &'static str, value: usize) -> Result<Vec<F>> {
+    let len = len.ok_or_else(|| too_large(name, value))?;
+    let mut v = try_with_capacity(len).ok_or_else(|| too_large(name, value))?;
+    v.resize(len, F::zero());
+    Ok(v)
+}
+
 impl<F: Real> SamplerState<F> {
     /// A fresh sampler for `problem`, as `settings` say.
     pub(super) fn new<P: FiniteSum<F> + ?Sized>(problem: &P, settings: &Minibatch) -> Result<Self> {
@@ -206,23 +216,33 @@ impl<F: Real> SamplerState<F> {
                     });
                 }
                 EstimatorState::Svrg(Svrg {
-                    snapshot: vec![F::zero(); n],
-                    mean_gradient: vec![F::zero(); n],
-                    at_snapshot: vec![F::zero(); n],
+                    snapshot: zeros(Some(n), "dim", n)?,
+                    mean_gradient: zeros(Some(n), "dim", n)?,
+                    at_snapshot: zeros(Some(n), "dim", n)?,
                     every,
                     until_snapshot: 0,
                 })
             }
             Estimator::Saga => EstimatorState::Saga(Saga {
-                table: vec![F::zero(); examples * n],
-                mean: vec![F::zero(); n],
-                fresh: vec![F::zero(); b * n],
+                table: zeros(examples.checked_mul(n), "examples", examples)?,
+                mean: zeros(Some(n), "dim", n)?,
+                fresh: zeros(b.checked_mul(n), "batch_size", b)?,
                 filled: false,
             }),
         };
         let order = match settings.sampling {
-            Sampling::Shuffle => (0..examples).collect(),
-            Sampling::WithReplacement => vec![0; 2 * b],
+            Sampling::Shuffle => {
+                let mut order =
+                    try_with_capacity(examples).ok_or_else(|| too_large("examples", examples))?;
+                order.extend(0..examples);
+                order
+            }
+            Sampling::WithReplacement => {
+                let mut order = try_with_capacity(b.saturating_mul(2))
+                    .ok_or_else(|| too_large("batch_size", b))?;
+                order.resize(2 * b, 0);
+                order
+            }
         };
         Ok(SamplerState {
             examples,
@@ -343,7 +363,7 @@ impl<F: Real> SamplerState<F> {
                         Batch::all(self.examples),
                         ArrayViewMut1::from(&mut svrg.mean_gradient[..]),
                     );
-                    self.example_gradients += self.examples;
+                    self.example_gradients = self.example_gradients.saturating_add(self.examples);
                     svrg.until_snapshot = svrg.every;
                 }
             }
@@ -368,7 +388,7 @@ impl<F: Real> SamplerState<F> {
                         *m *= scale;
                     }
                     saga.filled = true;
-                    self.example_gradients += self.examples;
+                    self.example_gradients = self.example_gradients.saturating_add(self.examples);
                 }
             }
         }
@@ -481,7 +501,7 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
                     .and(ArrayView1::from(&svrg.mean_gradient[..]))
                     .for_each(|g, &s, &m| *g = *g - s + m);
                 svrg.until_snapshot -= 1;
-                st.example_gradients += batch.len();
+                st.example_gradients = st.example_gradients.saturating_add(batch.len());
                 value
             }
             EstimatorState::Saga(saga) => {
@@ -490,7 +510,7 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
         };
         st.evals.function += 1;
         st.evals.gradient += 1;
-        st.example_gradients += batch.len();
+        st.example_gradients = st.example_gradients.saturating_add(batch.len());
         st.epoch_loss += value;
         st.batches_in_epoch += 1;
         if st.batches_in_epoch == st.batches_per_epoch {
@@ -546,7 +566,10 @@ impl<F: Real, P: FiniteSum<F> + ?Sized> Oracle<F> for Sampled<'_, F, P> {
     }
 
     fn full_evaluation(&mut self, x: ArrayView1<'_, F>) -> F {
-        self.state.example_gradients += self.state.examples;
+        self.state.example_gradients = self
+            .state
+            .example_gradients
+            .saturating_add(self.state.examples);
         self.problem.batch_value_and_gradient(
             x,
             Batch::all(self.state.examples),
