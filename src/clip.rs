@@ -104,16 +104,20 @@ pub fn clip_by_global_norm<F: Real>(mut g: ArrayViewMut1<'_, F>, max_norm: F) ->
 /// positive (a negative bound would swap signs); `g` is then left as it is.
 pub fn clip_by_value<F: Real>(mut g: ArrayViewMut1<'_, F>, value: F) -> Result<()> {
     check("value", value, Domain::Positive)?;
-    g.mapv_inplace(|v| {
-        if v > value {
-            value
-        } else if v < -value {
-            -value
-        } else {
-            v
-        }
-    });
+    g.mapv_inplace(|v| clamp(v, value));
     Ok(())
+}
+
+/// `v` clamped to `[-value, value]`; a NaN `v` stays NaN.
+#[inline]
+pub(crate) fn clamp<F: Real>(v: F, value: F) -> F {
+    if v > value {
+        value
+    } else if v < -value {
+        -value
+    } else {
+        v
+    }
 }
 
 #[cfg(test)]

@@ -50,15 +50,7 @@ pub fn clip_grad_norm<F: Real>(grads: &mut [ArrayViewMutD<'_, F>], max_norm: F) 
 pub fn clip_grad_value<F: Real>(grads: &mut [ArrayViewMutD<'_, F>], value: F) -> Result<()> {
     check("value", value, Domain::Positive)?;
     for g in grads.iter_mut() {
-        g.mapv_inplace(|v| {
-            if v > value {
-                value
-            } else if v < -value {
-                -value
-            } else {
-                v
-            }
-        });
+        g.mapv_inplace(|v| crate::clip::clamp(v, value));
     }
     Ok(())
 }

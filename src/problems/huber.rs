@@ -2,14 +2,13 @@
 
 use std::sync::OnceLock;
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
 use crate::error::{Domain, Result, check};
-use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
-use crate::{Objective, Real};
+use crate::Real;
 
 /// The Huber loss of the residual `r = z - y` with threshold `δ`.
 #[derive(Debug, Clone, Copy)]
@@ -131,45 +130,7 @@ impl<F: Real> HuberRegression<F> {
     }
 }
 
-impl<F: Real> Objective<F> for HuberRegression<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        self.model.value(&self.loss, x)
-    }
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.model.value_and_gradient(&self.loss, x, grad);
-    }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
-        self.model.value_and_gradient(&self.loss, x, grad)
-    }
-}
-
-/// The per-example terms `f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²`: each example carries the whole
-/// penalty, so a batch mean is the batch's mean loss plus `(λ/2) |w|²`, its gradient adds `λ w`,
-/// and the mean over all `N` examples is the [`Objective`] (which is computed the same way, over
-/// `Batch::all(N)`, on all cores).
-impl<F: Real> FiniteSum<F> for HuberRegression<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn examples(&self) -> usize {
-        self.model.examples()
-    }
-    fn batch_value_and_gradient(
-        &self,
-        x: ArrayView1<'_, F>,
-        batch: Batch<'_>,
-        grad: ArrayViewMut1<'_, F>,
-    ) -> F {
-        self.model
-            .batch_value_and_gradient(&self.loss, x, batch, grad)
-    }
-    fn prefetch(&self, batch: Batch<'_>) {
-        self.model.prefetch(batch);
-    }
-}
+linear_model_sums!(HuberRegression<F>, |this| &this.loss);
 
 impl<F: Real> TestFunction<F> for HuberRegression<F> {
     fn name(&self) -> String {

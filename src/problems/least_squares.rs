@@ -1,13 +1,12 @@
 //! Linear least squares and ridge regression.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
 use crate::error::{Error, Result};
-use crate::finite_sum::{Batch, FiniteSum};
 use crate::linalg::solve_spd;
-use crate::{Objective, Real};
+use crate::Real;
 
 /// The squared loss `φ(z, y) = (z - y)² / 2`.
 #[derive(Debug, Clone, Copy)]
@@ -118,45 +117,7 @@ impl<F: Real> LeastSquares<F> {
     }
 }
 
-impl<F: Real> Objective<F> for LeastSquares<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        self.model.value(&Squared, x)
-    }
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.model.value_and_gradient(&Squared, x, grad);
-    }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
-        self.model.value_and_gradient(&Squared, x, grad)
-    }
-}
-
-/// The per-example terms `f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²`: each example carries the whole
-/// penalty, so a batch mean is the batch's mean loss plus `(λ/2) |w|²`, its gradient adds `λ w`,
-/// and the mean over all `N` examples is the [`Objective`] (which is computed the same way, over
-/// `Batch::all(N)`, on all cores).
-impl<F: Real> FiniteSum<F> for LeastSquares<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn examples(&self) -> usize {
-        self.model.examples()
-    }
-    fn batch_value_and_gradient(
-        &self,
-        x: ArrayView1<'_, F>,
-        batch: Batch<'_>,
-        grad: ArrayViewMut1<'_, F>,
-    ) -> F {
-        self.model
-            .batch_value_and_gradient(&Squared, x, batch, grad)
-    }
-    fn prefetch(&self, batch: Batch<'_>) {
-        self.model.prefetch(batch);
-    }
-}
+linear_model_sums!(LeastSquares<F>, |_this| &Squared);
 
 impl<F: Real> TestFunction<F> for LeastSquares<F> {
     fn name(&self) -> String {

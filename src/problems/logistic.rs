@@ -2,13 +2,12 @@
 
 use std::sync::OnceLock;
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
 use crate::error::{Domain, Error, Result, check};
-use crate::finite_sum::{Batch, FiniteSum};
-use crate::{Objective, Real};
+use crate::Real;
 
 /// The logistic loss for labels in `{0, 1}`: `φ(z, y) = log(1 + e^z) - y z`.
 #[derive(Debug, Clone, Copy)]
@@ -124,45 +123,7 @@ impl<F: Real> LogisticRegression<F> {
     }
 }
 
-impl<F: Real> Objective<F> for LogisticRegression<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        self.model.value(&Logistic, x)
-    }
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.model.value_and_gradient(&Logistic, x, grad);
-    }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
-        self.model.value_and_gradient(&Logistic, x, grad)
-    }
-}
-
-/// The per-example terms `f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²`: each example carries the whole
-/// penalty, so a batch mean is the batch's mean loss plus `(λ/2) |w|²`, its gradient adds `λ w`,
-/// and the mean over all `N` examples is the [`Objective`] (which is computed the same way, over
-/// `Batch::all(N)`, on all cores).
-impl<F: Real> FiniteSum<F> for LogisticRegression<F> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-    fn examples(&self) -> usize {
-        self.model.examples()
-    }
-    fn batch_value_and_gradient(
-        &self,
-        x: ArrayView1<'_, F>,
-        batch: Batch<'_>,
-        grad: ArrayViewMut1<'_, F>,
-    ) -> F {
-        self.model
-            .batch_value_and_gradient(&Logistic, x, batch, grad)
-    }
-    fn prefetch(&self, batch: Batch<'_>) {
-        self.model.prefetch(batch);
-    }
-}
+linear_model_sums!(LogisticRegression<F>, |_this| &Logistic);
 
 impl<F: Real> TestFunction<F> for LogisticRegression<F> {
     fn name(&self) -> String {

@@ -32,6 +32,60 @@ use crate::error::Result;
 use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn};
 use crate::{Objective, Real};
 
+/// Implements [`Objective`] and [`FiniteSum`](crate::FiniteSum) for a linear model `$t` (a struct with a field
+/// `model: LinearModel<F>`) whose loss is `$loss`, an expression in terms of `$this`.
+macro_rules! linear_model_sums {
+    ($t:ty, |$this:ident| $loss:expr) => {
+        impl<F: Real> $crate::Objective<F> for $t {
+            fn dim(&self) -> usize {
+                self.model.dim()
+            }
+            fn value(&self, x: ndarray::ArrayView1<'_, F>) -> F {
+                let $this = self;
+                self.model.value($loss, x)
+            }
+            fn gradient(&self, x: ndarray::ArrayView1<'_, F>, grad: ndarray::ArrayViewMut1<'_, F>) {
+                let $this = self;
+                self.model.value_and_gradient($loss, x, grad);
+            }
+            fn value_and_gradient(
+                &self,
+                x: ndarray::ArrayView1<'_, F>,
+                grad: ndarray::ArrayViewMut1<'_, F>,
+            ) -> F {
+                let $this = self;
+                self.model.value_and_gradient($loss, x, grad)
+            }
+        }
+
+        /// The per-example terms `f_i(w) = φ(x_iᵀ w, y_i) + (λ/2) |w|²`: each example carries
+        /// the whole penalty, so a batch mean is the batch's mean loss plus `(λ/2) |w|²`, its
+        /// gradient adds `λ w`, and the mean over all `N` examples is the
+        /// [`Objective`](crate::Objective) (computed the same way, over `Batch::all(N)`, on all
+        /// cores).
+        impl<F: Real> $crate::FiniteSum<F> for $t {
+            fn dim(&self) -> usize {
+                self.model.dim()
+            }
+            fn examples(&self) -> usize {
+                self.model.examples()
+            }
+            fn batch_value_and_gradient(
+                &self,
+                x: ndarray::ArrayView1<'_, F>,
+                batch: $crate::finite_sum::Batch<'_>,
+                grad: ndarray::ArrayViewMut1<'_, F>,
+            ) -> F {
+                let $this = self;
+                self.model.batch_value_and_gradient($loss, x, batch, grad)
+            }
+            fn prefetch(&self, batch: $crate::finite_sum::Batch<'_>) {
+                self.model.prefetch(batch);
+            }
+        }
+    };
+}
+
 /// Implements [`TestFunction`] for a function whose facts are plain numbers: a table of one
 /// expression per method, in terms of `self`. `minimum`, `smoothness` and `strong_convexity`
 /// are written in `f64` and converted with [`Real::lit`]; `minimizers` and `start` are
