@@ -6,9 +6,9 @@ use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
+use crate::Real;
 use crate::error::{Domain, Result, check};
 use crate::linalg::solve_spd;
-use crate::Real;
 
 /// The Huber loss of the residual `r = z - y` with threshold `δ`.
 #[derive(Debug, Clone, Copy)]

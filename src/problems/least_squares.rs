@@ -4,9 +4,9 @@ use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
+use crate::Real;
 use crate::error::{Error, Result};
 use crate::linalg::solve_spd;
-use crate::Real;
 
 /// The squared loss `φ(z, y) = (z - y)² / 2`.
 #[derive(Debug, Clone, Copy)]

@@ -6,8 +6,8 @@ use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
 use super::{Certificate, Dataset, TestFunction, filled, rounded};
-use crate::error::{Domain, Error, Result, check};
 use crate::Real;
+use crate::error::{Domain, Error, Result, check};
 
 /// The logistic loss for labels in `{0, 1}`: `φ(z, y) = log(1 + e^z) - y z`.
 #[derive(Debug, Clone, Copy)]
