@@ -267,6 +267,14 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         scale: C::Float,
     ) -> Result<()> {
         check("scale", scale, Domain::NonNegative)?;
+        // A set read from a file edited by hand may name groups it does not have.
+        if let Some(&g) = self.group_of.iter().find(|&&g| g >= self.groups.len()) {
+            return Err(Error::InvalidCount {
+                name: "group of a tensor",
+                value: g,
+                expected: "the number of an existing group (the set's groups do not match)",
+            });
+        }
         for config in &self.groups {
             check("lr x scale", config.lr() * scale, Domain::NonNegative)?;
         }
