@@ -26,6 +26,14 @@
 //! and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it for
 //! the next run).
 //!
+//! ## One type for the elementwise rules
+//!
+//! Every elementwise rule is written once, as its configuration implementing
+//! [`ElementwiseRule`] (how it validates its hyperparameters, starts its state and updates a
+//! vector); [`Rule<C>`](Rule) makes it an [`Optimizer`], so that `Adam<F>` is
+//! `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs the same
+//! update over every tensor of a model.
+//!
 //! ## Speed
 //!
 //! The elementwise rules (all but the quasi-Newton ones) update every coordinate by one small
@@ -143,10 +151,7 @@ pub trait Optimizer<F: Real> {
         direction: ArrayViewMut1<'_, F>,
     ) -> Result<()> {
         let _ = (x, grad, direction);
-        Err(Error::Incompatible {
-            reason: "this update rule has no search direction for a line search; use a \
-                     constant step size or a schedule, or a rule such as GradientDescent",
-        })
+        Err(no_search_direction())
     }
 }
 
@@ -176,6 +181,14 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
         direction: ArrayViewMut1<'_, F>,
     ) -> Result<()> {
         (**self).search_direction(x, grad, direction)
+    }
+}
+
+/// The error of a rule asked for a search direction it does not have.
+pub(crate) fn no_search_direction() -> Error {
+    Error::Incompatible {
+        reason: "this update rule has no search direction for a line search; use a constant \
+                 step size or a schedule, or a rule such as GradientDescent",
     }
 }
 

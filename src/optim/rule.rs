@@ -17,7 +17,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::Optimizer;
 use super::state::RuleState;
 use crate::Real;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The hyperparameters of an elementwise update rule, and how the rule updates one vector.
 ///
@@ -51,7 +51,7 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// Checks every hyperparameter.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the first hyperparameter outside its domain.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the first hyperparameter outside its domain.
     fn validate(&self) -> Result<()>;
 
     /// Gives `state` its starting value for `n` coordinates, reusing its buffers when they have
@@ -150,7 +150,7 @@ impl<C: ElementwiseRule> Rule<C> {
     /// The rule with hyperparameters `config`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the first hyperparameter outside its domain (each
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the first hyperparameter outside its domain (each
     /// configuration type lists the domains).
     pub fn new(config: C) -> Result<Self> {
         config.validate()?;
@@ -231,10 +231,7 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
         direction: ArrayViewMut1<'_, C::Float>,
     ) -> Result<()> {
         if !self.config.has_search_direction() {
-            return Err(Error::Incompatible {
-                reason: "this update rule has no search direction for a line search; use a \
-                         constant step size or a schedule, or a rule such as GradientDescent",
-            });
+            return Err(super::no_search_direction());
         }
         crate::error::check_len("gradient vs x", x.len(), grad.len())?;
         crate::error::check_len("direction vs x", x.len(), direction.len())?;
