@@ -6,9 +6,7 @@
 use gradus::checkpoint::{FORMAT_VERSION, from_bytes, load, save, to_bytes};
 use gradus::minimize::RunState;
 use gradus::optim::{
-    AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, BbVariant,
-    ElementwiseRule, GradientDescentConfig, LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig,
-    RmsPropConfig, Rule,
+    AcceleratedGradientConfig, AdamConfig, BbVariant, ElementwiseRule, LbfgsConfig, Rule,
 };
 use gradus::params::ParameterSet;
 use gradus::prelude::*;
@@ -18,79 +16,28 @@ use ndarray::{Array1, ArrayD, IxDyn, array};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod common;
+
+use common::configs::{ConfigCheck, Saveable, every_elementwise};
+
 /// A check run on one rule of every kind, whatever its type.
 trait Check {
     fn rule<O: Optimizer<f64> + Serialize + DeserializeOwned + 'static>(&mut self, rule: O);
-    fn elementwise<C>(&mut self, config: C)
-    where
-        C: ElementwiseRule<Float = f64> + Serialize + DeserializeOwned + 'static,
-        C::State: Serialize + DeserializeOwned,
-    {
-        self.rule(Rule::new(config).unwrap());
-    }
 }
 
 /// Runs `check` on every rule of the crate, each with its options on.
 fn every_rule(check: &mut impl Check) {
-    let wd = 0.02;
-    check.elementwise(GradientDescentConfig {
-        lr: 0.1,
-        weight_decay: wd,
-    });
-    check.elementwise(MomentumConfig {
-        dampening: 0.1,
-        weight_decay: wd,
-        ..Default::default()
-    });
-    check.elementwise(MomentumConfig {
-        weight_decay: wd,
-        nesterov: true,
-        ..Default::default()
-    });
-    for centered in [false, true] {
-        check.elementwise(RmsPropConfig {
-            momentum: 0.5,
-            weight_decay: wd,
-            centered,
-            ..Default::default()
-        });
+    struct Elementwise<'c, K>(&'c mut K);
+    impl<K: Check> ConfigCheck for Elementwise<'_, K> {
+        fn config<C>(&mut self, config: C)
+        where
+            C: ElementwiseRule<Float = f64> + Saveable + 'static,
+            C::State: Saveable,
+        {
+            self.0.rule(Rule::new(config).unwrap());
+        }
     }
-    for amsgrad in [false, true] {
-        check.elementwise(AdamConfig {
-            amsgrad,
-            weight_decay: wd,
-            ..Default::default()
-        });
-        check.elementwise(AdamConfig {
-            amsgrad,
-            ..AdamConfig::adamw()
-        });
-    }
-    check.elementwise(AdaGradConfig {
-        lr_decay: 0.1,
-        weight_decay: wd,
-        ..Default::default()
-    });
-    check.elementwise(AdamaxConfig {
-        weight_decay: wd,
-        ..Default::default()
-    });
-    for decoupled_weight_decay in [false, true] {
-        check.elementwise(NAdamConfig {
-            weight_decay: wd,
-            decoupled_weight_decay,
-            ..Default::default()
-        });
-        check.elementwise(RAdamConfig {
-            weight_decay: wd,
-            decoupled_weight_decay,
-            ..Default::default()
-        });
-    }
-    check.elementwise(AdadeltaConfig {
-        weight_decay: wd,
-        ..Default::default()
-    });
+    every_elementwise(&mut Elementwise(check), 0.02);
     check.rule(Lbfgs::new(LbfgsConfig::default()).unwrap());
     for variant in [BbVariant::Long, BbVariant::Short] {
         check.rule(BarzilaiBorwein::with_variant(variant));
@@ -119,8 +66,6 @@ fn every_rule_of_the_registry_is_checked() {
     // Variants of the registry that differ only in options the list above also covers.
     assert!(registry.is_empty(), "not checked: {registry:?}");
 }
-
-mod common;
 
 /// The gradient of `f(x) = Σ (i+1)/2 (x_i - 1)²` (a convex quadratic).
 fn gradient(x: &Array1<f64>) -> Array1<f64> {

@@ -2,10 +2,7 @@
 //! run on each tensor alone, bit for bit; errors for every mismatch, and no allocation after the
 //! first step.
 
-use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, ElementwiseRule,
-    GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig, Rule,
-};
+use gradus::optim::{AdamConfig, ElementwiseRule, Rule};
 use gradus::params::{ParameterSet, clip_grad_norm, clip_grad_value};
 use gradus::{Error, Optimizer};
 use ndarray::{Array1, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, ShapeBuilder};
@@ -13,6 +10,7 @@ use proptest::prelude::*;
 
 mod common;
 
+use common::configs::{ConfigCheck, Saveable, every_elementwise};
 use common::counting::allocations_during;
 
 #[global_allocator]
@@ -21,91 +19,19 @@ static COUNTING: common::counting::Counting = common::counting::Counting;
 /// Every elementwise rule of the registry, as a configuration with its options on and weight
 /// decay `wd`, behind a trait object that runs the comparisons below.
 fn configs(wd: f64) -> Vec<Box<dyn Case>> {
-    fn case<C: ElementwiseRule<Float = f64> + 'static>(c: C) -> Box<dyn Case> {
-        Box::new(c)
+    struct Collect(Vec<Box<dyn Case>>);
+    impl ConfigCheck for Collect {
+        fn config<C>(&mut self, config: C)
+        where
+            C: ElementwiseRule<Float = f64> + Saveable + 'static,
+            C::State: Saveable,
+        {
+            self.0.push(Box::new(config));
+        }
     }
-    let l = |lr: f64| lr;
-    vec![
-        case(GradientDescentConfig {
-            lr: l(0.1),
-            weight_decay: wd,
-        }),
-        case(MomentumConfig {
-            lr: 0.1,
-            momentum: 0.8,
-            dampening: 0.1,
-            weight_decay: wd,
-            nesterov: false,
-        }),
-        case(MomentumConfig {
-            lr: 0.1,
-            momentum: 0.8,
-            weight_decay: wd,
-            nesterov: true,
-            ..Default::default()
-        }),
-        case(RmsPropConfig {
-            momentum: 0.5,
-            weight_decay: wd,
-            ..Default::default()
-        }),
-        case(RmsPropConfig {
-            momentum: 0.5,
-            weight_decay: wd,
-            centered: true,
-            ..Default::default()
-        }),
-        case(AdamConfig {
-            weight_decay: wd,
-            ..Default::default()
-        }),
-        case(AdamConfig {
-            weight_decay: wd,
-            amsgrad: true,
-            ..Default::default()
-        }),
-        case(AdamConfig {
-            weight_decay: wd,
-            ..AdamConfig::adamw()
-        }),
-        case(AdamConfig {
-            weight_decay: wd,
-            amsgrad: true,
-            ..AdamConfig::adamw()
-        }),
-        case(AdaGradConfig {
-            lr_decay: 0.1,
-            weight_decay: wd,
-            initial_accumulator_value: 0.1,
-            ..Default::default()
-        }),
-        case(AdamaxConfig {
-            weight_decay: wd,
-            ..Default::default()
-        }),
-        case(NAdamConfig {
-            weight_decay: wd,
-            ..Default::default()
-        }),
-        case(NAdamConfig {
-            weight_decay: wd,
-            decoupled_weight_decay: true,
-            ..Default::default()
-        }),
-        case(RAdamConfig {
-            weight_decay: wd,
-            ..Default::default()
-        }),
-        case(RAdamConfig {
-            weight_decay: wd,
-            decoupled_weight_decay: true,
-            ..Default::default()
-        }),
-        case(AdadeltaConfig {
-            weight_decay: wd,
-            ..Default::default()
-        }),
-    ]
+    let mut all = Collect(Vec::new());
+    every_elementwise(&mut all, wd);
+    all.0
 }
 
 /// A configuration, type-erased: runs a parameter set and the per-tensor rules.

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod configs;
 pub mod counting;
 pub mod quadratic;
 pub mod rules;

@@ -1,0 +1,91 @@
+//! Every elementwise rule of the registry as a configuration, each variant once with its options
+//! on: for the tests that need the configuration type itself (parameter sets, checkpoints), not
+//! a boxed rule. A test in `parameter_sets.rs` checks that the names are the registry's
+//! elementwise rules.
+
+use gradus::optim::{
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, ElementwiseRule,
+    GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
+};
+
+/// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
+#[cfg(feature = "serde")]
+pub trait Saveable: serde::Serialize + serde::de::DeserializeOwned {}
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Saveable for T {}
+/// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
+#[cfg(not(feature = "serde"))]
+pub trait Saveable {}
+#[cfg(not(feature = "serde"))]
+impl<T> Saveable for T {}
+
+/// A check run on one configuration, whatever its type.
+pub trait ConfigCheck {
+    fn config<C>(&mut self, config: C)
+    where
+        C: ElementwiseRule<Float = f64> + Saveable + 'static,
+        C::State: Saveable;
+}
+
+/// Runs `check` on every elementwise variant, with weight decay `wd`.
+pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
+    check.config(GradientDescentConfig {
+        lr: 0.1,
+        weight_decay: wd,
+    });
+    for nesterov in [false, true] {
+        check.config(MomentumConfig {
+            lr: 0.1,
+            momentum: 0.8,
+            dampening: if nesterov { 0.0 } else { 0.1 },
+            weight_decay: wd,
+            nesterov,
+        });
+    }
+    for centered in [false, true] {
+        check.config(RmsPropConfig {
+            momentum: 0.5,
+            weight_decay: wd,
+            centered,
+            ..Default::default()
+        });
+    }
+    for amsgrad in [false, true] {
+        check.config(AdamConfig {
+            weight_decay: wd,
+            amsgrad,
+            ..Default::default()
+        });
+        check.config(AdamConfig {
+            weight_decay: wd,
+            amsgrad,
+            ..AdamConfig::adamw()
+        });
+    }
+    check.config(AdaGradConfig {
+        lr_decay: 0.1,
+        weight_decay: wd,
+        initial_accumulator_value: 0.1,
+        ..Default::default()
+    });
+    check.config(AdamaxConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    for decoupled_weight_decay in [false, true] {
+        check.config(NAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        });
+        check.config(RAdamConfig {
+            weight_decay: wd,
+            decoupled_weight_decay,
+            ..Default::default()
+        });
+    }
+    check.config(AdadeltaConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+}
