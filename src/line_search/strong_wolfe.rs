@@ -90,7 +90,13 @@ impl<F: Real> Default for StrongWolfeConfig<F> {
 /// `max_evaluations` trials have been made, the search returns `α_lo` when it is positive (a step
 /// with sufficient decrease, but possibly not the curvature condition; the loop then evaluates the
 /// gradient there once more), and fails otherwise. A step that reaches `max_step` while `φ` still
-/// decreases is returned as it is.
+/// decreases is returned as it is; one whose value is not below `φ(0)` is not.
+///
+/// **No increase.** A step whose value is above `φ(0)` is never accepted, not even within the
+/// rounding level where the slopes decide. Slopes that promise a decrease the values never show
+/// come from a gradient inconsistent with `f` (check it with
+/// [`check_gradient`](crate::check_gradient)); the loop then stops with
+/// [`Termination::LineSearchFailed`](crate::Termination::LineSearchFailed) rather than climb.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StrongWolfe<F> {
     config: StrongWolfeConfig<F>,
@@ -185,9 +191,13 @@ impl<F: Real> StrongWolfe<F> {
         (-c.c2 * start.slope, c.value_tolerance * start.value.abs())
     }
 
-    /// `true` if `trial` is not finite or fails sufficient decrease from `start`.
+    /// `true` if `trial` is not finite, has a value above `φ(0)`, or fails sufficient decrease
+    /// from `start`. A value above `φ(0)` is never accepted, even within the rounding level
+    /// where the slopes decide: slopes that promise a decrease the values do not show are those
+    /// of a gradient inconsistent with `f`.
     fn lacks_decrease(&self, trial: Trial<F>, start: Trial<F>, tolerance: F) -> bool {
         !trial.is_finite()
+            || trial.value > start.value
             || difference(trial, start, tolerance) > self.config.c1 * trial.alpha * start.slope
     }
 
@@ -324,8 +334,10 @@ impl<F: Real> LineSearch<F> for StrongWolfe<F> {
                 return self.zoom(phi, start, trial, prev, evaluations);
             }
             if alpha >= c.max_step || evaluations >= c.max_evaluations {
-                // Sufficient decrease holds and `φ` still decreases: take the step as it is.
-                return Some(LineSearchStep { alpha, value });
+                // Sufficient decrease holds and `φ` still decreases: take the step as it is,
+                // provided the values show the decrease. Values that stay equal all the way out
+                // (a flat `f` with a non-zero gradient) give no step.
+                return (value < value0).then_some(LineSearchStep { alpha, value });
             }
             // Extrapolate: the cubic's minimiser beyond `α`, within [α + Δ, α + 4Δ].
             let delta = alpha - prev.alpha;

@@ -86,12 +86,33 @@ pub(super) struct State<F> {
     start: (F, F),
     /// The best iterate so far, and early stopping's count.
     pub(super) tracking: Tracking<F>,
+    /// Line-search steps in a row that made no progress.
+    stall: Stall<F>,
     /// The records of the current run (each run starts its own).
     #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
     #[cfg_attr(feature = "serde", serde(skip))]
     record_iterates: bool,
 }
+
+/// The count of line-search steps in a row that lowered neither `f` nor the lowest stationarity
+/// measure seen since `f` last fell.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Stall<F> {
+    steps: usize,
+    lowest: F,
+}
+
+/// How many line-search steps in a row may lower neither `f` nor the stationarity measure before
+/// the run stops with [`Termination::LineSearchFailed`].
+///
+/// A line search accepts a step that leaves `f` unchanged only where the decrease it asks for is
+/// below the rounding level of `f`. Near a minimiser the gradient still shrinks along such steps,
+/// though not at every one (L-BFGS and gradient descent do not lower `|g|` monotonically); with a
+/// gradient inconsistent with `f` (a sign error, a flat `f` with a non-zero gradient) nothing
+/// shrinks, and without this bound the run would creep along until its budget ran out.
+const STALL_LIMIT: usize = 10;
 
 /// Where a run starts.
 pub(super) enum Start<'x, F> {
@@ -130,6 +151,10 @@ impl<F: Real> State<F> {
             change: None,
             start: (F::zero(), F::zero()),
             tracking: Tracking::new(needs.best_by, n),
+            stall: Stall {
+                steps: 0,
+                lowest: F::infinity(),
+            },
             history: (needs.history || needs.record_iterates).then(History::default),
             record_iterates: needs.record_iterates,
         }
@@ -210,6 +235,22 @@ impl<F: Real> State<F> {
             (self.f, self.stationarity) = self.previous;
             false
         }
+    }
+
+    /// Counts the line-search step just accepted as progress or not; `true` once
+    /// [`STALL_LIMIT`] steps in a row have lowered neither `f` nor the lowest stationarity
+    /// measure seen since `f` last fell.
+    #[inline]
+    fn stalled(&mut self) -> bool {
+        if self.f < self.previous.0 || self.stationarity < self.stall.lowest {
+            self.stall = Stall {
+                steps: 0,
+                lowest: self.stationarity,
+            };
+            return false;
+        }
+        self.stall.steps += 1;
+        self.stall.steps >= STALL_LIMIT
     }
 
     /// Where the run stands, for the budgets.
@@ -393,6 +434,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         gamma: F,
     ) -> Result<Termination> {
         let per_epoch = oracle.is_sampled() && self.minibatch.schedule_per_epoch;
+        let searching = matches!(self.step_size, StepSize::LineSearch(_));
         let tracks_change = self.criteria.tracks_change();
         let observed = s.history.is_some() || !self.observers.is_empty();
         let patience = self
@@ -419,6 +461,9 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             s.stationarity = self.stationarity(s, gamma);
             if !s.accept_or_undo() {
                 return Ok(Termination::NonFinite);
+            }
+            if searching && s.stalled() {
+                return Ok(Termination::LineSearchFailed);
             }
             if stopping.diverged(s.f) {
                 return Ok(Termination::Diverged);

@@ -119,6 +119,7 @@ pub(super) fn line_search_step<F: Real, Or: Oracle<F>, O: Optimizer<F>>(
         x: view_mut(&mut s.x),
         g: view_mut(&mut s.g),
         at: None,
+        wrote_gradient: false,
     };
     let accepted = if slope < F::zero() {
         search.search(&mut line, s.f, slope)
@@ -132,7 +133,12 @@ pub(super) fn line_search_step<F: Real, Or: Oracle<F>, O: Optimizer<F>>(
             Ok(true)
         }
         None => {
+            let gradient_moved = line.wrote_gradient;
             std::mem::swap(&mut s.x, &mut s.x_prev);
+            if gradient_moved {
+                // The trials overwrote `g`: a run resumed from here must step from `∇f(x_k)`.
+                oracle.gradient(view(&s.x), view_mut(&mut s.g));
+            }
             Ok(false)
         }
     }
@@ -147,6 +153,8 @@ struct Line<'l, 'b, F: Real, Or> {
     g: ArrayViewMut1<'b, F>,
     /// The `α` that `x` holds, and whether `g` holds the gradient there.
     at: Option<(F, bool)>,
+    /// Whether a trial wrote its gradient into `g`.
+    wrote_gradient: bool,
 }
 
 impl<F: Real, Or: Oracle<F>> Line<'_, '_, F, Or> {
@@ -180,6 +188,7 @@ impl<F: Real, Or: Oracle<F>> LineFunction<F> for Line<'_, '_, F, Or> {
     fn value_and_slope(&mut self, alpha: F) -> (F, F) {
         self.move_to(alpha);
         self.at = Some((alpha, true));
+        self.wrote_gradient = true;
         let value = self
             .oracle
             .value_and_gradient(self.x.view(), self.g.view_mut());

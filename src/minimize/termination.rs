@@ -52,8 +52,13 @@ pub enum Termination {
     EarlyStopped,
     /// An observer asked the run to stop.
     StoppedByObserver,
-    /// The line search found no acceptable step (the direction may not be a descent direction
-    /// at the precision available, or `f` may be badly scaled).
+    /// The line search found no step that lowers `f`, or ten steps in a row lowered neither `f`
+    /// nor the stationarity measure (steps that decrease `f` only below its rounding level are
+    /// accepted while the gradient still shrinks). Either `f` is at the rounding level of its values (tighten
+    /// nothing further: the iterate is as good as the precision of `f` allows), or the gradient
+    /// is inconsistent with `f` (a sign error, a missing term): the direction it gives is not a
+    /// descent direction. [`check_gradient`](crate::check_gradient) tells the two apart. The
+    /// report keeps the last iterate, where `f` is no higher than at any before.
     LineSearchFailed,
 }
 
@@ -119,7 +124,10 @@ impl fmt::Display for Termination {
                 "stopped early: the validation loss stopped improving (patience exhausted)"
             }
             Termination::StoppedByObserver => "stopped by an observer",
-            Termination::LineSearchFailed => "stopped: line search found no acceptable step",
+            Termination::LineSearchFailed => {
+                "stopped: the line search found no decrease of f (at its rounding level, or a \
+                 gradient inconsistent with f: check it with check_gradient)"
+            }
         };
         f.write_str(text)
     }
