@@ -31,3 +31,27 @@ fn product_dimensions_that_overflow_are_errors() {
         .unwrap();
     assert_eq!(p.dim(), Some(5));
 }
+
+#[test]
+fn an_lbfgs_memory_that_cannot_be_allocated_is_an_error_on_the_first_step() {
+    use gradus::{Lbfgs, Optimizer};
+    use ndarray::Array1;
+    // `usize::MAX` pairs overflow the count of values; `2^40` pairs of 1024 values are 8 PiB,
+    // beyond any address space. Both were accepted, then aborted the process on the first step.
+    for memory in [usize::MAX, 1 << 40] {
+        let mut rule = Lbfgs::<f64>::with_memory(memory).unwrap();
+        let mut x = Array1::from_elem(1024, 1.0);
+        let g = Array1::from_elem(1024, 0.5);
+        let err = rule.step(x.view_mut(), g.view(), 1.0).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidCount { name: "memory", value, .. } if value == memory),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("memory"), "{err}");
+        assert_eq!(x, Array1::from_elem(1024, 1.0), "nothing moved");
+        // A sensible memory then works on the same rule's kind.
+        let mut rule = Lbfgs::<f64>::with_memory(10).unwrap();
+        rule.step(x.view_mut(), g.view(), 1.0).unwrap();
+        assert!(x.iter().all(|&v| v < 1.0));
+    }
+}

@@ -5,6 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_count, check_len};
+use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn2};
 use crate::linalg::{dot, norm};
 
 /// Hyperparameters of [`Lbfgs`].
@@ -17,7 +18,10 @@ pub struct LbfgsConfig<F> {
     /// Number `m` of pairs `(s, y)` kept. Default `10`, as SciPy's `maxcor`: Liu and Nocedal
     /// (1989) found `3 <= m <= 7` already competitive and little gain beyond, Nocedal and Wright
     /// recommend `3..20`; `10` sits in both ranges for `2 m n` numbers of memory. (PyTorch's
-    /// `history_size = 100` suits stochastic training more than full-batch minimisation.)
+    /// `history_size = 100` suits stochastic training more than full-batch minimisation.) The
+    /// pairs are allocated on the first step, for the length of `x`: a memory whose `2 m n`
+    /// values cannot be allocated makes that step fail with
+    /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `memory`.
     pub memory: usize,
     /// Curvature threshold `ε`: a pair is stored only if `s'y > ε |s| |y|`, that is if the
     /// cosine between `s` and `y` exceeds `ε`. Default: machine epsilon, which skips the pairs
@@ -119,12 +123,20 @@ struct State<F> {
 }
 
 impl<F: Real> State<F> {
-    fn new(m: usize, n: usize) -> Self {
-        State {
-            s: Array2::zeros((m, n)),
-            y: Array2::zeros((m, n)),
-            rho: Array1::zeros(m),
-            a: Array1::zeros(m),
+    /// The state of `m` pairs for `n` variables.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `memory` when the `2 m n`
+    /// values of the pairs cannot be allocated (reserved before they are filled, so that a huge
+    /// `m` is an error, not an aborted process).
+    fn new(m: usize, n: usize) -> Result<Self> {
+        let pairs = || try_from_fn2((m, n), |_| F::zero()).ok_or_else(|| too_large("memory", m));
+        let coefficients = || try_from_elem(m, F::zero()).ok_or_else(|| too_large("memory", m));
+        Ok(State {
+            s: pairs()?,
+            y: pairs()?,
+            rho: coefficients()?,
+            a: coefficients()?,
             len: 0,
             next: 0,
             gamma: F::one(),
@@ -132,7 +144,7 @@ impl<F: Real> State<F> {
             g_prev: Array1::zeros(n),
             has_prev: false,
             direction: Array1::zeros(n),
-        }
+        })
     }
 
     fn dim(&self) -> usize {
@@ -266,7 +278,7 @@ impl<F: Real> Lbfgs<F> {
                     n,
                 )?;
             }
-            slot => *slot = Some(State::new(m, n)),
+            slot => *slot = Some(State::new(m, n)?),
         }
         Ok(self.state.as_mut().expect("allocated above"))
     }
