@@ -5,7 +5,7 @@
 //! long before the entries do. Each case here is a point whose projection is known exactly.
 
 use gradus::Real;
-use gradus::constraints::{L1Ball, L2Ball, Projection, Simplex};
+use gradus::constraints::{Affine, L1Ball, L2Ball, Projection, Simplex};
 use ndarray::{Array1, array};
 use proptest::prelude::*;
 
@@ -134,4 +134,35 @@ proptest! {
             }
         }
     }
+}
+
+/// Membership tests whose sums overflow on the way although the residual is small: a point of
+/// the simplex of sum `F::MAX` just off it, and a point of an affine set whose first two terms
+/// add up beyond `F::MAX`. Both used to be reported outside their set.
+fn membership_near_the_largest_float<F: Real>() {
+    let max = F::max_value();
+    let (off, tolerance) = if F::epsilon() > F::lit(1e-10) {
+        (F::lit(1e-6), F::lit(1e-4))
+    } else {
+        (F::lit(1e-12), F::lit(1e-10))
+    };
+    let simplex = Simplex::new(max).unwrap();
+    assert!(simplex.contains(array![max, max * off].view(), max * tolerance));
+    assert!(!simplex.contains(array![max, max * off].view(), max * off * F::lit(0.1)));
+
+    // x₀ + x₁ - x₂ = 0.8 F::MAX at x = (0.9, 0.9, 1) F::MAX.
+    let a = ndarray::Array2::from_shape_vec((1, 3), vec![F::one(), F::one(), -F::one()]).unwrap();
+    let nine = F::lit(0.9) * max;
+    let b = nine - (max - nine);
+    assert!(b.is_finite());
+    let affine = Affine::new(a.view(), array![b].view()).unwrap();
+    let x = array![nine, nine, max];
+    assert!(affine.contains(x.view(), max * tolerance));
+    assert!(!affine.contains(array![nine, nine, nine].view(), max * tolerance));
+}
+
+#[test]
+fn membership_is_decided_without_overflow_near_the_largest_float() {
+    membership_near_the_largest_float::<f32>();
+    membership_near_the_largest_float::<f64>();
 }

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 use super::{Projection, invalid_set};
 use crate::Real;
 use crate::error::{Error, Result, check_finite, check_len};
-use crate::linalg::dot;
+use crate::linalg::{dot, sum_within};
 
 /// The affine subspace `C = {x ∈ R^n : A x = b}` for a full-row-rank `A ∈ R^{m×n}` (`m <= n`),
 /// meant for a few equality constraints.
@@ -248,7 +248,7 @@ impl<F: Real> Projection<F> for Affine<F> {
                 .rows()
                 .into_iter()
                 .zip(&self.offset)
-                .all(|(row, &b)| (dot(row, x) - b).abs() <= tolerance)
+                .all(|(row, &b)| sum_within(row.iter().zip(&x).map(|(&a, &v)| a * v), b, tolerance))
     }
 }
 

@@ -5,6 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::Projection;
 use crate::Real;
 use crate::error::{Domain, Result, check};
+use crate::linalg::sum_within;
 
 /// The scaled simplex `Δ_s = {x ∈ R^n : x_i >= 0, Σ_i x_i = s}` (`s > 0`); `s = 1` is the
 /// probability simplex. It applies in any dimension.
@@ -93,7 +94,7 @@ impl<F: Real> Projection<F> for Simplex<F> {
     fn contains(&self, x: ArrayView1<'_, F>, tolerance: F) -> bool {
         !x.is_empty()
             && x.iter().all(|&v| v >= -tolerance)
-            && (x.sum() - self.sum).abs() <= tolerance
+            && sum_within(x.iter().copied(), self.sum, tolerance)
     }
 }
 

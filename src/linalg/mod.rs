@@ -15,4 +15,6 @@ pub(crate) use dense::{
     cholesky_in_place, cholesky_solve, mat_vec_into, orthonormalize_columns, solve_spd,
     symmetric_eigenvalues,
 };
-pub(crate) use vector::{axpy_slices, copy, dot, dot_slices, max_abs, max_abs_diff, norm, norm_of};
+pub(crate) use vector::{
+    axpy_slices, copy, dot, dot_slices, max_abs, max_abs_diff, norm, norm_of, sum_within,
+};

@@ -56,6 +56,42 @@ pub(crate) fn norm_of<F: Real>(entries: impl Iterator<Item = F> + Clone) -> F {
     scale * scaled.sqrt()
 }
 
+/// `|Σ_i t_i - target| <= tolerance` for the finite terms `t_i` that `terms` yields (which it may
+/// yield twice), also when the sum overflows on the way although the residual does not.
+///
+/// The terms are first added as they are; only when that overflows are they added again scaled
+/// by the power of two `σ` that brings the largest of them (and `target`) to at most 1, and
+/// compared as `|Σ σ t_i - σ target| <= σ tolerance`. Scaling by a power of two is exact but for
+/// terms that fall below the normal range, which are negligible next to the largest.
+pub(crate) fn sum_within<F: Real>(
+    terms: impl Iterator<Item = F> + Clone,
+    target: F,
+    tolerance: F,
+) -> bool {
+    let residual = terms.clone().fold(F::zero(), |s, t| s + t) - target;
+    if residual.is_finite() {
+        return residual.abs() <= tolerance;
+    }
+    let largest = terms.clone().fold(target.abs(), |m, t| {
+        if t.is_nan() || t.abs() > m {
+            t.abs()
+        } else {
+            m
+        }
+    });
+    if !largest.is_finite() {
+        return false;
+    }
+    // At most about 1024 halvings (f64), and only on this path, for sums near the largest float.
+    let half = F::lit(0.5);
+    let mut scale = F::one();
+    while largest * scale > F::one() {
+        scale *= half;
+    }
+    let residual = terms.fold(F::zero(), |s, t| s + t * scale) - target * scale;
+    residual.abs() <= tolerance * scale
+}
+
 /// `max_i |v_i|` (`0` for an empty vector; NaN if an entry is NaN).
 pub(crate) fn max_abs<F: Real>(v: ArrayView1<'_, F>) -> F {
     v.fold(F::zero(), |m, &x| {
