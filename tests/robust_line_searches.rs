@@ -34,11 +34,7 @@ fn lit<F: Real>(v: f64) -> F {
 }
 
 /// `f(x) = c (|x|² / 2 + 1)`, with the gradient `sign · c x` (`sign = -1`: a sign error).
-fn bowl<F: Real>(
-    c: F,
-    sign: F,
-) -> FnObjective<impl Fn(ArrayView1<'_, F>) -> F, impl Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>)>
-{
+fn bowl<F: Real>(c: F, sign: F) -> impl Objective<F> {
     FnObjective::new(
         3,
         move |x: ArrayView1<'_, F>| c * (x.dot(&x) * lit(0.5) + F::one()),
@@ -49,10 +45,7 @@ fn bowl<F: Real>(
 }
 
 /// A constant `f = c` whose gradient claims `(c, -c, c)`.
-fn flat<F: Real>(
-    c: F,
-) -> FnObjective<impl Fn(ArrayView1<'_, F>) -> F, impl Fn(ArrayView1<'_, F>, ArrayViewMut1<'_, F>)>
-{
+fn flat<F: Real>(c: F) -> impl Objective<F> {
     FnObjective::new(
         3,
         move |_x: ArrayView1<'_, F>| c,
