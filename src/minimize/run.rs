@@ -567,15 +567,18 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// projecting.
     #[inline]
     fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
-        match self.projection.as_mut() {
-            None => gradient_norm(&s.g),
-            Some(p) => gradient_mapping_norm(
-                p.as_mut(),
-                view(&s.x),
-                view(&s.g),
-                view_mut(&mut s.work),
-                gamma,
-            ),
+        self.stationarity_at(&s.x, view(&s.g), &mut s.work, gamma)
+    }
+
+    /// The stationarity measure at `x` from the gradient `g` there: `|g|`, or the norm of the
+    /// gradient mapping `|x - P(x - γ g)| / γ` when projecting (`work` then receives
+    /// `P(x - γ g)`).
+    #[inline]
+    fn stationarity_at(&mut self, x: &[F], g: ArrayView1<'_, F>, work: &mut [F], gamma: F) -> F {
+        match (self.projection.as_mut(), g.as_slice()) {
+            (None, Some(g)) => gradient_norm(g),
+            (None, None) => norm(g),
+            (Some(p), _) => gradient_mapping_norm(p.as_mut(), view(x), g, view_mut(work), gamma),
         }
     }
 
@@ -660,16 +663,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         gamma: F,
     ) -> (F, F) {
         let f = oracle.full_evaluation(view(&s.x));
-        let stationarity = match self.projection.as_mut() {
-            None => norm(oracle.full_gradient()),
-            Some(p) => gradient_mapping_norm(
-                p.as_mut(),
-                view(&s.x),
-                oracle.full_gradient(),
-                view_mut(&mut s.work),
-                gamma,
-            ),
-        };
+        let stationarity = self.stationarity_at(&s.x, oracle.full_gradient(), &mut s.work, gamma);
         (f, stationarity)
     }
 
