@@ -53,12 +53,17 @@ pub enum Termination {
     /// An observer asked the run to stop.
     StoppedByObserver,
     /// The line search found no step that lowers `f`, or ten steps in a row lowered neither `f`
-    /// nor the stationarity measure (steps that decrease `f` only below its rounding level are
-    /// accepted while the gradient still shrinks). Either `f` is at the rounding level of its values (tighten
-    /// nothing further: the iterate is as good as the precision of `f` allows), or the gradient
-    /// is inconsistent with `f` (a sign error, a missing term): the direction it gives is not a
-    /// descent direction. [`check_gradient`](crate::check_gradient) tells the two apart. The
-    /// report keeps the last iterate, where `f` is no higher than at any before.
+    /// nor the stationarity measure (a step that lowers `f` only below its rounding level is
+    /// accepted while the gradient still shrinks). There are three causes:
+    /// - `f` is at the rounding level of its values: the iterate is as good as the precision of
+    ///   `f` allows, and a tighter tolerance cannot be met;
+    /// - `f` is badly scaled for the search's first trial step (a unit step along `-∇f` moves
+    ///   `x` by less than its rounding, or no halving of it is short enough);
+    /// - the gradient is inconsistent with `f` (a sign error, a missing term), so that the
+    ///   direction it gives is not a descent direction: [`check_gradient`](crate::check_gradient)
+    ///   finds it.
+    ///
+    /// The report keeps the last iterate, where `f` is no higher than at any before.
     LineSearchFailed,
 }
 
