@@ -63,7 +63,9 @@ pub enum Termination {
     ///   direction it gives is not a descent direction: [`check_gradient`](crate::check_gradient)
     ///   finds it.
     ///
-    /// The report keeps the last iterate, where `f` is no higher than at any before.
+    /// The report keeps the last iterate; with [`Backtracking`](crate::line_search::Backtracking)
+    /// and [`StrongWolfe`](crate::line_search::StrongWolfe), which accept no increase, `f` is
+    /// no higher there than at any iterate before.
     LineSearchFailed,
 }
 
