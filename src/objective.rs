@@ -17,8 +17,9 @@ use crate::error::{Error, Result, check_finite, check_len};
 ///   are to allocate nothing.
 ///
 /// Each of the three has a default written with the others, so an implementation must override
-/// [`value_and_gradient`], or both [`value`] and [`gradient`]: with neither, the defaults call
-/// each other without end. The gradient is written into a buffer owned by the caller, so that an
+/// [`value_and_gradient`], or both [`value`] and [`gradient`]. With neither, the defaults would
+/// call each other without end; the first call panics instead, with a message saying which
+/// methods to write. The gradient is written into a buffer owned by the caller, so that an
 /// iteration allocates nothing.
 ///
 /// # What the loop calls, and when
@@ -122,7 +123,12 @@ pub trait Objective<F: Real> {
     /// Writes `∇f(x)` into `grad` and returns `f(x)`.
     ///
     /// Default: [`gradient`](Objective::gradient), then [`value`](Objective::value).
+    ///
+    /// # Panics
+    /// When the implementation overrides neither this method nor [`gradient`](Objective::gradient)
+    /// (the defaults would call each other without end).
     fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
+        let _cycle = DefaultCycle::enter::<Self>(self);
         self.gradient(x, grad.view_mut());
         self.value(x)
     }
@@ -155,6 +161,48 @@ impl<F: Real, T: Objective<F> + ?Sized> Objective<F> for &T {
     }
     fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
         (**self).value_with_scratch(x, scratch)
+    }
+}
+
+/// A guard against the defaults of [`Objective`] calling each other without end: the default
+/// `value_and_gradient` of an object, entered again (through the default `gradient`) before it
+/// returns, panics with a message instead of overflowing the stack.
+///
+/// The object is known by its address and type, kept per thread for the innermost default call
+/// only: a default call of another objective made from inside (a composite objective) is not a
+/// cycle, and the previous entry comes back when the guard is dropped.
+struct DefaultCycle {
+    previous: (*const (), &'static str),
+}
+
+thread_local! {
+    static DEFAULT_CALL: std::cell::Cell<(*const (), &'static str)> =
+        const { std::cell::Cell::new((std::ptr::null(), "")) };
+}
+
+impl DefaultCycle {
+    fn enter<T: ?Sized>(object: &T) -> Self {
+        let me = (
+            std::ptr::from_ref(object).cast::<()>(),
+            std::any::type_name::<T>(),
+        );
+        let previous = DEFAULT_CALL.with(|c| c.replace(me));
+        if previous.0 == me.0 && previous.1 == me.1 {
+            DEFAULT_CALL.with(|c| c.set((std::ptr::null(), "")));
+            panic!(
+                "the Objective implementation of {} overrides neither `value_and_gradient` nor \
+                 `gradient`: implement `value_and_gradient`, or both `value` and `gradient` \
+                 (their defaults are written in terms of each other)",
+                me.1
+            );
+        }
+        DefaultCycle { previous }
+    }
+}
+
+impl Drop for DefaultCycle {
+    fn drop(&mut self) {
+        DEFAULT_CALL.with(|c| c.set(self.previous));
     }
 }
 

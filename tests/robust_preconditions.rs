@@ -18,10 +18,11 @@ use ndarray::{Array1, array};
 
 /// The messages of the panics these tests provoke on purpose; other panics are printed as
 /// usual.
-const EXPECTED: [&str; 3] = [
+const EXPECTED: [&str; 4] = [
     "was evaluated at x of length",
     "evaluated on",
     "BatchReducer::new(",
+    "overrides neither `value_and_gradient` nor `gradient`",
 ];
 
 /// Runs `f`; `Err(message)` if it panicked. The panics provoked on purpose are not printed.
@@ -283,4 +284,62 @@ fn projecting_by_hand_with_the_wrong_length_is_nan_or_a_typed_error() {
         })
     ));
     assert_eq!(x, array![2.0, -1.0]);
+}
+
+/// An objective that writes only its value.
+struct ValueOnly;
+
+impl Objective<f64> for ValueOnly {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: ndarray::ArrayView1<'_, f64>) -> f64 {
+        x.dot(&x)
+    }
+}
+
+/// `f(x) = |x|^2 / 2` with value and gradient written separately (the default
+/// `value_and_gradient` combines them), evaluated inside the gradient of an outer objective of
+/// the same kind: a default call of another object from inside a default call is no cycle.
+struct Separate<'a>(Option<&'a Separate<'a>>);
+
+impl Objective<f64> for Separate<'_> {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: ndarray::ArrayView1<'_, f64>) -> f64 {
+        0.5 * x.dot(&x)
+    }
+    fn gradient(&self, x: ndarray::ArrayView1<'_, f64>, mut grad: ndarray::ArrayViewMut1<'_, f64>) {
+        grad.assign(&x);
+        if let Some(inner) = self.0 {
+            let mut g = Array1::zeros(2);
+            let f = inner.value_and_gradient(x, g.view_mut());
+            assert_eq!(f, 0.5 * x.dot(&x));
+        }
+    }
+}
+
+#[test]
+fn an_objective_without_a_gradient_panics_with_a_message_instead_of_overflowing_the_stack() {
+    // The defaults of `value`, `gradient` and `value_and_gradient` are written in terms of each
+    // other; with only `value` written they used to recurse until the process aborted.
+    let x = array![1.0, 2.0];
+    let message = outcome(|| ValueOnly.gradient(x.view(), Array1::zeros(2).view_mut()))
+        .expect_err("an objective without a gradient cannot give one");
+    assert!(message.contains("ValueOnly"), "{message}");
+    assert!(
+        message.contains("implement `value_and_gradient`"),
+        "{message}"
+    );
+    let message = outcome(|| ValueOnly.value_and_gradient(x.view(), Array1::zeros(2).view_mut()))
+        .unwrap_err();
+    assert!(message.contains("ValueOnly"), "{message}");
+
+    // After the panic, objectives that write their gradient work as before, nested or not.
+    let inner = Separate(None);
+    let outer = Separate(Some(&inner));
+    let mut g = Array1::zeros(2);
+    assert_eq!(outer.value_and_gradient(x.view(), g.view_mut()), 2.5);
+    assert_eq!(g, x);
 }
