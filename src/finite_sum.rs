@@ -219,6 +219,10 @@ impl<F: Real, S: FiniteSum<F>> Objective<F> for FullBatch<S, F> {
         self.sum
             .batch_value_and_gradient(x, Batch::all(self.sum.examples()), grad)
     }
+
+    fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
+        self.value_and_gradient(x, scratch)
+    }
 }
 
 /// Computes batch means `(1/|B|) Σ_{i∈B} (f_i, ∇f_i)` from per-example terms, over all cores

@@ -90,13 +90,14 @@ impl<F: Real> Default for StrongWolfeConfig<F> {
 /// `max_evaluations` trials have been made, the search returns `α_lo` when it is positive (a step
 /// with sufficient decrease, but possibly not the curvature condition; the loop then evaluates the
 /// gradient there once more), and fails otherwise. A step that reaches `max_step` while `φ` still
-/// decreases is returned as it is; one whose value is not below `φ(0)` is not.
+/// decreases is returned as it is, provided its value is below `φ(0)`: values that stay equal all
+/// the way out (a flat `f` with a non-zero gradient) give no step.
 ///
-/// **No increase.** A step whose value is above `φ(0)` is never accepted, not even within the
-/// rounding level where the slopes decide. Slopes that promise a decrease the values never show
-/// come from a gradient inconsistent with `f` (check it with
-/// [`check_gradient`](crate::check_gradient)); the loop then stops with
-/// [`Termination::LineSearchFailed`](crate::Termination::LineSearchFailed) rather than climb.
+/// **Within the rounding level** the slopes decide, and a step may raise `f` by at most
+/// `value_tolerance · |φ(0)|`. Slopes that keep promising a decrease the values never show come
+/// from a gradient inconsistent with `f` (check it with [`check_gradient`](crate::check_gradient)):
+/// the loop stops such a run after ten steps that lower neither `f` nor the gradient, with
+/// [`Termination::LineSearchFailed`](crate::Termination::LineSearchFailed).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StrongWolfe<F> {
     config: StrongWolfeConfig<F>,
@@ -191,13 +192,9 @@ impl<F: Real> StrongWolfe<F> {
         (-c.c2 * start.slope, c.value_tolerance * start.value.abs())
     }
 
-    /// `true` if `trial` is not finite, has a value above `φ(0)`, or fails sufficient decrease
-    /// from `start`. A value above `φ(0)` is never accepted, even within the rounding level
-    /// where the slopes decide: slopes that promise a decrease the values do not show are those
-    /// of a gradient inconsistent with `f`.
+    /// `true` if `trial` is not finite or fails sufficient decrease from `start`.
     fn lacks_decrease(&self, trial: Trial<F>, start: Trial<F>, tolerance: F) -> bool {
         !trial.is_finite()
-            || trial.value > start.value
             || difference(trial, start, tolerance) > self.config.c1 * trial.alpha * start.slope
     }
 

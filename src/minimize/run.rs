@@ -86,8 +86,8 @@ pub(super) struct State<F> {
     start: (F, F),
     /// The best iterate so far, and early stopping's count.
     pub(super) tracking: Tracking<F>,
-    /// Line-search steps in a row that made no progress.
-    stall: Stall<F>,
+    /// Line-search steps in a row that lowered neither `f` nor the stationarity measure.
+    stalled_steps: usize,
     /// The records of the current run (each run starts its own).
     #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
@@ -95,23 +95,15 @@ pub(super) struct State<F> {
     record_iterates: bool,
 }
 
-/// The count of line-search steps in a row that lowered neither `f` nor the lowest stationarity
-/// measure seen since `f` last fell.
-#[derive(Debug, Clone, Copy)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct Stall<F> {
-    steps: usize,
-    lowest: F,
-}
-
 /// How many line-search steps in a row may lower neither `f` nor the stationarity measure before
 /// the run stops with [`Termination::LineSearchFailed`].
 ///
 /// A line search accepts a step that leaves `f` unchanged only where the decrease it asks for is
 /// below the rounding level of `f`. Near a minimiser the gradient still shrinks along such steps,
-/// though not at every one (L-BFGS and gradient descent do not lower `|g|` monotonically); with a
-/// gradient inconsistent with `f` (a sign error, a flat `f` with a non-zero gradient) nothing
-/// shrinks, and without this bound the run would creep along until its budget ran out.
+/// though not at every one (gradient descent and L-BFGS do not lower `|g|` monotonically); with
+/// a gradient inconsistent with `f` (a sign error on a convex `f`, a flat `f` with a non-zero
+/// gradient) it never does, and without this bound the run would creep along until its budget
+/// ran out.
 const STALL_LIMIT: usize = 10;
 
 /// Where a run starts.
@@ -151,10 +143,7 @@ impl<F: Real> State<F> {
             change: None,
             start: (F::zero(), F::zero()),
             tracking: Tracking::new(needs.best_by, n),
-            stall: Stall {
-                steps: 0,
-                lowest: F::infinity(),
-            },
+            stalled_steps: 0,
             history: (needs.history || needs.record_iterates).then(History::default),
             record_iterates: needs.record_iterates,
         }
@@ -238,19 +227,16 @@ impl<F: Real> State<F> {
     }
 
     /// Counts the line-search step just accepted as progress or not; `true` once
-    /// [`STALL_LIMIT`] steps in a row have lowered neither `f` nor the lowest stationarity
-    /// measure seen since `f` last fell.
+    /// [`STALL_LIMIT`] steps in a row have lowered neither `f` nor the stationarity measure.
     #[inline]
     fn stalled(&mut self) -> bool {
-        if self.f < self.previous.0 || self.stationarity < self.stall.lowest {
-            self.stall = Stall {
-                steps: 0,
-                lowest: self.stationarity,
-            };
+        let (f, stationarity) = self.previous;
+        if self.f < f || self.stationarity < stationarity {
+            self.stalled_steps = 0;
             return false;
         }
-        self.stall.steps += 1;
-        self.stall.steps >= STALL_LIMIT
+        self.stalled_steps += 1;
+        self.stalled_steps >= STALL_LIMIT
     }
 
     /// Where the run stands, for the budgets.

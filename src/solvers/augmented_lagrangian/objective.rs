@@ -161,6 +161,11 @@ impl<F: Real, Obj: Objective<F> + ?Sized> Objective<F> for AugmentedObjective<'_
         self.add_penalty_gradient(x, &mut s, grad);
         f + p
     }
+
+    fn value_with_scratch(&self, x: ArrayView1<'_, F>, scratch: ArrayViewMut1<'_, F>) -> F {
+        let mut s = self.scratch.borrow_mut();
+        self.objective.value_with_scratch(x, scratch) + self.penalty_terms(x, &mut s)
+    }
 }
 
 /// Writes `h(x)` and `g(x)` into `h` and `g`.
