@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ndarray::Array1;
@@ -48,10 +49,16 @@ pub type Runner = Minimizer<'static, f64, Box<dyn Optimizer<f64>>>;
 /// apply to it (for instance a step `1/L` on a problem of unknown `L`).
 type Recipe = Box<dyn Fn(&dyn TestFunction<f64>) -> Result<Option<Runner>> + Send + Sync>;
 
+/// A runner for a rule with the given constant step size.
+pub type WithLr = Arc<dyn Fn(f64) -> Result<Runner> + Send + Sync>;
+
 /// A named way to minimise: an update rule with its hyperparameters and its step-size strategy.
 pub struct Contender {
     name: String,
     recipe: Recipe,
+    /// For a rule that runs with a step size: the rule's name without the step size, and its
+    /// runner for any constant step size (see `tuning.rs`).
+    tunable: Option<(String, WithLr)>,
 }
 
 impl fmt::Debug for Contender {
@@ -72,18 +79,39 @@ impl Contender {
         Contender {
             name: name.into(),
             recipe: Box::new(recipe),
+            tunable: None,
         }
     }
 
-    /// The rule made by `rule` with the constant step size `lr` on every problem.
-    pub fn constant<O, M>(name: impl Into<String>, lr: f64, rule: M) -> Self
+    /// The contender, marked as the rule named `family` that runs with any constant step size
+    /// through `rule`.
+    fn tunable<O, M>(mut self, family: &str, rule: M) -> Self
     where
         O: Optimizer<f64> + 'static,
         M: Fn() -> Result<O> + Send + Sync + 'static,
     {
-        Contender::new(name, move |_| {
-            Ok(Some(Minimizer::new(boxed(rule()?)).lr(lr)))
+        let with_lr: WithLr = Arc::new(move |lr| Ok(Minimizer::new(boxed(rule()?)).lr(lr)));
+        self.tunable = Some((family.to_owned(), with_lr));
+        self
+    }
+
+    /// The rule `family` made by `rule` with the constant step size `lr` on every problem,
+    /// named `"<family> lr=<lr>"`.
+    pub fn constant<O, M>(family: &str, lr: f64, rule: M) -> Self
+    where
+        O: Optimizer<f64> + 'static,
+        M: Fn() -> Result<O> + Clone + Send + Sync + 'static,
+    {
+        let make = rule.clone();
+        let shown = if lr >= 0.1 {
+            format!("{lr}")
+        } else {
+            format!("{lr:e}")
+        };
+        Contender::new(format!("{family} lr={shown}"), move |_| {
+            Ok(Some(Minimizer::new(boxed(make()?)).lr(lr)))
         })
+        .tunable(family, rule)
     }
 
     /// The rule made by `rule` with the constant step size `factor / L` on every problem whose
@@ -91,17 +119,23 @@ impl Contender {
     /// others. For gradient descent on an `L`-smooth function, `1/L` is the step of the classic
     /// guarantee `f(x_k) - f* <= L |x_0 - x*|² / (2k)` (Nesterov, *Lectures on Convex
     /// Optimization*, 2018, Cor. 2.1.2).
-    pub fn inverse_smoothness<O, M>(name: impl Into<String>, factor: f64, rule: M) -> Self
+    ///
+    /// Named `"<family> 1/L"`.
+    pub fn inverse_smoothness<O, M>(family: &str, factor: f64, rule: M) -> Self
     where
         O: Optimizer<f64> + 'static,
-        M: Fn() -> Result<O> + Send + Sync + 'static,
+        M: Fn() -> Result<O> + Clone + Send + Sync + 'static,
     {
-        Contender::new(name, move |problem| match problem.smoothness() {
-            Some(l) if l.is_finite() && l > 0.0 => {
-                Ok(Some(Minimizer::new(boxed(rule()?)).lr(factor / l)))
+        let make = rule.clone();
+        Contender::new(format!("{family} 1/L"), move |problem| {
+            match problem.smoothness() {
+                Some(l) if l.is_finite() && l > 0.0 => {
+                    Ok(Some(Minimizer::new(boxed(make()?)).lr(factor / l)))
+                }
+                _ => Ok(None),
             }
-            _ => Ok(None),
         })
+        .tunable(family, rule)
     }
 
     /// The rule made by `rule`, with step sizes chosen by the line search made by `search`
@@ -121,6 +155,14 @@ impl Contender {
     /// The contender's name, for tables and plots.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The rule's name and its runner for any constant step size, for a rule that runs with a
+    /// step size (`None` for a line search).
+    pub fn tunable_rule(&self) -> Option<(&str, &WithLr)> {
+        self.tunable
+            .as_ref()
+            .map(|(family, f)| (family.as_str(), f))
     }
 
     /// The configured runner for `problem`, or `None` if the contender does not apply to it.
@@ -146,24 +188,24 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 /// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
 pub fn contenders() -> Vec<Contender> {
     vec![
-        Contender::inverse_smoothness("GD 1/L", 1.0, || Ok(GradientDescent::default())),
+        Contender::inverse_smoothness("GD", 1.0, || Ok(GradientDescent::default())),
         Contender::line_search(
             "GD Armijo",
             || Ok(GradientDescent::default()),
             || Ok(Backtracking::default()),
         ),
-        Contender::constant("GD lr=1e-3", 1e-3, || Ok(GradientDescent::default())),
-        Contender::inverse_smoothness("Heavy ball 1/L", 1.0, || Momentum::heavy_ball(1.0, 0.9)),
-        Contender::inverse_smoothness("Nesterov 1/L", 1.0, || Momentum::nesterov(1.0, 0.9)),
-        Contender::inverse_smoothness("AGD 1/L", 1.0, || Ok(AcceleratedGradient::default())),
-        Contender::constant("RMSProp lr=1e-3", 1e-3, || Ok(RmsProp::default())),
-        Contender::constant("Adam lr=1e-2", 1e-2, || Ok(Adam::default())),
-        Contender::constant("AMSGrad lr=1e-2", 1e-2, || Adam::amsgrad(1e-2)),
-        Contender::constant("AdaGrad lr=0.5", 0.5, || Ok(AdaGrad::default())),
-        Contender::constant("Adamax lr=2e-2", 2e-2, || Ok(Adamax::default())),
-        Contender::constant("NAdam lr=1e-2", 1e-2, || Ok(NAdam::default())),
-        Contender::constant("RAdam lr=1e-2", 1e-2, || Ok(RAdam::default())),
-        Contender::constant("Adadelta lr=1", 1.0, || Ok(Adadelta::default())),
+        Contender::constant("GD", 1e-3, || Ok(GradientDescent::default())),
+        Contender::inverse_smoothness("Heavy ball", 1.0, || Momentum::heavy_ball(1.0, 0.9)),
+        Contender::inverse_smoothness("Nesterov", 1.0, || Momentum::nesterov(1.0, 0.9)),
+        Contender::inverse_smoothness("AGD", 1.0, || Ok(AcceleratedGradient::default())),
+        Contender::constant("RMSProp", 1e-3, || Ok(RmsProp::default())),
+        Contender::constant("Adam", 1e-2, || Ok(Adam::default())),
+        Contender::constant("AMSGrad", 1e-2, || Adam::amsgrad(1e-2)),
+        Contender::constant("AdaGrad", 0.5, || Ok(AdaGrad::default())),
+        Contender::constant("Adamax", 2e-2, || Ok(Adamax::default())),
+        Contender::constant("NAdam", 1e-2, || Ok(NAdam::default())),
+        Contender::constant("RAdam", 1e-2, || Ok(RAdam::default())),
+        Contender::constant("Adadelta", 1.0, || Ok(Adadelta::default())),
         Contender::constant("Barzilai-Borwein", 1e-3, || Ok(BarzilaiBorwein::default())),
         Contender::line_search(
             "L-BFGS Wolfe",

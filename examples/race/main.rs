@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example race
 //! cargo run --release --example race -- --problems rosenbrock,beale --rules armijo --starts 10
+//! cargo run --release --example race -- --tune
 //! ```
 //!
 //! Each rule runs with its documented default hyperparameters (the list is
@@ -28,16 +29,21 @@
 //! --csv PATH       also write every run as CSV
 //! --plots DIR      where to write the SVG and PNG pictures (default target/gradus-plots)
 //! --no-plots       write no pictures
+//! --tune           give every rule that runs with a step size its best step size per problem
+//!                  from one log grid (see `tuning.rs`), and race the tuned rules with the line
+//!                  searches; the tuning's cost is reported apart
 //! ```
 //!
 //! The program's parts: `harness.rs` runs the race (contenders, starts, runs, performance
-//! profiles), `tables.rs` prints the tables and writes the CSV, `plots.rs` draws the pictures;
+//! profiles), `tuning.rs` tunes the step sizes for `--tune`, `tables.rs` prints the tables and
+//! writes the CSV, `plots.rs` draws the pictures;
 //! this file reads the arguments and runs them in order. `cargo test --example race` runs the
 //! harness's tests (`harness/tests.rs`).
 
 mod harness;
 mod plots;
 mod tables;
+mod tuning;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,10 +64,11 @@ struct Args {
     config: RaceConfig,
     csv: Option<PathBuf>,
     plots: Option<PathBuf>,
+    tune: bool,
 }
 
 const USAGE: &str = "usage: race [--problems a,b] [--rules a,b] [--dim N] [--tol T] [--budget N] \
-                     [--seed S] [--starts K] [--csv PATH] [--plots DIR | --no-plots]";
+                     [--seed S] [--starts K] [--csv PATH] [--plots DIR | --no-plots] [--tune]";
 
 /// Reads the flags (see the module documentation); the message on error includes the usage.
 fn parse_args() -> Result<Args, String> {
@@ -75,12 +82,17 @@ fn parse_args() -> Result<Args, String> {
         },
         csv: None,
         plots: Some(PathBuf::from("target/gradus-plots")),
+        tune: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--no-plots" {
             args.plots = None;
             args.config.record = false;
+            continue;
+        }
+        if flag == "--tune" {
+            args.tune = true;
             continue;
         }
         if flag == "--help" || flag == "-h" {
@@ -170,10 +182,19 @@ fn main() -> Result<(), AnyError> {
         }
     };
     let problems = problems(args.dim, &args.problems);
-    let field: Vec<_> = contenders()
+    let mut field: Vec<_> = contenders()
         .into_iter()
         .filter(|c| matches(c.name(), &args.rules))
         .collect();
+    if args.tune && !problems.is_empty() {
+        let clock = Instant::now();
+        let tuned = tuning::tune(&problems, &field, &args.config)?;
+        tuning::print_tuning(&tuned);
+        println!("tuning time: {:.2} s\n", clock.elapsed().as_secs_f64());
+        // The tuned rules replace the rules with a step size; the line searches stay.
+        field.retain(|c| c.tunable_rule().is_none());
+        field.splice(0..0, tuned.into_iter().map(|(c, _)| c));
+    }
     if problems.is_empty() || field.is_empty() {
         eprintln!("no problem or no rule matches the filters\n{USAGE}");
         std::process::exit(2);

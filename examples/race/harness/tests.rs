@@ -187,7 +187,7 @@ fn a_perturbation_whose_interval_overflows_is_an_error_not_a_panic() {
 fn gradient_descent_at_one_over_l_solves_the_sphere_in_one_step() {
     // Sphere |x|² has L = 2; the step 1/2 lands exactly on 0.
     let problems: Vec<SuiteProblem> = vec![Box::new(Sphere::new(3))];
-    let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+    let contenders = vec![Contender::inverse_smoothness("GD", 1.0, || {
         Ok(GradientDescent::default())
     })];
     let config = RaceConfig {
@@ -226,7 +226,7 @@ fn the_gradient_budget_stops_a_slow_rule_as_a_failure() {
 #[test]
 fn contenders_that_need_l_skip_problems_without_it() {
     let problems: Vec<SuiteProblem> = vec![Box::new(Himmelblau)];
-    let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+    let contenders = vec![Contender::inverse_smoothness("GD", 1.0, || {
         Ok(GradientDescent::default())
     })];
     let results = run_race(&problems, &contenders, &RaceConfig::default()).unwrap();
@@ -261,7 +261,7 @@ fn gradient_descent_at_one_over_l_solves_booth_from_every_start() {
     // Booth is a quadratic (L known): from the standard start and one random start, every run
     // succeeds, and the only contender is the cheapest on both instances.
     let problems: Vec<SuiteProblem> = vec![Box::new(Booth)];
-    let contenders = vec![Contender::inverse_smoothness("GD 1/L", 1.0, || {
+    let contenders = vec![Contender::inverse_smoothness("GD", 1.0, || {
         Ok(GradientDescent::default())
     })];
     let config = RaceConfig {
@@ -327,4 +327,33 @@ fn methods_that_theory_says_converge_solve_the_convex_problems() {
         checked >= 60,
         "only {checked} runs were covered by a guarantee"
     );
+}
+
+#[test]
+fn tuning_gives_gradient_descent_on_the_sphere_the_grid_step_closest_below_one_over_l() {
+    // On f = |x|² (L = 2) a step γ multiplies x by 1 - 2γ: of the grid's half decades, 10^-0.5
+    // contracts fastest (0.37 per step); 1 oscillates and 10^0.5 diverges.
+    let problems: Vec<SuiteProblem> = vec![Box::new(Sphere::new(10))];
+    let field = vec![
+        Contender::constant("GD", 1e-3, || Ok(GradientDescent::default())),
+        Contender::inverse_smoothness("GD", 1.0, || Ok(GradientDescent::default())),
+    ];
+    let config = RaceConfig {
+        random_starts: 0,
+        ..RaceConfig::default()
+    };
+    let tuned = crate::tuning::tune(&problems, &field, &config).unwrap();
+    assert_eq!(
+        tuned.len(),
+        1,
+        "one rule, however many step sizes the field gives it"
+    );
+    let (contender, found) = &tuned[0];
+    assert_eq!(contender.name(), "GD tuned");
+    let (lr, reached) = found.best["sphere-10"];
+    assert_abs_diff_eq!(lr, 10f64.powf(-0.5), epsilon = 1e-15);
+    assert!(reached);
+    assert!(found.cost > 0);
+    let results = run_race(&problems, &[tuned.into_iter().next().unwrap().0], &config).unwrap();
+    assert!(results[0].success);
 }
