@@ -6,39 +6,31 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, array};
 
-use super::{TestFunction, wrong_length};
-use crate::{Objective, Real};
+use crate::Real;
 
-/// Implements `Objective<F>` for a 2-D function from `value_and_gradient(x, y) -> (f, gx, gy)`.
+/// Implements `Objective<F>` for a 2-D function from `eval(x, y) -> (f, ∂f/∂x, ∂f/∂y)`.
 macro_rules! objective_2d {
     ($t:ty) => {
-        impl<F: Real> Objective<F> for $t {
-            fn dim(&self) -> usize {
-                2
-            }
-            fn value(&self, x: ArrayView1<'_, F>) -> F {
-                if wrong_length(2, &x, None) {
-                    return F::nan();
-                }
+        impl $t {
+            /// `f(x)`, for `x` of 2 entries.
+            fn f<F: Real>(&self, x: ArrayView1<'_, F>) -> F {
                 Self::eval(x[0], x[1]).0
             }
-            fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-                self.value_and_gradient(x, grad);
-            }
-            fn value_and_gradient(
+
+            /// `f(x)`, with `∇f(x)` written into `grad`; `x` and `grad` of 2 entries.
+            fn f_and_grad<F: Real>(
                 &self,
                 x: ArrayView1<'_, F>,
                 mut grad: ArrayViewMut1<'_, F>,
             ) -> F {
-                if wrong_length(2, &x, Some(&mut grad)) {
-                    return F::nan();
-                }
                 let (f, gx, gy) = Self::eval(x[0], x[1]);
                 grad[0] = gx;
                 grad[1] = gy;
                 f
             }
         }
+
+        objective_from_formulas!($t, |self| 2);
     };
 }
 
@@ -80,10 +72,8 @@ objective_2d!(Beale);
 test_function!(Beale, |self| {
     name: "beale",
     minimizers: Ok(vec![point(3.0, 0.5)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(1.0, 1.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });
 
@@ -115,10 +105,10 @@ objective_2d!(Booth);
 test_function!(Booth, |self| {
     name: "booth",
     minimizers: Ok(vec![point(1.0, 3.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(0.0, 0.0)),
-    smoothness: Some(18.0),
-    strong_convexity: Some(2.0),
+    smoothness: Some(F::lit(18.0)),
+    strong_convexity: Some(F::lit(2.0)),
     convex: true,
 });
 
@@ -151,10 +141,10 @@ objective_2d!(Matyas);
 test_function!(Matyas, |self| {
     name: "matyas",
     minimizers: Ok(vec![point(0.0, 0.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(1.0, 2.0)),
-    smoothness: Some(1.0),
-    strong_convexity: Some(0.04),
+    smoothness: Some(F::one()),
+    strong_convexity: Some(F::lit(0.04)),
     convex: true,
 });
 
@@ -205,10 +195,8 @@ test_function!(Himmelblau, |self| {
         point(-3.779_310_253_377_747, -3.283_185_991_286_169_6),
         point(3.584_428_340_330_491_7, -1.848_126_526_964_403_6),
     ]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(0.0, 0.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });
 
@@ -242,9 +230,7 @@ objective_2d!(ThreeHumpCamel);
 test_function!(ThreeHumpCamel, |self| {
     name: "three-hump-camel",
     minimizers: Ok(vec![point(0.0, 0.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(2.0, -1.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });
