@@ -245,16 +245,26 @@ impl Domain {
 
 // The checks below run wherever a value is taken in, some of them on every step of a rule: they
 // are inlined, so that a check that passes costs a comparison or two, and the construction of
-// the error, which is rare, is kept out of line.
+// the error, which is rare, is kept out of line (`ensure`).
+
+/// `Ok(())` if `holds`; otherwise the error that `error` builds, in a function kept out of line.
+#[inline]
+fn ensure(holds: bool, error: impl FnOnce() -> Error) -> Result<()> {
+    if holds { Ok(()) } else { Err(build(error)) }
+}
+
+#[cold]
+#[inline(never)]
+fn build(error: impl FnOnce() -> Error) -> Error {
+    error()
+}
 
 /// Checks that the hyperparameter `name` lies in `domain`.
 #[inline]
 pub(crate) fn check<F: crate::Real>(name: &'static str, value: F, domain: Domain) -> Result<()> {
-    if domain.contains(value) {
-        Ok(())
-    } else {
-        Err(invalid_parameter(name, value.as_f64(), domain.describe()))
-    }
+    ensure(domain.contains(value), || {
+        invalid_parameter(name, value, domain.describe())
+    })
 }
 
 /// An [`Error::InvalidParameter`] unless `holds`: for conditions that relate two values
@@ -266,19 +276,17 @@ pub(crate) fn check_that<F: crate::Real>(
     expected: &'static str,
     holds: bool,
 ) -> Result<()> {
-    if holds {
-        Ok(())
-    } else {
-        Err(invalid_parameter(name, value.as_f64(), expected))
-    }
+    ensure(holds, || invalid_parameter(name, value, expected))
 }
 
-#[cold]
-#[inline(never)]
-fn invalid_parameter(name: &'static str, value: f64, expected: &'static str) -> Error {
+fn invalid_parameter<F: crate::Real>(
+    name: &'static str,
+    value: F,
+    expected: &'static str,
+) -> Error {
     Error::InvalidParameter {
         name,
-        value,
+        value: value.as_f64(),
         expected,
     }
 }
@@ -307,41 +315,21 @@ pub(crate) fn check_entries<F: crate::Real>(
 /// Checks that the count `name` is at least `min` (a count is never converted to a float).
 #[inline]
 pub(crate) fn check_count(name: &'static str, value: usize, min: usize) -> Result<()> {
-    if value >= min {
-        Ok(())
-    } else {
-        Err(invalid_count(name, value, min))
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn invalid_count(name: &'static str, value: usize, min: usize) -> Error {
-    Error::InvalidCount {
+    ensure(value >= min, || Error::InvalidCount {
         name,
         value,
         expected: if min == 1 { "at least 1" } else { "at least 2" },
-    }
+    })
 }
 
 /// Checks that `len` equals `expected`.
 #[inline]
 pub(crate) fn check_len(what: &'static str, expected: usize, len: usize) -> Result<()> {
-    if expected == len {
-        Ok(())
-    } else {
-        Err(dimension_mismatch(what, expected, len))
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn dimension_mismatch(what: &'static str, expected: usize, found: usize) -> Error {
-    Error::DimensionMismatch {
+    ensure(expected == len, || Error::DimensionMismatch {
         what,
         expected,
-        found,
-    }
+        found: len,
+    })
 }
 
 /// Checks that every entry of `x` is finite.

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
-use super::{Certificate, Dataset, TestFunction, filled, rounded};
+use super::{Certificate, Dataset};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 use crate::linalg::solve_spd;
@@ -35,6 +35,9 @@ impl ExampleLoss for Huber {
         } else {
             0.0
         }
+    }
+    fn max_curvature(&self) -> f64 {
+        1.0
     }
 }
 
@@ -130,30 +133,11 @@ impl<F: Real> HuberRegression<F> {
     }
 }
 
-linear_model_sums!(HuberRegression<F>, |this| &this.loss);
-
-impl<F: Real> TestFunction<F> for HuberRegression<F> {
-    fn name(&self) -> String {
-        let (n, d) = self.model.data().features.dim();
-        format!("huber-{n}x{d}")
-    }
-    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
-        Ok(vec![rounded(&self.certificate().minimizer)?])
-    }
-    fn minimum(&self) -> F {
-        F::lit(self.certificate().minimum)
-    }
-    fn start(&self) -> Result<Array1<F>> {
-        filled(self.model.dim(), F::zero())
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(self.model.gram_extremes().1) + self.model.l2())
-    }
-    fn strong_convexity(&self) -> Option<F> {
+linear_model_problem!(HuberRegression<F>, |self| {
+    loss: &self.loss,
+    name: "huber",
+    strong_convexity: {
         let l2 = self.model.l2();
         (l2 > F::zero()).then_some(l2)
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+    },
+});

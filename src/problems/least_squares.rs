@@ -1,9 +1,7 @@
 //! Linear least squares and ridge regression.
 
-use ndarray::Array1;
-
 use super::linear_model::{ExampleLoss, LinearModel};
-use super::{Certificate, Dataset, TestFunction, filled, rounded};
+use super::{Certificate, Dataset};
 use crate::Real;
 use crate::error::{Error, Result};
 use crate::linalg::solve_spd;
@@ -22,6 +20,9 @@ impl ExampleLoss for Squared {
         (F::lit(0.5) * r * r, r)
     }
     fn curvature(&self, _z: f64, _y: f64) -> f64 {
+        1.0
+    }
+    fn max_curvature(&self) -> f64 {
         1.0
     }
 }
@@ -117,34 +118,15 @@ impl<F: Real> LeastSquares<F> {
     }
 }
 
-linear_model_sums!(LeastSquares<F>, |_this| &Squared);
-
-impl<F: Real> TestFunction<F> for LeastSquares<F> {
-    fn name(&self) -> String {
-        let (n, d) = self.model.data().features.dim();
-        if self.model.l2() > F::zero() {
-            format!("ridge-{n}x{d}")
-        } else {
-            format!("least-squares-{n}x{d}")
-        }
-    }
-    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
-        Ok(vec![rounded(&self.certificate.minimizer)?])
-    }
-    fn minimum(&self) -> F {
-        F::lit(self.certificate.minimum)
-    }
-    fn start(&self) -> Result<Array1<F>> {
-        filled(self.model.dim(), F::zero())
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(self.model.gram_extremes().1) + self.model.l2())
-    }
-    fn strong_convexity(&self) -> Option<F> {
+linear_model_problem!(LeastSquares<F>, |self| {
+    loss: &Squared,
+    name: if self.model.l2() > F::zero() {
+        "ridge"
+    } else {
+        "least-squares"
+    },
+    strong_convexity: {
         let mu = F::lit(self.model.gram_extremes().0) + self.model.l2();
         (mu > F::zero()).then_some(mu)
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+    },
+});

@@ -42,6 +42,9 @@ pub(crate) trait ExampleLoss: Sync {
     fn loss_and_slope<F: Real>(&self, z: F, y: F) -> (F, F);
     /// `∂²φ/∂z² (z, y)`, or a generalised second derivative where `∂φ/∂z` has kinks.
     fn curvature(&self, z: f64, y: f64) -> f64;
+    /// `sup ∂²φ/∂z²` over all `z` and `y`: with it the problem's gradient is Lipschitz with
+    /// `L = sup φ'' · λ_max(XᵀX/N) + λ`.
+    fn max_curvature(&self) -> f64;
 }
 
 /// Data, penalty and the spectrum of the Gram matrix of a linear-model problem.
@@ -473,6 +476,9 @@ mod tests {
         }
         fn curvature(&self, _z: f64, _y: f64) -> f64 {
             0.0
+        }
+        fn max_curvature(&self) -> f64 {
+            0.25
         }
     }
 

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::data::{gaussian_matrix, gaussian_vector};
-use super::{Certificate, TestFunction, filled, newton, rounded, wrong_length};
+use super::{Certificate, filled, newton, rounded};
 use crate::error::{Domain, Error, Result, check, check_len};
 use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn2, try_map2};
 use crate::{Objective, Real};
@@ -246,27 +246,15 @@ impl<F: Real> LogSumExp<F> {
     }
 }
 
-impl<F: Real> Objective<F> for LogSumExp<F> {
-    fn dim(&self) -> usize {
-        self.a.ncols()
-    }
-
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        if wrong_length(self.a.ncols(), &x, None) {
-            return F::nan();
-        }
+impl<F: Real> LogSumExp<F> {
+    /// `f(x)`, for `x` of `n` entries.
+    fn f(&self, x: ArrayView1<'_, F>) -> F {
         let (max, sum) = self.accumulate(x, None);
         max + sum.ln() + F::lit(0.5) * self.l2 * x.dot(&x)
     }
 
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.value_and_gradient(x, grad);
-    }
-
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
-        if wrong_length(self.a.ncols(), &x, Some(&mut grad)) {
-            return F::nan();
-        }
+    /// `f(x)`, with `∇f(x)` written into `grad`; `x` and `grad` of `n` entries.
+    fn f_and_grad(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
         let (max, sum) = self.accumulate(x, Some(&mut grad));
         let inv = F::one() / sum;
         let l2 = self.l2;
@@ -277,39 +265,31 @@ impl<F: Real> Objective<F> for LogSumExp<F> {
     }
 }
 
-impl<F: Real> TestFunction<F> for LogSumExp<F> {
-    fn name(&self) -> String {
+objective_from_formulas!(LogSumExp<F>, |self| self.a.ncols());
+
+test_function!(LogSumExp<F>, |self| {
+    name: {
         let (m, n) = self.a.dim();
         if self.symmetric {
             format!("log-sum-exp-symmetric-{n}")
         } else {
             format!("log-sum-exp-{m}x{n}")
         }
-    }
-    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
-        Ok(vec![rounded(&self.certificate().minimizer)?])
-    }
-    fn minimum(&self) -> F {
-        F::lit(self.certificate().minimum)
-    }
-    fn start(&self) -> Result<Array1<F>> {
-        filled(
-            self.a.ncols(),
-            if self.symmetric { F::one() } else { F::zero() },
-        )
-    }
-    fn smoothness(&self) -> Option<F> {
+    },
+    minimizers: Ok(vec![rounded(&self.certificate().minimizer)?]),
+    minimum: F::lit(self.certificate().minimum),
+    start: filled(
+        self.a.ncols(),
+        if self.symmetric { F::one() } else { F::zero() },
+    ),
+    smoothness: {
         let max_row = self
             .a
             .rows()
             .into_iter()
             .fold(F::zero(), |m, row| m.max(row.dot(&row)));
         Some(max_row + self.l2)
-    }
-    fn strong_convexity(&self) -> Option<F> {
-        (self.l2 > F::zero()).then_some(self.l2)
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+    },
+    strong_convexity: (self.l2 > F::zero()).then_some(self.l2),
+    convex: true,
+});

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use ndarray::Array1;
 
 use super::linear_model::{ExampleLoss, LinearModel};
-use super::{Certificate, Dataset, TestFunction, filled, rounded};
+use super::{Certificate, Dataset};
 use crate::Real;
 use crate::error::{Domain, Error, Result, check};
 
@@ -39,6 +39,10 @@ impl ExampleLoss for Logistic {
         let s = sigmoid(z);
         s * (1.0 - s)
     }
+    /// `σ(1 - σ) <= 1/4`, with equality at `z = 0`.
+    fn max_curvature(&self) -> f64 {
+        0.25
+    }
 }
 
 /// Logistic regression with an L2 penalty (Cox, 1958; Hastie, Tibshirani & Friedman, *The
@@ -56,7 +60,7 @@ impl ExampleLoss for Logistic {
 /// minimiser).
 ///
 /// The minimiser has no closed form. It is computed on first demand (by
-/// [`minimizers`](TestFunction::minimizers), [`minimum`](TestFunction::minimum) or
+/// [`minimizers`](super::TestFunction::minimizers), [`minimum`](super::TestFunction::minimum) or
 /// [`certificate`](LogisticRegression::certificate)), in `f64`, by Newton's method with a dense
 /// Cholesky factorisation of the `d x d` Hessian `XᵀDX/N + λI` and a backtracking line search,
 /// stopped when the gradient norm is below `1e-12`; the [`Certificate`] records the gradient norm
@@ -123,29 +127,8 @@ impl<F: Real> LogisticRegression<F> {
     }
 }
 
-linear_model_sums!(LogisticRegression<F>, |_this| &Logistic);
-
-impl<F: Real> TestFunction<F> for LogisticRegression<F> {
-    fn name(&self) -> String {
-        let (n, d) = self.model.data().features.dim();
-        format!("logistic-{n}x{d}")
-    }
-    fn minimizers(&self) -> Result<Vec<Array1<F>>> {
-        Ok(vec![rounded(&self.certificate().minimizer)?])
-    }
-    fn minimum(&self) -> F {
-        F::lit(self.certificate().minimum)
-    }
-    fn start(&self) -> Result<Array1<F>> {
-        filled(self.model.dim(), F::zero())
-    }
-    fn smoothness(&self) -> Option<F> {
-        Some(F::lit(self.model.gram_extremes().1 / 4.0) + self.model.l2())
-    }
-    fn strong_convexity(&self) -> Option<F> {
-        Some(self.model.l2())
-    }
-    fn is_convex(&self) -> bool {
-        true
-    }
-}
+linear_model_problem!(LogisticRegression<F>, |self| {
+    loss: &Logistic,
+    name: "logistic",
+    strong_convexity: Some(self.model.l2()),
+});

@@ -32,29 +32,132 @@ use crate::error::Result;
 use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn};
 use crate::{Objective, Real};
 
-/// Implements [`Objective`] and [`FiniteSum`](crate::FiniteSum) for a linear model `$t` (a struct with a field
-/// `model: LinearModel<F>`) whose loss is `$loss`, an expression in terms of `$this`.
-macro_rules! linear_model_sums {
-    ($t:ty, |$this:ident| $loss:expr) => {
+/// Implements [`Objective`] for a test function `$t` of dimension `$dim` (an expression in terms
+/// of `$this`) from two inherent methods written for `x` (and `grad`) of `$dim` entries:
+/// `f(x)`, the value, and `f_and_grad(x, grad)`, which writes `∇f(x)` into `grad` and returns
+/// `f(x)`. The lengths are checked first, here only (see [`wrong_length`]); the gradient alone is
+/// the default of [`Objective::gradient`], `f_and_grad` with the value discarded.
+macro_rules! objective_from_formulas {
+    ($t:ty, |$this:ident| $dim:expr) => {
         impl<F: Real> $crate::Objective<F> for $t {
-            fn dim(&self) -> usize {
-                self.model.dim()
+            fn dim(&$this) -> usize {
+                $dim
             }
-            fn value(&self, x: ndarray::ArrayView1<'_, F>) -> F {
-                let $this = self;
-                self.model.value($loss, x)
-            }
-            fn gradient(&self, x: ndarray::ArrayView1<'_, F>, grad: ndarray::ArrayViewMut1<'_, F>) {
-                let $this = self;
-                self.model.value_and_gradient($loss, x, grad);
+            fn value(&$this, x: ndarray::ArrayView1<'_, F>) -> F {
+                if $crate::problems::wrong_length($dim, &x, None) {
+                    return F::nan();
+                }
+                $this.f(x)
             }
             fn value_and_gradient(
-                &self,
+                &$this,
+                x: ndarray::ArrayView1<'_, F>,
+                mut grad: ndarray::ArrayViewMut1<'_, F>,
+            ) -> F {
+                if $crate::problems::wrong_length($dim, &x, Some(&mut grad)) {
+                    return F::nan();
+                }
+                $this.f_and_grad(x, grad)
+            }
+        }
+    };
+}
+
+/// Defines an `n`-dimensional test function `$t`, called `$title` in its documentation: the
+/// struct (its one field the dimension `n`), the constructor `new(n)`, which takes an `n` below
+/// `$min` as `$min`, and [`Objective`] from the formulas `f` and `f_and_grad` of an inherent
+/// `impl` (see `objective_from_formulas`).
+macro_rules! n_dimensional {
+    ($(#[$doc:meta])* $t:ident, $title:literal, n >= $min:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $t {
+            n: usize,
+        }
+
+        impl $t {
+            #[doc = concat!(
+                $title, " in `n` dimensions (an `n` below ", stringify!($min), " is taken as ",
+                stringify!($min), ")."
+            )]
+            pub fn new(n: usize) -> Self {
+                $t { n: n.max($min) }
+            }
+        }
+
+        objective_from_formulas!($t, |self| self.n);
+    };
+}
+
+/// Implements [`TestFunction`] from a table of one expression per method, in terms of `$this`,
+/// each of the method's return type (`minimizers` and `start` are [`Result`]s: a vector of `n`
+/// entries may not be allocatable). Without `smoothness` or `strong_convexity`, the method is
+/// the trait's default: no such constant.
+macro_rules! test_function {
+    ($t:ty, |$this:ident| {
+        name: $name:expr,
+        minimizers: $minimizers:expr,
+        minimum: $minimum:expr,
+        start: $start:expr,
+        $(smoothness: $smoothness:expr,)?
+        $(strong_convexity: $strong_convexity:expr,)?
+        convex: $convex:expr $(,)?
+    }) => {
+        impl<F: Real> $crate::problems::TestFunction<F> for $t {
+            fn name(&$this) -> String {
+                $name.into()
+            }
+            fn minimizers(&$this) -> $crate::error::Result<Vec<ndarray::Array1<F>>> {
+                $minimizers
+            }
+            fn minimum(&$this) -> F {
+                $minimum
+            }
+            fn start(&$this) -> $crate::error::Result<ndarray::Array1<F>> {
+                $start
+            }
+            $(
+                fn smoothness(&$this) -> Option<F> {
+                    $smoothness
+                }
+            )?
+            $(
+                fn strong_convexity(&$this) -> Option<F> {
+                    $strong_convexity
+                }
+            )?
+            fn is_convex(&$this) -> bool {
+                $convex
+            }
+        }
+    };
+}
+
+/// Implements [`Objective`], [`FiniteSum`](crate::FiniteSum) and [`TestFunction`] for a linear
+/// model `$t`: a struct with a field `model: LinearModel<F>` and a method `certificate()`, whose
+/// per-example loss is `$loss` and whose name is `"{$name}-{N}x{d}"` (expressions in terms of
+/// `$this`). Its minimiser and minimum are the certificate's, its start is `w = 0`, it is convex,
+/// and its smoothness constant is `L = sup φ'' · λ_max(XᵀX/N) + λ`; the strong-convexity
+/// constant is `$strong_convexity`.
+macro_rules! linear_model_problem {
+    ($t:ty, |$this:ident| {
+        loss: $loss:expr,
+        name: $name:expr,
+        strong_convexity: $strong_convexity:expr $(,)?
+    }) => {
+        impl<F: Real> $crate::Objective<F> for $t {
+            fn dim(&$this) -> usize {
+                $this.model.dim()
+            }
+            fn value(&$this, x: ndarray::ArrayView1<'_, F>) -> F {
+                $this.model.value($loss, x)
+            }
+            fn value_and_gradient(
+                &$this,
                 x: ndarray::ArrayView1<'_, F>,
                 grad: ndarray::ArrayViewMut1<'_, F>,
             ) -> F {
-                let $this = self;
-                self.model.value_and_gradient($loss, x, grad)
+                $this.model.value_and_gradient($loss, x, grad)
             }
         }
 
@@ -64,65 +167,40 @@ macro_rules! linear_model_sums {
         /// [`Objective`](crate::Objective) (computed the same way, over `Batch::all(N)`, on all
         /// cores).
         impl<F: Real> $crate::FiniteSum<F> for $t {
-            fn dim(&self) -> usize {
-                self.model.dim()
+            fn dim(&$this) -> usize {
+                $this.model.dim()
             }
-            fn examples(&self) -> usize {
-                self.model.examples()
+            fn examples(&$this) -> usize {
+                $this.model.examples()
             }
             fn batch_value_and_gradient(
-                &self,
+                &$this,
                 x: ndarray::ArrayView1<'_, F>,
                 batch: $crate::finite_sum::Batch<'_>,
                 grad: ndarray::ArrayViewMut1<'_, F>,
             ) -> F {
-                let $this = self;
-                self.model.batch_value_and_gradient($loss, x, batch, grad)
+                $this.model.batch_value_and_gradient($loss, x, batch, grad)
             }
-            fn prefetch(&self, batch: $crate::finite_sum::Batch<'_>) {
-                self.model.prefetch(batch);
+            fn prefetch(&$this, batch: $crate::finite_sum::Batch<'_>) {
+                $this.model.prefetch(batch);
             }
         }
-    };
-}
 
-/// Implements [`TestFunction`] for a function whose facts are plain numbers: a table of one
-/// expression per method, in terms of `self`. `minimum`, `smoothness` and `strong_convexity`
-/// are written in `f64` and converted with [`Real::lit`]; `minimizers` and `start` are
-/// [`Result`]s (a vector of `n` entries may not be allocatable).
-macro_rules! test_function {
-    ($t:ty, |$this:ident| {
-        name: $name:expr,
-        minimizers: $minimizers:expr,
-        minimum: $minimum:expr,
-        start: $start:expr,
-        smoothness: $smoothness:expr,
-        strong_convexity: $strong_convexity:expr,
-        convex: $convex:expr $(,)?
-    }) => {
-        impl<F: Real> TestFunction<F> for $t {
-            fn name(&$this) -> String {
-                $name.into()
-            }
-            fn minimizers(&$this) -> $crate::error::Result<Vec<Array1<F>>> {
-                $minimizers
-            }
-            fn minimum(&$this) -> F {
-                F::lit($minimum)
-            }
-            fn start(&$this) -> $crate::error::Result<Array1<F>> {
-                $start
-            }
-            fn smoothness(&$this) -> Option<F> {
-                $smoothness.map(F::lit)
-            }
-            fn strong_convexity(&$this) -> Option<F> {
-                $strong_convexity.map(F::lit)
-            }
-            fn is_convex(&$this) -> bool {
-                $convex
-            }
-        }
+        test_function!($t, |$this| {
+            name: {
+                let (n, d) = $this.model.data().features.dim();
+                format!("{}-{n}x{d}", $name)
+            },
+            minimizers: Ok(vec![$crate::problems::rounded(&$this.certificate().minimizer)?]),
+            minimum: F::lit($this.certificate().minimum),
+            start: $crate::problems::filled($this.model.dim(), F::zero()),
+            smoothness: {
+                let sup_curvature = $loss.max_curvature();
+                Some(F::lit($this.model.gram_extremes().1 * sup_curvature) + $this.model.l2())
+            },
+            strong_convexity: $strong_convexity,
+            convex: true,
+        });
     };
 }
 

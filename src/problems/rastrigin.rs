@@ -2,58 +2,41 @@
 
 use std::f64::consts::PI;
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use super::{TestFunction, filled, wrong_length};
-use crate::{Objective, Real};
+use super::filled;
+use crate::Real;
 
-/// The Rastrigin function (Rastrigin, 1974; in `n` dimensions Mühlenbein, Schomisch & Born,
-/// "The parallel genetic algorithm as function optimizer", *Parallel Computing* 17, 1991):
-///
-/// ```text
-/// f(x) = 10 n + Σ_i (x_i² - 10 cos(2π x_i)),    ∂f/∂x_i = 2 x_i + 20π sin(2π x_i)
-/// ```
-///
-/// A parabola with a cosine ripple: a regular lattice of local minima, one near each integer
-/// point, `11ⁿ` of them in the usual domain `[-5.12, 5.12]ⁿ`. Global minimum `0` at the origin.
-/// It is built to defeat local methods: gradient-based rules stop in the local minimum whose
-/// basin holds the start, and reaching the origin takes a global strategy (restarts, annealing,
-/// evolution). The gradient is Lipschitz with `L = 2 + 40π²` (the largest second derivative);
-/// `f` is not convex. No start is standard; gradus uses `(2.2, ..., 2.2)`, in the basin of the
-/// local minimum near `(1.99, ..., 1.99)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rastrigin {
-    n: usize,
+n_dimensional! {
+    /// The Rastrigin function (Rastrigin, 1974; in `n` dimensions Mühlenbein, Schomisch & Born,
+    /// "The parallel genetic algorithm as function optimizer", *Parallel Computing* 17, 1991):
+    ///
+    /// ```text
+    /// f(x) = 10 n + Σ_i (x_i² - 10 cos(2π x_i)),    ∂f/∂x_i = 2 x_i + 20π sin(2π x_i)
+    /// ```
+    ///
+    /// A parabola with a cosine ripple: a regular lattice of local minima, one near each integer
+    /// point, `11ⁿ` of them in the usual domain `[-5.12, 5.12]ⁿ`. Global minimum `0` at the origin.
+    /// It is built to defeat local methods: gradient-based rules stop in the local minimum whose
+    /// basin holds the start, and reaching the origin takes a global strategy (restarts, annealing,
+    /// evolution). The gradient is Lipschitz with `L = 2 + 40π²` (the largest second derivative);
+    /// `f` is not convex. No start is standard; gradus uses `(2.2, ..., 2.2)`, in the basin of the
+    /// local minimum near `(1.99, ..., 1.99)`.
+    Rastrigin, "Rastrigin", n >= 1
 }
 
 impl Rastrigin {
-    /// Rastrigin in `n` dimensions (`n = 0` is taken as 1).
-    pub fn new(n: usize) -> Self {
-        Rastrigin { n: n.max(1) }
-    }
-}
-
-impl<F: Real> Objective<F> for Rastrigin {
-    fn dim(&self) -> usize {
-        self.n
-    }
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        if wrong_length(self.n, &x, None) {
-            return F::nan();
-        }
+    /// `f(x)`, for `x` of `n` entries.
+    fn f<F: Real>(&self, x: ArrayView1<'_, F>) -> F {
         let ten = F::lit(10.0);
         let w = F::lit(2.0 * PI);
         x.fold(ten * F::from_count(self.n), |s, &t| {
             s + t * t - ten * (w * t).cos()
         })
     }
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.value_and_gradient(x, grad);
-    }
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
-        if wrong_length(self.n, &x, Some(&mut grad)) {
-            return F::nan();
-        }
+
+    /// `f(x)`, with `∇f(x)` written into `grad`; `x` and `grad` of `n` entries.
+    fn f_and_grad<F: Real>(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) -> F {
         let ten = F::lit(10.0);
         let w = F::lit(2.0 * PI);
         let amp = F::lit(20.0 * PI);
@@ -70,9 +53,8 @@ impl<F: Real> Objective<F> for Rastrigin {
 test_function!(Rastrigin, |self| {
     name: format!("rastrigin-{}", self.n),
     minimizers: Ok(vec![filled(self.n, F::zero())?]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: filled(self.n, F::lit(2.2)),
-    smoothness: Some(2.0 + 40.0 * PI * PI),
-    strong_convexity: None,
+    smoothness: Some(F::lit(2.0 + 40.0 * PI * PI)),
     convex: false,
 });

@@ -1,40 +1,26 @@
 //! The Rosenbrock function.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::{TestFunction, filled, from_fn, wrong_length};
-use crate::{Objective, Real};
+use super::{filled, from_fn};
+use crate::Real;
 
-/// The Rosenbrock function (Rosenbrock, 1960), in its chained `n`-dimensional form
-///
-/// ```text
-/// f(x) = Σ_{i=1}^{n-1} [ 100 (x_{i+1} - x_i²)² + (1 - x_i)² ] ,
-/// ```
-///
-/// non-convex, with a narrow curved valley; global minimum `0` at `(1, ..., 1)`. The standard
-/// start is `(-1.2, 1, -1.2, 1, ...)`. For `4 <= n <= 7` there is also a local minimum near
-/// `(-1, 1, ..., 1)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rosenbrock {
-    n: usize,
+n_dimensional! {
+    /// The Rosenbrock function (Rosenbrock, 1960), in its chained `n`-dimensional form
+    ///
+    /// ```text
+    /// f(x) = Σ_{i=1}^{n-1} [ 100 (x_{i+1} - x_i²)² + (1 - x_i)² ] ,
+    /// ```
+    ///
+    /// non-convex, with a narrow curved valley; global minimum `0` at `(1, ..., 1)`. The standard
+    /// start is `(-1.2, 1, -1.2, 1, ...)`. For `4 <= n <= 7` there is also a local minimum near
+    /// `(-1, 1, ..., 1)`.
+    Rosenbrock, "Rosenbrock", n >= 2
 }
 
 impl Rosenbrock {
-    /// Rosenbrock in `n >= 2` dimensions (`n < 2` is taken as 2).
-    pub fn new(n: usize) -> Self {
-        Rosenbrock { n: n.max(2) }
-    }
-}
-
-impl<F: Real> Objective<F> for Rosenbrock {
-    fn dim(&self) -> usize {
-        self.n
-    }
-
-    fn value(&self, x: ArrayView1<'_, F>) -> F {
-        if wrong_length(self.n, &x, None) {
-            return F::nan();
-        }
+    /// `f(x)`, for `x` of `n` entries.
+    fn f<F: Real>(&self, x: ArrayView1<'_, F>) -> F {
         let hundred = F::lit(100.0);
         let mut f = F::zero();
         for i in 0..x.len().saturating_sub(1) {
@@ -45,14 +31,8 @@ impl<F: Real> Objective<F> for Rosenbrock {
         f
     }
 
-    fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-        self.value_and_gradient(x, grad);
-    }
-
-    fn value_and_gradient(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
-        if wrong_length(self.n, &x, Some(&mut grad)) {
-            return F::nan();
-        }
+    /// `f(x)`, with `∇f(x)` written into `grad`; `x` and `grad` of `n` entries.
+    fn f_and_grad<F: Real>(&self, x: ArrayView1<'_, F>, mut grad: ArrayViewMut1<'_, F>) -> F {
         let hundred = F::lit(100.0);
         let two = F::lit(2.0);
         grad.fill(F::zero());
@@ -71,9 +51,7 @@ impl<F: Real> Objective<F> for Rosenbrock {
 test_function!(Rosenbrock, |self| {
     name: format!("rosenbrock-{}", self.n),
     minimizers: Ok(vec![filled(self.n, F::one())?]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: from_fn(self.n, |i| if i % 2 == 0 { F::lit(-1.2) } else { F::one() }),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });

@@ -6,39 +6,37 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, array};
 
-use super::{TestFunction, wrong_length};
-use crate::{Objective, Real};
+use crate::Real;
 
-/// Implements `Objective<F>` for a 2-D function from `value_and_gradient(x, y) -> (f, gx, gy)`.
-macro_rules! objective_2d {
-    ($t:ty) => {
-        impl<F: Real> Objective<F> for $t {
-            fn dim(&self) -> usize {
-                2
-            }
-            fn value(&self, x: ArrayView1<'_, F>) -> F {
-                if wrong_length(2, &x, None) {
-                    return F::nan();
-                }
+/// Defines a two-dimensional test function `$t`: the unit struct, and
+/// [`Objective`](crate::Objective) from `$t::eval(x, y) -> (f, ∂f/∂x, ∂f/∂y)`, an associated
+/// function of an inherent `impl`.
+macro_rules! two_dimensional {
+    ($(#[$doc:meta])* $t:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $t;
+
+        impl $t {
+            /// `f(x)`, for `x` of 2 entries.
+            fn f<F: Real>(&self, x: ArrayView1<'_, F>) -> F {
                 Self::eval(x[0], x[1]).0
             }
-            fn gradient(&self, x: ArrayView1<'_, F>, grad: ArrayViewMut1<'_, F>) {
-                self.value_and_gradient(x, grad);
-            }
-            fn value_and_gradient(
+
+            /// `f(x)`, with `∇f(x)` written into `grad`; `x` and `grad` of 2 entries.
+            fn f_and_grad<F: Real>(
                 &self,
                 x: ArrayView1<'_, F>,
                 mut grad: ArrayViewMut1<'_, F>,
             ) -> F {
-                if wrong_length(2, &x, Some(&mut grad)) {
-                    return F::nan();
-                }
                 let (f, gx, gy) = Self::eval(x[0], x[1]);
                 grad[0] = gx;
                 grad[1] = gy;
                 f
             }
         }
+
+        objective_from_formulas!($t, |self| 2);
     };
 }
 
@@ -47,17 +45,18 @@ fn point<F: Real>(x: f64, y: f64) -> Array1<F> {
     array![F::lit(x), F::lit(y)]
 }
 
-/// The Beale function (Beale, 1958; Moré, Garbow & Hillstrom, 1981, problem 5):
-///
-/// ```text
-/// f(x, y) = (1.5 - x + xy)² + (2.25 - x + xy²)² + (2.625 - x + xy³)²
-/// ```
-///
-/// Non-convex, with flat regions and sharp ridges near the axes; global minimum `0` at
-/// `(3, 1/2)`. Standard start `(1, 1)` (Moré, Garbow & Hillstrom). The gradient is not globally
-/// Lipschitz (degree-8 polynomial), so there is no `L`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Beale;
+two_dimensional! {
+    /// The Beale function (Beale, 1958; Moré, Garbow & Hillstrom, 1981, problem 5):
+    ///
+    /// ```text
+    /// f(x, y) = (1.5 - x + xy)² + (2.25 - x + xy²)² + (2.625 - x + xy³)²
+    /// ```
+    ///
+    /// Non-convex, with flat regions and sharp ridges near the axes; global minimum `0` at
+    /// `(3, 1/2)`. Standard start `(1, 1)` (Moré, Garbow & Hillstrom). The gradient is not globally
+    /// Lipschitz (degree-8 polynomial), so there is no `L`.
+    Beale
+}
 
 impl Beale {
     fn eval<F: Real>(x: F, y: F) -> (F, F, F) {
@@ -75,30 +74,27 @@ impl Beale {
     }
 }
 
-objective_2d!(Beale);
-
 test_function!(Beale, |self| {
     name: "beale",
     minimizers: Ok(vec![point(3.0, 0.5)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(1.0, 1.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });
 
-/// The Booth function:
-///
-/// ```text
-/// f(x, y) = (x + 2y - 7)² + (2x + y - 5)²
-/// ∇f = (10x + 8y - 34, 8x + 10y - 38),   ∇²f = [[10, 8], [8, 10]]
-/// ```
-///
-/// Despite its place among the non-convex classics it is a convex quadratic: its Hessian has
-/// eigenvalues `2` and `18`, so `μ = 2`, `L = 18`, `κ = 9`. Minimum `0` at `(1, 3)`. No start is
-/// standard; gradus uses the origin.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Booth;
+two_dimensional! {
+    /// The Booth function:
+    ///
+    /// ```text
+    /// f(x, y) = (x + 2y - 7)² + (2x + y - 5)²
+    /// ∇f = (10x + 8y - 34, 8x + 10y - 38),   ∇²f = [[10, 8], [8, 10]]
+    /// ```
+    ///
+    /// Despite its place among the non-convex classics it is a convex quadratic: its Hessian has
+    /// eigenvalues `2` and `18`, so `μ = 2`, `L = 18`, `κ = 9`. Minimum `0` at `(1, 3)`. No start
+    /// is standard; gradus uses the origin.
+    Booth
+}
 
 impl Booth {
     fn eval<F: Real>(x: F, y: F) -> (F, F, F) {
@@ -110,31 +106,30 @@ impl Booth {
     }
 }
 
-objective_2d!(Booth);
-
 test_function!(Booth, |self| {
     name: "booth",
     minimizers: Ok(vec![point(1.0, 3.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(0.0, 0.0)),
-    smoothness: Some(18.0),
-    strong_convexity: Some(2.0),
+    smoothness: Some(F::lit(18.0)),
+    strong_convexity: Some(F::lit(2.0)),
     convex: true,
 });
 
-/// The Matyas function:
-///
-/// ```text
-/// f(x, y) = 0.26 (x² + y²) - 0.48 x y
-/// ∇f = (0.52x - 0.48y, 0.52y - 0.48x),   ∇²f = [[0.52, -0.48], [-0.48, 0.52]]
-/// ```
-///
-/// A convex quadratic: the Hessian has eigenvalues `0.04` (along `(1, 1)`) and `1` (along
-/// `(1, -1)`), so `μ = 0.04`, `L = 1`, `κ = 25`: a shallow valley along the diagonal. Minimum
-/// `0` at the origin. No start is standard; gradus uses `(1, 2)`, which has a component along
-/// each eigenvector.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Matyas;
+two_dimensional! {
+    /// The Matyas function:
+    ///
+    /// ```text
+    /// f(x, y) = 0.26 (x² + y²) - 0.48 x y
+    /// ∇f = (0.52x - 0.48y, 0.52y - 0.48x),   ∇²f = [[0.52, -0.48], [-0.48, 0.52]]
+    /// ```
+    ///
+    /// A convex quadratic: the Hessian has eigenvalues `0.04` (along `(1, 1)`) and `1` (along
+    /// `(1, -1)`), so `μ = 0.04`, `L = 1`, `κ = 25`: a shallow valley along the diagonal. Minimum
+    /// `0` at the origin. No start is standard; gradus uses `(1, 2)`, which has a component along
+    /// each eigenvector.
+    Matyas
+}
 
 impl Matyas {
     fn eval<F: Real>(x: F, y: F) -> (F, F, F) {
@@ -146,40 +141,39 @@ impl Matyas {
     }
 }
 
-objective_2d!(Matyas);
-
 test_function!(Matyas, |self| {
     name: "matyas",
     minimizers: Ok(vec![point(0.0, 0.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(1.0, 2.0)),
-    smoothness: Some(1.0),
-    strong_convexity: Some(0.04),
+    smoothness: Some(F::one()),
+    strong_convexity: Some(F::lit(0.04)),
     convex: true,
 });
 
-/// Himmelblau's function (Himmelblau, *Applied Nonlinear Programming*, 1972):
-///
-/// ```text
-/// f(x, y) = (x² + y - 11)² + (x + y² - 7)²
-/// ∇f = (4x (x² + y - 11) + 2 (x + y² - 7),  2 (x² + y - 11) + 4y (x + y² - 7))
-/// ```
-///
-/// Non-convex, with four global minima of value `0`, the common roots of `x² + y = 11` and
-/// `x + y² = 7`: `(3, 2)` exactly, and three irrational ones,
-///
-/// ```text
-/// (-2.805118086952744853...,  3.131312518250572965...)
-/// (-3.779310253377746891..., -3.283185991286169412...)
-/// ( 3.584428340330491744..., -1.848126526964403553...)
-/// ```
-///
-/// (computed to 25 digits by Newton's method on the two equations and stored as the nearest
-/// `f64`, where they are stationary up to rounding), plus a local maximum near
-/// `(-0.2708, -0.9230)` and four saddle points. Which minimum a local method reaches depends on
-/// the start. No start is standard; gradus uses the origin.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Himmelblau;
+two_dimensional! {
+    /// Himmelblau's function (Himmelblau, *Applied Nonlinear Programming*, 1972):
+    ///
+    /// ```text
+    /// f(x, y) = (x² + y - 11)² + (x + y² - 7)²
+    /// ∇f = (4x (x² + y - 11) + 2 (x + y² - 7),  2 (x² + y - 11) + 4y (x + y² - 7))
+    /// ```
+    ///
+    /// Non-convex, with four global minima of value `0`, the common roots of `x² + y = 11` and
+    /// `x + y² = 7`: `(3, 2)` exactly, and three irrational ones,
+    ///
+    /// ```text
+    /// (-2.805118086952744853...,  3.131312518250572965...)
+    /// (-3.779310253377746891..., -3.283185991286169412...)
+    /// ( 3.584428340330491744..., -1.848126526964403553...)
+    /// ```
+    ///
+    /// (computed to 25 digits by Newton's method on the two equations and stored as the nearest
+    /// `f64`, where they are stationary up to rounding), plus a local maximum near
+    /// `(-0.2708, -0.9230)` and four saddle points. Which minimum a local method reaches depends on
+    /// the start. No start is standard; gradus uses the origin.
+    Himmelblau
+}
 
 impl Himmelblau {
     fn eval<F: Real>(x: F, y: F) -> (F, F, F) {
@@ -195,8 +189,6 @@ impl Himmelblau {
     }
 }
 
-objective_2d!(Himmelblau);
-
 test_function!(Himmelblau, |self| {
     name: "himmelblau",
     minimizers: Ok(vec![
@@ -205,26 +197,25 @@ test_function!(Himmelblau, |self| {
         point(-3.779_310_253_377_747, -3.283_185_991_286_169_6),
         point(3.584_428_340_330_491_7, -1.848_126_526_964_403_6),
     ]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(0.0, 0.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });
 
-/// The three-hump camel function:
-///
-/// ```text
-/// f(x, y) = 2x² - 1.05x⁴ + x⁶/6 + xy + y²
-/// ∇f = (4x - 4.2x³ + x⁵ + y,  x + 2y)
-/// ```
-///
-/// Non-convex, with three local minima: the global one, `0` at the origin, and two others of
-/// value about `0.2986` near `±(1.7476, -0.8738)`, separated from it by saddles. No start is
-/// standard; gradus uses `(2, -1)`, in the basin of a non-global local minimum, so that a local
-/// method does not find the global one from there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ThreeHumpCamel;
+two_dimensional! {
+    /// The three-hump camel function:
+    ///
+    /// ```text
+    /// f(x, y) = 2x² - 1.05x⁴ + x⁶/6 + xy + y²
+    /// ∇f = (4x - 4.2x³ + x⁵ + y,  x + 2y)
+    /// ```
+    ///
+    /// Non-convex, with three local minima: the global one, `0` at the origin, and two others of
+    /// value about `0.2986` near `±(1.7476, -0.8738)`, separated from it by saddles. No start is
+    /// standard; gradus uses `(2, -1)`, in the basin of a non-global local minimum, so that a local
+    /// method does not find the global one from there.
+    ThreeHumpCamel
+}
 
 impl ThreeHumpCamel {
     fn eval<F: Real>(x: F, y: F) -> (F, F, F) {
@@ -237,14 +228,10 @@ impl ThreeHumpCamel {
     }
 }
 
-objective_2d!(ThreeHumpCamel);
-
 test_function!(ThreeHumpCamel, |self| {
     name: "three-hump-camel",
     minimizers: Ok(vec![point(0.0, 0.0)]),
-    minimum: 0.0,
+    minimum: F::zero(),
     start: Ok(point(2.0, -1.0)),
-    smoothness: None,
-    strong_convexity: None,
     convex: false,
 });

@@ -137,31 +137,25 @@ fn exponential_agrees_with_pytorch_recursion_to_rounding() {
 
 #[test]
 fn inverse_time_continuous_and_staircase_values() {
-    let mut s = InverseTime::new(0.1, 0.5, 10, false).unwrap();
-    // 0.1 / (1 + 0.5 t / 10)
-    assert_values(
-        &mut s,
-        &[
-            (0, 0.1),
-            (5, 0.08),
-            (10, 0.1 / 1.5),
-            (30, 0.04),
-            (180, 0.01),
-        ],
-        1e-15,
-    );
-    let mut s = InverseTime::new(0.1, 0.5, 10, true).unwrap();
-    assert_values(
-        &mut s,
-        &[
-            (0, 0.1),
-            (9, 0.1),
-            (10, 0.1 / 1.5),
-            (19, 0.1 / 1.5),
-            (39, 0.04),
-        ],
-        1e-15,
-    );
+    // 0.1 / (1 + 0.5 t / 10), and with t / 10 rounded down.
+    let continuous = [
+        (0, 0.1),
+        (5, 0.08),
+        (10, 0.1 / 1.5),
+        (30, 0.04),
+        (180, 0.01),
+    ];
+    let staircase = [
+        (0, 0.1),
+        (9, 0.1),
+        (10, 0.1 / 1.5),
+        (19, 0.1 / 1.5),
+        (39, 0.04),
+    ];
+    for (stairs, expected) in [(false, continuous), (true, staircase)] {
+        let mut s = InverseTime::new(0.1, 0.5, 10, stairs).unwrap();
+        assert_values(&mut s, &expected, 1e-15);
+    }
 }
 
 #[test]
@@ -416,9 +410,8 @@ fn warmup_passes_losses_on_only_once_the_inner_schedule_is_in_charge() {
     // Losses that only get worse: a plateau schedule with patience 0 would reduce at each
     // observation after the first; the warmup must keep the first two from it.
     let config = ReduceOnPlateauConfig {
-        patience: 0,
         factor: 0.5,
-        ..Default::default()
+        ..patience(0)
     };
     let inner = ReduceOnPlateau::new(1.0, config).unwrap();
     let mut s = LinearWarmup::from_value(inner, 2, 0.0).unwrap();
@@ -561,6 +554,14 @@ fn plateau_run(config: ReduceOnPlateauConfig<f64>, lr: f64, losses: &[f64]) -> V
         .collect()
 }
 
+/// The default configuration but for `patience`, which every test here chooses.
+fn patience(patience: usize) -> ReduceOnPlateauConfig<f64> {
+    ReduceOnPlateauConfig {
+        patience,
+        ..Default::default()
+    }
+}
+
 fn assert_seq(got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -573,11 +574,7 @@ fn assert_seq(got: &[f64], want: &[f64]) {
 
 #[test]
 fn plateau_reduces_after_patience_bad_observations() {
-    let config = ReduceOnPlateauConfig {
-        patience: 2,
-        ..Default::default()
-    };
-    let got = plateau_run(config, 1.0, &[10.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0]);
+    let got = plateau_run(patience(2), 1.0, &[10.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0]);
     // 10, 9 improve; three non-improving 9s exceed patience 2: reduce; three more: reduce.
     assert_seq(&got, &[1.0, 1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.01]);
 }
@@ -585,9 +582,8 @@ fn plateau_reduces_after_patience_bad_observations() {
 #[test]
 fn plateau_improvement_resets_the_bad_count() {
     let config = ReduceOnPlateauConfig {
-        patience: 1,
         factor: 0.5,
-        ..Default::default()
+        ..patience(1)
     };
     let got = plateau_run(config, 1.0, &[5.0, 5.0, 4.0, 4.0, 3.0, 3.0, 3.0]);
     assert_seq(&got, &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5]);
@@ -596,9 +592,8 @@ fn plateau_improvement_resets_the_bad_count() {
 #[test]
 fn plateau_cooldown_ignores_bad_observations() {
     let config = ReduceOnPlateauConfig {
-        patience: 0,
         cooldown: 2,
-        ..Default::default()
+        ..patience(0)
     };
     let got = plateau_run(config, 1.0, &[5.0; 8]);
     // Reduce at the 2nd observation; the next two are cooldown; reduce at the 5th and 8th.
@@ -608,9 +603,8 @@ fn plateau_cooldown_ignores_bad_observations() {
 #[test]
 fn plateau_relative_and_absolute_thresholds() {
     let rel = ReduceOnPlateauConfig {
-        patience: 0,
         threshold: 0.1,
-        ..Default::default()
+        ..patience(0)
     };
     // 0.95 is not below 1.0 · 0.9: bad, reduce; 0.85 is: improvement (best 0.85); 0.8 is not
     // below 0.765: reduce.
@@ -636,9 +630,8 @@ fn plateau_relative_and_absolute_thresholds() {
 #[test]
 fn plateau_respects_min_lr_and_eps() {
     let config = ReduceOnPlateauConfig {
-        patience: 0,
         min_lr: 0.05,
-        ..Default::default()
+        ..patience(0)
     };
     assert_seq(
         &plateau_run(config, 1.0, &[1.0; 5]),
@@ -647,9 +640,8 @@ fn plateau_respects_min_lr_and_eps() {
 
     // A reduction from 1.5e-8 to 0.75e-8 is smaller than eps = 1e-8: skipped.
     let config = ReduceOnPlateauConfig {
-        patience: 0,
         factor: 0.5,
-        ..Default::default()
+        ..patience(0)
     };
     assert_seq(&plateau_run(config, 1.5e-8, &[1.0; 3]), &[1.5e-8; 3]);
 }
@@ -658,8 +650,7 @@ fn plateau_respects_min_lr_and_eps() {
 fn plateau_max_mode_watches_for_increases() {
     let config = ReduceOnPlateauConfig {
         mode: PlateauMode::Max,
-        patience: 1,
-        ..Default::default()
+        ..patience(1)
     };
     let got = plateau_run(config, 1.0, &[0.5, 0.6, 0.7, 0.7, 0.7, 0.69]);
     assert_seq(&got, &[1.0, 1.0, 1.0, 1.0, 0.1, 0.1]);
@@ -667,21 +658,13 @@ fn plateau_max_mode_watches_for_increases() {
 
 #[test]
 fn plateau_counts_nan_as_no_improvement() {
-    let config = ReduceOnPlateauConfig {
-        patience: 0,
-        ..Default::default()
-    };
-    let got = plateau_run(config, 1.0, &[1.0, f64::NAN, 0.5]);
+    let got = plateau_run(patience(0), 1.0, &[1.0, f64::NAN, 0.5]);
     assert_seq(&got, &[1.0, 0.1, 0.1]);
 }
 
 #[test]
 fn plateau_reset_restores_the_initial_step_size() {
-    let config = ReduceOnPlateauConfig {
-        patience: 0,
-        ..Default::default()
-    };
-    let mut s = ReduceOnPlateau::new(1.0, config).unwrap();
+    let mut s = ReduceOnPlateau::new(1.0, patience(0)).unwrap();
     for l in [1.0, 2.0, 3.0] {
         s.observe(l);
     }

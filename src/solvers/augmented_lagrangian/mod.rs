@@ -30,7 +30,7 @@ use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::{Real, Report};
 use objective::{AugmentedObjective, add_jacobian_transpose_product, constraint_values, zeros};
-use report::{max_complementarity, max_violation};
+use report::{Measures, max_complementarity, max_violation};
 
 /// The augmented Lagrangian method (Powell–Hestenes–Rockafellar) for
 ///
@@ -222,15 +222,18 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
         self.project(x.view_mut());
         // The constraint counts come from the user's constraints: a count too large to allocate
         // is an error, not an abort.
-        let mut h = zeros("equality constraints' count()", me)?;
-        let mut g = zeros("inequality constraints' count()", mi)?;
-        let mut lambda = zeros("equality constraints' count()", me)?;
-        let mut mu = zeros("inequality constraints' count()", mi)?;
+        let mut it = Iterate {
+            x,
+            h: zeros("equality constraints' count()", me)?,
+            g: zeros("inequality constraints' count()", mi)?,
+            lambda: zeros("equality constraints' count()", me)?,
+            mu: zeros("inequality constraints' count()", mi)?,
+        };
         let mut grad = Array1::zeros(n);
         let mut work = Array1::zeros(n);
-        constraint_values(eq, ineq, x.view(), h.view_mut(), g.view_mut())?;
-        check_finite("equality constraint values h(x0)", h.view())?;
-        check_finite("inequality constraint values g(x0)", g.view())?;
+        constraint_values(eq, ineq, it.x.view(), it.h.view_mut(), it.g.view_mut())?;
+        check_finite("equality constraint values h(x0)", it.h.view())?;
+        check_finite("inequality constraint values g(x0)", it.g.view())?;
 
         let mut aug = AugmentedObjective::new(objective, eq, ineq, cfg.initial_penalty)?;
         let mut eps = cfg.initial_inner_tolerance;
@@ -250,62 +253,53 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
             let inner = self
                 .inner
                 .insert(inner.gradient_tolerance(eps.max(eps_floor)));
-            let run: Report<F> = inner.minimize(&aug, x.view())?;
+            let run: Report<F> = inner.minimize(&aug, it.x.view())?;
             if let Some(e) = aug.error.borrow_mut().take() {
                 return Err(e);
             }
             totals.0 += run.iterations;
             totals.1 += run.function_evaluations;
             totals.2 += run.gradient_evaluations;
-            x.assign(&run.x);
+            it.x.assign(&run.x);
             let rho = aug.rho;
 
             match run.termination {
                 Termination::NonFinite | Termination::Diverged => {
-                    lambda.assign(&aug.lambda);
-                    mu.assign(&aug.mu);
+                    it.lambda.assign(&aug.lambda);
+                    it.mu.assign(&aug.mu);
                     break (
                         ConstrainedTermination::InnerFailure(run.termination),
                         run.termination,
                     );
                 }
                 Termination::StoppedByObserver => {
-                    lambda.assign(&aug.lambda);
-                    mu.assign(&aug.mu);
+                    it.lambda.assign(&aug.lambda);
+                    it.mu.assign(&aug.mu);
                     break (ConstrainedTermination::StoppedByObserver, run.termination);
                 }
                 _ => {}
             }
 
             // Multiplier update and the infeasibility measure V_k.
-            constraint_values(eq, ineq, x.view(), h.view_mut(), g.view_mut())?;
-            let mut v = max_abs(h.view());
-            Zip::from(&mut lambda)
+            constraint_values(eq, ineq, it.x.view(), it.h.view_mut(), it.g.view_mut())?;
+            let mut v = max_abs(it.h.view());
+            Zip::from(&mut it.lambda)
                 .and(&aug.lambda)
-                .and(&h)
+                .and(&it.h)
                 .for_each(|l, &lb, &hi| *l = lb + rho * hi);
-            Zip::from(&mut mu)
+            Zip::from(&mut it.mu)
                 .and(&aug.mu)
-                .and(&g)
+                .and(&it.g)
                 .for_each(|m, &mb, &gi| {
                     let t = mb + rho * gi;
                     *m = if t < F::zero() { F::zero() } else { t };
                     v = v.max(gi.max(-mb / rho).abs());
                 });
 
-            let violation = max_violation(h.view(), g.view());
-            let complementarity = max_complementarity(mu.view(), g.view());
-            let kkt = self.kkt_residual(
-                objective,
-                eq,
-                ineq,
-                (x.view(), lambda.view(), mu.view()),
-                grad.view_mut(),
-                work.view_mut(),
-            );
-            if violation <= cfg.feasibility_tolerance
-                && kkt <= cfg.optimality_tolerance
-                && complementarity <= cfg.complementarity_tolerance
+            let m = self.measures(objective, eq, ineq, &it, &mut grad, &mut work);
+            if m.violation <= cfg.feasibility_tolerance
+                && m.kkt_residual <= cfg.optimality_tolerance
+                && m.complementarity <= cfg.complementarity_tolerance
             {
                 break (ConstrainedTermination::Converged, run.termination);
             }
@@ -314,7 +308,7 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
             }
             if v > cfg.required_decrease * previous_v {
                 if rho >= cfg.max_penalty {
-                    if v > cfg.stall_ratio * previous_v && violation > cfg.feasibility_tolerance {
+                    if v > cfg.stall_ratio * previous_v && m.violation > cfg.feasibility_tolerance {
                         break (ConstrainedTermination::InfeasibleStall, run.termination);
                     }
                 } else {
@@ -326,34 +320,27 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
             // Safeguarded multipliers for the next subproblem.
             let bound = cfg.multiplier_bound;
             Zip::from(&mut aug.lambda)
-                .and(&lambda)
+                .and(&it.lambda)
                 .for_each(|lb, &l| *lb = l.max(-bound).min(bound));
             Zip::from(&mut aug.mu)
-                .and(&mu)
+                .and(&it.mu)
                 .for_each(|mb, &m| *mb = m.min(bound));
             eps = (eps * cfg.inner_tolerance_decrease).max(eps_floor);
         };
 
         // Final measures at x with the reported multipliers (already computed on convergence,
         // recomputed here so that every exit reports the same quantities).
-        constraint_values(eq, ineq, x.view(), h.view_mut(), g.view_mut())?;
-        let f = objective.value_and_gradient(x.view(), grad.view_mut());
-        let kkt = self.kkt_residual(
-            objective,
-            eq,
-            ineq,
-            (x.view(), lambda.view(), mu.view()),
-            grad.view_mut(),
-            work.view_mut(),
-        );
+        constraint_values(eq, ineq, it.x.view(), it.h.view_mut(), it.g.view_mut())?;
+        let f = objective.value_and_gradient(it.x.view(), grad.view_mut());
+        let m = self.measures(objective, eq, ineq, &it, &mut grad, &mut work);
         Ok(ConstrainedReport {
             f,
-            max_violation: max_violation(h.view(), g.view()),
-            complementarity: max_complementarity(mu.view(), g.view()),
-            kkt_residual: kkt,
-            x,
-            equality_multipliers: lambda,
-            inequality_multipliers: mu,
+            max_violation: m.violation,
+            complementarity: m.complementarity,
+            kkt_residual: m.kkt_residual,
+            x: it.x,
+            equality_multipliers: it.lambda,
+            inequality_multipliers: it.mu,
             penalty: aug.rho,
             outer_iterations: outer,
             inner_iterations: totals.0,
@@ -369,6 +356,31 @@ impl<'a, F: Real, O: Optimizer<F>> AugmentedLagrangian<'a, F, O> {
     fn project(&self, x: ArrayViewMut1<'_, F>) {
         if let Some(set) = &self.set {
             SharedSet(Rc::clone(set)).project(x);
+        }
+    }
+
+    /// The [`Measures`] of the iterate `it` (whose constraint values are those at its `x`), using
+    /// `grad` and `work`.
+    fn measures<Obj: Objective<F> + ?Sized>(
+        &self,
+        objective: &Obj,
+        eq: Option<&(dyn Constraint<F> + 'a)>,
+        ineq: Option<&(dyn Constraint<F> + 'a)>,
+        it: &Iterate<F>,
+        grad: &mut Array1<F>,
+        work: &mut Array1<F>,
+    ) -> Measures<F> {
+        Measures {
+            violation: max_violation(it.h.view(), it.g.view()),
+            complementarity: max_complementarity(it.mu.view(), it.g.view()),
+            kkt_residual: self.kkt_residual(
+                objective,
+                eq,
+                ineq,
+                (it.x.view(), it.lambda.view(), it.mu.view()),
+                grad.view_mut(),
+                work.view_mut(),
+            ),
         }
     }
 
@@ -410,6 +422,16 @@ impl<F: Real, O: Optimizer<F>> fmt::Debug for AugmentedLagrangian<'_, F, O> {
             .field("projection", &self.set.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The outer iterate: the point `x`, its constraint values `h(x)` and `g(x)`, and the
+/// multipliers `λ` and `μ`.
+struct Iterate<F> {
+    x: Array1<F>,
+    h: Array1<F>,
+    g: Array1<F>,
+    lambda: Array1<F>,
+    mu: Array1<F>,
 }
 
 /// A handle on the set `C` shared between the method and its inner `Minimizer`.

@@ -114,6 +114,17 @@ impl<F> ConstrainedReport<F> {
     }
 }
 
+/// What the convergence test checks and a report gives about an iterate.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Measures<F> {
+    /// [`ConstrainedReport::max_violation`].
+    pub(super) violation: F,
+    /// [`ConstrainedReport::complementarity`].
+    pub(super) complementarity: F,
+    /// [`ConstrainedReport::kkt_residual`].
+    pub(super) kkt_residual: F,
+}
+
 /// `max(|h|_∞, |max(g, 0)|_∞)`.
 pub(super) fn max_violation<F: Real>(h: ArrayView1<'_, F>, g: ArrayView1<'_, F>) -> F {
     let mut m = max_abs(h);
