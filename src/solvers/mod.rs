@@ -5,11 +5,17 @@
 //!   multiplier updates between inner solves; reports the multipliers and the KKT residuals.
 //! - [`LrRangeTest`]: the learning-rate range test, a short run with a growing step size whose
 //!   loss curve suggests a step size.
+//! - [`BasinHopping`] and [`MultiStart`]: global search for functions with many local minima, by
+//!   a random walk over local minima or by local runs from random starts.
 
 mod augmented_lagrangian;
+mod basin_hopping;
 mod lr_range_test;
+mod multi_start;
 
 pub use augmented_lagrangian::{
     AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedReport, ConstrainedTermination,
 };
+pub use basin_hopping::{Adaptation, BasinHopping, BasinHoppingConfig, BasinHoppingReport};
 pub use lr_range_test::{LrRangeTest, LrRangeTestConfig, RangeTestCurve, Spacing};
+pub use multi_start::{LocalMinimum, MultiStart, MultiStartConfig, MultiStartReport};
