@@ -56,7 +56,8 @@
 //! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
 //! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
 //! | [`constraints`] | the sets and constraint functions |
-//! | [`solvers`] | outer methods built on the loop ([`AugmentedLagrangian`]) |
+//! | [`solvers`] | outer methods built on the loop: [`AugmentedLagrangian`], the learning-rate range test, basin hopping, multi-start |
+//! | [`curvature`] | second-order information: the smallest Hessian eigenvalue (Lanczos) and a certificate telling minima from saddles |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
 //! | [`params`] | parameter sets: one rule over many tensors, with groups; clipping over a set |
 //! | [`training`] | a guide to training models, for PyTorch users |
@@ -74,6 +75,7 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod constraints;
+pub mod curvature;
 mod error;
 pub mod finite_sum;
 mod linalg;
