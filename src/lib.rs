@@ -83,6 +83,7 @@ mod objective;
 pub mod optim;
 pub mod params;
 pub mod problems;
+pub mod prox;
 mod real;
 pub mod schedule;
 pub mod solvers;
