@@ -49,6 +49,10 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(bound(deserialize = "F: serde::Deserialize<'de> + crate::Real"))
+)]
 pub struct RunState<F> {
     pub(super) state: State<F>,
     /// The evaluation counts of a full-batch run (a minibatch run's are in its sampler).
