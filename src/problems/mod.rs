@@ -127,6 +127,7 @@ macro_rules! test_function {
 }
 
 mod ackley;
+mod csv;
 mod data;
 mod huber;
 mod least_squares;
@@ -142,6 +143,7 @@ mod styblinski_tang;
 mod two_d;
 
 pub use ackley::Ackley;
+pub use csv::{Standardization, Table, TargetColumn, parse_csv, read_csv};
 pub use data::Dataset;
 pub use huber::HuberRegression;
 pub use least_squares::LeastSquares;
