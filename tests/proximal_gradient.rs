@@ -609,3 +609,30 @@ fn a_prox_can_be_replaced_between_runs() {
     assert_eq!((r.x, r.support, r.penalty), (array![3.0, -0.5], None, None));
     let _: &dyn Prox<f64> = &L1Norm::new(1.0).unwrap();
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn an_accelerated_run_state_saved_and_loaded_resumes_to_the_same_bits() {
+    use gradus::checkpoint::{from_bytes, to_bytes};
+    let (_, f, l) = lasso_data(1e3, 13);
+    let make = || {
+        Minimizer::new(GradientDescent::default())
+            .lr(1.0 / l)
+            .prox(L1Norm::new(0.02).unwrap())
+            .accelerate(Restart::Gradient)
+            .gradient_tolerance(0.0)
+    };
+    let whole = make()
+        .max_iterations(200)
+        .minimize(&f, Array1::zeros(10).view())
+        .unwrap();
+    let mut first = make().max_iterations(70);
+    first.minimize(&f, Array1::zeros(10).view()).unwrap();
+    let bytes = to_bytes(first.run_state().unwrap()).unwrap();
+    let mut second = make().max_iterations(200);
+    second.set_run_state(from_bytes(&bytes).unwrap());
+    let resumed = second.resume(&f).unwrap();
+    assert_eq!(resumed.x, whole.x);
+    assert_eq!(resumed.f.to_bits(), whole.f.to_bits());
+    assert_eq!(resumed.restarts, whole.restarts);
+}

@@ -77,7 +77,8 @@ impl<F: Real> RunState<F> {
         ArrayView1::from(&self.state.x[..])
     }
 
-    /// `f` at the current iterate (for a minibatch run, the loss of the last minibatch).
+    /// `f` at the current iterate (for a minibatch run, the loss of the last minibatch), plus
+    /// the penalty `h` there when the run has one.
     pub fn f(&self) -> F {
         self.state.f
     }
