@@ -636,3 +636,25 @@ fn an_accelerated_run_state_saved_and_loaded_resumes_to_the_same_bits() {
     assert_eq!(resumed.f.to_bits(), whole.f.to_bits());
     assert_eq!(resumed.restarts, whole.restarts);
 }
+
+#[test]
+fn an_accelerated_run_resumed_without_acceleration_measures_its_own_steps() {
+    let (data, f, l) = lasso_data(100.0, 14);
+    let mut m = Minimizer::new(GradientDescent::default())
+        .lr(1.0 / l)
+        .prox(L1Norm::new(0.05).unwrap())
+        .accelerate(Restart::Gradient)
+        .gradient_tolerance(0.0)
+        .max_iterations(5);
+    m.minimize(&f, Array1::zeros(10).view()).unwrap();
+    let mut ista = Minimizer::new(GradientDescent::default())
+        .lr(1.0 / l)
+        .prox(L1Norm::new(0.05).unwrap())
+        .gradient_tolerance(1e-11)
+        .max_iterations(100_000);
+    ista.set_run_state(m.take_run_state().unwrap());
+    let report = ista.resume(&f).unwrap();
+    assert!(report.converged());
+    assert!(report.iterations > 10, "{}", report.iterations);
+    assert!(duality_gap(&data, 0.05, 0.0, report.x.view()).unwrap().gap < 1e-10);
+}

@@ -203,6 +203,10 @@ impl<F: Real> State<F> {
         let n = self.x.len();
         self.work = vec![F::zero(); if needs.work { n } else { 0 }];
         self.y = vec![F::zero(); if needs.y { n } else { 0 }];
+        if !needs.y {
+            // A run without acceleration steps from x_k, with the gradient there.
+            self.gradient_at_y = false;
+        }
         self.trial_gradient = vec![F::zero(); if needs.trial_gradient { n } else { 0 }];
         self.history = (needs.history || needs.record_iterates).then(History::default);
         self.record_iterates = needs.record_iterates;
