@@ -96,6 +96,16 @@ pub enum Error {
         /// What is wrong and how to fix it.
         reason: &'static str,
     },
+    /// A data file that cannot be read or parsed (see
+    /// [`problems::read_csv`](crate::problems::read_csv)).
+    Data {
+        /// The file (or `"<text>"` for text given directly).
+        source: String,
+        /// The line of the file, counting from 1 (`0` for the file as a whole).
+        line: usize,
+        /// What is wrong, naming the offending field, and how to fix it.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -159,6 +169,16 @@ impl fmt::Display for Error {
             Error::InvalidSet { set, reason } => write!(f, "invalid {set}: {reason}"),
             Error::Checkpoint { reason } => write!(f, "checkpoint: {reason}"),
             Error::Incompatible { reason } => write!(f, "incompatible settings: {reason}"),
+            Error::Data {
+                source,
+                line: 0,
+                reason,
+            } => write!(f, "data {source}: {reason}"),
+            Error::Data {
+                source,
+                line,
+                reason,
+            } => write!(f, "data {source}, line {line}: {reason}"),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! loss and its gradient, an [`Optimizer`] is one update rule (gradient descent, momentum,
 //! RMSProp, Adam and its variants, AdaGrad, ...), and the [`Minimizer`] is the one shared loop
 //! that drives any rule with step-size schedules or line searches, convergence criteria, budgets
-//! and observers, and returns a [`Report`] that says why it stopped.
+//! and observers, and returns a [`Report`] that says why it stopped. A non-smooth penalty
+//! ([`Prox`]: the lasso, the elastic net, group lasso, or a constraint set) makes every step a
+//! proximal step, for sparse models: ISTA, FISTA, proximal SGD and Prox-SVRG ([`prox`]).
 //!
 //! Everything is generic over `f32` and `f64` ([`Real`]) and takes ndarray 1-D views.
 //!
@@ -40,9 +42,9 @@
 //!
 //! | at the root | what it is |
 //! | --- | --- |
-//! | [`Objective`], [`FiniteSum`], [`Optimizer`], [`Projection`], [`Constraint`], [`Schedule`], [`LineSearch`], [`Real`] | the traits |
+//! | [`Objective`], [`FiniteSum`], [`Optimizer`], [`Projection`], [`Prox`], [`Constraint`], [`Schedule`], [`LineSearch`], [`Real`] | the traits |
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
-//! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
+//! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
@@ -56,6 +58,7 @@
 //! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
 //! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
 //! | [`constraints`] | the sets and constraint functions |
+//! | [`prox`] | proximal operators (L1, weighted L1, elastic net, group lasso, ..., a set's indicator), optimality certificates (KKT residuals, the lasso's duality gap), regularization paths |
 //! | [`solvers`] | outer methods built on the loop: [`AugmentedLagrangian`], the learning-rate range test, basin hopping, multi-start |
 //! | [`curvature`] | second-order information: the smallest Hessian eigenvalue (Lanczos) and a certificate telling minima from saddles |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
@@ -63,7 +66,7 @@
 //! | [`training`] | a guide to training models, for PyTorch users |
 //! | `checkpoint` (`serde` feature) | saving and loading rules, sets, schedules and run states |
 //! | [`clip`] | gradient clipping, also by hand |
-//! | [`problems`] | test functions with certified minima, and seeded datasets |
+//! | [`problems`] | test functions with certified minima, seeded datasets, and a CSV loader |
 //!
 //! `use gradus::prelude::*;` brings the traits, the loop with its settings, report and
 //! observer types ([`IterationState`], [`Control`]), the rules and the line searches: with it,
@@ -85,6 +88,7 @@ mod objective;
 pub mod optim;
 pub mod params;
 pub mod problems;
+pub mod prox;
 mod real;
 pub mod schedule;
 pub mod solvers;
@@ -100,13 +104,14 @@ pub use finite_sum::FiniteSum;
 pub use line_search::LineSearch;
 pub use minimize::{
     Best, Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
-    Progress, Record, Report, RunState, Sampling, StepSize, Termination,
+    Progress, ProxBacktracking, Record, Report, Restart, RunState, Sampling, StepSize, Termination,
 };
 pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
     Momentum, NAdam, Optimizer, RAdam, RmsProp,
 };
+pub use prox::Prox;
 pub use real::Real;
 pub use schedule::Schedule;
 pub use solvers::AugmentedLagrangian;
@@ -117,13 +122,14 @@ pub mod prelude {
     pub use crate::line_search::{Backtracking, StrongWolfe};
     pub use crate::minimize::{
         Best, Control, Criteria, Estimator, IterationState, Minibatch, Minimizer, Observer,
-        Progress, Report, RunState, Sampling, StepSize, Termination,
+        Progress, ProxBacktracking, Report, Restart, RunState, Sampling, StepSize, Termination,
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::{
         AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent,
         Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
     };
+    pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};
 }
 

@@ -16,13 +16,18 @@ use crate::error::{Domain, Error, Result, check};
 ///
 /// ```text
 /// unconstrained:            s(x) = |∇f(x)|₂
-/// projected onto a set C:   s(x) = |x - P_C(x - γ∇f(x))|₂ / γ     (the gradient mapping)
+/// projected onto a set C:   s(x) = |x - P_C(x - γ∇f(x))|₂ / γ       (the gradient mapping)
+/// with a penalty h:         s(x) = |x - prox_{γh}(x - γ∇f(x))|₂ / γ  (the proximal one)
 /// ```
 ///
 /// with `γ` the run's base step size (the constant step size, or the rule's `lr` when a schedule
-/// or a line search sets the step; `1` if that is `0`). The gradient mapping equals `|∇f(x)|₂`
+/// or a line search sets the step; `1` if that is `0`; the current step of a
+/// [`ProxBacktracking`](crate::ProxBacktracking)). The gradient mapping equals `|∇f(x)|₂`
 /// at points where the step stays inside `C`, and vanishes at a constrained minimiser where
-/// `∇f` does not. The same measure is reported as [`Report::stationarity`](crate::Report),
+/// `∇f` does not; the proximal one vanishes exactly at the minimisers of `f + h` (a projection
+/// is the prox of the set's indicator, so the second line is a case of the third). An
+/// [accelerated](crate::Minimizer::accelerate) run measures the mapping at its extrapolated point
+/// `y_k`, `|y_k - x_{k+1}| / γ`. The same measure is reported as [`Report::stationarity`](crate::Report),
 /// [`Record::stationarity`](crate::Record) and
 /// [`IterationState::stationarity`](crate::IterationState).
 ///

@@ -1,13 +1,35 @@
 //! The one shared iteration loop: [`Minimizer`].
 //!
 //! Every update rule runs through the same loop, which owns everything that is the same for all
-//! of them: evaluation, the step-size strategy, projection onto a constraint set, observers,
-//! convergence criteria, budgets, and the report. One iteration is
+//! of them: evaluation, the step-size strategy, the proximal map of a non-smooth penalty or the
+//! projection onto a constraint set, observers, convergence criteria, budgets, and the report.
+//! One iteration is
 //!
 //! ```text
 //! observe(x_k) → converged or out of budget? → step size γ_k → x_{k+1} = rule(x_k, ∇f(x_k), γ_k)
-//!             → project onto C (if any) → evaluate f(x_{k+1}), ∇f(x_{k+1}) → finite? diverged?
+//!             → x_{k+1} = prox_{γ_k h}(x_{k+1}) (if any) → evaluate f(x_{k+1}), ∇f(x_{k+1})
+//!             → finite? diverged?
 //! ```
+//!
+//! # Composite objectives: proximal methods
+//!
+//! With a penalty `h` ([`Minimizer::prox`], any [`Prox`]: the lasso's `λ|x|₁`, the elastic
+//! net, group lasso, or the indicator of a set through [`Minimizer::projection`]) the loop
+//! minimises `f + h`, and the step of every rule becomes a proximal step,
+//! `x_{k+1} = prox_{γ_k h}(rule(x_k, ∇f(x_k), γ_k))`. With [`GradientDescent`](crate::GradientDescent)
+//! this is the proximal gradient method (ISTA):
+//!
+//! ```text
+//! x_{k+1} = prox_{γh}(x_k - γ ∇f(x_k))
+//! ```
+//!
+//! with a constant step `γ <= 1/L`, or with the backtracking of Beck and Teboulle on the smooth
+//! part ([`Minimizer::prox_backtracking`]); [`Minimizer::accelerate`] makes it FISTA, with the
+//! adaptive restarts of O'Donoghue and Candès ([`Restart`]); over the minibatches of a finite
+//! sum ([`Minimizer::minimize_finite_sum`]) it is proximal SGD, and with
+//! [`Estimator::Svrg`] Prox-SVRG (Xiao & Zhang, 2014). The values the loop reports and judges
+//! are those of `f + h`, the stationarity measure is the norm of the proximal gradient mapping,
+//! and the report gives the support of the solution ([`Report::support`]).
 //!
 //! Once a run has started nothing is allocated (unless a history is recorded) and `x` is never
 //! cloned: the loop keeps two preallocated iterate buffers, the current one and the previous one,
@@ -65,6 +87,7 @@
 mod criteria;
 mod observer;
 mod oracle;
+mod proximal;
 mod report;
 mod run;
 mod run_state;
@@ -79,6 +102,7 @@ use ndarray::ArrayView1;
 
 pub use criteria::Criteria;
 pub use observer::{Control, IterationState, Observer, Progress};
+pub use proximal::{ProxBacktracking, Restart};
 pub use report::{Best, History, Record, Report, SamplingReport};
 pub use run_state::RunState;
 pub use step_size::StepSize;
@@ -93,6 +117,7 @@ use crate::finite_sum::FiniteSum;
 use crate::line_search::LineSearch;
 use crate::objective::Objective;
 use crate::optim::Optimizer;
+use crate::prox::{Indicator, Prox};
 use crate::schedule::Schedule;
 use oracle::{Evaluations, Full, Oracle};
 use run::Start;
@@ -141,7 +166,10 @@ pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     step_size: StepSize<'a, F>,
     criteria: Criteria<F>,
     observers: Vec<Box<dyn Observer<F> + 'a>>,
-    projection: Option<Box<dyn Projection<F> + 'a>>,
+    /// The penalty `h` of a composite objective `f + h` (a set's indicator for a projection).
+    prox: Option<Box<dyn Prox<F> + 'a>>,
+    /// FISTA's extrapolation, and its restart rule.
+    acceleration: Option<Restart>,
     record_history: bool,
     record_iterates: bool,
     clip: Option<Clip<F>>,
@@ -177,7 +205,8 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             step_size: StepSize::RuleDefault,
             criteria: Criteria::default(),
             observers: Vec::new(),
-            projection: None,
+            prox: None,
+            acceleration: None,
             record_history: false,
             record_iterates: false,
             clip: None,
@@ -421,9 +450,133 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// method, and the stationarity measure becomes the gradient-mapping norm
     /// `|x - P(x - γ∇f(x))| / γ`, with `γ` the run's base step size (the constant step size, or
     /// the rule's `lr` when a schedule sets the step).
-    pub fn projection(mut self, set: impl Projection<F> + 'a) -> Self {
-        self.projection = Some(Box::new(set));
+    ///
+    /// A projection is the prox of the set's indicator: this is
+    /// [`prox`](Minimizer::prox)`(`[`Indicator`]`(set))`, and replaces a penalty set before.
+    pub fn projection(self, set: impl Projection<F> + 'a) -> Self {
+        self.prox(Indicator(set))
+    }
+
+    /// Minimises the composite objective `f + h` with the penalty `h` (replacing a penalty or a
+    /// projection set before): every step of the rule is followed by the proximal map,
+    ///
+    /// ```text
+    /// x_{k+1} = prox_{γ_k h}( rule(x_k, ∇f(x_k), γ_k) ) ,
+    /// ```
+    ///
+    /// so that [`GradientDescent`](crate::GradientDescent) is the proximal gradient method
+    /// (ISTA; Beck & Teboulle, 2009): for convex `f` with an `L`-Lipschitz gradient and
+    /// `γ <= 1/L`, `F(x_k) - F* <= |x_0 - x*|² / (2γk)` with `F = f + h`. The starting point is
+    /// moved into the domain of `h` ([`Prox::enter_domain`]: projected onto a set, clipped at 0
+    /// for [`NonNegativeL1`](crate::prox::NonNegativeL1), unchanged for a penalty finite
+    /// everywhere).
+    ///
+    /// The loop then works with `F = f + h`: the report's and the records' `f`, the target, the
+    /// `f`-change criteria, divergence and the best iterate are those of `F` (the report keeps
+    /// `h` apart in [`Report::penalty`], and the support in [`Report::support`]), and the
+    /// stationarity measure is the norm of the proximal gradient mapping
+    ///
+    /// ```text
+    /// G_γ(x) = (x - prox_{γh}(x - γ∇f(x))) / γ ,
+    /// ```
+    ///
+    /// which is `0` exactly at the minimisers of `F` (`γ` as for
+    /// [`projection`](Minimizer::projection); for [`prox_backtracking`](Minimizer::prox_backtracking)
+    /// the step the backtracking has reached). For rules whose step is not `x - γ∇f` (momentum,
+    /// Adam, ...) the prox is applied with the loop's `γ_k` all the same, a heuristic.
+    ///
+    /// ```
+    /// use gradus::prelude::*;
+    /// use gradus::problems::{Dataset, LeastSquares, TestFunction};
+    /// use gradus::prox::{L1Norm, duality_gap};
+    /// use ndarray::Array1;
+    ///
+    /// // The lasso: 1/(2N) |Xw - y|² + λ|w|₁, solved by ISTA to a duality gap below 1e-10.
+    /// let data = Dataset::<f64>::linear_regression(100, 8, 10.0, 0.5, 1)?;
+    /// let f = LeastSquares::new(data.clone())?;
+    /// let report = Minimizer::new(GradientDescent::default())
+    ///     .lr(1.0 / f.smoothness().unwrap())
+    ///     .prox(L1Norm::new(0.3)?)
+    ///     .gradient_tolerance(1e-11)
+    ///     .max_iterations(100_000)
+    ///     .minimize(&f, Array1::zeros(8).view())?;
+    /// assert!(report.converged());
+    /// assert!(duality_gap(&data, 0.3, 0.0, report.x.view())?.gap < 1e-10);
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn prox(mut self, h: impl Prox<F> + 'a) -> Self {
+        self.set_prox(h);
         self
+    }
+
+    /// Replaces the penalty (or projection set) of the next runs by `h`, in place: what a
+    /// [regularization path](crate::prox::path) does between the values of `λ`.
+    pub fn set_prox(&mut self, h: impl Prox<F> + 'a) {
+        self.prox = Some(Box::new(h));
+    }
+
+    /// Removes the penalty or projection set: the next runs minimise `f` alone.
+    pub fn clear_prox(&mut self) {
+        self.prox = None;
+    }
+
+    /// Accelerates the loop's proximal step by Nesterov's extrapolation, as FISTA (Beck &
+    /// Teboulle, "A fast iterative shrinkage-thresholding algorithm for linear inverse
+    /// problems", SIAM J. Imaging Sciences 2, 2009), with the adaptive `restart` of O'Donoghue
+    /// and Candès (2015):
+    ///
+    /// ```text
+    /// t_1 = 1,  y_1 = x_0
+    /// x_k     = prox_{γh}( rule(y_k, ∇f(y_k), γ) )        (GradientDescent: y_k - γ∇f(y_k))
+    /// t_{k+1} = (1 + √(1 + 4 t_k²)) / 2
+    /// y_{k+1} = x_k + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1})
+    /// ```
+    ///
+    /// For convex `f` with an `L`-Lipschitz gradient and `γ <= 1/L`,
+    /// `F(x_k) - F* <= 2 |x_0 - x*|² / (γ (k + 1)²)`: `O(1/k²)` where ISTA has `O(1/k)`.
+    /// A restart sets `t_{k+1} = 1`, so that the next step has no momentum ([`Restart`]).
+    ///
+    /// The loop's iterate is `x_k`, the sparse point the bounds are about; the gradient is
+    /// evaluated at `y_k` (one gradient per iteration, as in FISTA), and `F(x_k)` is evaluated
+    /// for the report and the criteria (one value more). The stationarity measure is then the
+    /// proximal gradient mapping at `y_k`, `|y_k - x_{k+1}| / γ`, which FISTA's iteration
+    /// computes for free and which is `0` exactly when `y_k` minimises `F`; observers see
+    /// `∇f(y_k)` as the gradient. Works with a constant step, a schedule, or
+    /// [`prox_backtracking`](Minimizer::prox_backtracking) (FISTA with backtracking), in
+    /// full-batch runs; not with a line search, gradient clipping or minibatches (refused when
+    /// the run starts).
+    ///
+    /// ```
+    /// use gradus::prelude::*;
+    /// use gradus::minimize::Restart;
+    /// use gradus::problems::{Dataset, LeastSquares, TestFunction};
+    /// use gradus::prox::L1Norm;
+    /// use ndarray::Array1;
+    ///
+    /// let data = Dataset::<f64>::linear_regression(200, 20, 1e3, 0.1, 2)?;
+    /// let f = LeastSquares::new(data)?;
+    /// let lr = 1.0 / f.smoothness().unwrap();
+    /// let mut run = |m: Minimizer<'_, f64, GradientDescent<f64>>| {
+    ///     m.lr(lr).prox(L1Norm::new(1e-3).unwrap()).gradient_tolerance(1e-8)
+    ///         .max_iterations(200_000).minimize(&f, Array1::zeros(20).view()).unwrap()
+    /// };
+    /// let ista = run(Minimizer::new(GradientDescent::default()));
+    /// let fista = run(Minimizer::new(GradientDescent::default()).accelerate(Restart::Gradient));
+    /// assert!(ista.converged() && fista.converged());
+    /// assert!(fista.iterations * 5 < ista.iterations);
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn accelerate(mut self, restart: Restart) -> Self {
+        self.acceleration = Some(restart);
+        self
+    }
+
+    /// Chooses the step of every iteration by the backtracking of Beck and Teboulle (2009) on
+    /// the smooth part: see [`ProxBacktracking`]. Needs a rule with a search direction
+    /// ([`GradientDescent`](crate::GradientDescent): ISTA, or FISTA with
+    /// [`accelerate`](Minimizer::accelerate)) and exact values (full-batch runs).
+    pub fn prox_backtracking(self, backtracking: ProxBacktracking<F>) -> Self {
+        self.step_size(StepSize::ProxBacktracking(backtracking))
     }
 
     /// Clips every gradient before the step (by global norm or by value), with any rule.
@@ -484,9 +637,11 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// [`Error::Empty`] for an empty `x0`; [`Error::DimensionMismatch`] if `x0`, the objective and
     /// the projection set disagree on the dimension; [`Error::NonFinite`] for a non-finite `x0`;
     /// [`Error::InvalidParameter`] for a bad step size (checked once for a constant one, at every
-    /// iteration for a schedule's) or criterion; [`Error::Incompatible`] for a line search with a
-    /// rule that has no search direction, or with a projection, for an epoch budget, and for
-    /// early stopping without a validation loss; [`Error::InvalidCount`] for a validation
+    /// iteration for a schedule's) or criterion; [`Error::Incompatible`] for a line search or a
+    /// [backtracking](Minimizer::prox_backtracking) with a rule that has no search direction, a
+    /// line search with a projection or a penalty, an [acceleration](Minimizer::accelerate) with
+    /// a line search or gradient clipping, for an epoch budget, and for early stopping without a
+    /// validation loss; [`Error::InvalidCount`] for a validation
     /// period or a patience of 0. An error met during the run (a schedule's step size out of
     /// its domain) keeps the state where it stopped, to resume from.
     pub fn minimize<Obj: Objective<F> + ?Sized>(
@@ -494,8 +649,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         objective: &Obj,
         x0: ArrayView1<'_, F>,
     ) -> Result<Report<F>> {
-        let line_search = matches!(self.step_size, StepSize::LineSearch(_));
-        let mut oracle = Full::new(objective, Evaluations::default(), line_search);
+        let mut oracle = Full::new(objective, Evaluations::default(), self.values_alone());
         let (state, result) = self.run(&mut oracle, Start::Fresh(x0));
         self.keep_full(state, oracle.evals);
         result
@@ -528,11 +682,20 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         else {
             return Err(nothing_to_resume());
         };
-        let line_search = matches!(self.step_size, StepSize::LineSearch(_));
-        let mut oracle = Full::new(objective, evaluations, line_search);
-        let (state, result) = self.run(&mut oracle, Start::Resume(state));
+        let mut oracle = Full::new(objective, evaluations, self.values_alone());
+        let (state, result) = self.run(&mut oracle, Start::Resume(Box::new(state)));
         self.keep_full(state, oracle.evals);
         result
+    }
+
+    /// `true` if the run evaluates `f` without its gradient (a line search, the backtracking of
+    /// a proximal step, FISTA's values at `x_k`).
+    fn values_alone(&self) -> bool {
+        self.acceleration.is_some()
+            || matches!(
+                self.step_size,
+                StepSize::LineSearch(_) | StepSize::ProxBacktracking(_)
+            )
     }
 
     /// Keeps the state of a full-batch run, when there is one.
@@ -559,10 +722,18 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// and stationarity measure are those of the full sum at the final `x` (one extra pass);
     /// [`Report::sampling`] gives epochs and per-example gradient counts.
     ///
+    /// With a [penalty](Minimizer::prox) this is proximal SGD, `x ← prox_{γh}(x - γ ∇f_B(x))`, and
+    /// with [`Estimator::Svrg`] Prox-SVRG (Xiao & Zhang, "A proximal stochastic gradient method
+    /// with progressive variance reduction", SIAM J. Optim. 24, 2014), which converges
+    /// linearly for strongly convex `f` with a constant step (their analysis takes the snapshot
+    /// as the mean of the inner iterates; the loop takes the last one, their practical
+    /// variant).
+    ///
     /// # Errors
     /// As [`minimize`](Minimizer::minimize), and [`Error::InvalidParameter`] for a batch size of
     /// 0 or larger than the number of examples, [`Error::Empty`] for a sum of no examples,
-    /// [`Error::Incompatible`] for a line search, and for a criterion that the run cannot test.
+    /// [`Error::Incompatible`] for a line search, a backtracking or an acceleration, and for a
+    /// criterion that the run cannot test.
     pub fn minimize_finite_sum<P: FiniteSum<F> + ?Sized>(
         &mut self,
         problem: &P,
@@ -605,7 +776,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         else {
             return Err(nothing_to_resume());
         };
-        self.run_sampled(problem, sampler, Start::Resume(state))
+        self.run_sampled(problem, sampler, Start::Resume(Box::new(state)))
     }
 
     /// A minibatch run with `sampler`; keeps its state.
@@ -627,12 +798,21 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         result
     }
 
-    /// The error of a line search in a minibatch run.
+    /// The error of a line search, a backtracking or an acceleration in a minibatch run.
     fn refuse_line_search(&self) -> Result<()> {
-        if matches!(self.step_size, StepSize::LineSearch(_)) {
+        if matches!(
+            self.step_size,
+            StepSize::LineSearch(_) | StepSize::ProxBacktracking(_)
+        ) {
             return Err(Error::Incompatible {
                 reason: "a line search needs exact function values; use a constant step size \
                          or a schedule for minibatch runs",
+            });
+        }
+        if self.acceleration.is_some() {
+            return Err(Error::Incompatible {
+                reason: "accelerate (FISTA) runs on exact gradients; remove it for minibatch \
+                         runs, or use an estimator with a constant step (Prox-SVRG)",
             });
         }
         Ok(())

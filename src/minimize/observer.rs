@@ -18,7 +18,8 @@ pub struct IterationState<'s, F> {
     /// Completed epochs (passes of the sampler over the data) of a minibatch run; `None` in a
     /// full-batch run.
     pub epoch: Option<usize>,
-    /// `f(x)` (for a minibatch run, the loss of the last minibatch).
+    /// `f(x)` (for a minibatch run, the loss of the last minibatch); with a penalty `h`
+    /// ([`Minimizer::prox`](crate::Minimizer::prox)), `f(x) + h(x)`.
     pub f: F,
     /// The mean minibatch loss of the last completed epoch: the mean of the losses of its
     /// batches, each at the iterate where it was drawn (as PyTorch and Keras report a training
@@ -28,14 +29,17 @@ pub struct IterationState<'s, F> {
     /// evaluated at this iterate or at an earlier one; `None` before the first, or with no
     /// validation.
     pub validation_loss: Option<F>,
-    /// The stationarity measure at `x`: the gradient norm, or the norm of the gradient mapping
-    /// when projecting (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
+    /// The stationarity measure at `x`: the gradient norm, or the norm of the (proximal)
+    /// gradient mapping with a penalty or a set (see
+    /// [`Criteria`](crate::Criteria#the-stationarity-measure)).
     pub stationarity: F,
     /// The step size of the step that led to `x` (`0` at the starting point).
     pub step_size: F,
     /// The current iterate.
     pub x: ArrayView1<'s, F>,
-    /// The gradient at `x` (for stochastic runs, the last minibatch gradient).
+    /// The gradient at `x` (for stochastic runs, the last minibatch gradient; for an
+    /// [accelerated](crate::Minimizer::accelerate) run, the gradient at the extrapolated point
+    /// the step to `x` was taken from).
     pub gradient: ArrayView1<'s, F>,
     /// Function evaluations so far.
     pub function_evaluations: usize,

@@ -16,11 +16,15 @@ pub struct Report<F> {
     /// The final iterate (the last one where `f` and its gradient were finite). The best one is
     /// in [`best`](Report::best).
     pub x: Array1<F>,
-    /// `f(x)`.
+    /// `f(x)`; with a penalty `h` ([`Minimizer::prox`](crate::Minimizer::prox)), `f(x) + h(x)`,
+    /// the objective the run minimised (`h` alone is in [`penalty`](Report::penalty)).
     pub f: F,
-    /// The stationarity measure at `x`: `|∇f(x)|₂`, or the norm of the gradient mapping for a
-    /// run that projects onto a set (see [`Criteria`](crate::Criteria#the-stationarity-measure)).
-    /// For a minibatch run, the measure of the full sum.
+    /// The stationarity measure at `x`: `|∇f(x)|₂`, or the norm of the (proximal) gradient
+    /// mapping for a run with a penalty or a set (see
+    /// [`Criteria`](crate::Criteria#the-stationarity-measure)); for an accelerated run, the
+    /// mapping at the last extrapolated point (see
+    /// [`Minimizer::accelerate`](crate::Minimizer::accelerate)). For a minibatch run, the
+    /// measure of the full sum.
     pub stationarity: F,
     /// Number of steps taken.
     pub iterations: usize,
@@ -46,6 +50,15 @@ pub struct Report<F> {
     /// for a minibatch run with neither validation nor full checks, or when no judged value was
     /// below `+∞`. Ties keep the earlier iterate.
     pub best: Option<Best<F>>,
+    /// `h(x)`, the penalty at the final iterate, for a run with a penalty or a set (`0` for a
+    /// set, at its projections); `None` without one.
+    pub penalty: Option<F>,
+    /// The support of the final iterate, the indices of its non-zero entries in increasing
+    /// order, for a run with a penalty or a set; `None` without one.
+    pub support: Option<Vec<usize>>,
+    /// The adaptive restarts of an accelerated run
+    /// ([`Minimizer::accelerate`](crate::Minimizer::accelerate)); `None` for other runs.
+    pub restarts: Option<usize>,
 }
 
 /// The best iterate of a run ([`Report::best`]).

@@ -1,10 +1,11 @@
 //! One run of the loop, written as the named steps of an iteration:
 //!
 //! ```text
-//! start:      x_0 = P(x0);  evaluate f(x_0), ∇f(x_0);  s_0 = stationarity
+//! start:      x_0 = P_{dom h}(x0);  evaluate f(x_0) + h(x_0), ∇f(x_0);  s_0 = stationarity
 //! iterate:    observe (record, observers) → check criteria and budgets
 //!             → clip ∇f → choose the step size γ_k → step x_{k+1} = rule(x_k, ∇f(x_k), γ_k)
-//!             → project → evaluate f(x_{k+1}), ∇f(x_{k+1}) → stationarity
+//!             → prox_{γ_k h} (a set's projection) → evaluate f(x_{k+1}) + h, ∇f(x_{k+1})
+//!             → stationarity
 //!             → accept, or undo a step into NaN/∞ → diverged? → measure (the changes the
 //!             criteria compare; the epochs of sampled runs)
 //! finish:     the report (for sampled runs, with the full sum at the final x)
@@ -24,6 +25,8 @@
 //! (unless a history is recorded), and everything the loop does on top of the rule's step and the
 //! evaluation (the criteria, the undo copy, the finiteness and divergence checks) is inlined
 //! into it.
+//!
+//! The proximal steps with a backtracking or an acceleration are in [`proximal`](super::proximal).
 
 use std::time::Instant;
 
@@ -31,16 +34,17 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
 use super::criteria::{Budget, Change, Stopping};
 use super::oracle::Oracle;
+use super::proximal::{AcceleratedStep, Momentum, composite, mapping_at_extrapolation};
 use super::step_size::{line_search_step, scheduled};
 use super::tracking::{BestBy, Tracking};
 use super::{
     Best, Control, History, IterationState, Minimizer, Record, Report, StepSize, Termination,
 };
 use crate::Real;
-use crate::constraints::Projection;
 use crate::error::{Error, Result, check_count, check_finite, check_len};
 use crate::linalg::{copy, max_abs_diff, norm};
 use crate::optim::Optimizer;
+use crate::prox::Prox;
 
 /// The state of a run: the current iterate, what the loop knows there, its buffers, and the best
 /// iterate so far. Everything but the scratch buffer and the history goes on when a run is
@@ -52,7 +56,7 @@ use crate::optim::Optimizer;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
-    serde(bound(deserialize = "F: serde::Deserialize<'de>"))
+    serde(bound(deserialize = "F: serde::Deserialize<'de> + Real"))
 )]
 pub(super) struct State<F> {
     /// The current iterate `x_k`.
@@ -66,12 +70,33 @@ pub(super) struct State<F> {
     /// (empty when neither is used). Sized anew for each run.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(super) work: Vec<F>,
-    /// `f(x_k)` (for a sampled run, the minibatch estimate).
+    /// `f(x_k) + h(x_k)` (for a sampled run, the minibatch estimate of `f`, plus `h`).
     pub(super) f: F,
+    /// `h(x_k)`, the penalty of a composite objective (`0` without one, and for a set).
+    #[cfg_attr(feature = "serde", serde(default = "zero"))]
+    pub(super) h: F,
+    /// `f(x_k)` alone, the smooth part (NaN in a state saved before it was kept: then
+    /// `f - h`).
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub(super) smooth: F,
+    /// FISTA's extrapolated point `y_k` of the last step (empty unless the run is
+    /// accelerated). Sized anew for each run.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(super) y: Vec<F>,
+    /// `∇f` at a trial point of a backtracking (empty unless the run backtracks without
+    /// acceleration). Sized anew for each run.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(super) trial_gradient: Vec<F>,
+    /// `true` when `g` is `∇f(y_k)`, the gradient at FISTA's extrapolated point, not at `x_k`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(super) gradient_at_y: bool,
+    /// FISTA's momentum sequence.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(super) momentum: Momentum<F>,
     /// The stationarity measure at `x_k`, from `g`.
     pub(super) stationarity: F,
     /// `f` and the stationarity measure at `x_{k-1}`, to undo a step.
-    previous: (F, F),
+    pub(super) previous: (F, F),
     /// `k`, the number of steps taken.
     pub(super) iteration: usize,
     /// The step size of the step that led to `x_k` (`0` at the start).
@@ -110,15 +135,31 @@ const STALL_LIMIT: usize = 10;
 pub(super) enum Start<'x, F> {
     /// Afresh, from `x0`.
     Fresh(ArrayView1<'x, F>),
-    /// From the state where an earlier run stopped.
-    Resume(State<F>),
+    /// From the state where an earlier run stopped (boxed: a state is much larger than a view).
+    Resume(Box<State<F>>),
+}
+
+/// `0`, the default of `h` in a state saved before it was kept.
+#[cfg(feature = "serde")]
+fn zero<F: Real>() -> F {
+    F::zero()
+}
+
+/// NaN, the default of the smooth part in a state saved before it was kept.
+#[cfg(feature = "serde")]
+fn nan<F: Real>() -> F {
+    F::nan()
 }
 
 /// How a run records and what it needs besides the iterate.
 #[derive(Clone, Copy)]
 struct Needs {
-    /// A scratch vector of `n` values (a projection or a line search).
+    /// A scratch vector of `n` values (a prox, a line search or a backtracking).
     work: bool,
+    /// FISTA's extrapolated point.
+    y: bool,
+    /// The gradient at a backtracking's trial point.
+    trial_gradient: bool,
     history: bool,
     record_iterates: bool,
     /// What the best iterate is judged by.
@@ -135,6 +176,12 @@ impl<F: Real> State<F> {
             g: vec![F::zero(); n],
             work: vec![F::zero(); if needs.work { n } else { 0 }],
             f: F::zero(),
+            h: F::zero(),
+            smooth: F::zero(),
+            y: vec![F::zero(); if needs.y { n } else { 0 }],
+            trial_gradient: vec![F::zero(); if needs.trial_gradient { n } else { 0 }],
+            gradient_at_y: false,
+            momentum: Momentum::default(),
             stationarity: F::zero(),
             previous: (F::zero(), F::zero()),
             iteration: 0,
@@ -155,6 +202,12 @@ impl<F: Real> State<F> {
     fn ready_for(&mut self, needs: Needs) {
         let n = self.x.len();
         self.work = vec![F::zero(); if needs.work { n } else { 0 }];
+        self.y = vec![F::zero(); if needs.y { n } else { 0 }];
+        if !needs.y {
+            // A run without acceleration steps from x_k, with the gradient there.
+            self.gradient_at_y = false;
+        }
+        self.trial_gradient = vec![F::zero(); if needs.trial_gradient { n } else { 0 }];
         self.history = (needs.history || needs.record_iterates).then(History::default);
         self.record_iterates = needs.record_iterates;
         if self.tracking.by != needs.best_by {
@@ -187,6 +240,24 @@ impl<F: Real> State<F> {
             best,
             self.tracking.buffer.len(),
         )
+    }
+
+    /// Sets `f(x_k)` (the smooth part) and `h(x_k)`, and their sum.
+    #[inline]
+    pub(super) fn set_values(&mut self, smooth: F, h: F) {
+        self.smooth = smooth;
+        self.h = h;
+        self.f = composite(smooth, h);
+    }
+
+    /// `f(x_k)` alone.
+    #[inline]
+    pub(super) fn smooth_value(&self) -> F {
+        if self.smooth.is_nan() && !self.f.is_nan() {
+            self.f - self.h
+        } else {
+            self.smooth
+        }
     }
 
     /// `true` if `f` and the stationarity measure (so every entry of `g`) are finite.
@@ -265,8 +336,12 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     ) -> (Option<State<F>>, Result<Report<F>>) {
         let clock = Instant::now();
         let sampled = oracle.is_sampled();
+        let accelerated = self.acceleration.is_some();
+        let backtracking = matches!(self.step_size, StepSize::ProxBacktracking(_));
         let needs = Needs {
             work: self.needs_work_buffer(),
+            y: accelerated,
+            trial_gradient: backtracking && !accelerated,
             history: self.record_history,
             record_iterates: self.record_iterates,
             best_by: self.best_by(sampled),
@@ -281,7 +356,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 self.begin(oracle, &mut s, gamma);
                 (s, gamma)
             }
-            Start::Resume(mut s) => {
+            Start::Resume(s) => {
+                let mut s = *s;
                 let checked = s
                     .check_consistent(oracle.dim())
                     .and_then(|()| self.prepare(s.x.len(), sampled));
@@ -326,7 +402,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// Checks the settings of a run on `n` variables (`sampled`: a minibatch run); returns the
     /// run's base step size `γ`.
     fn prepare(&mut self, n: usize, sampled: bool) -> Result<F> {
-        if let Some(p) = &self.projection
+        if let Some(p) = &self.prox
             && let Some(d) = p.dim()
         {
             check_len("x0 vs projection set dimension", d, n)?;
@@ -347,10 +423,33 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                              schedule with this rule",
                 });
             }
-            if self.projection.is_some() {
+            if self.prox.is_some() {
                 return Err(Error::Incompatible {
-                    reason: "a line search cannot be combined with a projection; use a \
-                             constant step size or a schedule for projected methods",
+                    reason: "a line search cannot be combined with a projection or a penalty; \
+                             use a constant step size, a schedule, or prox_backtracking (the \
+                             backtracking of proximal methods)",
+                });
+            }
+        }
+        if let StepSize::ProxBacktracking(_) = self.step_size
+            && !self.optimizer.has_search_direction()
+        {
+            return Err(Error::Incompatible {
+                reason: "prox_backtracking steps along the rule's search direction; use \
+                         GradientDescent (ISTA, or FISTA with accelerate)",
+            });
+        }
+        if self.acceleration.is_some() {
+            if let StepSize::LineSearch(_) = self.step_size {
+                return Err(Error::Incompatible {
+                    reason: "accelerate (FISTA) chooses its points itself; use a constant step \
+                             size, a schedule or prox_backtracking instead of a line search",
+                });
+            }
+            if self.clip.is_some() {
+                return Err(Error::Incompatible {
+                    reason: "accelerate (FISTA) evaluates its gradient inside the step, where \
+                             clipping does not apply; remove clip or accelerate",
                 });
             }
         }
@@ -388,10 +487,13 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         }
     }
 
-    /// The start of a fresh run: projects and evaluates `x_0`, measures it, validates it, and
-    /// takes it as the best iterate so far.
+    /// The start of a fresh run: moves `x_0` into the domain of the penalty (projects it onto a
+    /// set), evaluates, measures and validates it, and takes it as the best iterate so far.
     fn begin<Or: Oracle<F>>(&mut self, oracle: &mut Or, s: &mut State<F>, gamma: F) {
-        self.project(view_mut(&mut s.x));
+        s.h = match self.prox.as_mut() {
+            Some(p) => p.enter_domain(view_mut(&mut s.x)),
+            None => F::zero(),
+        };
         evaluate(oracle, s);
         s.stationarity = self.stationarity(s, gamma);
         s.measured = if !oracle.is_sampled() {
@@ -446,6 +548,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             }
             s.stationarity = self.stationarity(s, gamma);
             if !s.accept_or_undo() {
+                // A resumed accelerated run goes on from x_k without momentum.
+                s.momentum.t = F::one();
                 return Ok(Termination::NonFinite);
             }
             if searching && s.stalled() {
@@ -507,9 +611,11 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     }
 
     /// The step from `x_k` to `x_{k+1}`, with `f` and `g` evaluated there: the step size, the
-    /// rule's step, the projection; or a line search along the rule's direction. Returns
-    /// `false`, with `x` left at `x_k`, if a line search accepted no step. The step is not yet
-    /// accepted: see [`State::accept_or_undo`].
+    /// rule's step, the prox (a set's projection); or a line search along the rule's direction;
+    /// or a proximal step with backtracking or acceleration (see
+    /// [`proximal`](super::proximal)). Returns `false`, with `x` left at `x_k`, if a line
+    /// search or a backtracking accepted no step. The step is not yet accepted: see
+    /// [`State::accept_or_undo`].
     #[inline]
     fn step<Or: Oracle<F>>(
         &mut self,
@@ -520,6 +626,18 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         let lr = match &mut self.step_size {
             StepSize::LineSearch(search) => {
                 return line_search_step(search.as_mut(), &mut self.optimizer, oracle, s);
+            }
+            StepSize::ProxBacktracking(backtracking) => {
+                let backtracking = *backtracking;
+                return match self.acceleration {
+                    Some(restart) => self.accelerated_step(
+                        oracle,
+                        s,
+                        restart,
+                        AcceleratedStep::Backtracking(backtracking),
+                    ),
+                    None => self.backtracking_step(oracle, s, backtracking),
+                };
             }
             // Both checked once, when the run started.
             StepSize::RuleDefault => self.optimizer.default_lr(),
@@ -533,35 +651,39 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 scheduled(schedule.as_mut(), t, s.f, per_epoch)?
             }
         };
+        if let Some(restart) = self.acceleration {
+            return self.accelerated_step(oracle, s, restart, AcceleratedStep::Rule(lr));
+        }
         s.keep_for_undo();
         self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
-        self.project(view_mut(&mut s.x));
+        s.h = self.apply_prox(view_mut(&mut s.x), lr);
         evaluate(oracle, s);
         s.step_size = lr;
         Ok(true)
     }
 
-    /// Projects `x` onto the constraint set, when there is one.
-    #[inline]
-    fn project(&mut self, x: ArrayViewMut1<'_, F>) {
-        if let Some(p) = self.projection.as_mut() {
-            p.project(x);
-        }
-    }
-
-    /// The stationarity measure at `x_k` from `g`: `|g|`, or `|x - P(x - γ g)| / γ` when
-    /// projecting.
+    /// The stationarity measure at `x_k` from `g`: `|g|`, or the norm of the proximal gradient
+    /// mapping `|x - prox_{γh}(x - γ g)| / γ` with a penalty or a set; after an accelerated
+    /// step, the mapping at the extrapolated point, `|y_k - x_{k+1}| / γ_k`. `γ` is the run's
+    /// base step, or the step a backtracking has reached.
     #[inline]
     fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
+        if s.gradient_at_y {
+            return mapping_at_extrapolation(&s.y, &s.x, s.step_size);
+        }
+        let gamma = match self.step_size {
+            StepSize::ProxBacktracking(_) if s.step_size > F::zero() => s.step_size,
+            _ => gamma,
+        };
         self.stationarity_at(&s.x, view(&s.g), &mut s.work, gamma)
     }
 
     /// The stationarity measure at `x` from the gradient `g` there: `|g|`, or the norm of the
-    /// gradient mapping `|x - P(x - γ g)| / γ` when projecting (`work` then receives
-    /// `P(x - γ g)`).
+    /// proximal gradient mapping `|x - prox_{γh}(x - γ g)| / γ` with a penalty or a set (the
+    /// projection `P(x - γ g)` for a set; `work` then receives the prox).
     #[inline]
     fn stationarity_at(&mut self, x: &[F], g: ArrayView1<'_, F>, work: &mut [F], gamma: F) -> F {
-        match (self.projection.as_mut(), g.as_slice()) {
+        match (self.prox.as_mut(), g.as_slice()) {
             (None, Some(g)) => gradient_norm(g),
             (None, None) => norm(g),
             (Some(p), _) => gradient_mapping_norm(p.as_mut(), view(x), g, view_mut(work), gamma),
@@ -648,7 +770,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         s: &mut State<F>,
         gamma: F,
     ) -> (F, F) {
-        let f = oracle.full_evaluation(view(&s.x));
+        let f = composite(oracle.full_evaluation(view(&s.x)), s.h);
         let stationarity = self.stationarity_at(&s.x, oracle.full_gradient(), &mut s.work, gamma);
         (f, stationarity)
     }
@@ -687,18 +809,30 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             history: s.history.take(),
             sampling: oracle.sampling_report(),
             best,
+            penalty: self.prox.is_some().then_some(s.h),
+            support: self
+                .prox
+                .is_some()
+                .then(|| crate::prox::support(view(&s.x))),
+            restarts: self.acceleration.is_some().then_some(s.momentum.restarts),
         }
     }
 
     fn needs_work_buffer(&self) -> bool {
-        self.projection.is_some() || matches!(self.step_size, StepSize::LineSearch(_))
+        self.prox.is_some()
+            || matches!(
+                self.step_size,
+                StepSize::LineSearch(_) | StepSize::ProxBacktracking(_)
+            )
     }
 }
 
-/// `f(x)` and `g = ∇f(x)` (or their minibatch estimates) at the current iterate.
+/// `f(x)` and `g = ∇f(x)` (or their minibatch estimates) at the current iterate, with the
+/// penalty `h(x)` kept in the state: `s.f = f(x) + h(x)`.
 #[inline]
 fn evaluate<F: Real, Or: Oracle<F>>(oracle: &mut Or, s: &mut State<F>) {
-    s.f = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
+    let smooth = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
+    s.set_values(smooth, s.h);
 }
 
 /// `|g|₂`, as [`norm`] computes it, with the common case (a sum of squares that neither
@@ -726,10 +860,10 @@ pub(super) fn view_mut<F>(v: &mut [F]) -> ArrayViewMut1<'_, F> {
     ArrayViewMut1::from(v)
 }
 
-/// The norm of the gradient mapping `|x - P(x - γ g)| / γ` (`γ = 1` if `gamma` is `0`),
-/// computing `P(x - γ g)` in `work`.
+/// The norm of the proximal gradient mapping `|x - prox_{γh}(x - γ g)| / γ` (`γ = 1` if
+/// `gamma` is `0`), computing `prox_{γh}(x - γ g)` in `work` (for a set, `P(x - γ g)`).
 fn gradient_mapping_norm<F: Real>(
-    set: &mut (dyn Projection<F> + '_),
+    h: &mut (dyn Prox<F> + '_),
     x: ArrayView1<'_, F>,
     g: ArrayView1<'_, F>,
     mut work: ArrayViewMut1<'_, F>,
@@ -740,7 +874,7 @@ fn gradient_mapping_norm<F: Real>(
         .and(x)
         .and(g)
         .for_each(|w, &xi, &gi| *w = xi - gamma * gi);
-    set.project(work.view_mut());
+    h.prox(work.view_mut(), gamma);
     let mut sum = F::zero();
     Zip::from(&work).and(x).for_each(|&w, &xi| {
         let d = xi - w;

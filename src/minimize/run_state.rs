@@ -49,6 +49,10 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(bound(deserialize = "F: serde::Deserialize<'de> + crate::Real"))
+)]
 pub struct RunState<F> {
     pub(super) state: State<F>,
     /// The evaluation counts of a full-batch run (a minibatch run's are in its sampler).
@@ -73,7 +77,8 @@ impl<F: Real> RunState<F> {
         ArrayView1::from(&self.state.x[..])
     }
 
-    /// `f` at the current iterate (for a minibatch run, the loss of the last minibatch).
+    /// `f` at the current iterate (for a minibatch run, the loss of the last minibatch), plus
+    /// the penalty `h` there when the run has one.
     pub fn f(&self) -> F {
         self.state.f
     }

@@ -1,9 +1,11 @@
-//! How the loop chooses the step size: a constant, a schedule, or a line search.
+//! How the loop chooses the step size: a constant, a schedule, a line search, or the
+//! backtracking of a proximal step.
 
 use std::cmp::Ordering;
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
+use super::ProxBacktracking;
 use super::oracle::Oracle;
 use super::run::{State, view, view_mut};
 use crate::Real;
@@ -23,6 +25,9 @@ pub enum StepSize<'a, F> {
     Schedule(Box<dyn Schedule<F> + 'a>),
     /// A line search along the rule's [search direction](Optimizer::search_direction).
     LineSearch(Box<dyn LineSearch<F> + 'a>),
+    /// The backtracking of Beck and Teboulle on the smooth part of a proximal step (see
+    /// [`ProxBacktracking`]).
+    ProxBacktracking(ProxBacktracking<F>),
 }
 
 impl<F: std::fmt::Debug> std::fmt::Debug for StepSize<'_, F> {
@@ -32,21 +37,27 @@ impl<F: std::fmt::Debug> std::fmt::Debug for StepSize<'_, F> {
             StepSize::Constant(c) => f.debug_tuple("Constant").field(c).finish(),
             StepSize::Schedule(_) => f.write_str("Schedule(..)"),
             StepSize::LineSearch(_) => f.write_str("LineSearch(..)"),
+            StepSize::ProxBacktracking(b) => f.debug_tuple("ProxBacktracking").field(b).finish(),
         }
     }
 }
 
 impl<F: Real> StepSize<'_, F> {
-    /// The base step size `γ` of a run: the constant step size, or the rule's `lr` for the other
-    /// strategies. It is the `γ` of the gradient mapping, and the step of every iteration when
-    /// it is fixed, so it is checked here, once per run.
+    /// The base step size `γ` of a run: the constant step size, the first step of a
+    /// backtracking, or the rule's `lr` for the other strategies. It is the `γ` of the gradient
+    /// mapping, and the step of every iteration when it is fixed, so it is checked here, once
+    /// per run (with the backtracking's factor).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if it is negative or not
-    /// finite.
+    /// finite (for a backtracking: not positive, or a factor outside `(0, 1)`).
     pub(super) fn base(&self, rule_lr: F) -> Result<F> {
         let lr = match self {
             StepSize::Constant(c) => *c,
+            StepSize::ProxBacktracking(b) => {
+                b.validate()?;
+                b.initial
+            }
             _ => rule_lr,
         };
         check("lr", lr, Domain::NonNegative)?;
@@ -58,7 +69,7 @@ impl<F: Real> StepSize<'_, F> {
         match self {
             StepSize::Schedule(s) => s.reset(),
             StepSize::LineSearch(l) => l.reset(),
-            StepSize::RuleDefault | StepSize::Constant(_) => {}
+            StepSize::RuleDefault | StepSize::Constant(_) | StepSize::ProxBacktracking(_) => {}
         }
     }
 }

@@ -205,6 +205,7 @@ macro_rules! linear_model_problem {
 }
 
 mod ackley;
+mod csv;
 mod data;
 mod huber;
 mod least_squares;
@@ -220,6 +221,7 @@ mod styblinski_tang;
 mod two_d;
 
 pub use ackley::Ackley;
+pub use csv::{Standardization, Table, TargetColumn, parse_csv, read_csv};
 pub use data::Dataset;
 pub use huber::HuberRegression;
 pub use least_squares::LeastSquares;
