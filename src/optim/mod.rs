@@ -98,6 +98,7 @@ pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use rule::{ElementwiseRule, Rule};
+pub use state::{Buffers, MAX_BUFFERS};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {

@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -79,7 +79,7 @@ pub struct RmsPropState<F> {
 
 /// The scalars of one RMSProp step.
 #[derive(Debug, Clone, Copy)]
-struct RmsPropStep<F> {
+pub struct RmsPropStep<F> {
     alpha: F,
     one_minus_alpha: F,
     eps: F,
@@ -113,7 +113,7 @@ impl<F: Real> RmsPropStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
-    rule_types!(RmsPropState<F>);
+    rule_types!(RmsPropState<F>, RmsPropStep<F>);
 
     fn name(&self) -> &'static str {
         if self.centered {
@@ -144,28 +144,34 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
         }
     }
 
-    fn update(
+    fn buffers(state: &mut RmsPropState<F>) -> Buffers<'_, F> {
+        Buffers::new([
+            &mut state.square_avg[..],
+            &mut state.grad_avg,
+            &mut state.momentum_buffer,
+        ])
+    }
+
+    fn prepare(&self, _state: &mut RmsPropState<F>, _t: usize, lr: F) -> RmsPropStep<F> {
+        RmsPropStep {
+            alpha: self.alpha,
+            one_minus_alpha: F::one() - self.alpha,
+            eps: self.eps,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+            momentum: self.momentum,
+            lr,
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut RmsPropState<F>,
-        _t: usize,
+        s: RmsPropStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
+        state: Buffers<'_, F>,
     ) {
         let c = *self;
-        let s = RmsPropStep {
-            alpha: c.alpha,
-            one_minus_alpha: F::one() - c.alpha,
-            eps: c.eps,
-            weight_decay: WeightDecay::coupled(c.weight_decay),
-            momentum: c.momentum,
-            lr,
-        };
-        let RmsPropState {
-            square_avg: v,
-            grad_avg: a,
-            momentum_buffer: b,
-        } = state;
+        let [v, a, b] = state.into_array();
         match (c.centered, c.momentum > F::zero()) {
             (false, false) => kernel::apply(
                 x,

@@ -15,7 +15,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::state::RuleState;
+use super::state::{Buffers, RuleState};
 use crate::Real;
 use crate::error::Result;
 
@@ -27,17 +27,32 @@ use crate::error::Result;
 /// [`Optimizer`], and a [`ParameterSet`](crate::params::ParameterSet) applies it to every tensor
 /// of a model.
 ///
-/// The contract of [`update`](ElementwiseRule::update): it is called with a configuration that
-/// passed [`validate`](ElementwiseRule::validate), `x` and `grad` of the same non-zero length
-/// `n`, a state started by [`start`](ElementwiseRule::start) for `n` coordinates (and updated
-/// by the previous steps only), the step number `t` (1 on the first step) and a finite,
-/// non-negative step size `lr`.
+/// A step is two calls. [`prepare`](ElementwiseRule::prepare) computes, once per step, the
+/// scalars every coordinate shares (bias corrections, step sizes: the rule's
+/// [`Step`](ElementwiseRule::Step)), and advances the state's own scalars if it has any.
+/// [`apply`](ElementwiseRule::apply) then updates coordinates with them: all of one vector, or
+/// tensor after tensor of a parameter set, each with its range of the state's
+/// [`buffers`](ElementwiseRule::buffers). [`update`](ElementwiseRule::update) is the two for one
+/// vector.
+///
+/// The contract of these calls: the configuration passed
+/// [`validate`](ElementwiseRule::validate); the state was started by
+/// [`start`](ElementwiseRule::start) for `n` coordinates, by this configuration or one that uses
+/// the same buffers, and updated by the previous steps only; `prepare` is called once per step
+/// with the step number `t` (1 on the first step) and a finite, non-negative step size `lr`;
+/// `apply` gets the step `prepare` returned, `x` and `grad` of the same non-zero length, and
+/// buffers of that length (or empty, for buffers the configuration does not use) that no other
+/// call of the same step updates.
 pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// The floating-point type of the iterate.
     type Float: Real;
 
-    /// The rule's state for one vector: its buffers, one value per coordinate, and scalars.
+    /// The rule's state: its buffers, one value per coordinate, and scalars.
     type State: Clone + Debug + Default + Send;
+
+    /// The scalars of one step that every coordinate shares, computed once per step by
+    /// [`prepare`](ElementwiseRule::prepare).
+    type Step: Copy + Debug + Send + Sync;
 
     /// Short name of the rule, for tables and messages (`"Adam"`, `"AMSGrad"`, ...).
     fn name(&self) -> &'static str;
@@ -65,8 +80,28 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         true
     }
 
-    /// Step `t` (from 1): updates `x` in place from `grad` and the step size `lr`, and advances
-    /// `state`. See the trait's documentation for what the caller guarantees.
+    /// The state's per-coordinate buffers, in the order [`apply`](ElementwiseRule::apply)
+    /// expects them (an empty slice for each buffer the configuration does not use).
+    fn buffers(state: &mut Self::State) -> Buffers<'_, Self::Float>;
+
+    /// The scalars of step `t` (from 1) with step size `lr`, and the advance of the state's
+    /// scalars (its buffers are left to [`apply`](ElementwiseRule::apply)).
+    fn prepare(&self, state: &mut Self::State, t: usize, lr: Self::Float) -> Self::Step;
+
+    /// Updates `x` in place from `grad`, and the buffers `state` (the state's values for these
+    /// coordinates), by the step `step`. See the trait's documentation for what the caller
+    /// guarantees.
+    fn apply(
+        &self,
+        step: Self::Step,
+        x: ArrayViewMut1<'_, Self::Float>,
+        grad: ArrayView1<'_, Self::Float>,
+        state: Buffers<'_, Self::Float>,
+    );
+
+    /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), then
+    /// [`apply`](ElementwiseRule::apply) to every coordinate of `x` with the whole state.
+    #[inline]
     fn update(
         &self,
         state: &mut Self::State,
@@ -74,7 +109,10 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         x: ArrayViewMut1<'_, Self::Float>,
         grad: ArrayView1<'_, Self::Float>,
         lr: Self::Float,
-    );
+    ) {
+        let step = self.prepare(state, t, lr);
+        self.apply(step, x, grad, Self::buffers(state));
+    }
 
     /// `true` if the rule's step is `x + lr d` along a direction `d` that a line search can use
     /// instead (gradient descent). Default `false`.
@@ -96,11 +134,13 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
 }
 
 /// The items of an [`ElementwiseRule`] implementation that every configuration type writes the
-/// same way: the float type `F`, the state type given, and the step size as the field `lr`.
+/// same way: the float type `F`, the state and step types given, and the step size as the field
+/// `lr`.
 macro_rules! rule_types {
-    ($state:ty) => {
+    ($state:ty, $step:ty) => {
         type Float = F;
         type State = $state;
+        type Step = $step;
 
         fn lr(&self) -> F {
             self.lr
