@@ -450,7 +450,8 @@ fn a_set_read_with_parts_that_disagree_is_refused() {
             .unwrap()
             .1
     }
-    let edits: [(&str, fn(&mut Value)); 4] = [
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 4] = [
         ("a group that does not exist", |v| {
             *field(v, "group_of") = Value::Array(vec![Value::from(7)]);
         }),
