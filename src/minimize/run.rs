@@ -413,8 +413,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 return Ok(reason);
             }
             self.clip_gradient(s)?;
-            if !self.step(oracle, s, per_epoch)? {
-                return Ok(Termination::LineSearchFailed);
+            if let Some(reason) = self.step(oracle, s, per_epoch)? {
+                return Ok(reason);
             }
             s.stationarity = self.stationarity(s, gamma);
             if !s.accept_or_undo() {
@@ -476,19 +476,20 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     }
 
     /// The step from `x_k` to `x_{k+1}`, with `f` and `g` evaluated there: the step size, the
-    /// rule's step, the projection; or a line search along the rule's direction. Returns
-    /// `false`, with `x` left at `x_k`, if a line search accepted no step. The step is not yet
-    /// accepted: see [`State::accept_or_undo`].
+    /// rule's step, the projection; or a line search along the rule's direction. Returns why
+    /// the run stops, with `x` left at `x_k`, if a line search accepted no step or the rule's
+    /// state overflowed. The step is not yet accepted: see [`State::accept_or_undo`].
     #[inline]
     fn step<Or: Oracle<F>>(
         &mut self,
         oracle: &mut Or,
         s: &mut State<F>,
         per_epoch: bool,
-    ) -> Result<bool> {
+    ) -> Result<Option<Termination>> {
         let lr = match &mut self.step_size {
             StepSize::LineSearch(search) => {
-                return line_search_step(search.as_mut(), &mut self.optimizer, oracle, s);
+                let moved = line_search_step(search.as_mut(), &mut self.optimizer, oracle, s)?;
+                return Ok((!moved).then_some(Termination::LineSearchFailed));
             }
             // Both checked once, when the run started.
             StepSize::RuleDefault => self.optimizer.default_lr(),
@@ -503,11 +504,18 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             }
         };
         s.keep_for_undo();
-        self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
+        match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+            // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
+            Err(Error::NonFiniteState { .. }) => {
+                std::mem::swap(&mut s.x, &mut s.x_prev);
+                return Ok(Some(Termination::StateOverflow));
+            }
+            other => other?,
+        }
         self.project(view_mut(&mut s.x));
         evaluate(oracle, s);
         s.step_size = lr;
-        Ok(true)
+        Ok(None)
     }
 
     /// Projects `x` onto the constraint set, when there is one.

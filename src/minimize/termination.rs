@@ -55,6 +55,13 @@ pub enum Termination {
     /// The line search found no acceptable step (the direction may not be a descent direction
     /// at the precision available, or `f` may be badly scaled).
     LineSearchFailed,
+    /// The update rule's state overflowed
+    /// ([`Error::NonFiniteState`](crate::Error::NonFiniteState)): the square of a gradient
+    /// component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) made its
+    /// second-moment estimate infinite, which would have frozen that coordinate. The step is
+    /// undone: the report keeps the iterate before it. Rescale the objective or clip the
+    /// gradients ([`Minimizer::clip`](crate::Minimizer::clip)).
+    StateOverflow,
 }
 
 impl Termination {
@@ -90,6 +97,7 @@ impl Termination {
             Termination::EarlyStopped => "early-stop",
             Termination::StoppedByObserver => "observer",
             Termination::LineSearchFailed => "line-search",
+            Termination::StateOverflow => "state-overflow",
         }
     }
 }
@@ -120,6 +128,9 @@ impl fmt::Display for Termination {
             }
             Termination::StoppedByObserver => "stopped by an observer",
             Termination::LineSearchFailed => "stopped: line search found no acceptable step",
+            Termination::StateOverflow => {
+                "stopped: a squared gradient overflowed the rule's state; the step was undone"
+            }
         };
         f.write_str(text)
     }

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
@@ -118,7 +118,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let AdadeltaStep {
             lr,
             rho,
@@ -127,11 +127,12 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
             weight_decay: wd,
         } = s;
         let [square_avg, acc_delta, _] = state.into_array();
-        kernel::apply(
+        kernel::apply_watching(
             x,
             grad,
             [square_avg, acc_delta],
             Simd::Widest,
+            Watched::<0>,
             #[inline(always)]
             move |x, g, [v, u]| {
                 let g = wd.gradient(g, *x);
@@ -140,7 +141,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
                 *u = rho * *u + one_minus_rho * (delta * delta);
                 *x -= lr * delta;
             },
-        );
+        )
     }
 }
 

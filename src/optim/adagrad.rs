@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
@@ -121,25 +121,26 @@ impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let AdaGradStep {
             clr,
             eps,
             weight_decay: wd,
         } = step;
         let [sum, ..] = state.into_array();
-        kernel::apply(
+        kernel::apply_watching(
             x,
             grad,
             [sum],
             Simd::Widest,
+            Watched::<0>,
             #[inline(always)]
             move |x, g, [s]| {
                 let g = wd.gradient(g, *x);
                 *s += g * g;
                 *x -= clr * (g / (s.sqrt() + eps));
             },
-        );
+        )
     }
 }
 

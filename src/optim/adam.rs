@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
@@ -214,14 +214,15 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let [exp_avg, exp_avg_sq, max_exp_avg_sq] = state.into_array();
         if self.amsgrad {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq, max_exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v, v_max]| {
                     let g = s.weight_decay.gradient_always(g, *x);
@@ -230,13 +231,14 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
                     *v_max = v_max.max(*v);
                     *x = s.moved(s.weight_decay.shrink(*x), *m, *v_max);
                 },
-            );
+            )
         } else {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let g = s.weight_decay.gradient_always(g, *x);
@@ -244,7 +246,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
                     *v = s.moments.second(*v, g);
                     *x = s.moved(s.weight_decay.shrink(*x), *m, *v);
                 },
-            );
+            )
         }
     }
 }

@@ -116,7 +116,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let AdamaxStep {
             moments,
             weight_decay: wd,
@@ -138,6 +138,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
                 *x -= clr * (*m / *u);
             },
         );
+        true
     }
 }
 

@@ -81,7 +81,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         _state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         kernel::apply(
             x,
             grad,
@@ -90,6 +90,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
             #[inline(always)]
             move |x, g, _| *x -= s.lr * s.weight_decay.gradient_always(g, *x),
         );
+        true
     }
 
     fn has_search_direction(&self) -> bool {

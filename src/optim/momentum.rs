@@ -193,7 +193,7 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let (mu, nesterov) = (self.momentum, self.nesterov);
         let MomentumStep {
             lr,
@@ -226,6 +226,7 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
                 },
             );
         }
+        true
     }
 }
 

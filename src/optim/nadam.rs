@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
@@ -150,7 +150,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let NAdamStep {
             moments,
             weight_decay: wd,
@@ -160,11 +160,12 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
             eps,
         } = s;
         let [exp_avg, exp_avg_sq, _] = state.into_array();
-        kernel::apply(
+        kernel::apply_watching(
             x,
             grad,
             [exp_avg, exp_avg_sq],
             Simd::Widest,
+            Watched::<1>,
             #[inline(always)]
             move |x, g, [m, v]| {
                 let g = wd.gradient(g, *x);
@@ -175,7 +176,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
                 *x -= grad_coef * (g / d);
                 *x -= avg_coef * (*m / d);
             },
-        );
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
@@ -162,33 +162,35 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let [exp_avg, exp_avg_sq, _] = state.into_array();
         let eps = s.eps;
         if let Some(adaptive) = s.adaptive {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step * (adaptive / (v.sqrt() + eps));
                 },
-            );
+            )
         } else {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step;
                 },
-            );
+            )
         }
     }
 }

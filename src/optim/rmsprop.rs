@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
@@ -169,39 +169,43 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
-    ) {
+    ) -> bool {
         let c = *self;
         let [v, a, b] = state.into_array();
         match (c.centered, c.momentum > F::zero()) {
-            (false, false) => kernel::apply(
+            (false, false) => kernel::apply_watching(
                 x,
                 grad,
                 [v],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v]| s.update(x, g, v, None, None),
             ),
-            (true, false) => kernel::apply(
+            (true, false) => kernel::apply_watching(
                 x,
                 grad,
                 [v, a],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, a]| s.update(x, g, v, Some(a), None),
             ),
-            (false, true) => kernel::apply(
+            (false, true) => kernel::apply_watching(
                 x,
                 grad,
                 [v, b],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
             ),
-            (true, true) => kernel::apply(
+            (true, true) => kernel::apply_watching(
                 x,
                 grad,
                 [v, a, b],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
             ),

@@ -43,6 +43,20 @@ use crate::error::Result;
 /// `apply` gets the step `prepare` returned, `x` and `grad` of the same non-zero length, and
 /// buffers of that length (or empty, for buffers the configuration does not use) that no other
 /// call of the same step updates.
+///
+/// ## A state that is no longer finite
+///
+/// The rules whose state accumulates squared gradients (the Adam family but Adamax, RMSProp,
+/// AdaGrad, Adadelta) check, in the same pass as the update, that every value they wrote to
+/// that buffer is finite, and [`apply`](ElementwiseRule::apply) returns `false` if one is not.
+/// A gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) has a
+/// square that overflows: its second-moment estimate becomes `+∞`, and, the step being divided
+/// by its root, that coordinate stops moving for good, without a NaN to tell (PyTorch's rules
+/// behave so, and say nothing). The other coordinates have moved when this is found: [`Rule`]
+/// and [`ParameterSet`](crate::params::ParameterSet) then return
+/// [`Error::NonFiniteState`](crate::Error::NonFiniteState) after the move, and the
+/// [`Minimizer`](crate::Minimizer) undoes the step and stops with
+/// [`Termination::StateOverflow`](crate::Termination::StateOverflow).
 pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// The floating-point type of the iterate.
     type Float: Real;
@@ -89,19 +103,24 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     fn prepare(&self, state: &mut Self::State, t: usize, lr: Self::Float) -> Self::Step;
 
     /// Updates `x` in place from `grad`, and the buffers `state` (the state's values for these
-    /// coordinates), by the step `step`. See the trait's documentation for what the caller
-    /// guarantees.
+    /// coordinates), by the step `step`. Returns whether every value it wrote to its state is
+    /// finite (see [above](ElementwiseRule#a-state-that-is-no-longer-finite); always `true` for
+    /// the rules that do not square the gradient). See the trait's documentation for what the
+    /// caller guarantees.
+    #[must_use]
     fn apply(
         &self,
         step: Self::Step,
         x: ArrayViewMut1<'_, Self::Float>,
         grad: ArrayView1<'_, Self::Float>,
         state: Buffers<'_, Self::Float>,
-    );
+    ) -> bool;
 
     /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), then
     /// [`apply`](ElementwiseRule::apply) to every coordinate of `x` with the whole state.
+    /// Returns what `apply` returns.
     #[inline]
+    #[must_use]
     fn update(
         &self,
         state: &mut Self::State,
@@ -109,9 +128,9 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         x: ArrayViewMut1<'_, Self::Float>,
         grad: ArrayView1<'_, Self::Float>,
         lr: Self::Float,
-    ) {
+    ) -> bool {
         let step = self.prepare(state, t, lr);
-        self.apply(step, x, grad, Self::buffers(state));
+        self.apply(step, x, grad, Self::buffers(state))
     }
 
     /// `true` if the rule's step is `x + lr d` along a direction `d` that a line search can use
@@ -248,8 +267,11 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
             config.per_coordinate(),
             |state, n| config.start(state, n),
         )?;
-        config.update(state, t, x, grad, lr);
-        Ok(())
+        if config.update(state, t, x, grad, lr) {
+            Ok(())
+        } else {
+            Err(crate::error::non_finite_state(config.name(), None))
+        }
     }
 
     fn reset(&mut self) {

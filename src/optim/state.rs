@@ -106,6 +106,7 @@ impl<'a, F> Buffers<'a, F> {
     }
 
     /// Whether every buffer is either empty or of length `n`.
+    #[cfg(feature = "serde")]
     pub(crate) fn fit(&self, n: usize) -> bool {
         self.slices.iter().all(|s| s.is_empty() || s.len() == n)
     }

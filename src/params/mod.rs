@@ -264,6 +264,11 @@ impl<C: ElementwiseRule> ParameterSet<C> {
     /// to start over with other tensors), or if a group names a position beyond the last tensor;
     /// [`Error::ShapeMismatch`] if a gradient's shape differs from its tensor's, or a tensor's
     /// shape from the one it had on the first step.
+    ///
+    /// [`Error::NonFiniteState`] *after* the step, naming the first tensor whose state is no
+    /// longer finite (a rule that squares the gradient met a gradient component beyond about
+    /// `√MAX`, see [`Optimizer::step`](crate::Optimizer::step)): every tensor has moved and the
+    /// step is counted.
     pub fn step_scaled(
         &mut self,
         x: &mut [ArrayViewMutD<'_, C::Float>],
@@ -276,6 +281,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         }
         self.steps += 1;
         let t = self.steps;
+        let mut overflowed = None;
         for ((config, state), members) in
             self.groups.iter().zip(&mut self.states).zip(&self.members)
         {
@@ -284,7 +290,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             }
             let step = config.prepare(state, t, config.lr() * scale);
             let buffers = C::buffers(state);
-            update_group(
+            let first = update_group(
                 config,
                 step,
                 x,
@@ -295,8 +301,18 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                 members,
                 buffers,
             );
+            // The first tensor, in position order, whose state is no longer finite.
+            if let Some(i) = first {
+                overflowed = Some(overflowed.map_or(i, |o: usize| o.min(i)));
+            }
         }
-        Ok(())
+        match overflowed {
+            None => Ok(()),
+            Some(i) => Err(crate::error::non_finite_state(
+                self.groups[self.group_of(i)].name(),
+                Some(i),
+            )),
+        }
     }
 
     /// The checks of [`step_scaled`](ParameterSet::step_scaled).
@@ -407,7 +423,7 @@ fn update_group<C: ElementwiseRule>(
     first: usize,
     members: &[usize],
     state: Buffers<'_, C::Float>,
-) {
+) -> Option<usize> {
     #[cfg(feature = "parallel")]
     if members.len() > 1 && rayon::current_num_threads() > 1 {
         let start = tensors[members[0] - first].offset;
@@ -424,7 +440,7 @@ fn update_group<C: ElementwiseRule>(
             let (t_left, t_right) = tensors.split_at(mid);
             let (c_left, c_right) = scratch.split_at_mut(mid);
             let (s_left, s_right) = state.split_at(t_right[0].offset - start);
-            rayon::join(
+            let (left, right) = rayon::join(
                 || {
                     update_group(
                         config, step, x_left, g_left, t_left, c_left, first, left, s_left,
@@ -444,16 +460,20 @@ fn update_group<C: ElementwiseRule>(
                     )
                 },
             );
-            return;
+            return left.or(right);
         }
     }
+    let mut overflowed = None;
     let mut rest = state;
     for &p in members {
         let i = p - first;
         let (own, after) = rest.split_at(tensors[i].len);
         rest = after;
-        update_tensor(config, step, &mut scratch[i], &mut x[i], &grad[i], own);
+        if !update_tensor(config, step, &mut scratch[i], &mut x[i], &grad[i], own) {
+            overflowed = overflowed.or(Some(p));
+        }
     }
+    overflowed
 }
 
 /// Whether two shapes are equal (a loop the compiler inlines: shapes are short).
@@ -472,26 +492,26 @@ fn update_tensor<C: ElementwiseRule>(
     x: &mut ArrayViewMutD<'_, C::Float>,
     g: &ArrayViewD<'_, C::Float>,
     state: Buffers<'_, C::Float>,
-) {
+) -> bool {
     if x.is_empty() {
-        return;
+        return true;
     }
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
-        config.apply(step, ArrayViewMut1::from(xs), ArrayView1::from(gs), state);
-        return;
+        return config.apply(step, ArrayViewMut1::from(xs), ArrayView1::from(gs), state);
     }
     let Scratch { x: xs, g: gs } = scratch;
     xs.clear();
     xs.extend(x.iter().copied());
     gs.clear();
     gs.extend(g.iter().copied());
-    config.apply(
+    let finite = config.apply(
         step,
         ArrayViewMut1::from(&mut xs[..]),
         ArrayView1::from(&gs[..]),
         state,
     );
     x.iter_mut().zip(xs.iter()).for_each(|(x, &v)| *x = v);
+    finite
 }
 
 /// A parameter set as read from a file, before [`ParameterSet::try_from`] checks that its parts
