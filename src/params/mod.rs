@@ -289,18 +289,14 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                 continue;
             }
             let step = config.prepare(state, t, config.lr() * scale);
-            let buffers = C::buffers(state);
-            let first = update_group(
-                config,
-                step,
+            let span = Span {
                 x,
                 grad,
-                &self.tensors,
-                &mut self.scratch,
-                0,
-                members,
-                buffers,
-            );
+                tensors: &self.tensors,
+                scratch: &mut self.scratch,
+                first: 0,
+            };
+            let first = update_group(config, step, span, members, C::buffers(state));
             // The first tensor, in position order, whose state is no longer finite.
             if let Some(i) = first {
                 overflowed = Some(overflowed.map_or(i, |o: usize| o.min(i)));
@@ -406,63 +402,88 @@ fn buffers_in_use<C: ElementwiseRule>(config: &C) -> [bool; crate::optim::MAX_BU
     C::buffers(&mut state).in_use()
 }
 
-/// Applies `step` to the tensors of one group at positions `members` (increasing), `x`, `grad`
-/// and `tensors` being the lists from position `first` on, and `state` the buffers of the
-/// group's state from the first member's range on: in order on one thread, or, with the
-/// `parallel` feature and at least [`PARALLEL_THRESHOLD`](crate::optim::kernel::PARALLEL_THRESHOLD)
-/// values, split into two halves of about equal numbers of values run on the pool, recursively.
-/// Each tensor is updated by the same arithmetic whatever the split.
-#[allow(clippy::too_many_arguments)]
+/// The tensors of a step from position `first` on: their views, their gradients, what the set
+/// keeps for them, and their scratch copies.
+struct Span<'s, 'x, 'g, F> {
+    x: &'s mut [ArrayViewMutD<'x, F>],
+    grad: &'s [ArrayViewD<'g, F>],
+    tensors: &'s [Tensor],
+    scratch: &'s mut [Scratch<F>],
+    first: usize,
+}
+
+impl<'s, 'x, 'g, F> Span<'s, 'x, 'g, F> {
+    /// The tensors before position `position`, and the others.
+    #[cfg(feature = "parallel")]
+    fn split_at(self, position: usize) -> (Self, Self) {
+        let mid = position - self.first;
+        let (x_left, x_right) = self.x.split_at_mut(mid);
+        let (g_left, g_right) = self.grad.split_at(mid);
+        let (t_left, t_right) = self.tensors.split_at(mid);
+        let (c_left, c_right) = self.scratch.split_at_mut(mid);
+        (
+            Span {
+                x: x_left,
+                grad: g_left,
+                tensors: t_left,
+                scratch: c_left,
+                first: self.first,
+            },
+            Span {
+                x: x_right,
+                grad: g_right,
+                tensors: t_right,
+                scratch: c_right,
+                first: position,
+            },
+        )
+    }
+
+    /// What the set keeps for the tensor at position `position`.
+    #[cfg(feature = "parallel")]
+    fn tensor(&self, position: usize) -> &Tensor {
+        &self.tensors[position - self.first]
+    }
+}
+
+/// Applies `step` to the tensors of one group at positions `members` (increasing, all within
+/// `span`), `state` being the buffers of the group's state from the first member's range on:
+/// in order on one thread, or, with the `parallel` feature and at least
+/// [`PARALLEL_THRESHOLD`](crate::optim::kernel::PARALLEL_THRESHOLD) values, split into two
+/// halves of about equal numbers of values run on the pool, recursively. Each tensor is
+/// updated by the same arithmetic whatever the split. Returns the first position whose state
+/// is no longer finite after the step, if any.
 fn update_group<C: ElementwiseRule>(
     config: &C,
     step: C::Step,
-    x: &mut [ArrayViewMutD<'_, C::Float>],
-    grad: &[ArrayViewD<'_, C::Float>],
-    tensors: &[Tensor],
-    scratch: &mut [Scratch<C::Float>],
-    first: usize,
+    span: Span<'_, '_, '_, C::Float>,
     members: &[usize],
     state: Buffers<'_, C::Float>,
 ) -> Option<usize> {
     #[cfg(feature = "parallel")]
     if members.len() > 1 && rayon::current_num_threads() > 1 {
-        let start = tensors[members[0] - first].offset;
-        let total = tensors[members[members.len() - 1] - first].end() - start;
+        let start = span.tensor(members[0]).offset;
+        let total = span.tensor(members[members.len() - 1]).end() - start;
         if total >= crate::optim::kernel::PARALLEL_THRESHOLD {
             // The left half ends with the first member whose values reach half of the total.
-            let k = (members.partition_point(|&p| 2 * (tensors[p - first].end() - start) < total)
-                + 1)
-            .min(members.len() - 1);
-            let (left, right) = members.split_at(k);
-            let mid = right[0] - first;
-            let (x_left, x_right) = x.split_at_mut(mid);
-            let (g_left, g_right) = grad.split_at(mid);
-            let (t_left, t_right) = tensors.split_at(mid);
-            let (c_left, c_right) = scratch.split_at_mut(mid);
-            let (s_left, s_right) = state.split_at(t_right[0].offset - start);
+            let k = members.partition_point(|&p| 2 * (span.tensor(p).end() - start) < total);
+            let (left, right) = members.split_at((k + 1).min(members.len() - 1));
+            let (s_left, s_right) = state.split_at(span.tensor(right[0]).offset - start);
+            let (span_left, span_right) = span.split_at(right[0]);
             let (left, right) = rayon::join(
-                || {
-                    update_group(
-                        config, step, x_left, g_left, t_left, c_left, first, left, s_left,
-                    )
-                },
-                || {
-                    update_group(
-                        config,
-                        step,
-                        x_right,
-                        g_right,
-                        t_right,
-                        c_right,
-                        first + mid,
-                        right,
-                        s_right,
-                    )
-                },
+                || update_group(config, step, span_left, left, s_left),
+                || update_group(config, step, span_right, right, s_right),
             );
             return left.or(right);
         }
     }
+    let Span {
+        x,
+        grad,
+        tensors,
+        scratch,
+        first,
+    } = span;
     let mut overflowed = None;
     let mut rest = state;
     for &p in members {
