@@ -6,8 +6,9 @@
 //! the gradient `g` (read) and `K` state buffers of the rule (read and written), with one small
 //! function applied to each coordinate. [`apply`] runs such a function:
 //!
-//! - **Slices.** When `x` and `g` are contiguous (the state buffers always are: the rules own
-//!   them as `Vec`s), the loop runs over plain slices, which the compiler vectorises.
+//! - **Slices.** When `x` and `g` are contiguous (the state buffers always are: slices of the
+//!   `Vec`s a rule owns, the whole of them or a tensor's range), the loop runs over plain
+//!   slices, which the compiler vectorises.
 //! - **SIMD.** The default `x86_64` target only allows SSE2, where `f64` square roots and
 //!   divisions run two lanes wide and a rule such as Adam becomes arithmetic-bound.
 //!   [`widest_simd`] compiles the same loop a second and third time with AVX2 or AVX-512 enabled
@@ -62,7 +63,7 @@ pub(crate) enum Simd {
     Streaming,
 }
 
-/// Which state buffer, if any, [`apply`] watches for values that are no longer finite: a type
+/// Which state buffer, if any, [`apply_watching`] watches for values that are no longer finite: a type
 /// known at compile time, so that a loop that watches nothing carries no check at all.
 pub(crate) trait Watch: Copy + Send + Sync {
     /// The position of the watched buffer in the array of state buffers, or `None`.
@@ -115,7 +116,12 @@ pub(crate) fn apply_watching<F: Real, const K: usize, W: Watch>(
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
 ) -> bool {
     debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
-    const { assert!(matches!(W::BUFFER, Some(j) if j < K) || W::BUFFER.is_none()) };
+    const {
+        assert!(match W::BUFFER {
+            Some(j) => j < K,
+            None => true,
+        })
+    };
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
         // Split only when there are threads to share the pieces (the pool running the caller,
         // or the global pool).
