@@ -106,6 +106,20 @@ pub enum Error {
         /// What is wrong, naming the offending field, and how to fix it.
         reason: String,
     },
+    /// A step of an update rule wrote a value to its state that is not finite: the square of a
+    /// gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`)
+    /// overflowed the rule's second-moment estimate (or sum of squares), so that coordinate
+    /// would never move again (or the gradient held an infinity or a NaN).
+    ///
+    /// Returned *after* the step: the other coordinates have moved as the rule moves them. The
+    /// state stays infinite until [`reset`](crate::Optimizer::reset): rescale the objective or
+    /// clip the gradients, then reset the rule.
+    NonFiniteState {
+        /// The rule's name (`"Adam"`, `"RMSProp"`, ...).
+        rule: &'static str,
+        /// In a parameter set, the position of the first tensor whose state is not finite.
+        tensor: Option<usize>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -179,6 +193,21 @@ impl fmt::Display for Error {
                 line,
                 reason,
             } => write!(f, "data {source}, line {line}: {reason}"),
+            Error::NonFiniteState { rule, tensor } => {
+                write!(f, "{rule}: ")?;
+                if let Some(i) = tensor {
+                    write!(f, "in tensor {i}, ")?;
+                }
+                write!(
+                    f,
+                    "the square of a gradient component overflowed the rule's second-moment \
+                     estimate (|g| beyond about sqrt(MAX): 1.3e154 in f64, 1.8e19 in f32; or the \
+                     gradient held an infinity or a NaN), which is no longer finite, so that \
+                     coordinate would never move again; the step was applied to the other \
+                     coordinates. Rescale the objective or clip the gradients, then call \
+                     reset() on the rule"
+                )
+            }
         }
     }
 }
@@ -350,6 +379,13 @@ pub(crate) fn check_len(what: &'static str, expected: usize, len: usize) -> Resu
         expected,
         found: len,
     })
+}
+
+/// The error of a rule whose state is no longer finite after a step (out of line: it is rare).
+#[cold]
+#[inline(never)]
+pub(crate) fn non_finite_state(rule: &'static str, tensor: Option<usize>) -> Error {
+    Error::NonFiniteState { rule, tensor }
 }
 
 /// Checks that every entry of `x` is finite.

@@ -387,3 +387,102 @@ fn global_norm_clipping_over_a_set() {
     clip_grad_value(&mut [e.view_mut()], 1.0).unwrap();
     assert_eq!(e.as_slice().unwrap(), &[-1.0, 0.5, 1.0]);
 }
+
+#[test]
+fn a_group_keeps_its_buffers_until_a_reset() {
+    let adam = AdamConfig::<f64>::default();
+    let amsgrad = AdamConfig {
+        amsgrad: true,
+        ..adam
+    };
+    let mut set = ParameterSet::new(adam).unwrap();
+    // Before the first step, any configuration goes.
+    set.set_group_config(0, amsgrad).unwrap();
+    set.set_group_config(0, adam).unwrap();
+    let mut x = ArrayD::<f64>::ones(IxDyn(&[2, 2]));
+    let g = x.clone();
+    set.step(&mut [x.view_mut()], &[g.view()]).unwrap();
+    assert!(set.group_state(0).is_some() && set.group_state(1).is_none());
+    // AMSGrad needs a buffer the state was not started with: refused, the set unchanged.
+    let err = set.set_group_config(0, amsgrad).unwrap_err();
+    assert!(
+        matches!(err, Error::Incompatible { .. }) && err.to_string().contains("reset()"),
+        "{err}"
+    );
+    assert!(!set.groups()[0].amsgrad);
+    // Other hyperparameters may change at any time.
+    set.set_group_config(0, AdamConfig { lr: 0.5, ..adam })
+        .unwrap();
+    set.step(&mut [x.view_mut()], &[g.view()]).unwrap();
+    set.reset();
+    set.set_group_config(0, amsgrad).unwrap();
+    set.step(&mut [x.view_mut()], &[g.view()]).unwrap();
+}
+
+/// A set read back from a file whose parts were edited apart is refused when read, with a
+/// typed error, rather than met as a panic in a later step.
+#[cfg(feature = "serde")]
+#[test]
+fn a_set_read_with_parts_that_disagree_is_refused() {
+    use ciborium::value::Value;
+
+    let shapes = [vec![2, 3], vec![4]];
+    let mut x = tensors_of(&shapes, 0.0);
+    let g = tensors_of(&shapes, 1.0);
+    let mut set = ParameterSet::new(AdamConfig::<f64>::default())
+        .unwrap()
+        .group([1], AdamConfig::default())
+        .unwrap();
+    let mut views: Vec<_> = x.iter_mut().map(|x| x.view_mut()).collect();
+    let gviews: Vec<_> = g.iter().map(|g| g.view()).collect();
+    set.step(&mut views, &gviews).unwrap();
+    let saved = Value::serialized(&set).unwrap();
+    let read = |v: &Value| v.deserialized::<ParameterSet<AdamConfig<f64>>>();
+    assert!(read(&saved).is_ok());
+    // The value under `key` of a map.
+    fn field<'v>(v: &'v mut Value, key: &str) -> &'v mut Value {
+        let Value::Map(entries) = v else {
+            panic!("not a map")
+        };
+        &mut entries
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .unwrap()
+            .1
+    }
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 4] = [
+        ("a group that does not exist", |v| {
+            *field(v, "group_of") = Value::Array(vec![Value::from(7)]);
+        }),
+        ("a range moved", |v| {
+            let Value::Array(tensors) = field(v, "tensors") else {
+                panic!()
+            };
+            *field(&mut tensors[0], "offset") = Value::from(3);
+        }),
+        ("a buffer emptied", |v| {
+            let Value::Array(states) = field(v, "states") else {
+                panic!()
+            };
+            *field(&mut states[1], "exp_avg_sq") = Value::Array(vec![]);
+        }),
+        ("a tensor dropped from its group", |v| {
+            let Value::Array(members) = field(v, "members") else {
+                panic!()
+            };
+            members[0] = Value::Array(vec![]);
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut edited = saved.clone();
+        edit(&mut edited);
+        let err = read(&edited)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: read"));
+        assert!(
+            err.to_string().contains("does not hold together"),
+            "{what}: {err}"
+        );
+    }
+}

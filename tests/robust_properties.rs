@@ -221,6 +221,9 @@ fn steps_fail_exactly_on_bad_arguments<F: Float>(
                 "{}: step accepted, expected {want:?}",
                 entry.name
             ),
+            // Documented as coming after the move (a state that squares the gradient is no
+            // longer finite): the arguments were good.
+            Err(Error::NonFiniteState { .. }) => prop_assert!(want.is_none(), "{}", entry.name),
             Err(e) => {
                 prop_assert_eq!(Some(kind(&e)), want, "{}: {}", entry.name, e);
                 // A refused step leaves x as it was.
@@ -242,7 +245,8 @@ fn steps_fail_exactly_on_bad_arguments<F: Float>(
     rule.reset();
     let n = x.len();
     let r = rule.step(x.view_mut(), Array1::zeros(n).view(), F::zero());
-    prop_assert_eq!(r.is_err(), n == 0);
+    let refused = r.is_err() && !matches!(r, Err(Error::NonFiniteState { .. }));
+    prop_assert_eq!(refused, n == 0);
     Ok(())
 }
 

@@ -17,11 +17,11 @@
 
 use ndarray::ArrayViewMut1;
 
-use super::Minimizer;
 use super::oracle::Oracle;
 use super::run::{State, view, view_mut};
+use super::{Minimizer, Termination};
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::{Domain, Error, Result, check};
 use crate::linalg::dot_slices;
 use crate::optim::Optimizer;
 use crate::prox::Prox;
@@ -272,15 +272,15 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// One step of FISTA from `x_k` (with `x_{k-1}` and `t_k`): extrapolates to `y_k`, evaluates
     /// `∇f(y_k)`, steps to `x_{k+1}` with the step `lr` (the rule's step), or by
     /// `backtracking` along the rule's direction, evaluates `F(x_{k+1})`, and restarts the
-    /// momentum when `restart` says so. Returns `false`, with `x` left at `x_k`, when no
-    /// backtracking step passes.
+    /// momentum when `restart` says so. Returns why the run stops, with `x` left at `x_k`, when
+    /// no backtracking step passes or the rule's state overflows.
     pub(super) fn accelerated_step<Or: Oracle<F>>(
         &mut self,
         oracle: &mut Or,
         s: &mut State<F>,
         restart: Restart,
         step: AcceleratedStep<F>,
-    ) -> Result<bool> {
+    ) -> Result<Option<Termination>> {
         let t = s.momentum.t;
         let t_next = (F::one() + (F::one() + F::lit(4.0) * t * t).sqrt()) * F::lit(0.5);
         let beta = (t - F::one()) / t_next;
@@ -297,7 +297,14 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             AcceleratedStep::Rule(lr) => {
                 oracle.gradient(view(&s.y), view_mut(&mut s.g));
                 s.x.copy_from_slice(&s.y);
-                self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
+                match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+                    // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
+                    Err(Error::NonFiniteState { .. }) => {
+                        std::mem::swap(&mut s.x, &mut s.x_prev);
+                        return Ok(Some(Termination::StateOverflow));
+                    }
+                    other => other?,
+                }
                 let h = self.apply_prox(view_mut(&mut s.x), lr);
                 (lr, h, oracle.value(view(&s.x)))
             }
@@ -329,7 +336,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                     None => {
                         std::mem::swap(&mut s.x, &mut s.x_prev);
                         s.gradient_at_y = true;
-                        return Ok(false);
+                        return Ok(Some(Termination::LineSearchFailed));
                     }
                 }
             }
@@ -354,7 +361,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         } else {
             s.momentum.t = t_next;
         }
-        Ok(true)
+        Ok(None)
     }
 }
 

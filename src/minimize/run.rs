@@ -543,8 +543,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 return Ok(reason);
             }
             self.clip_gradient(s)?;
-            if !self.step(oracle, s, per_epoch)? {
-                return Ok(Termination::LineSearchFailed);
+            if let Some(reason) = self.step(oracle, s, per_epoch)? {
+                return Ok(reason);
             }
             s.stationarity = self.stationarity(s, gamma);
             if !s.accept_or_undo() {
@@ -613,19 +613,20 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// The step from `x_k` to `x_{k+1}`, with `f` and `g` evaluated there: the step size, the
     /// rule's step, the prox (a set's projection); or a line search along the rule's direction;
     /// or a proximal step with backtracking or acceleration (see
-    /// [`proximal`](super::proximal)). Returns `false`, with `x` left at `x_k`, if a line
-    /// search or a backtracking accepted no step. The step is not yet accepted: see
-    /// [`State::accept_or_undo`].
+    /// [`proximal`](super::proximal)). Returns why the run stops, with `x` left at `x_k`, if a
+    /// line search or a backtracking accepted no step or the rule's state overflowed. The step
+    /// is not yet accepted: see [`State::accept_or_undo`].
     #[inline]
     fn step<Or: Oracle<F>>(
         &mut self,
         oracle: &mut Or,
         s: &mut State<F>,
         per_epoch: bool,
-    ) -> Result<bool> {
+    ) -> Result<Option<Termination>> {
         let lr = match &mut self.step_size {
             StepSize::LineSearch(search) => {
-                return line_search_step(search.as_mut(), &mut self.optimizer, oracle, s);
+                let moved = line_search_step(search.as_mut(), &mut self.optimizer, oracle, s)?;
+                return Ok((!moved).then_some(Termination::LineSearchFailed));
             }
             StepSize::ProxBacktracking(backtracking) => {
                 let backtracking = *backtracking;
@@ -636,7 +637,9 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                         restart,
                         AcceleratedStep::Backtracking(backtracking),
                     ),
-                    None => self.backtracking_step(oracle, s, backtracking),
+                    None => self
+                        .backtracking_step(oracle, s, backtracking)
+                        .map(|moved| (!moved).then_some(Termination::LineSearchFailed)),
                 };
             }
             // Both checked once, when the run started.
@@ -655,11 +658,18 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             return self.accelerated_step(oracle, s, restart, AcceleratedStep::Rule(lr));
         }
         s.keep_for_undo();
-        self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr)?;
+        match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+            // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
+            Err(Error::NonFiniteState { .. }) => {
+                std::mem::swap(&mut s.x, &mut s.x_prev);
+                return Ok(Some(Termination::StateOverflow));
+            }
+            other => other?,
+        }
         s.h = self.apply_prox(view_mut(&mut s.x), lr);
         evaluate(oracle, s);
         s.step_size = lr;
-        Ok(true)
+        Ok(None)
     }
 
     /// The stationarity measure at `x_k` from `g`: `|g|`, or the norm of the proximal gradient

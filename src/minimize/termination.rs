@@ -67,6 +67,13 @@ pub enum Termination {
     /// and [`StrongWolfe`](crate::line_search::StrongWolfe), which accept no increase, `f` is
     /// no higher there than at any iterate before.
     LineSearchFailed,
+    /// The update rule's state overflowed
+    /// ([`Error::NonFiniteState`](crate::Error::NonFiniteState)): the square of a gradient
+    /// component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) made its
+    /// second-moment estimate infinite, which would have frozen that coordinate. The step is
+    /// undone: the report keeps the iterate before it. Rescale the objective or clip the
+    /// gradients ([`Minimizer::clip`](crate::Minimizer::clip)).
+    StateOverflow,
 }
 
 impl Termination {
@@ -102,6 +109,7 @@ impl Termination {
             Termination::EarlyStopped => "early-stop",
             Termination::StoppedByObserver => "observer",
             Termination::LineSearchFailed => "line-search",
+            Termination::StateOverflow => "state-overflow",
         }
     }
 }
@@ -134,6 +142,9 @@ impl fmt::Display for Termination {
             Termination::LineSearchFailed => {
                 "stopped: the line search found no decrease of f (at its rounding level, or a \
                  gradient inconsistent with f: check it with check_gradient)"
+            }
+            Termination::StateOverflow => {
+                "stopped: a squared gradient overflowed the rule's state; the step was undone"
             }
         };
         f.write_str(text)

@@ -3,9 +3,9 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -66,8 +66,18 @@ pub struct AdadeltaState<F> {
     acc_delta: Vec<F>,
 }
 
+/// The scalars of one Adadelta step.
+#[derive(Debug, Clone, Copy)]
+pub struct AdadeltaStep<F> {
+    lr: F,
+    rho: F,
+    one_minus_rho: F,
+    eps: F,
+    weight_decay: WeightDecay<F>,
+}
+
 impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
-    rule_types!(AdadeltaState<F>);
+    rule_types!(AdadeltaState<F>, AdadeltaStep<F>);
 
     fn name(&self) -> &'static str {
         "Adadelta"
@@ -88,27 +98,41 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
         fill(&mut state.acc_delta, n, F::zero());
     }
 
-    fn update(
+    fn buffers(state: &mut AdadeltaState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.square_avg[..], &mut state.acc_delta])
+    }
+
+    fn prepare(&self, _state: &mut AdadeltaState<F>, _t: usize, lr: F) -> AdadeltaStep<F> {
+        AdadeltaStep {
+            lr,
+            rho: self.rho,
+            one_minus_rho: F::one() - self.rho,
+            eps: self.eps,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut AdadeltaState<F>,
-        _t: usize,
+        s: AdadeltaStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let AdadeltaConfig {
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let AdadeltaStep {
+            lr,
             rho,
+            one_minus_rho,
             eps,
-            weight_decay,
-            ..
-        } = *self;
-        let wd = WeightDecay::coupled(weight_decay);
-        let one_minus_rho = F::one() - rho;
-        kernel::apply(
+            weight_decay: wd,
+        } = s;
+        let [square_avg, acc_delta, _] = state.into_array();
+        kernel::apply_watching(
             x,
             grad,
-            [&mut state.square_avg, &mut state.acc_delta],
+            [square_avg, acc_delta],
             Simd::Widest,
+            Watched::<0>,
             #[inline(always)]
             move |x, g, [v, u]| {
                 let g = wd.gradient(g, *x);
@@ -117,7 +141,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
                 *u = rho * *u + one_minus_rho * (delta * delta);
                 *x -= lr * delta;
             },
-        );
+        )
     }
 }
 

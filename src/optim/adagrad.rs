@@ -2,9 +2,9 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -67,8 +67,17 @@ pub struct AdaGradState<F> {
     sum: Vec<F>,
 }
 
+/// The scalars of one AdaGrad step.
+#[derive(Debug, Clone, Copy)]
+pub struct AdaGradStep<F> {
+    /// `γ / (1 + (t - 1) η)`, the decayed step size.
+    clr: F,
+    eps: F,
+    weight_decay: WeightDecay<F>,
+}
+
 impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
-    rule_types!(AdaGradState<F>);
+    rule_types!(AdaGradState<F>, AdaGradStep<F>);
 
     fn name(&self) -> &'static str {
         "AdaGrad"
@@ -93,34 +102,45 @@ impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
         fill(&mut state.sum, n, self.initial_accumulator_value);
     }
 
-    fn update(
+    fn buffers(state: &mut AdaGradState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.sum[..]])
+    }
+
+    fn prepare(&self, _state: &mut AdaGradState<F>, t: usize, lr: F) -> AdaGradStep<F> {
+        let decay = 1.0 + (t - 1) as f64 * self.lr_decay.as_f64();
+        AdaGradStep {
+            clr: F::lit(lr.as_f64() / decay),
+            eps: self.eps,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut AdaGradState<F>,
-        t: usize,
+        step: AdaGradStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let AdaGradConfig {
-            lr_decay,
-            weight_decay,
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let AdaGradStep {
+            clr,
             eps,
-            ..
-        } = *self;
-        let wd = WeightDecay::coupled(weight_decay);
-        let clr = F::lit(lr.as_f64() / (1.0 + (t - 1) as f64 * lr_decay.as_f64()));
-        kernel::apply(
+            weight_decay: wd,
+        } = step;
+        let [sum, ..] = state.into_array();
+        kernel::apply_watching(
             x,
             grad,
-            [&mut state.sum],
+            [sum],
             Simd::Widest,
+            Watched::<0>,
             #[inline(always)]
             move |x, g, [s]| {
                 let g = wd.gradient(g, *x);
                 *s += g * g;
                 *x -= clr * (g / (s.sqrt() + eps));
             },
-        );
+        )
     }
 }
 

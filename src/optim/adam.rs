@@ -3,9 +3,9 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, Moments, check_adam_family};
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::Result;
@@ -136,7 +136,7 @@ impl<F: Real> Rule<AdamConfig<F>> {
 
 /// Everything of one Adam step that is the same for all coordinates, computed once per step.
 #[derive(Debug, Clone, Copy)]
-struct AdamStep<F> {
+pub struct AdamStep<F> {
     moments: Moments<F>,
     weight_decay: WeightDecay<F>,
     /// `γ / (1 - β₁ᵗ)`.
@@ -170,7 +170,7 @@ impl<F: Real> AdamStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdamConfig<F> {
-    rule_types!(AdamState<F>);
+    rule_types!(AdamState<F>, AdamStep<F>);
 
     fn name(&self) -> &'static str {
         match (self.amsgrad, self.decoupled_weight_decay) {
@@ -196,26 +196,33 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
         }
     }
 
-    fn update(
+    fn buffers(state: &mut AdamState<F>) -> Buffers<'_, F> {
+        Buffers::new([
+            &mut state.exp_avg[..],
+            &mut state.exp_avg_sq,
+            &mut state.max_exp_avg_sq,
+        ])
+    }
+
+    fn prepare(&self, _state: &mut AdamState<F>, t: usize, lr: F) -> AdamStep<F> {
+        AdamStep::new(self, lr, t)
+    }
+
+    fn apply(
         &self,
-        state: &mut AdamState<F>,
-        t: usize,
+        s: AdamStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let s = AdamStep::new(self, lr, t);
-        let AdamState {
-            exp_avg,
-            exp_avg_sq,
-            max_exp_avg_sq,
-        } = state;
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let [exp_avg, exp_avg_sq, max_exp_avg_sq] = state.into_array();
         if self.amsgrad {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq, max_exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v, v_max]| {
                     let g = s.weight_decay.gradient_always(g, *x);
@@ -224,13 +231,14 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
                     *v_max = v_max.max(*v);
                     *x = s.moved(s.weight_decay.shrink(*x), *m, *v_max);
                 },
-            );
+            )
         } else {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let g = s.weight_decay.gradient_always(g, *x);
@@ -238,7 +246,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
                     *v = s.moments.second(*v, g);
                     *x = s.moved(s.weight_decay.shrink(*x), *m, *v);
                 },
-            );
+            )
         }
     }
 }

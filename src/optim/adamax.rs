@@ -2,10 +2,11 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::adam_family::{FamilyStep, check_adam_family};
+use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::Result;
 
@@ -64,8 +65,19 @@ pub struct AdamaxState<F> {
     exp_inf: Vec<F>,
 }
 
+/// The scalars of one Adamax step.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamaxStep<F> {
+    moments: Moments<F>,
+    weight_decay: WeightDecay<F>,
+    beta2: F,
+    eps: F,
+    /// `γ / (1 - β₁ᵗ)`.
+    clr: F,
+}
+
 impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
-    rule_types!(AdamaxState<F>);
+    rule_types!(AdamaxState<F>, AdamaxStep<F>);
 
     fn name(&self) -> &'static str {
         "Adamax"
@@ -83,27 +95,40 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
         fill(&mut state.exp_inf, n, F::zero());
     }
 
-    fn update(
+    fn buffers(state: &mut AdamaxState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.exp_avg[..], &mut state.exp_inf])
+    }
+
+    fn prepare(&self, _state: &mut AdamaxState<F>, t: usize, lr: F) -> AdamaxStep<F> {
+        let family = FamilyStep::new(self.betas, self.weight_decay, false, lr, t);
+        AdamaxStep {
+            moments: family.moments,
+            weight_decay: family.weight_decay,
+            beta2: self.betas.1,
+            eps: self.eps,
+            clr: F::lit(lr.as_f64() / family.bias_correction1),
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut AdamaxState<F>,
-        t: usize,
+        s: AdamaxStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let AdamaxConfig {
-            betas,
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let AdamaxStep {
+            moments,
+            weight_decay: wd,
+            beta2,
             eps,
-            weight_decay,
-            ..
-        } = *self;
-        let family = FamilyStep::new(betas, weight_decay, false, lr, t);
-        let (moments, wd, beta2) = (family.moments, family.weight_decay, betas.1);
-        let clr = F::lit(lr.as_f64() / family.bias_correction1);
+            clr,
+        } = s;
+        let [exp_avg, exp_inf, _] = state.into_array();
         kernel::apply(
             x,
             grad,
-            [&mut state.exp_avg, &mut state.exp_inf],
+            [exp_avg, exp_inf],
             Simd::Widest,
             #[inline(always)]
             move |x, g, [m, u]| {
@@ -113,6 +138,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
                 *x -= clr * (*m / *u);
             },
         );
+        true
     }
 }
 

@@ -4,6 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
+use super::state::Buffers;
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -40,8 +41,15 @@ impl<F: Real> Default for GradientDescentConfig<F> {
 /// `-g_t`, so it also runs with a line search.
 pub type GradientDescent<F> = Rule<GradientDescentConfig<F>>;
 
+/// The scalars of one gradient-descent step: the step size and the weight decay.
+#[derive(Debug, Clone, Copy)]
+pub struct GradientDescentStep<F> {
+    lr: F,
+    weight_decay: WeightDecay<F>,
+}
+
 impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
-    rule_types!(());
+    rule_types!((), GradientDescentStep<F>);
 
     fn name(&self) -> &'static str {
         "GradientDescent"
@@ -56,23 +64,33 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
 
     fn start(&self, _state: &mut (), _n: usize) {}
 
-    fn update(
+    fn buffers(_state: &mut ()) -> Buffers<'_, F> {
+        Buffers::new([])
+    }
+
+    fn prepare(&self, _state: &mut (), _t: usize, lr: F) -> GradientDescentStep<F> {
+        GradientDescentStep {
+            lr,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+        }
+    }
+
+    fn apply(
         &self,
-        _state: &mut (),
-        _t: usize,
+        s: GradientDescentStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let wd = WeightDecay::coupled(self.weight_decay);
+        _state: Buffers<'_, F>,
+    ) -> bool {
         kernel::apply(
             x,
             grad,
             [],
             Simd::Streaming,
             #[inline(always)]
-            move |x, g, _| *x -= lr * wd.gradient_always(g, *x),
+            move |x, g, _| *x -= s.lr * s.weight_decay.gradient_always(g, *x),
         );
+        true
     }
 
     fn has_search_direction(&self) -> bool {

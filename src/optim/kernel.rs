@@ -6,8 +6,9 @@
 //! the gradient `g` (read) and `K` state buffers of the rule (read and written), with one small
 //! function applied to each coordinate. [`apply`] runs such a function:
 //!
-//! - **Slices.** When `x` and `g` are contiguous (the state buffers always are: the rules own
-//!   them as `Vec`s), the loop runs over plain slices, which the compiler vectorises.
+//! - **Slices.** When `x` and `g` are contiguous (the state buffers always are: slices of the
+//!   `Vec`s a rule owns, the whole of them or a tensor's range), the loop runs over plain
+//!   slices, which the compiler vectorises.
 //! - **SIMD.** The default `x86_64` target only allows SSE2, where `f64` square roots and
 //!   divisions run two lanes wide and a rule such as Adam becomes arithmetic-bound.
 //!   [`widest_simd`] compiles the same loop a second and third time with AVX2 or AVX-512 enabled
@@ -21,6 +22,12 @@
 //!   call from outside the pool goes through, allocates one block of 63 slots every 63 such
 //!   calls.
 //! - **Strided views.** Otherwise an ndarray loop, with the same per-coordinate function.
+//! - **A watched buffer.** A rule whose state squares the gradient names that buffer
+//!   ([`Watched`]); the loop then checks, in the same pass, that every value written there is
+//!   finite, and [`apply_watching`] says whether it was. A gradient component beyond about `√MAX`
+//!   (`1.3e154` in `f64`, `1.8e19` in `f32`) makes its square, and so the buffer, infinite:
+//!   that coordinate could never move again, and the rule reports it instead of going on in
+//!   silence. The check is a comparison and an `or` per coordinate, in registers.
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
@@ -56,6 +63,29 @@ pub(crate) enum Simd {
     Streaming,
 }
 
+/// Which state buffer, if any, [`apply_watching`] watches for values that are no longer finite: a type
+/// known at compile time, so that a loop that watches nothing carries no check at all.
+pub(crate) trait Watch: Copy + Send + Sync {
+    /// The position of the watched buffer in the array of state buffers, or `None`.
+    const BUFFER: Option<usize>;
+}
+
+/// Watch no buffer: for rules whose state stays finite while the arithmetic does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unwatched;
+
+impl Watch for Unwatched {
+    const BUFFER: Option<usize> = None;
+}
+
+/// Watch the state buffer at position `J`: the one that accumulates squared gradients.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Watched<const J: usize>;
+
+impl<const J: usize> Watch for Watched<J> {
+    const BUFFER: Option<usize> = Some(J);
+}
+
 /// Applies `update` to every coordinate `i`: `update(&mut x[i], g[i], &mut [s₀[i], …])`, with
 /// the coordinate's values of the `K` state buffers gathered into an array and written back.
 ///
@@ -65,44 +95,77 @@ pub(crate) enum Simd {
 /// they call.
 #[inline]
 pub(crate) fn apply<F: Real, const K: usize>(
+    x: ArrayViewMut1<'_, F>,
+    g: ArrayView1<'_, F>,
+    state: [&mut [F]; K],
+    simd: Simd,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
+) {
+    let _always_finite = apply_watching(x, g, state, simd, Unwatched, update);
+}
+
+/// As [`apply`], watching the state buffer `watch` names: returns whether every value written
+/// to it is finite (`true` when it watches none).
+#[inline]
+pub(crate) fn apply_watching<F: Real, const K: usize, W: Watch>(
     mut x: ArrayViewMut1<'_, F>,
     g: ArrayView1<'_, F>,
     mut state: [&mut [F]; K],
     simd: Simd,
+    watch: W,
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
-) {
+) -> bool {
     debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
+    const {
+        assert!(match W::BUFFER {
+            Some(j) => j < K,
+            None => true,
+        })
+    };
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
         // Split only when there are threads to share the pieces (the pool running the caller,
         // or the global pool).
         #[cfg(feature = "parallel")]
         if xs.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
-            split(xs, gs, state, simd, update);
-            return;
+            return split(xs, gs, state, simd, watch, update);
         }
-        block(xs, gs, state, simd, update);
+        block(xs, gs, state, simd, watch, update)
     } else {
+        let mut overflowed = false;
         Zip::indexed(x).and(g).for_each(|i, x, &g| {
             let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
             update(x, g, &mut s);
+            overflowed |= !finite_if_watched::<F, K, W>(&s);
             for (buffer, value) in state.iter_mut().zip(s) {
                 buffer[i] = value;
             }
         });
+        !overflowed
+    }
+}
+
+/// Whether the value of the buffer `W` watches is finite in `s` (`true` when it watches none).
+/// Written as one comparison, which a NaN fails, so that it vectorises.
+#[inline(always)]
+fn finite_if_watched<F: Real, const K: usize, W: Watch>(s: &[F; K]) -> bool {
+    match W::BUFFER {
+        Some(j) => s[j].abs() <= F::max_value(),
+        None => true,
     }
 }
 
 /// Halves the slices until they are at most [`BLOCK`] long, and runs the halves on the pool.
 #[cfg(feature = "parallel")]
-fn split<F: Real, const K: usize>(
+fn split<F: Real, const K: usize, W: Watch>(
     x: &mut [F],
     g: &[F],
     mut state: [&mut [F]; K],
     simd: Simd,
+    watch: W,
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
-) {
+) -> bool {
     if x.len() <= BLOCK {
-        return block(x, g, state, simd, update);
+        return block(x, g, state, simd, watch, update);
     }
     // A multiple of BLOCK, so that the pieces are whole blocks but the last.
     let mid = (x.len() / 2).next_multiple_of(BLOCK);
@@ -113,23 +176,25 @@ fn split<F: Real, const K: usize>(
         *s = left;
         right
     });
-    rayon::join(
-        || split(x_left, g_left, state, simd, update),
-        || split(x_right, g_right, state_right, simd, update),
+    let (left, right) = rayon::join(
+        || split(x_left, g_left, state, simd, watch, update),
+        || split(x_right, g_right, state_right, simd, watch, update),
     );
+    left && right
 }
 
 /// The loop over one contiguous piece, compiled for the SIMD instructions `simd` asks for.
 #[inline(always)]
-fn block<F: Real, const K: usize>(
+fn block<F: Real, const K: usize, W: Watch>(
     x: &mut [F],
     g: &[F],
     state: [&mut [F]; K],
     simd: Simd,
+    watch: W,
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy,
-) {
+) -> bool {
     if x.len() < SIMD_THRESHOLD {
-        return slice_loop(x, g, state, update);
+        return slice_loop(x, g, state, watch, update);
     }
     // Everything the loop reads is moved into the closure, which the SIMD copies take by value:
     // the compiler then knows that no store of the loop changes the rule's per-step scalars,
@@ -137,34 +202,41 @@ fn block<F: Real, const K: usize>(
     match simd {
         Simd::Widest => widest_simd(
             #[inline(always)]
-            move || slice_loop(x, g, state, update),
+            move || slice_loop(x, g, state, watch, update),
         ),
         Simd::Streaming => avx2_simd(
             #[inline(always)]
-            move || slice_loop(x, g, state, update),
+            move || slice_loop(x, g, state, watch, update),
         ),
     }
 }
 
-/// The plain loop over slices that [`block`] compiles.
+/// The plain loop over slices that [`block`] compiles; returns whether every value written to
+/// the watched buffer is finite.
 #[inline(always)]
-fn slice_loop<F: Real, const K: usize>(
+fn slice_loop<F: Real, const K: usize, W: Watch>(
     x: &mut [F],
     g: &[F],
     state: [&mut [F]; K],
+    _watch: W,
     update: impl Fn(&mut F, F, &mut [F; K]),
-) {
+) -> bool {
     // Slices of one known length, so that the loop has no bounds checks.
     let n = x.len();
     let g = &g[..n];
     let mut state = state.map(|s| &mut s[..n]);
+    // An `or` of comparisons, which the compiler keeps in a vector register: no branch, and no
+    // other pass over the buffer.
+    let mut overflowed = false;
     for i in 0..n {
         let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
         update(&mut x[i], g[i], &mut s);
+        overflowed |= !finite_if_watched::<F, K, W>(&s);
         for (buffer, value) in state.iter_mut().zip(s) {
             buffer[i] = value;
         }
     }
+    !overflowed
 }
 
 /// Runs `body` compiled for the widest SIMD instruction set available (AVX-512F, then AVX2 with

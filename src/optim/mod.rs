@@ -98,6 +98,7 @@ pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use rule::{ElementwiseRule, Rule};
+pub use state::{Buffers, MAX_BUFFERS};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {
@@ -117,7 +118,17 @@ pub trait Optimizer<F: Real> {
     /// [`Error::Empty`] for an empty `x` (the rule's state is left as it was);
     /// [`Error::DimensionMismatch`] if `grad` and `x` differ in length, or if `x` differs from
     /// the length the state was allocated for (call [`reset`](Optimizer::reset) to start over
-    /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite.
+    /// with another size); [`Error::InvalidParameter`] if `lr` is negative or not finite. For
+    /// these, nothing has moved.
+    ///
+    /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta), when a value it wrote there is
+    /// no longer finite: a gradient component beyond about `√MAX` (`1.3e154` in `f64`,
+    /// `1.8e19` in `f32`) overflowed its square, and that coordinate would never move again.
+    /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the
+    /// error comes back at every step until [`reset`](Optimizer::reset). The
+    /// [`Minimizer`](crate::Minimizer) undoes such a step and stops with
+    /// [`Termination::StateOverflow`](crate::Termination::StateOverflow).
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()>;
 
     /// Forgets all state (moments, step counter): the next step is taken as by a new rule.

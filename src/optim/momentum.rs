@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
@@ -90,6 +90,17 @@ pub struct MomentumState<F> {
     velocity: Vec<F>,
 }
 
+/// The scalars of one momentum step.
+#[derive(Debug, Clone, Copy)]
+pub struct MomentumStep<F> {
+    lr: F,
+    weight_decay: WeightDecay<F>,
+    /// Whether this is the first step, which starts the velocity at the gradient.
+    first: bool,
+    /// `1 - τ`, the weight of the gradient in the velocity.
+    keep: F,
+}
+
 impl<F: Real> Rule<MomentumConfig<F>> {
     /// The heavy ball with step size `lr` and momentum `momentum`.
     ///
@@ -118,7 +129,7 @@ impl<F: Real> Rule<MomentumConfig<F>> {
 }
 
 impl<F: Real> ElementwiseRule for MomentumConfig<F> {
-    rule_types!(MomentumState<F>);
+    rule_types!(MomentumState<F>, MomentumStep<F>);
 
     fn name(&self) -> &'static str {
         if self.nesterov {
@@ -163,22 +174,33 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
         self.momentum > F::zero()
     }
 
-    fn update(
+    fn buffers(state: &mut MomentumState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.velocity[..]])
+    }
+
+    fn prepare(&self, _state: &mut MomentumState<F>, t: usize, lr: F) -> MomentumStep<F> {
+        MomentumStep {
+            lr,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+            first: t == 1,
+            keep: F::one() - self.dampening,
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut MomentumState<F>,
-        t: usize,
+        s: MomentumStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
-        let MomentumConfig {
-            momentum: mu,
-            dampening,
-            weight_decay,
-            nesterov,
-            ..
-        } = *self;
-        let wd = WeightDecay::coupled(weight_decay);
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let (mu, nesterov) = (self.momentum, self.nesterov);
+        let MomentumStep {
+            lr,
+            weight_decay: wd,
+            first,
+            keep,
+        } = s;
         if mu == F::zero() {
             kernel::apply(
                 x,
@@ -189,12 +211,11 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
                 move |x, g, _| *x -= lr * wd.gradient(g, *x),
             );
         } else {
-            let first = t == 1;
-            let keep = F::one() - dampening;
+            let [velocity, ..] = state.into_array();
             kernel::apply(
                 x,
                 grad,
-                [&mut state.velocity],
+                [velocity],
                 Simd::Streaming,
                 #[inline(always)]
                 move |x, g, [b]| {
@@ -205,6 +226,7 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
                 },
             );
         }
+        true
     }
 }
 

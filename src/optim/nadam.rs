@@ -2,10 +2,11 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::adam_family::{FamilyStep, check_adam_family};
-use super::kernel::{self, Simd};
+use super::adam_family::{FamilyStep, Moments, check_adam_family};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -80,8 +81,22 @@ pub struct NAdamState<F> {
     mu_product: f64,
 }
 
+/// The scalars of one NAdam step.
+#[derive(Debug, Clone, Copy)]
+pub struct NAdamStep<F> {
+    moments: Moments<F>,
+    weight_decay: WeightDecay<F>,
+    /// `1 - β₂ᵗ`.
+    bias_correction2: F,
+    /// `γ (1 - μ_t) / (1 - Π_t)`, the weight of the gradient.
+    grad_coef: F,
+    /// `γ μ_{t+1} / (1 - Π_t μ_{t+1})`, the weight of the first moment.
+    avg_coef: F,
+    eps: F,
+}
+
 impl<F: Real> ElementwiseRule for NAdamConfig<F> {
-    rule_types!(NAdamState<F>);
+    rule_types!(NAdamState<F>, NAdamStep<F>);
 
     fn name(&self) -> &'static str {
         if self.decoupled_weight_decay {
@@ -105,32 +120,52 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
         state.mu_product = 1.0;
     }
 
-    fn update(
-        &self,
-        state: &mut NAdamState<F>,
-        t: usize,
-        x: ArrayViewMut1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
+    fn buffers(state: &mut NAdamState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_sq])
+    }
+
+    /// Also advances the product `Π_t` of the momentum coefficients.
+    fn prepare(&self, state: &mut NAdamState<F>, t: usize, lr: F) -> NAdamStep<F> {
         let c = *self;
         let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
-        let (moments, wd) = (family.moments, family.weight_decay);
         let (b1, psi, lr64) = (c.betas.0.as_f64(), c.momentum_decay.as_f64(), lr.as_f64());
         let t = t as f64;
-        let bias_correction2 = F::lit(family.bias_correction2);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * psi));
         let mu_product = state.mu_product * mu;
         state.mu_product = mu_product;
-        let grad_coef = F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product));
-        let avg_coef = F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next));
-        let eps = c.eps;
-        kernel::apply(
+        NAdamStep {
+            moments: family.moments,
+            weight_decay: family.weight_decay,
+            bias_correction2: F::lit(family.bias_correction2),
+            grad_coef: F::lit(lr64 * (1.0 - mu) / (1.0 - mu_product)),
+            avg_coef: F::lit(lr64 * mu_next / (1.0 - mu_product * mu_next)),
+            eps: c.eps,
+        }
+    }
+
+    fn apply(
+        &self,
+        s: NAdamStep<F>,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let NAdamStep {
+            moments,
+            weight_decay: wd,
+            bias_correction2,
+            grad_coef,
+            avg_coef,
+            eps,
+        } = s;
+        let [exp_avg, exp_avg_sq, _] = state.into_array();
+        kernel::apply_watching(
             x,
             grad,
-            [&mut state.exp_avg, &mut state.exp_avg_sq],
+            [exp_avg, exp_avg_sq],
             Simd::Widest,
+            Watched::<1>,
             #[inline(always)]
             move |x, g, [m, v]| {
                 let g = wd.gradient(g, *x);
@@ -141,7 +176,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
                 *x -= grad_coef * (g / d);
                 *x -= avg_coef * (*m / d);
             },
-        );
+        )
     }
 }
 

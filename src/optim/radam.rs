@@ -3,9 +3,9 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use crate::Real;
 use crate::error::Result;
 
@@ -80,13 +80,17 @@ pub struct RAdamState<F> {
     exp_avg_sq: Vec<F>,
 }
 
-/// The scalars of one RAdam step shared by its two branches.
+/// The scalars of one RAdam step.
 #[derive(Debug, Clone, Copy)]
-struct RAdamStep<F> {
+pub struct RAdamStep<F> {
     family: FamilyStep<F>,
     /// `1 - β₁ᵗ`, rounded to `F`.
     bias_correction1: F,
     lr: F,
+    /// The adaptive factor `√(1 - β₂ᵗ) r_t` when the variance is tractable (`ρ_t > 5`); `None`
+    /// for the plain momentum step.
+    adaptive: Option<F>,
+    eps: F,
 }
 
 impl<F: Real> RAdamStep<F> {
@@ -103,7 +107,7 @@ impl<F: Real> RAdamStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for RAdamConfig<F> {
-    rule_types!(RAdamState<F>);
+    rule_types!(RAdamState<F>, RAdamStep<F>);
 
     fn name(&self) -> &'static str {
         if self.decoupled_weight_decay {
@@ -125,55 +129,68 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
         fill(&mut state.exp_avg_sq, n, F::zero());
     }
 
-    fn update(
-        &self,
-        state: &mut RAdamState<F>,
-        t: usize,
-        x: ArrayViewMut1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
+    fn buffers(state: &mut RAdamState<F>) -> Buffers<'_, F> {
+        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_sq])
+    }
+
+    fn prepare(&self, _state: &mut RAdamState<F>, t: usize, lr: F) -> RAdamStep<F> {
         let c = *self;
         let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
         let b2 = c.betas.1.as_f64();
         let t = t as f64;
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * b2.powf(t) / family.bias_correction2;
-        let s = RAdamStep {
-            family,
-            bias_correction1: F::lit(family.bias_correction1),
-            lr,
-        };
-        let eps = c.eps;
-        if rho_t > 5.0 {
-            // The adaptive factor √(1 - β₂ᵗ) r_t.
+        // The adaptive factor √(1 - β₂ᵗ) r_t.
+        let adaptive = (rho_t > 5.0).then(|| {
             let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                 / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                 .sqrt();
-            let adaptive = F::lit(family.bias_correction2.sqrt() * rect);
-            kernel::apply(
+            F::lit(family.bias_correction2.sqrt() * rect)
+        });
+        RAdamStep {
+            family,
+            bias_correction1: F::lit(family.bias_correction1),
+            lr,
+            adaptive,
+            eps: c.eps,
+        }
+    }
+
+    fn apply(
+        &self,
+        s: RAdamStep<F>,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        state: Buffers<'_, F>,
+    ) -> bool {
+        let [exp_avg, exp_avg_sq, _] = state.into_array();
+        let eps = s.eps;
+        if let Some(adaptive) = s.adaptive {
+            kernel::apply_watching(
                 x,
                 grad,
-                [&mut state.exp_avg, &mut state.exp_avg_sq],
+                [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step * (adaptive / (v.sqrt() + eps));
                 },
-            );
+            )
         } else {
-            kernel::apply(
+            kernel::apply_watching(
                 x,
                 grad,
-                [&mut state.exp_avg, &mut state.exp_avg_sq],
+                [exp_avg, exp_avg_sq],
                 Simd::Widest,
+                Watched::<1>,
                 #[inline(always)]
                 move |x, g, [m, v]| {
                     let step = s.momentum_step(x, g, m, v);
                     *x -= step;
                 },
-            );
+            )
         }
     }
 }

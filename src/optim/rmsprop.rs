@@ -2,9 +2,9 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::kernel::{self, Simd};
+use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::fill;
+use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check};
@@ -79,7 +79,7 @@ pub struct RmsPropState<F> {
 
 /// The scalars of one RMSProp step.
 #[derive(Debug, Clone, Copy)]
-struct RmsPropStep<F> {
+pub struct RmsPropStep<F> {
     alpha: F,
     one_minus_alpha: F,
     eps: F,
@@ -113,7 +113,7 @@ impl<F: Real> RmsPropStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
-    rule_types!(RmsPropState<F>);
+    rule_types!(RmsPropState<F>, RmsPropStep<F>);
 
     fn name(&self) -> &'static str {
         if self.centered {
@@ -144,58 +144,68 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
         }
     }
 
-    fn update(
+    fn buffers(state: &mut RmsPropState<F>) -> Buffers<'_, F> {
+        Buffers::new([
+            &mut state.square_avg[..],
+            &mut state.grad_avg,
+            &mut state.momentum_buffer,
+        ])
+    }
+
+    fn prepare(&self, _state: &mut RmsPropState<F>, _t: usize, lr: F) -> RmsPropStep<F> {
+        RmsPropStep {
+            alpha: self.alpha,
+            one_minus_alpha: F::one() - self.alpha,
+            eps: self.eps,
+            weight_decay: WeightDecay::coupled(self.weight_decay),
+            momentum: self.momentum,
+            lr,
+        }
+    }
+
+    fn apply(
         &self,
-        state: &mut RmsPropState<F>,
-        _t: usize,
+        s: RmsPropStep<F>,
         x: ArrayViewMut1<'_, F>,
         grad: ArrayView1<'_, F>,
-        lr: F,
-    ) {
+        state: Buffers<'_, F>,
+    ) -> bool {
         let c = *self;
-        let s = RmsPropStep {
-            alpha: c.alpha,
-            one_minus_alpha: F::one() - c.alpha,
-            eps: c.eps,
-            weight_decay: WeightDecay::coupled(c.weight_decay),
-            momentum: c.momentum,
-            lr,
-        };
-        let RmsPropState {
-            square_avg: v,
-            grad_avg: a,
-            momentum_buffer: b,
-        } = state;
+        let [v, a, b] = state.into_array();
         match (c.centered, c.momentum > F::zero()) {
-            (false, false) => kernel::apply(
+            (false, false) => kernel::apply_watching(
                 x,
                 grad,
                 [v],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v]| s.update(x, g, v, None, None),
             ),
-            (true, false) => kernel::apply(
+            (true, false) => kernel::apply_watching(
                 x,
                 grad,
                 [v, a],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, a]| s.update(x, g, v, Some(a), None),
             ),
-            (false, true) => kernel::apply(
+            (false, true) => kernel::apply_watching(
                 x,
                 grad,
                 [v, b],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, b]| s.update(x, g, v, None, Some(b)),
             ),
-            (true, true) => kernel::apply(
+            (true, true) => kernel::apply_watching(
                 x,
                 grad,
                 [v, a, b],
                 Simd::Widest,
+                Watched::<0>,
                 #[inline(always)]
                 move |x, g, [v, a, b]| s.update(x, g, v, Some(a), Some(b)),
             ),

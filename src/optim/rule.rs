@@ -15,7 +15,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
-use super::state::RuleState;
+use super::state::{Buffers, RuleState};
 use crate::Real;
 use crate::error::Result;
 
@@ -27,17 +27,46 @@ use crate::error::Result;
 /// [`Optimizer`], and a [`ParameterSet`](crate::params::ParameterSet) applies it to every tensor
 /// of a model.
 ///
-/// The contract of [`update`](ElementwiseRule::update): it is called with a configuration that
-/// passed [`validate`](ElementwiseRule::validate), `x` and `grad` of the same non-zero length
-/// `n`, a state started by [`start`](ElementwiseRule::start) for `n` coordinates (and updated
-/// by the previous steps only), the step number `t` (1 on the first step) and a finite,
-/// non-negative step size `lr`.
+/// A step is two calls. [`prepare`](ElementwiseRule::prepare) computes, once per step, the
+/// scalars every coordinate shares (bias corrections, step sizes: the rule's
+/// [`Step`](ElementwiseRule::Step)), and advances the state's own scalars if it has any.
+/// [`apply`](ElementwiseRule::apply) then updates coordinates with them: all of one vector, or
+/// tensor after tensor of a parameter set, each with its range of the state's
+/// [`buffers`](ElementwiseRule::buffers). [`update`](ElementwiseRule::update) is the two for one
+/// vector.
+///
+/// The contract of these calls: the configuration passed
+/// [`validate`](ElementwiseRule::validate); the state was started by
+/// [`start`](ElementwiseRule::start) for `n` coordinates, by this configuration or one that uses
+/// the same buffers, and updated by the previous steps only; `prepare` is called once per step
+/// with the step number `t` (1 on the first step) and a finite, non-negative step size `lr`;
+/// `apply` gets the step `prepare` returned, `x` and `grad` of the same non-zero length, and
+/// buffers of that length (or empty, for buffers the configuration does not use) that no other
+/// call of the same step updates.
+///
+/// ## A state that is no longer finite
+///
+/// The rules whose state accumulates squared gradients (the Adam family but Adamax, RMSProp,
+/// AdaGrad, Adadelta) check, in the same pass as the update, that every value they wrote to
+/// that buffer is finite, and [`apply`](ElementwiseRule::apply) returns `false` if one is not.
+/// A gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) has a
+/// square that overflows: its second-moment estimate becomes `+∞`, and, the step being divided
+/// by its root, that coordinate stops moving for good, without a NaN to tell (PyTorch's rules
+/// behave so, and say nothing). The other coordinates have moved when this is found: [`Rule`]
+/// and [`ParameterSet`](crate::params::ParameterSet) then return
+/// [`Error::NonFiniteState`](crate::Error::NonFiniteState) after the move, and the
+/// [`Minimizer`](crate::Minimizer) undoes the step and stops with
+/// [`Termination::StateOverflow`](crate::Termination::StateOverflow).
 pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// The floating-point type of the iterate.
     type Float: Real;
 
-    /// The rule's state for one vector: its buffers, one value per coordinate, and scalars.
+    /// The rule's state: its buffers, one value per coordinate, and scalars.
     type State: Clone + Debug + Default + Send;
+
+    /// The scalars of one step that every coordinate shares, computed once per step by
+    /// [`prepare`](ElementwiseRule::prepare).
+    type Step: Copy + Debug + Send + Sync;
 
     /// Short name of the rule, for tables and messages (`"Adam"`, `"AMSGrad"`, ...).
     fn name(&self) -> &'static str;
@@ -65,8 +94,33 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         true
     }
 
-    /// Step `t` (from 1): updates `x` in place from `grad` and the step size `lr`, and advances
-    /// `state`. See the trait's documentation for what the caller guarantees.
+    /// The state's per-coordinate buffers, in the order [`apply`](ElementwiseRule::apply)
+    /// expects them (an empty slice for each buffer the configuration does not use).
+    fn buffers(state: &mut Self::State) -> Buffers<'_, Self::Float>;
+
+    /// The scalars of step `t` (from 1) with step size `lr`, and the advance of the state's
+    /// scalars (its buffers are left to [`apply`](ElementwiseRule::apply)).
+    fn prepare(&self, state: &mut Self::State, t: usize, lr: Self::Float) -> Self::Step;
+
+    /// Updates `x` in place from `grad`, and the buffers `state` (the state's values for these
+    /// coordinates), by the step `step`. Returns whether every value it wrote to its state is
+    /// finite (see [above](ElementwiseRule#a-state-that-is-no-longer-finite); always `true` for
+    /// the rules that do not square the gradient). See the trait's documentation for what the
+    /// caller guarantees.
+    #[must_use]
+    fn apply(
+        &self,
+        step: Self::Step,
+        x: ArrayViewMut1<'_, Self::Float>,
+        grad: ArrayView1<'_, Self::Float>,
+        state: Buffers<'_, Self::Float>,
+    ) -> bool;
+
+    /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), then
+    /// [`apply`](ElementwiseRule::apply) to every coordinate of `x` with the whole state.
+    /// Returns what `apply` returns.
+    #[inline]
+    #[must_use]
     fn update(
         &self,
         state: &mut Self::State,
@@ -74,7 +128,10 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         x: ArrayViewMut1<'_, Self::Float>,
         grad: ArrayView1<'_, Self::Float>,
         lr: Self::Float,
-    );
+    ) -> bool {
+        let step = self.prepare(state, t, lr);
+        self.apply(step, x, grad, Self::buffers(state))
+    }
 
     /// `true` if the rule's step is `x + lr d` along a direction `d` that a line search can use
     /// instead (gradient descent). Default `false`.
@@ -96,11 +153,13 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
 }
 
 /// The items of an [`ElementwiseRule`] implementation that every configuration type writes the
-/// same way: the float type `F`, the state type given, and the step size as the field `lr`.
+/// same way: the float type `F`, the state and step types given, and the step size as the field
+/// `lr`.
 macro_rules! rule_types {
-    ($state:ty) => {
+    ($state:ty, $step:ty) => {
         type Float = F;
         type State = $state;
+        type Step = $step;
 
         fn lr(&self) -> F {
             self.lr
@@ -208,8 +267,11 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
             config.per_coordinate(),
             |state, n| config.start(state, n),
         )?;
-        config.update(state, t, x, grad, lr);
-        Ok(())
+        if config.update(state, t, x, grad, lr) {
+            Ok(())
+        } else {
+            Err(crate::error::non_finite_state(config.name(), None))
+        }
     }
 
     fn reset(&mut self) {

@@ -53,6 +53,70 @@ pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
     }
 }
 
+/// The largest number of per-coordinate buffers a rule's state may have (AMSGrad's three
+/// moments, centred RMSProp with momentum).
+pub const MAX_BUFFERS: usize = 3;
+
+/// The per-coordinate buffers of a rule's state, as mutable slices of one length: every buffer
+/// of the state the configuration uses (moments, velocities, accumulators), and an empty slice
+/// in the place of each buffer it does not use (AMSGrad's maximum when `amsgrad` is off).
+///
+/// A rule lists its buffers in [`ElementwiseRule::buffers`](super::ElementwiseRule::buffers)
+/// in an order of its own, and finds them in that order in
+/// [`apply`](super::ElementwiseRule::apply). The same buffers may be the whole state of one
+/// vector ([`Rule`](super::Rule)) or the range of one tensor in the state of many tensors laid
+/// end to end ([`ParameterSet`](crate::params::ParameterSet)): the rule cannot tell, and needs
+/// not.
+#[derive(Debug)]
+pub struct Buffers<'a, F> {
+    slices: [&'a mut [F]; MAX_BUFFERS],
+}
+
+impl<'a, F> Buffers<'a, F> {
+    /// The buffers `buffers`, in the rule's order; the places after the `K`-th are empty.
+    /// `K` is at most [`MAX_BUFFERS`] (checked at compile time).
+    pub fn new<const K: usize>(buffers: [&'a mut [F]; K]) -> Self {
+        const { assert!(K <= MAX_BUFFERS, "a rule has at most MAX_BUFFERS buffers") };
+        let mut buffers = buffers.into_iter();
+        Buffers {
+            slices: std::array::from_fn(|_| buffers.next().unwrap_or_default()),
+        }
+    }
+
+    /// The buffers, in the order given to [`new`](Buffers::new), empty slices after them.
+    #[inline]
+    pub fn into_array(self) -> [&'a mut [F]; MAX_BUFFERS] {
+        self.slices
+    }
+
+    /// The first `mid` values of every buffer, and the rest. An empty buffer (one the rule
+    /// does not use) stays empty on both sides.
+    ///
+    /// The caller keeps `mid` within the buffers' length.
+    #[inline]
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
+        let mut left: [&'a mut [F]; MAX_BUFFERS] = Default::default();
+        let mut right: [&'a mut [F]; MAX_BUFFERS] = Default::default();
+        for (j, s) in self.slices.into_iter().enumerate() {
+            if !s.is_empty() {
+                (left[j], right[j]) = s.split_at_mut(mid);
+            }
+        }
+        (Buffers { slices: left }, Buffers { slices: right })
+    }
+
+    /// Whether every buffer is either empty or of length `n`.
+    #[cfg(feature = "serde")]
+    pub(crate) fn fit(&self, n: usize) -> bool {
+        self.slices.iter().all(|s| s.is_empty() || s.len() == n)
+    }
+
+    /// Which buffers are in use (non-empty).
+    pub(crate) fn in_use(&self) -> [bool; MAX_BUFFERS] {
+        std::array::from_fn(|j| !self.slices[j].is_empty())
+    }
+}
+
 /// A rule's state `S` and the number of steps taken since construction or the last reset.
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -25,6 +25,12 @@
 //!   tensor. The first step allocates the states, later steps allocate nothing; sets larger than
 //!   [2^18 values](crate::optim#speed) are split over all cores, by tensors and within large
 //!   tensors.
+//! - **One state per group.** The state of a group's tensors is one state of the rule, its
+//!   buffers holding the tensors' values end to end (in position order, each tensor in
+//!   row-major order), in which each tensor owns its range. The scalars of a step (bias
+//!   corrections, step sizes) are computed once per group, and a model of many small tensors
+//!   is updated at close to the speed of one vector of the same length
+//!   (`cargo bench --bench parameter_sets`).
 //!
 //! ```
 //! use gradus::optim::AdamConfig;
@@ -51,11 +57,10 @@
 
 mod clip;
 
-use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
+use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Dimension, IxDyn};
 
-use crate::Real;
 use crate::error::{Domain, Error, Result, check};
-use crate::optim::ElementwiseRule;
+use crate::optim::{Buffers, ElementwiseRule};
 
 pub use clip::{clip_grad_norm, clip_grad_value};
 
@@ -70,11 +75,13 @@ pub use clip::{clip_grad_norm, clip_grad_value};
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(bound(
-        serialize = "C: serde::Serialize, C::State: serde::Serialize, C::Float: serde::Serialize",
-        deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>, \
-                       C::Float: serde::Deserialize<'de>"
-    ))
+    serde(
+        try_from = "Saved<C>",
+        bound(
+            serialize = "C: serde::Serialize, C::State: serde::Serialize",
+            deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"
+        )
+    )
 )]
 pub struct ParameterSet<C: ElementwiseRule> {
     /// The configuration of each group; group 0 is the default group.
@@ -82,8 +89,17 @@ pub struct ParameterSet<C: ElementwiseRule> {
     /// The group of each tensor placed in a group by [`group`](ParameterSet::group); tensors
     /// beyond its length, or marked `0`, are in the default group.
     group_of: Vec<usize>,
-    /// The state of each tensor, once the first step has fixed their number.
-    tensors: Vec<TensorState<C::State, C::Float>>,
+    /// The state of each group, once the first step has fixed the tensors: the rule's state for
+    /// the values of the group's tensors end to end, in position order.
+    states: Vec<C::State>,
+    /// The positions of each group's tensors, in increasing order.
+    members: Vec<Vec<usize>>,
+    /// What the set keeps for each tensor, once the first step has fixed their number.
+    tensors: Vec<Tensor>,
+    /// Row-major copies of each tensor and its gradient, for tensors that are not both
+    /// contiguous in that order (allocated on the first such step, reused after).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    scratch: Vec<Scratch<C::Float>>,
     /// Steps taken since construction or the last reset.
     steps: usize,
 }
@@ -91,17 +107,14 @@ pub struct ParameterSet<C: ElementwiseRule> {
 /// What the set keeps for one tensor.
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct TensorState<S, F> {
-    /// The rule's state for the tensor's values in row-major order.
-    rule: S,
-    /// The shape the tensor had on the first step.
-    shape: Vec<usize>,
+struct Tensor {
+    /// The shape the tensor had on the first step (held inline up to four dimensions, so that
+    /// the check of every step reads no other memory).
+    shape: IxDyn,
     /// Its number of values.
     len: usize,
-    /// Copies of a tensor and its gradient that are not both contiguous in row-major order, for
-    /// the rule to run on (allocated on the first such step, reused after).
-    #[cfg_attr(feature = "serde", serde(skip))]
-    scratch: Scratch<F>,
+    /// Where its values start in the buffers of its group's state.
+    offset: usize,
 }
 
 /// Row-major copies of a tensor and of its gradient.
@@ -122,7 +135,10 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         Ok(ParameterSet {
             groups: vec![config],
             group_of: Vec::new(),
+            states: Vec::new(),
+            members: Vec::new(),
             tensors: Vec::new(),
+            scratch: Vec::new(),
             steps: 0,
         })
     }
@@ -173,7 +189,10 @@ impl<C: ElementwiseRule> ParameterSet<C> {
     ///
     /// # Errors
     /// [`Error::InvalidCount`] if there is no such group; [`Error::InvalidParameter`] for a
-    /// hyperparameter of `config` outside its domain. The set is unchanged then.
+    /// hyperparameter of `config` outside its domain; [`Error::Incompatible`] once the set has
+    /// taken a step, if `config` keeps other buffers than the group's configuration (AMSGrad,
+    /// centred RMSProp or momentum switched on or off: call [`reset`](ParameterSet::reset)
+    /// first). The set is unchanged then.
     pub fn set_group_config(&mut self, group: usize, config: C) -> Result<()> {
         if group >= self.groups.len() {
             return Err(Error::InvalidCount {
@@ -183,6 +202,13 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             });
         }
         config.validate()?;
+        if self.steps > 0 && buffers_in_use(&config) != buffers_in_use(&self.groups[group]) {
+            return Err(Error::Incompatible {
+                reason: "the new configuration of the group keeps other state than the one it \
+                         replaces (an option such as amsgrad, centered or momentum switched on \
+                         or off); call reset() first",
+            });
+        }
         self.groups[group] = config;
         Ok(())
     }
@@ -192,12 +218,11 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         self.group_of.get(tensor).copied().unwrap_or(0)
     }
 
-    /// The rule's state for the tensor at position `tensor`, once a step has been taken.
-    pub fn state(&self, tensor: usize) -> Option<&C::State> {
-        self.tensors
-            .get(tensor)
-            .filter(|_| self.steps > 0)
-            .map(|s| &s.rule)
+    /// The rule's state for the tensors of group `group`, once a step has been taken: its
+    /// buffers hold the values of the group's tensors end to end, in position order, each
+    /// tensor in row-major order.
+    pub fn group_state(&self, group: usize) -> Option<&C::State> {
+        self.states.get(group).filter(|_| self.steps > 0)
     }
 
     /// Steps taken since construction or the last [`reset`](ParameterSet::reset).
@@ -239,6 +264,11 @@ impl<C: ElementwiseRule> ParameterSet<C> {
     /// to start over with other tensors), or if a group names a position beyond the last tensor;
     /// [`Error::ShapeMismatch`] if a gradient's shape differs from its tensor's, or a tensor's
     /// shape from the one it had on the first step.
+    ///
+    /// [`Error::NonFiniteState`] *after* the step, naming the first tensor whose state is no
+    /// longer finite (a rule that squares the gradient met a gradient component beyond about
+    /// `√MAX`, see [`Optimizer::step`](crate::Optimizer::step)): every tensor has moved and the
+    /// step is counted.
     pub fn step_scaled(
         &mut self,
         x: &mut [ArrayViewMutD<'_, C::Float>],
@@ -251,12 +281,34 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         }
         self.steps += 1;
         let t = self.steps;
-        let (groups, group_of) = (&self.groups, &self.group_of);
-        update_all(x, grad, &mut self.tensors, 0, &|i, x, g, state| {
-            let config = &groups[group_of.get(i).copied().unwrap_or(0)];
-            update_tensor(config, state, t, x, g, config.lr() * scale);
-        });
-        Ok(())
+        let mut overflowed = None;
+        for ((config, state), members) in
+            self.groups.iter().zip(&mut self.states).zip(&self.members)
+        {
+            if members.is_empty() {
+                continue;
+            }
+            let step = config.prepare(state, t, config.lr() * scale);
+            let span = Span {
+                x,
+                grad,
+                tensors: &self.tensors,
+                scratch: &mut self.scratch,
+                first: 0,
+            };
+            let first = update_group(config, step, span, members, C::buffers(state));
+            // The first tensor, in position order, whose state is no longer finite.
+            if let Some(i) = first {
+                overflowed = Some(overflowed.map_or(i, |o: usize| o.min(i)));
+            }
+        }
+        match overflowed {
+            None => Ok(()),
+            Some(i) => Err(crate::error::non_finite_state(
+                self.groups[self.group_of(i)].name(),
+                Some(i),
+            )),
+        }
     }
 
     /// The checks of [`step_scaled`](ParameterSet::step_scaled).
@@ -267,14 +319,6 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         scale: C::Float,
     ) -> Result<()> {
         check("scale", scale, Domain::NonNegative)?;
-        // A set read from a file edited by hand may name groups it does not have.
-        if let Some(&g) = self.group_of.iter().find(|&&g| g >= self.groups.len()) {
-            return Err(Error::InvalidCount {
-                name: "group of a tensor",
-                value: g,
-                expected: "the number of an existing group (the set's groups do not match)",
-            });
-        }
         for config in &self.groups {
             check("lr x scale", config.lr() * scale, Domain::NonNegative)?;
         }
@@ -302,13 +346,13 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                     found: g.shape().to_vec(),
                 });
             }
-            if self.steps > 0 && !same_shape(x.shape(), &self.tensors[i].shape) {
+            if self.steps > 0 && !same_shape(x.shape(), self.tensors[i].shape.slice()) {
                 return Err(Error::ShapeMismatch {
                     what: "tensor vs the shape it had on the first step (a tensor keeps its \
                            shape while the optimizer keeps its state: call reset() to start \
                            over)",
                     index: i,
-                    expected: self.tensors[i].shape.clone(),
+                    expected: self.tensors[i].shape.slice().to_vec(),
                     found: x.shape().to_vec(),
                 });
             }
@@ -316,61 +360,141 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         Ok(())
     }
 
-    /// Starts the state of every tensor of the first step, reusing the buffers of the states
-    /// kept from before a reset.
+    /// Lays out the tensors of the first step: each tensor's range in its group's state, the
+    /// members of each group, and the groups' states started for their lengths (reusing the
+    /// memory kept from before a reset).
     fn start(&mut self, x: &[ArrayViewMutD<'_, C::Float>]) {
-        self.tensors.resize_with(x.len(), TensorState::default);
-        for (i, (x, state)) in x.iter().zip(&mut self.tensors).enumerate() {
-            let group = self.group_of.get(i).copied().unwrap_or(0);
-            self.groups[group].start(&mut state.rule, x.len());
-            state.shape.clear();
-            state.shape.extend_from_slice(x.shape());
-            state.len = x.len();
+        let groups = self.groups.len();
+        self.members.resize_with(groups, Vec::new);
+        self.members.iter_mut().for_each(Vec::clear);
+        self.states.resize_with(groups, Default::default);
+        self.tensors.resize_with(x.len(), Tensor::default);
+        self.scratch.resize_with(x.len(), Scratch::default);
+        for (i, x) in x.iter().enumerate() {
+            let members = &mut self.members[self.group_of.get(i).copied().unwrap_or(0)];
+            let offset = members.last().map_or(0, |&j| self.tensors[j].end());
+            members.push(i);
+            self.tensors[i] = Tensor {
+                shape: IxDyn(x.shape()),
+                len: x.len(),
+                offset,
+            };
+        }
+        for ((config, state), members) in
+            self.groups.iter().zip(&mut self.states).zip(&self.members)
+        {
+            config.start(state, members.last().map_or(0, |&j| self.tensors[j].end()));
         }
     }
 }
 
-/// Runs `update(i, x[i], grad[i], state[i])` for every tensor, `first` being the position of
-/// `x[0]` in the whole list: in order on one thread, or, with the `parallel` feature and more
-/// than [`PARALLEL_THRESHOLD`](crate::optim::kernel::PARALLEL_THRESHOLD) values in all, split
-/// into two halves of about equal numbers of values run on the pool, recursively. Each tensor is
-/// updated by the same arithmetic whatever the split.
-fn update_all<F: Real, S: Send>(
-    x: &mut [ArrayViewMutD<'_, F>],
-    grad: &[ArrayViewD<'_, F>],
-    states: &mut [TensorState<S, F>],
+impl Tensor {
+    /// Where the tensor's values end in the buffers of its group's state.
+    fn end(&self) -> usize {
+        self.offset + self.len
+    }
+}
+
+/// Which buffers a configuration's state uses.
+fn buffers_in_use<C: ElementwiseRule>(config: &C) -> [bool; crate::optim::MAX_BUFFERS] {
+    let mut state = C::State::default();
+    config.start(&mut state, 1);
+    C::buffers(&mut state).in_use()
+}
+
+/// The tensors of a step from position `first` on: their views, their gradients, what the set
+/// keeps for them, and their scratch copies.
+struct Span<'s, 'x, 'g, F> {
+    x: &'s mut [ArrayViewMutD<'x, F>],
+    grad: &'s [ArrayViewD<'g, F>],
+    tensors: &'s [Tensor],
+    scratch: &'s mut [Scratch<F>],
     first: usize,
-    update: &(
-         impl Fn(usize, &mut ArrayViewMutD<'_, F>, &ArrayViewD<'_, F>, &mut TensorState<S, F>) + Sync
-     ),
-) {
+}
+
+impl<'s, 'x, 'g, F> Span<'s, 'x, 'g, F> {
+    /// The tensors before position `position`, and the others.
     #[cfg(feature = "parallel")]
-    if x.len() > 1 && rayon::current_num_threads() > 1 {
-        let total: usize = states.iter().map(|s| s.len).sum();
+    fn split_at(self, position: usize) -> (Self, Self) {
+        let mid = position - self.first;
+        let (x_left, x_right) = self.x.split_at_mut(mid);
+        let (g_left, g_right) = self.grad.split_at(mid);
+        let (t_left, t_right) = self.tensors.split_at(mid);
+        let (c_left, c_right) = self.scratch.split_at_mut(mid);
+        (
+            Span {
+                x: x_left,
+                grad: g_left,
+                tensors: t_left,
+                scratch: c_left,
+                first: self.first,
+            },
+            Span {
+                x: x_right,
+                grad: g_right,
+                tensors: t_right,
+                scratch: c_right,
+                first: position,
+            },
+        )
+    }
+
+    /// What the set keeps for the tensor at position `position`.
+    #[cfg(feature = "parallel")]
+    fn tensor(&self, position: usize) -> &Tensor {
+        &self.tensors[position - self.first]
+    }
+}
+
+/// Applies `step` to the tensors of one group at positions `members` (increasing, all within
+/// `span`), `state` being the buffers of the group's state from the first member's range on:
+/// in order on one thread, or, with the `parallel` feature and at least
+/// [`PARALLEL_THRESHOLD`](crate::optim::kernel::PARALLEL_THRESHOLD) values, split into two
+/// halves of about equal numbers of values run on the pool, recursively. Each tensor is
+/// updated by the same arithmetic whatever the split. Returns the first position whose state
+/// is no longer finite after the step, if any.
+fn update_group<C: ElementwiseRule>(
+    config: &C,
+    step: C::Step,
+    span: Span<'_, '_, '_, C::Float>,
+    members: &[usize],
+    state: Buffers<'_, C::Float>,
+) -> Option<usize> {
+    #[cfg(feature = "parallel")]
+    if members.len() > 1 && rayon::current_num_threads() > 1 {
+        let start = span.tensor(members[0]).offset;
+        let total = span.tensor(members[members.len() - 1]).end() - start;
         if total >= crate::optim::kernel::PARALLEL_THRESHOLD {
-            // The first position where the values before it reach half of the total.
-            let mut before = 0;
-            let mid = states
-                .iter()
-                .position(|s| {
-                    before += s.len;
-                    2 * before >= total
-                })
-                .map_or(x.len() / 2, |i| (i + 1).min(x.len() - 1))
-                .max(1);
-            let (x_left, x_right) = x.split_at_mut(mid);
-            let (g_left, g_right) = grad.split_at(mid);
-            let (s_left, s_right) = states.split_at_mut(mid);
-            rayon::join(
-                || update_all(x_left, g_left, s_left, first, update),
-                || update_all(x_right, g_right, s_right, first + mid, update),
+            // The left half ends with the first member whose values reach half of the total.
+            let k = members.partition_point(|&p| 2 * (span.tensor(p).end() - start) < total);
+            let (left, right) = members.split_at((k + 1).min(members.len() - 1));
+            let (s_left, s_right) = state.split_at(span.tensor(right[0]).offset - start);
+            let (span_left, span_right) = span.split_at(right[0]);
+            let (left, right) = rayon::join(
+                || update_group(config, step, span_left, left, s_left),
+                || update_group(config, step, span_right, right, s_right),
             );
-            return;
+            return left.or(right);
         }
     }
-    for (k, ((x, g), state)) in x.iter_mut().zip(grad).zip(states).enumerate() {
-        update(first + k, x, g, state);
+    let Span {
+        x,
+        grad,
+        tensors,
+        scratch,
+        first,
+    } = span;
+    let mut overflowed = None;
+    let mut rest = state;
+    for &p in members {
+        let i = p - first;
+        let (own, after) = rest.split_at(tensors[i].len);
+        rest = after;
+        if !update_tensor(config, step, &mut scratch[i], &mut x[i], &grad[i], own) {
+            overflowed = overflowed.or(Some(p));
+        }
     }
+    overflowed
 }
 
 /// Whether two shapes are equal (a loop the compiler inlines: shapes are short).
@@ -379,40 +503,132 @@ fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a == b)
 }
 
-/// Step `t` of one tensor: the rule on its values in row-major order, from slices when the
-/// tensor and its gradient are both contiguous in that order, and from copies otherwise.
+/// One tensor's step: the rule on its values in row-major order, from slices when the tensor
+/// and its gradient are both contiguous in that order, and from copies otherwise.
+#[inline]
 fn update_tensor<C: ElementwiseRule>(
     config: &C,
-    state: &mut TensorState<C::State, C::Float>,
-    t: usize,
+    step: C::Step,
+    scratch: &mut Scratch<C::Float>,
     x: &mut ArrayViewMutD<'_, C::Float>,
     g: &ArrayViewD<'_, C::Float>,
-    lr: C::Float,
-) {
+    state: Buffers<'_, C::Float>,
+) -> bool {
     if x.is_empty() {
-        return;
+        return true;
     }
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
-        config.update(
-            &mut state.rule,
-            t,
-            ArrayViewMut1::from(xs),
-            ArrayView1::from(gs),
-            lr,
-        );
-        return;
+        return config.apply(step, ArrayViewMut1::from(xs), ArrayView1::from(gs), state);
     }
-    let Scratch { x: xs, g: gs } = &mut state.scratch;
+    let Scratch { x: xs, g: gs } = scratch;
     xs.clear();
     xs.extend(x.iter().copied());
     gs.clear();
     gs.extend(g.iter().copied());
-    config.update(
-        &mut state.rule,
-        t,
+    let finite = config.apply(
+        step,
         ArrayViewMut1::from(&mut xs[..]),
         ArrayView1::from(&gs[..]),
-        lr,
+        state,
     );
     x.iter_mut().zip(xs.iter()).for_each(|(x, &v)| *x = v);
+    finite
+}
+
+/// A parameter set as read from a file, before [`ParameterSet::try_from`] checks that its parts
+/// agree.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"))]
+struct Saved<C: ElementwiseRule> {
+    groups: Vec<C>,
+    group_of: Vec<usize>,
+    states: Vec<C::State>,
+    members: Vec<Vec<usize>>,
+    tensors: Vec<Tensor>,
+    steps: usize,
+}
+
+#[cfg(feature = "serde")]
+impl<C: ElementwiseRule> TryFrom<Saved<C>> for ParameterSet<C> {
+    type Error = Error;
+
+    /// The set, if its parts agree: so that a file edited by hand (or written by another
+    /// configuration type) is refused when read, not met as a panic in a later step.
+    fn try_from(saved: Saved<C>) -> Result<Self> {
+        let Saved {
+            groups,
+            group_of,
+            mut states,
+            members,
+            tensors,
+            steps,
+        } = saved;
+        let fail = |what: &str| Error::Checkpoint {
+            reason: format!(
+                "the parameter set read does not hold together ({what}); it was not written by \
+                 this version of the crate for this configuration type"
+            ),
+        };
+        if groups.is_empty() {
+            return Err(fail("no group"));
+        }
+        for config in &groups {
+            config.validate()?;
+        }
+        if group_of.iter().any(|&g| g >= groups.len()) {
+            return Err(fail("a tensor names a group the set does not have"));
+        }
+        if steps > 0 {
+            if states.len() != groups.len() || members.len() != groups.len() {
+                return Err(fail("not one state and one list of tensors per group"));
+            }
+            if group_of.len() > tensors.len() {
+                return Err(fail("a group names a tensor beyond the last one"));
+            }
+            let mut seen = 0;
+            for (g, ((config, state), members)) in
+                groups.iter().zip(&mut states).zip(&members).enumerate()
+            {
+                let mut end = 0;
+                for (k, &i) in members.iter().enumerate() {
+                    let tensor = tensors
+                        .get(i)
+                        .ok_or_else(|| fail("a tensor beyond the last one"))?;
+                    if (k > 0 && i <= members[k - 1])
+                        || group_of.get(i).copied().unwrap_or(0) != g
+                        || tensor.offset != end
+                        || tensor
+                            .shape
+                            .slice()
+                            .iter()
+                            .try_fold(1usize, |n, &d| n.checked_mul(d))
+                            != Some(tensor.len)
+                    {
+                        return Err(fail("the tensors' ranges in the groups' states"));
+                    }
+                    end += tensor.len;
+                }
+                seen += members.len();
+                let buffers = C::buffers(state);
+                if !buffers.fit(end) || (end > 0 && buffers.in_use() != buffers_in_use(config)) {
+                    return Err(fail("the length of a group's state"));
+                }
+            }
+            if seen != tensors.len() {
+                return Err(fail("a tensor in no group"));
+            }
+        }
+        Ok(ParameterSet {
+            groups,
+            group_of,
+            states,
+            members,
+            scratch: std::iter::repeat_with(Scratch::default)
+                .take(tensors.len())
+                .collect(),
+            tensors,
+            steps,
+        })
+    }
 }
