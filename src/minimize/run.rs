@@ -676,8 +676,18 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// mapping `|x - prox_{γh}(x - γ g)| / γ` with a penalty or a set; after an accelerated
     /// step, the mapping at the extrapolated point, `|y_k - x_{k+1}| / γ_k`. `γ` is the run's
     /// base step, or the step a backtracking has reached.
-    #[inline]
+    #[inline(always)]
     fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
+        // The common case, inlined into the loop: no penalty, no set, no extrapolation.
+        if self.prox.is_none() && !s.gradient_at_y {
+            return gradient_norm(&s.g);
+        }
+        self.stationarity_with_prox(s, gamma)
+    }
+
+    /// [`stationarity`](Self::stationarity) with a penalty, a set or an extrapolated point.
+    #[inline(never)]
+    fn stationarity_with_prox(&mut self, s: &mut State<F>, gamma: F) -> F {
         if s.gradient_at_y {
             return mapping_at_extrapolation(&s.y, &s.x, s.step_size);
         }

@@ -68,6 +68,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
         Buffers::new([])
     }
 
+    #[inline]
     fn prepare(&self, _state: &mut (), _t: usize, lr: F) -> GradientDescentStep<F> {
         GradientDescentStep {
             lr,
@@ -75,6 +76,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
         }
     }
 
+    #[inline]
     fn apply(
         &self,
         s: GradientDescentStep<F>,

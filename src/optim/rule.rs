@@ -252,7 +252,7 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
         self.config.lr()
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(
         &mut self,
         x: ArrayViewMut1<'_, C::Float>,
