@@ -66,7 +66,9 @@ fn compare(c: &mut Criterion, label: &str, tensors: usize, rows: usize, cols: us
         total
     };
     group.bench_function("one-vector", |b| b.iter_custom(|iters| both(false, iters)));
-    group.bench_function("parameter-set", |b| b.iter_custom(|iters| both(true, iters)));
+    group.bench_function("parameter-set", |b| {
+        b.iter_custom(|iters| both(true, iters))
+    });
     group.finish();
 }
 
