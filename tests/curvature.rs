@@ -204,3 +204,33 @@ fn bad_inputs_are_typed_errors() {
         })
     ));
 }
+
+#[test]
+fn a_run_asked_for_it_reports_whether_it_stopped_at_a_saddle_or_a_minimum() {
+    use gradus::{GradientDescent, Minimizer};
+    // From (1, 0) gradient descent keeps y = 0 and converges to the saddle at the origin; from
+    // (1, 0.1) it leaves along y and converges to the minimum (0, √2).
+    let run = |y0: f64| {
+        Minimizer::new(GradientDescent::default())
+            .lr(0.1)
+            .gradient_tolerance(1e-9)
+            .certify_second_order(CurvatureConfig::default())
+            .minimize(&Saddle, array![1.0, y0].view())
+            .unwrap()
+    };
+    let at_saddle = run(0.0);
+    let c = at_saddle.second_order.expect("asked for");
+    assert!(matches!(c.kind, PointKind::Saddle { .. }), "{c:?}");
+    let at_minimum = run(0.1);
+    assert_abs_diff_eq!(at_minimum.x[1], 2f64.sqrt(), epsilon = 1e-8);
+    assert_eq!(
+        at_minimum.second_order.unwrap().kind,
+        PointKind::StrictMinimum
+    );
+    // Not asked for: none.
+    let plain = Minimizer::new(GradientDescent::default())
+        .lr(0.1)
+        .minimize(&Saddle, array![1.0, 0.1].view())
+        .unwrap();
+    assert!(plain.second_order.is_none());
+}

@@ -112,6 +112,7 @@ pub use termination::Termination;
 use crate::Real;
 use crate::clip::Clip;
 use crate::constraints::Projection;
+use crate::curvature::{CurvatureConfig, certify};
 use crate::error::{Error, Result};
 use crate::finite_sum::FiniteSum;
 use crate::line_search::LineSearch;
@@ -177,6 +178,8 @@ pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     validation: Option<Validation<'a, F>>,
     early_stopping: Option<EarlyStopping<F>>,
     warm_start: bool,
+    /// The settings of the second-order certificate of the final iterate, when asked for.
+    second_order: Option<CurvatureConfig<F>>,
     /// The state of the last run, for [`Minimizer::resume`].
     run_state: Option<RunState<F>>,
 }
@@ -213,6 +216,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             minibatch: Minibatch::default(),
             validation: None,
             early_stopping: None,
+            second_order: None,
             warm_start: false,
             run_state: None,
         }
@@ -571,6 +575,56 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         self
     }
 
+    /// Certifies the final iterate of every full-batch run ([`minimize`](Minimizer::minimize),
+    /// [`resume`](Minimizer::resume)) by its curvature: the report's
+    /// [`second_order`](Report::second_order) then says whether the loop stopped at a strict
+    /// minimum, at a saddle point (with a direction of negative curvature to leave it along) or
+    /// at neither, at the cost of one gradient and one Hessian-vector product per Lanczos step
+    /// (see [`curvature::certify`](crate::curvature::certify)).
+    ///
+    /// ```
+    /// use gradus::curvature::{CurvatureConfig, PointKind};
+    /// use gradus::prelude::*;
+    /// use ndarray::{ArrayView1, ArrayViewMut1, array};
+    ///
+    /// // f(x, y) = x² - y² + y⁴/4 from a start on the line y = 0: gradient descent converges to
+    /// // the saddle at the origin, and the certificate says so.
+    /// let f = FnObjective::new(
+    ///     2,
+    ///     |v: ArrayView1<f64>| v[0] * v[0] - v[1] * v[1] + v[1].powi(4) / 4.0,
+    ///     |v: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
+    ///         g[0] = 2.0 * v[0];
+    ///         g[1] = -2.0 * v[1] + v[1].powi(3);
+    ///     },
+    /// );
+    /// let report = Minimizer::new(GradientDescent::default())
+    ///     .lr(0.1)
+    ///     .gradient_tolerance(1e-8)
+    ///     .certify_second_order(CurvatureConfig::default())
+    ///     .minimize(&f, array![1.0, 0.0].view())?;
+    /// assert!(report.converged());
+    /// let certificate = report.second_order.unwrap();
+    /// assert!(matches!(certificate.kind, PointKind::Saddle { .. }));
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn certify_second_order(mut self, config: CurvatureConfig<F>) -> Self {
+        self.second_order = Some(config);
+        self
+    }
+
+    /// Adds the second-order certificate to the report of a full-batch run that asked for one.
+    fn with_certificate<Obj: Objective<F> + ?Sized>(
+        &self,
+        objective: &Obj,
+        result: Result<Report<F>>,
+    ) -> Result<Report<F>> {
+        let mut report = result?;
+        if let Some(config) = &self.second_order {
+            report.second_order = certify(objective, report.x.view(), config).ok();
+        }
+        Ok(report)
+    }
+
     /// Chooses the step of every iteration by the backtracking of Beck and Teboulle (2009) on
     /// the smooth part: see [`ProxBacktracking`]. Needs a rule with a search direction
     /// ([`GradientDescent`](crate::GradientDescent): ISTA, or FISTA with
@@ -652,7 +706,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         let mut oracle = Full::new(objective, Evaluations::default(), self.values_alone());
         let (state, result) = self.run(&mut oracle, Start::Fresh(x0));
         self.keep_full(state, oracle.evals);
-        result
+        self.with_certificate(objective, result)
     }
 
     /// Goes on with the last run (or the state put in by
@@ -685,7 +739,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
         let mut oracle = Full::new(objective, evaluations, self.values_alone());
         let (state, result) = self.run(&mut oracle, Start::Resume(Box::new(state)));
         self.keep_full(state, oracle.evals);
-        result
+        self.with_certificate(objective, result)
     }
 
     /// `true` if the run evaluates `f` without its gradient (a line search, the backtracking of

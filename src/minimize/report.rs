@@ -1,5 +1,6 @@
 //! The report a run returns.
 
+use crate::curvature::SecondOrderCertificate;
 use std::time::Duration;
 
 use ndarray::Array1;
@@ -59,6 +60,12 @@ pub struct Report<F> {
     /// The adaptive restarts of an accelerated run
     /// ([`Minimizer::accelerate`](crate::Minimizer::accelerate)); `None` for other runs.
     pub restarts: Option<usize>,
+    /// The second-order certificate of the final iterate, for a run that asked for one
+    /// ([`Minimizer::certify_second_order`](crate::Minimizer::certify_second_order)): minimum,
+    /// saddle (with a direction of negative curvature) or neither, and its cost in gradient
+    /// evaluations (not counted in the run's). `None` for other runs, and when the
+    /// Hessian-vector products near the final iterate are not finite.
+    pub second_order: Option<SecondOrderCertificate<F>>,
 }
 
 /// The best iterate of a run ([`Report::best`]).

@@ -835,6 +835,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 .is_some()
                 .then(|| crate::prox::support(view(&s.x))),
             restarts: self.acceleration.is_some().then_some(s.momentum.restarts),
+            second_order: None,
         }
     }
 
