@@ -242,7 +242,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{HandMoments, assert_close, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array, s};
 
     /// Three steps against the recurrences written out per coordinate. The second gradient of
@@ -259,21 +259,17 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let (mut hm, mut hv, mut hvmax) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        let mut hand = HandMoments::new(lr, (b1, b2), wd, decoupled);
+        let mut hvmax = [0.0; 2];
         let mut max_was_used = false;
         assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
-            let g = if decoupled { g } else { g + wd * *x };
-            if decoupled {
-                *x *= 1.0 - lr * wd;
-            }
-            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
-            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
-            if hvmax[i] > hv[i] {
+            hand.update(i, g, x);
+            if hvmax[i] > hand.v[i] {
                 max_was_used = true;
             }
-            hvmax[i] = hvmax[i].max(hv[i]);
-            let m_hat = hm[i] / (1.0 - b1.powf(t));
-            let v_used = if amsgrad { hvmax[i] } else { hv[i] };
+            hvmax[i] = hvmax[i].max(hand.v[i]);
+            let m_hat = hand.m[i] / (1.0 - b1.powf(t));
+            let v_used = if amsgrad { hvmax[i] } else { hand.v[i] };
             let v_hat = v_used / (1.0 - b2.powf(t));
             *x -= lr * m_hat / (v_hat.sqrt() + eps);
         });

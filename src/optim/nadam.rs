@@ -171,7 +171,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{HandMoments, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     fn check_against_hand(decoupled: bool) {
@@ -186,7 +186,7 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        let mut hand = HandMoments::new(lr, (b1, b2), wd, decoupled);
         // Π_t, multiplied by μ_t once per step.
         let mut prod = 1.0;
         assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
@@ -195,15 +195,10 @@ mod tests {
             if i == 0 {
                 prod *= mu_t;
             }
-            let g = if decoupled { g } else { g + wd * *x };
-            if decoupled {
-                *x *= 1.0 - lr * wd;
-            }
-            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
-            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
-            let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
+            let g = hand.update(i, g, x);
+            let d = (hand.v[i] / (1.0 - b2.powf(t))).sqrt() + eps;
             *x -= lr * (1.0 - mu_t) / (1.0 - prod) * g / d
-                + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
+                + lr * mu_next / (1.0 - prod * mu_next) * hand.m[i] / d;
         });
     }
 
