@@ -4,32 +4,23 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
+use super::weight_decay::rule_config;
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
-/// Hyperparameters of [`AcceleratedGradient`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AcceleratedGradientConfig<F> {
-    /// Step size `γ`, which the theory sets to `1/L` for an `L`-smooth `f`. Default `1e-3` (as
-    /// [`GradientDescent`](crate::GradientDescent)).
-    pub lr: F,
-    /// Strong-convexity constant `μ`. `0` (the default) selects the convex form with the
-    /// momentum sequence `t_k`; `μ > 0` selects the constant momentum of the strongly convex
-    /// variant, which requires `μ γ <= 1`.
-    pub mu: F,
-    /// Gradient-based adaptive restart (O'Donoghue and Candès, 2015). Default `false`.
-    pub restart: bool,
-}
-
-impl<F: Real> Default for AcceleratedGradientConfig<F> {
-    fn default() -> Self {
-        AcceleratedGradientConfig {
-            lr: F::lit(1e-3),
-            mu: F::zero(),
-            restart: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`AcceleratedGradient`].
+    pub struct AcceleratedGradientConfig<F> {
+        /// Step size `γ`, which the theory sets to `1/L` for an `L`-smooth `f`. Default `1e-3` (as
+        /// [`GradientDescent`](crate::GradientDescent)).
+        pub lr: F = F::lit(1e-3),
+        /// Strong-convexity constant `μ`. `0` (the default) selects the convex form with the
+        /// momentum sequence `t_k`; `μ > 0` selects the constant momentum of the strongly convex
+        /// variant, which requires `μ γ <= 1`.
+        pub mu: F = F::zero(),
+        /// Gradient-based adaptive restart (O'Donoghue and Candès, 2015). Default `false`.
+        pub restart: bool = false,
     }
 }
 

@@ -6,32 +6,21 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
-/// Hyperparameters of [`Adadelta`] (PyTorch's `Adadelta` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdadeltaConfig<F> {
-    /// Factor `γ` scaling the update, used when the loop sets none. Default `1.0`.
-    pub lr: F,
-    /// Decay rate `ρ` of the running averages, in `[0, 1)`. Default `0.9`.
-    pub rho: F,
-    /// Term `ε > 0` added inside both roots. Default `1e-6`.
-    pub eps: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-}
-
-impl<F: Real> Default for AdadeltaConfig<F> {
-    fn default() -> Self {
-        AdadeltaConfig {
-            lr: F::one(),
-            rho: F::lit(0.9),
-            eps: F::lit(1e-6),
-            weight_decay: F::zero(),
-        }
+rule_config! {
+    /// Hyperparameters of [`Adadelta`] (PyTorch's `Adadelta` arguments and defaults).
+    pub struct AdadeltaConfig<F> {
+        /// Factor `γ` scaling the update, used when the loop sets none. Default `1.0`.
+        pub lr: F = F::one(),
+        /// Decay rate `ρ` of the running averages, in `[0, 1)`. Default `0.9`.
+        pub rho: F = F::lit(0.9),
+        /// Term `ε > 0` added inside both roots. Default `1e-6`.
+        pub eps: F = F::lit(1e-6),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
     }
 }
 

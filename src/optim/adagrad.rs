@@ -5,35 +5,23 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
-/// Hyperparameters of [`AdaGrad`] (PyTorch's `Adagrad` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdaGradConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-2`.
-    pub lr: F,
-    /// Decay `η` of the step size: step `t` uses `γ / (1 + (t - 1) η)`. Default `0`.
-    pub lr_decay: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-    /// Starting value `s_0` of every accumulator. Default `0`.
-    pub initial_accumulator_value: F,
-    /// Term `ε > 0` added to the denominator. Default `1e-10`.
-    pub eps: F,
-}
-
-impl<F: Real> Default for AdaGradConfig<F> {
-    fn default() -> Self {
-        AdaGradConfig {
-            lr: F::lit(1e-2),
-            lr_decay: F::zero(),
-            weight_decay: F::zero(),
-            initial_accumulator_value: F::zero(),
-            eps: F::lit(1e-10),
-        }
+rule_config! {
+    /// Hyperparameters of [`AdaGrad`] (PyTorch's `Adagrad` arguments and defaults).
+    pub struct AdaGradConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-2`.
+        pub lr: F = F::lit(1e-2),
+        /// Decay `η` of the step size: step `t` uses `γ / (1 + (t - 1) η)`. Default `0`.
+        pub lr_decay: F = F::zero(),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
+        /// Starting value `s_0` of every accumulator. Default `0`.
+        pub initial_accumulator_value: F = F::zero(),
+        /// Term `ε > 0` added to the denominator. Default `1e-10`.
+        pub eps: F = F::lit(1e-10),
     }
 }
 

@@ -6,42 +6,29 @@ use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::Result;
 
-/// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdamConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-3`.
-    pub lr: F,
-    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
-    /// Default `(0.9, 0.999)`.
-    pub betas: (F, F),
-    /// Term `ε > 0` added to the denominator. Default `1e-8`.
-    pub eps: F,
-    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
-    /// [`decoupled_weight_decay`](AdamConfig::decoupled_weight_decay), a shrinking of `x` by
-    /// `1 - γλ` at every step. Default `0` (AdamW's default, see [`AdamConfig::adamw`], is
-    /// `1e-2`).
-    pub weight_decay: F,
-    /// Keep the running maximum of the second moment (AMSGrad). Default `false`.
-    pub amsgrad: bool,
-    /// Decouple the weight decay from the gradient (AdamW). Default `false`.
-    pub decoupled_weight_decay: bool,
-}
-
-impl<F: Real> Default for AdamConfig<F> {
-    fn default() -> Self {
-        AdamConfig {
-            lr: F::lit(1e-3),
-            betas: (F::lit(0.9), F::lit(0.999)),
-            eps: F::lit(1e-8),
-            weight_decay: F::zero(),
-            amsgrad: false,
-            decoupled_weight_decay: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`Adam`] (PyTorch's `Adam` arguments and defaults).
+    pub struct AdamConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-3`.
+        pub lr: F = F::lit(1e-3),
+        /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+        /// Default `(0.9, 0.999)`.
+        pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
+        /// Term `ε > 0` added to the denominator. Default `1e-8`.
+        pub eps: F = F::lit(1e-8),
+        /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+        /// [`decoupled_weight_decay`](AdamConfig::decoupled_weight_decay), a shrinking of `x` by
+        /// `1 - γλ` at every step. Default `0` (AdamW's default, see [`AdamConfig::adamw`], is
+        /// `1e-2`).
+        pub weight_decay: F = F::zero(),
+        /// Keep the running maximum of the second moment (AMSGrad). Default `false`.
+        pub amsgrad: bool = false,
+        /// Decouple the weight decay from the gradient (AdamW). Default `false`.
+        pub decoupled_weight_decay: bool = false,
     }
 }
 
@@ -255,7 +242,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{HandMoments, assert_close, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array, s};
 
     /// Three steps against the recurrences written out per coordinate. The second gradient of
@@ -272,21 +259,17 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let (mut hm, mut hv, mut hvmax) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        let mut hand = HandMoments::new(lr, (b1, b2), wd, decoupled);
+        let mut hvmax = [0.0; 2];
         let mut max_was_used = false;
         assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
-            let g = if decoupled { g } else { g + wd * *x };
-            if decoupled {
-                *x *= 1.0 - lr * wd;
-            }
-            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
-            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
-            if hvmax[i] > hv[i] {
+            hand.update(i, g, x);
+            if hvmax[i] > hand.v[i] {
                 max_was_used = true;
             }
-            hvmax[i] = hvmax[i].max(hv[i]);
-            let m_hat = hm[i] / (1.0 - b1.powf(t));
-            let v_used = if amsgrad { hvmax[i] } else { hv[i] };
+            hvmax[i] = hvmax[i].max(hand.v[i]);
+            let m_hat = hand.m[i] / (1.0 - b1.powf(t));
+            let v_used = if amsgrad { hvmax[i] } else { hand.v[i] };
             let v_hat = v_used / (1.0 - b2.powf(t));
             *x -= lr * m_hat / (v_hat.sqrt() + eps);
         });

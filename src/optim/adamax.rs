@@ -6,33 +6,22 @@ use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::Result;
 
-/// Hyperparameters of [`Adamax`] (PyTorch's `Adamax` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdamaxConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `2e-3`.
-    pub lr: F,
-    /// Decay rates `(β₁, β₂)` of the first moment and of the infinity norm, each in `[0, 1)`.
-    /// Default `(0.9, 0.999)`.
-    pub betas: (F, F),
-    /// Term `ε > 0` added to `|g|` in the norm. Default `1e-8`.
-    pub eps: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-}
-
-impl<F: Real> Default for AdamaxConfig<F> {
-    fn default() -> Self {
-        AdamaxConfig {
-            lr: F::lit(2e-3),
-            betas: (F::lit(0.9), F::lit(0.999)),
-            eps: F::lit(1e-8),
-            weight_decay: F::zero(),
-        }
+rule_config! {
+    /// Hyperparameters of [`Adamax`] (PyTorch's `Adamax` arguments and defaults).
+    pub struct AdamaxConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `2e-3`.
+        pub lr: F = F::lit(2e-3),
+        /// Decay rates `(β₁, β₂)` of the first moment and of the infinity norm, each in `[0, 1)`.
+        /// Default `(0.9, 0.999)`.
+        pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
+        /// Term `ε > 0` added to `|g|` in the norm. Default `1e-8`.
+        pub eps: F = F::lit(1e-8),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
     }
 }
 

@@ -5,6 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 use super::Optimizer;
 use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
+use super::weight_decay::rule_config;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
@@ -21,29 +22,18 @@ pub enum BbVariant {
     Short,
 }
 
-/// Hyperparameters of [`BarzilaiBorwein`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct BarzilaiBorweinConfig<F> {
-    /// Step size of the first step, before any pair `(s, y)` exists. Default `1e-3` (as
-    /// [`GradientDescent`](crate::GradientDescent)).
-    pub lr: F,
-    /// Which step length. Default [`BbVariant::Long`].
-    pub variant: BbVariant,
-    /// Smallest step length. Default `1e-10`.
-    pub alpha_min: F,
-    /// Largest step length. Default `1e10`.
-    pub alpha_max: F,
-}
-
-impl<F: Real> Default for BarzilaiBorweinConfig<F> {
-    fn default() -> Self {
-        BarzilaiBorweinConfig {
-            lr: F::lit(1e-3),
-            variant: BbVariant::Long,
-            alpha_min: F::lit(1e-10),
-            alpha_max: F::lit(1e10),
-        }
+rule_config! {
+    /// Hyperparameters of [`BarzilaiBorwein`].
+    pub struct BarzilaiBorweinConfig<F> {
+        /// Step size of the first step, before any pair `(s, y)` exists. Default `1e-3` (as
+        /// [`GradientDescent`](crate::GradientDescent)).
+        pub lr: F = F::lit(1e-3),
+        /// Which step length. Default [`BbVariant::Long`].
+        pub variant: BbVariant = BbVariant::Long,
+        /// Smallest step length. Default `1e-10`.
+        pub alpha_min: F = F::lit(1e-10),
+        /// Largest step length. Default `1e10`.
+        pub alpha_max: F = F::lit(1e10),
     }
 }
 

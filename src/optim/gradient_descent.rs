@@ -5,26 +5,17 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::Buffers;
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
-/// Hyperparameters of [`GradientDescent`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct GradientDescentConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
-    pub lr: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-}
-
-impl<F: Real> Default for GradientDescentConfig<F> {
-    fn default() -> Self {
-        GradientDescentConfig {
-            lr: F::lit(1e-3),
-            weight_decay: F::zero(),
-        }
+rule_config! {
+    /// Hyperparameters of [`GradientDescent`].
+    pub struct GradientDescentConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
+        pub lr: F = F::lit(1e-3),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
     }
 }
 

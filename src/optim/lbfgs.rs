@@ -2,40 +2,31 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 
+use super::weight_decay::rule_config;
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_count, check_len};
 use crate::linalg::alloc::{too_large, try_from_elem, try_from_fn2};
 use crate::linalg::{dot, norm};
 
-/// Hyperparameters of [`Lbfgs`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LbfgsConfig<F> {
-    /// Step size along the direction when the rule runs without a line search. Default `1`, the
-    /// natural step of a quasi-Newton direction.
-    pub lr: F,
-    /// Number `m` of pairs `(s, y)` kept. Default `10`, as SciPy's `maxcor`: Liu and Nocedal
-    /// (1989) found `3 <= m <= 7` already competitive and little gain beyond, Nocedal and Wright
-    /// recommend `3..20`; `10` sits in both ranges for `2 m n` numbers of memory. (PyTorch's
-    /// `history_size = 100` suits stochastic training more than full-batch minimisation.) The
-    /// pairs are allocated on the first step, for the length of `x`: a memory whose `2 m n`
-    /// values cannot be allocated makes that step fail with
-    /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `memory`.
-    pub memory: usize,
-    /// Curvature threshold `ε`: a pair is stored only if `s'y > ε |s| |y|`, that is if the
-    /// cosine between `s` and `y` exceeds `ε`. Default: machine epsilon, which skips the pairs
-    /// whose curvature is not positive to working precision.
-    pub curvature_eps: F,
-}
-
-impl<F: Real> Default for LbfgsConfig<F> {
-    fn default() -> Self {
-        LbfgsConfig {
-            lr: F::one(),
-            memory: 10,
-            curvature_eps: F::epsilon(),
-        }
+rule_config! {
+    /// Hyperparameters of [`Lbfgs`].
+    pub struct LbfgsConfig<F> {
+        /// Step size along the direction when the rule runs without a line search. Default `1`, the
+        /// natural step of a quasi-Newton direction.
+        pub lr: F = F::one(),
+        /// Number `m` of pairs `(s, y)` kept. Default `10`, as SciPy's `maxcor`: Liu and Nocedal
+        /// (1989) found `3 <= m <= 7` already competitive and little gain beyond, Nocedal and Wright
+        /// recommend `3..20`; `10` sits in both ranges for `2 m n` numbers of memory. (PyTorch's
+        /// `history_size = 100` suits stochastic training more than full-batch minimisation.) The
+        /// pairs are allocated on the first step, for the length of `x`: a memory whose `2 m n`
+        /// values cannot be allocated makes that step fail with
+        /// [`Error::InvalidCount`](crate::Error::InvalidCount) naming `memory`.
+        pub memory: usize = 10,
+        /// Curvature threshold `ε`: a pair is stored only if `s'y > ε |s| |y|`, that is if the
+        /// cosine between `s` and `y` exceeds `ε`. Default: machine epsilon, which skips the pairs
+        /// whose curvature is not positive to working precision.
+        pub curvature_eps: F = F::epsilon(),
     }
 }
 

@@ -5,37 +5,25 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
-/// Hyperparameters of [`Momentum`] (PyTorch's `SGD` arguments).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct MomentumConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
-    pub lr: F,
-    /// Momentum factor `μ`, in `[0, 1)`. Default `0.9`, the usual choice (PyTorch's `SGD`
-    /// defaults to `0`, which is plain [`GradientDescent`](crate::GradientDescent)).
-    pub momentum: F,
-    /// Dampening `τ` of the gradient added to the velocity from the second step on, in `[0, 1]`.
-    /// Default `0`.
-    pub dampening: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-    /// Use Nesterov's momentum (requires `momentum > 0` and `dampening = 0`). Default `false`.
-    pub nesterov: bool,
-}
-
-impl<F: Real> Default for MomentumConfig<F> {
-    fn default() -> Self {
-        MomentumConfig {
-            lr: F::lit(1e-3),
-            momentum: F::lit(0.9),
-            dampening: F::zero(),
-            weight_decay: F::zero(),
-            nesterov: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`Momentum`] (PyTorch's `SGD` arguments).
+    pub struct MomentumConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
+        pub lr: F = F::lit(1e-3),
+        /// Momentum factor `μ`, in `[0, 1)`. Default `0.9`, the usual choice (PyTorch's `SGD`
+        /// defaults to `0`, which is plain [`GradientDescent`](crate::GradientDescent)).
+        pub momentum: F = F::lit(0.9),
+        /// Dampening `τ` of the gradient added to the velocity from the second step on, in `[0, 1]`.
+        /// Default `0`.
+        pub dampening: F = F::zero(),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
+        /// Use Nesterov's momentum (requires `momentum > 0` and `dampening = 0`). Default `false`.
+        pub nesterov: bool = false,
     }
 }
 

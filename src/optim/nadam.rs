@@ -6,41 +6,28 @@ use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
-/// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct NAdamConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `2e-3`.
-    pub lr: F,
-    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
-    /// Default `(0.9, 0.999)`.
-    pub betas: (F, F),
-    /// Term `ε > 0` added to the denominator. Default `1e-8`.
-    pub eps: F,
-    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
-    /// [`decoupled_weight_decay`](NAdamConfig::decoupled_weight_decay), a shrinking of `x` by
-    /// `1 - γλ` at every step. Default `0`.
-    pub weight_decay: F,
-    /// Momentum decay `ψ` of the warming-up schedule `μ_t`. Default `4e-3`.
-    pub momentum_decay: F,
-    /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
-    pub decoupled_weight_decay: bool,
-}
-
-impl<F: Real> Default for NAdamConfig<F> {
-    fn default() -> Self {
-        NAdamConfig {
-            lr: F::lit(2e-3),
-            betas: (F::lit(0.9), F::lit(0.999)),
-            eps: F::lit(1e-8),
-            weight_decay: F::zero(),
-            momentum_decay: F::lit(4e-3),
-            decoupled_weight_decay: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
+    pub struct NAdamConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `2e-3`.
+        pub lr: F = F::lit(2e-3),
+        /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+        /// Default `(0.9, 0.999)`.
+        pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
+        /// Term `ε > 0` added to the denominator. Default `1e-8`.
+        pub eps: F = F::lit(1e-8),
+        /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+        /// [`decoupled_weight_decay`](NAdamConfig::decoupled_weight_decay), a shrinking of `x` by
+        /// `1 - γλ` at every step. Default `0`.
+        pub weight_decay: F = F::zero(),
+        /// Momentum decay `ψ` of the warming-up schedule `μ_t`. Default `4e-3`.
+        pub momentum_decay: F = F::lit(4e-3),
+        /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
+        pub decoupled_weight_decay: bool = false,
     }
 }
 
@@ -184,7 +171,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{HandMoments, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     fn check_against_hand(decoupled: bool) {
@@ -199,7 +186,7 @@ mod tests {
             decoupled_weight_decay: decoupled,
         })
         .unwrap();
-        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        let mut hand = HandMoments::new(lr, (b1, b2), wd, decoupled);
         // Π_t, multiplied by μ_t once per step.
         let mut prod = 1.0;
         assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
@@ -208,15 +195,10 @@ mod tests {
             if i == 0 {
                 prod *= mu_t;
             }
-            let g = if decoupled { g } else { g + wd * *x };
-            if decoupled {
-                *x *= 1.0 - lr * wd;
-            }
-            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
-            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
-            let d = (hv[i] / (1.0 - b2.powf(t))).sqrt() + eps;
+            let g = hand.update(i, g, x);
+            let d = (hand.v[i] / (1.0 - b2.powf(t))).sqrt() + eps;
             *x -= lr * (1.0 - mu_t) / (1.0 - prod) * g / d
-                + lr * mu_next / (1.0 - prod * mu_next) * hm[i] / d;
+                + lr * mu_next / (1.0 - prod * mu_next) * hand.m[i] / d;
         });
     }
 

@@ -6,37 +6,26 @@ use super::adam_family::{FamilyStep, check_adam_family};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
+use super::weight_decay::rule_config;
 use crate::Real;
 use crate::error::Result;
 
-/// Hyperparameters of [`RAdam`] (PyTorch's `RAdam` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RAdamConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-3`.
-    pub lr: F,
-    /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
-    /// Default `(0.9, 0.999)`.
-    pub betas: (F, F),
-    /// Term `ε > 0` added to the denominator. Default `1e-8`.
-    pub eps: F,
-    /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
-    /// [`decoupled_weight_decay`](RAdamConfig::decoupled_weight_decay), a shrinking of `x` by
-    /// `1 - γλ` at every step. Default `0`.
-    pub weight_decay: F,
-    /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
-    pub decoupled_weight_decay: bool,
-}
-
-impl<F: Real> Default for RAdamConfig<F> {
-    fn default() -> Self {
-        RAdamConfig {
-            lr: F::lit(1e-3),
-            betas: (F::lit(0.9), F::lit(0.999)),
-            eps: F::lit(1e-8),
-            weight_decay: F::zero(),
-            decoupled_weight_decay: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`RAdam`] (PyTorch's `RAdam` arguments and defaults).
+    pub struct RAdamConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-3`.
+        pub lr: F = F::lit(1e-3),
+        /// Decay rates `(β₁, β₂)` of the first and second moment estimates, each in `[0, 1)`.
+        /// Default `(0.9, 0.999)`.
+        pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
+        /// Term `ε > 0` added to the denominator. Default `1e-8`.
+        pub eps: F = F::lit(1e-8),
+        /// Weight decay `λ`: an L2 penalty added to the gradient, or, with
+        /// [`decoupled_weight_decay`](RAdamConfig::decoupled_weight_decay), a shrinking of `x` by
+        /// `1 - γλ` at every step. Default `0`.
+        pub weight_decay: F = F::zero(),
+        /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
+        pub decoupled_weight_decay: bool = false,
     }
 }
 
@@ -94,15 +83,33 @@ pub struct RAdamStep<F> {
 }
 
 impl<F: Real> RAdamStep<F> {
-    /// Decays `x` and updates the moments of one coordinate; returns the momentum step `γ m̂_t`.
+    /// Updates every coordinate: decays `x`, updates the moments, and moves `x` by
+    /// `rectify(γ m̂_t, v_t)`, the momentum step rectified (or not) by the second moment.
     #[inline(always)]
-    fn momentum_step(self, x: &mut F, g: F, m: &mut F, v: &mut F) -> F {
+    fn update(
+        self,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        [exp_avg, exp_avg_sq]: [&mut [F]; 2],
+        rectify: impl Fn(F, F) -> F + Copy + Send + Sync,
+    ) -> bool {
         let (moments, wd) = (self.family.moments, self.family.weight_decay);
-        let g = wd.gradient(g, *x);
-        *x = wd.shrink(*x);
-        *m = moments.first(*m, g);
-        *v = moments.second(*v, g);
-        *m / self.bias_correction1 * self.lr
+        let (bias_correction1, lr) = (self.bias_correction1, self.lr);
+        kernel::apply_watching(
+            x,
+            grad,
+            [exp_avg, exp_avg_sq],
+            Simd::Widest,
+            Watched::<1>,
+            #[inline(always)]
+            move |x, g, [m, v]| {
+                let g = wd.gradient(g, *x);
+                *x = wd.shrink(*x);
+                *m = moments.first(*m, g);
+                *v = moments.second(*v, g);
+                *x -= rectify(*m / bias_correction1 * lr, *v);
+            },
+        )
     }
 }
 
@@ -165,32 +172,21 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
     ) -> bool {
         let [exp_avg, exp_avg_sq, _] = state.into_array();
         let eps = s.eps;
-        if let Some(adaptive) = s.adaptive {
-            kernel::apply_watching(
+        match s.adaptive {
+            Some(adaptive) => s.update(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
-                Simd::Widest,
-                Watched::<1>,
                 #[inline(always)]
-                move |x, g, [m, v]| {
-                    let step = s.momentum_step(x, g, m, v);
-                    *x -= step * (adaptive / (v.sqrt() + eps));
-                },
-            )
-        } else {
-            kernel::apply_watching(
+                move |step, v| step * (adaptive / (v.sqrt() + eps)),
+            ),
+            None => s.update(
                 x,
                 grad,
                 [exp_avg, exp_avg_sq],
-                Simd::Widest,
-                Watched::<1>,
                 #[inline(always)]
-                move |x, g, [m, v]| {
-                    let step = s.momentum_step(x, g, m, v);
-                    *x -= step;
-                },
-            )
+                |step, _| step,
+            ),
         }
     }
 }
@@ -199,7 +195,7 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{HandMoments, assert_close, assert_matches_hand, assert_rejects};
     use ndarray::array;
 
     /// Steps against the recurrence written out per coordinate; returns how many of them took
@@ -222,21 +218,16 @@ mod tests {
             .collect();
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
         let rho = |t: f64| rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
-        let (mut hm, mut hv) = ([0.0; 2], [0.0; 2]);
+        let mut hand = HandMoments::new(lr, (b1, b2), wd, decoupled);
         assert_matches_hand(&mut rule, lr, [1.0, -2.0], &grads, |t, i, g, x| {
-            let g = if decoupled { g } else { g + wd * *x };
-            if decoupled {
-                *x *= 1.0 - lr * wd;
-            }
-            hm[i] = b1 * hm[i] + (1.0 - b1) * g;
-            hv[i] = b2 * hv[i] + (1.0 - b2) * g * g;
-            let m_hat = hm[i] / (1.0 - b1.powf(t));
+            hand.update(i, g, x);
+            let m_hat = hand.m[i] / (1.0 - b1.powf(t));
             let rho_t = rho(t);
             if rho_t > 5.0 {
                 let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                     / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                     .sqrt();
-                *x -= lr * m_hat * (1.0 - b2.powf(t)).sqrt() / (hv[i].sqrt() + eps) * r;
+                *x -= lr * m_hat * (1.0 - b2.powf(t)).sqrt() / (hand.v[i].sqrt() + eps) * r;
             } else {
                 *x -= lr * m_hat;
             }

@@ -5,39 +5,26 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::WeightDecay;
+use super::weight_decay::{WeightDecay, rule_config};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
-/// Hyperparameters of [`RmsProp`] (PyTorch's `RMSprop` arguments and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RmsPropConfig<F> {
-    /// Step size `γ` used when the loop sets none. Default `1e-2`.
-    pub lr: F,
-    /// Smoothing constant `α` of the running averages, in `[0, 1)`. Default `0.99`.
-    pub alpha: F,
-    /// Term `ε > 0` added to the denominator. Default `1e-8`.
-    pub eps: F,
-    /// L2 penalty `λ` added to the gradient. Default `0`.
-    pub weight_decay: F,
-    /// Momentum factor `μ` of the scaled step, in `[0, 1)`. Default `0`.
-    pub momentum: F,
-    /// Normalise by an estimate of the gradient's variance instead of its second moment
-    /// (Graves, 2013). Default `false`.
-    pub centered: bool,
-}
-
-impl<F: Real> Default for RmsPropConfig<F> {
-    fn default() -> Self {
-        RmsPropConfig {
-            lr: F::lit(1e-2),
-            alpha: F::lit(0.99),
-            eps: F::lit(1e-8),
-            weight_decay: F::zero(),
-            momentum: F::zero(),
-            centered: false,
-        }
+rule_config! {
+    /// Hyperparameters of [`RmsProp`] (PyTorch's `RMSprop` arguments and defaults).
+    pub struct RmsPropConfig<F> {
+        /// Step size `γ` used when the loop sets none. Default `1e-2`.
+        pub lr: F = F::lit(1e-2),
+        /// Smoothing constant `α` of the running averages, in `[0, 1)`. Default `0.99`.
+        pub alpha: F = F::lit(0.99),
+        /// Term `ε > 0` added to the denominator. Default `1e-8`.
+        pub eps: F = F::lit(1e-8),
+        /// L2 penalty `λ` added to the gradient. Default `0`.
+        pub weight_decay: F = F::zero(),
+        /// Momentum factor `μ` of the scaled step, in `[0, 1)`. Default `0`.
+        pub momentum: F = F::zero(),
+        /// Normalise by an estimate of the gradient's variance instead of its second moment
+        /// (Graves, 2013). Default `false`.
+        pub centered: bool = false,
     }
 }
 

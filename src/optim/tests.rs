@@ -70,6 +70,50 @@ pub(crate) fn assert_matches_hand<const N: usize>(
     }
 }
 
+/// The weight decay and moment estimates of the Adam family (Adam, NAdam, RAdam) written out by
+/// hand for two coordinates, for the rules' hand-computed steps.
+pub(crate) struct HandMoments {
+    lr: f64,
+    betas: (f64, f64),
+    weight_decay: f64,
+    decoupled: bool,
+    /// `m_t` of each coordinate.
+    pub m: [f64; 2],
+    /// `v_t` of each coordinate.
+    pub v: [f64; 2],
+}
+
+impl HandMoments {
+    /// Both moments at zero, for step size `lr`, decay rates `betas` and weight decay
+    /// `weight_decay`, decoupled or not.
+    pub(crate) fn new(lr: f64, betas: (f64, f64), weight_decay: f64, decoupled: bool) -> Self {
+        HandMoments {
+            lr,
+            betas,
+            weight_decay,
+            decoupled,
+            m: [0.0; 2],
+            v: [0.0; 2],
+        }
+    }
+
+    /// One step of coordinate `i` with gradient `g` at `x`: the coupled penalty `g + λx`, or the
+    /// decoupled shrinking `x ← (1 - γλ) x`, then `m ← β₁ m + (1 - β₁) g` and
+    /// `v ← β₂ v + (1 - β₂) g²`. Returns the gradient with the penalty.
+    pub(crate) fn update(&mut self, i: usize, g: f64, x: &mut f64) -> f64 {
+        let ((b1, b2), wd) = (self.betas, self.weight_decay);
+        let g = if self.decoupled {
+            *x *= 1.0 - self.lr * wd;
+            g
+        } else {
+            g + wd * *x
+        };
+        self.m[i] = b1 * self.m[i] + (1.0 - b1) * g;
+        self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g;
+        g
+    }
+}
+
 /// Every variant of every elementwise rule, each option that changes which arrays move or which
 /// arithmetic runs switched on in one of them.
 fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
