@@ -2,9 +2,9 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
+use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
-use super::weight_decay::rule_config;
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};

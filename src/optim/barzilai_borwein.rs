@@ -3,9 +3,9 @@
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::Optimizer;
+use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::state::{RuleState, StartState, fill};
-use super::weight_decay::rule_config;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 

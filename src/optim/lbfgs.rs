@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Zip};
 
-use super::weight_decay::rule_config;
+use super::config::rule_config;
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_count, check_len};

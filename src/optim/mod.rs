@@ -70,6 +70,7 @@ mod adam;
 mod adam_family;
 mod adamax;
 mod barzilai_borwein;
+mod config;
 mod gradient_descent;
 mod lbfgs;
 mod momentum;

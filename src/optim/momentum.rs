@@ -2,10 +2,11 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
+use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::{WeightDecay, rule_config};
+use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 

@@ -3,10 +3,10 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam_family::{FamilyStep, check_adam_family};
+use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
-use super::weight_decay::rule_config;
 use crate::Real;
 use crate::error::Result;
 
