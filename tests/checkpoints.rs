@@ -352,3 +352,112 @@ fn schedules_resume_bit_for_bit() {
     check(plateau);
     check(LinearWarmup::from_factor(CosineAnnealing::new(0.1, 30, 0.0).unwrap(), 5, 0.1).unwrap());
 }
+
+/// A rule read back from a value whose parts were edited apart (a buffer shortened, a length
+/// dropped, a hyperparameter out of its domain) is refused when read, with a typed error naming
+/// the rule or the hyperparameter, rather than met as a panic in a later step.
+#[test]
+fn a_rule_read_with_parts_that_disagree_is_refused() {
+    use ciborium::value::Value;
+
+    let mut adam = Adam::<f64>::amsgrad(1e-2).unwrap();
+    let mut x = array![1.0, 2.0, 3.0];
+    adam.step(x.view_mut(), array![0.5, -0.5, 1.0].view(), 1e-2)
+        .unwrap();
+    let saved = Value::serialized(&adam).unwrap();
+    let read = |v: &Value| v.deserialized::<Adam<f64>>();
+    let back = read(&saved).unwrap();
+    assert_eq!(format!("{back:?}"), format!("{adam:?}"));
+    fn field<'v>(v: &'v mut Value, key: &str) -> &'v mut Value {
+        let Value::Map(entries) = v else {
+            panic!("not a map")
+        };
+        &mut entries
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .unwrap()
+            .1
+    }
+    type Edit = (&'static str, &'static str, fn(&mut Value));
+    let edits: [Edit; 4] = [
+        ("a buffer shortened", "AMSGrad", |v| {
+            let state = field(field(v, "state"), "state");
+            *field(state, "exp_avg_sq") = Value::Array(vec![Value::Float(0.0)]);
+        }),
+        ("the AMSGrad maximum dropped", "AMSGrad", |v| {
+            let state = field(field(v, "state"), "state");
+            *field(state, "max_exp_avg_sq") = Value::Array(vec![]);
+        }),
+        ("the length dropped", "AMSGrad", |v| {
+            *field(field(v, "state"), "len") = Value::Null;
+        }),
+        ("a negative step size", "lr", |v| {
+            *field(field(v, "config"), "lr") = Value::Float(-1.0);
+        }),
+    ];
+    for (what, named, edit) in edits {
+        let mut edited = saved.clone();
+        edit(&mut edited);
+        let err = read(&edited)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: read"));
+        assert!(err.to_string().contains(named), "{what}: {err}");
+    }
+    // A rule that never stepped has nothing to check but its configuration.
+    let fresh = Value::serialized(&Adam::<f64>::default()).unwrap();
+    assert!(read(&fresh).is_ok());
+}
+
+/// A schedule read from a value whose period was edited to zero (which its constructor refuses)
+/// gives a NaN step size, which the loop refuses with a typed error: no division by zero, no
+/// endless cycle.
+#[test]
+fn a_schedule_read_with_a_period_of_zero_gives_nan_not_a_panic_or_a_hang() {
+    use ciborium::value::Value;
+    use gradus::Schedule;
+    use gradus::schedule::{CosineAnnealingWarmRestarts, InverseTime, StepDecay};
+
+    fn zeroed<S: Serialize + DeserializeOwned>(schedule: &S, key: &str) -> S {
+        let mut v = Value::serialized(schedule).unwrap();
+        let Value::Map(entries) = &mut v else {
+            panic!("not a map")
+        };
+        let entry = entries
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .unwrap();
+        entry.1 = Value::from(0);
+        v.deserialized().unwrap()
+    }
+    let mut step = zeroed(&StepDecay::new(0.1, 10, 0.5).unwrap(), "step_size");
+    let mut inverse = zeroed(
+        &InverseTime::new(0.1, 0.5, 10, true).unwrap(),
+        "decay_steps",
+    );
+    let mut restarts = [
+        zeroed(
+            &CosineAnnealingWarmRestarts::new(0.1, 10, 2, 0.0).unwrap(),
+            "t_0",
+        ),
+        zeroed(
+            &CosineAnnealingWarmRestarts::new(0.1, 10, 2, 0.0).unwrap(),
+            "t_mult",
+        ),
+    ];
+    for t in [0, 5, 50] {
+        assert!(Schedule::<f64>::step_size(&mut step, t).is_nan());
+        assert!(Schedule::<f64>::step_size(&mut inverse, t).is_nan());
+        for r in &mut restarts {
+            assert!(Schedule::<f64>::step_size(r, t).is_nan());
+        }
+    }
+    let f = gradus::problems::Sphere::new(2);
+    let err = Minimizer::new(GradientDescent::default())
+        .schedule(step)
+        .minimize(&f, array![1.0, 1.0].view())
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidParameter { name: "lr", .. }),
+        "{err}"
+    );
+}

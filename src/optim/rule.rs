@@ -195,14 +195,47 @@ pub(crate) use rule_types;
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(bound(
-        serialize = "C: serde::Serialize, C::State: serde::Serialize",
-        deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"
-    ))
+    serde(
+        try_from = "RuleParts<C>",
+        bound(
+            serialize = "C: serde::Serialize, C::State: serde::Serialize",
+            deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"
+        )
+    )
 )]
 pub struct Rule<C: ElementwiseRule> {
     config: C,
     state: RuleState<C::State>,
+}
+
+/// A [`Rule`] as read from a file, before its checks.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "C: serde::Deserialize<'de>, C::State: serde::Deserialize<'de>"))]
+struct RuleParts<C: ElementwiseRule> {
+    config: C,
+    state: RuleState<C::State>,
+}
+
+/// A rule read from a file is checked as [`Rule::new`] checks its configuration, and its state
+/// against the state the configuration starts (the same buffers, of the length recorded), so
+/// that an edited or mismatched file is an error when it is read rather than a panic at the next
+/// step.
+#[cfg(feature = "serde")]
+impl<C: ElementwiseRule> TryFrom<RuleParts<C>> for Rule<C> {
+    type Error = crate::Error;
+
+    fn try_from(parts: RuleParts<C>) -> Result<Self> {
+        let RuleParts { config, mut state } = parts;
+        config.validate()?;
+        state.check_started(
+            config.name(),
+            config.per_coordinate(),
+            |s, n| config.start(s, n),
+            C::buffers,
+        )?;
+        Ok(Rule { config, state })
+    }
 }
 
 impl<C: ElementwiseRule> Rule<C> {

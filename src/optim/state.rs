@@ -138,6 +138,53 @@ impl<S> RuleState<S> {
         &self.state
     }
 
+    /// Checks a state read from a file: after a first step, a rule with values per coordinate
+    /// must have recorded its length `n`, and its buffers must be those that `start` gives for
+    /// `n` coordinates (the same ones in use, each of length `n`).
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`](crate::Error::Checkpoint) naming the rule and what disagrees.
+    #[cfg(feature = "serde")]
+    pub(crate) fn check_started<F>(
+        &mut self,
+        rule: &str,
+        per_coordinate: bool,
+        start: impl Fn(&mut S, usize),
+        buffers: impl for<'b> Fn(&'b mut S) -> Buffers<'b, F>,
+    ) -> Result<()>
+    where
+        S: Default,
+    {
+        let bad = |reason: String| {
+            Err(crate::Error::Checkpoint {
+                reason: format!(
+                    "{rule}: {reason}; the file was edited or holds another rule's state"
+                ),
+            })
+        };
+        if self.steps == 0 {
+            return Ok(());
+        }
+        let n = match (self.len, per_coordinate) {
+            (Some(n), true) => n,
+            (None, false) => return Ok(()),
+            (None, true) => return bad("the state has taken steps but records no length".into()),
+            (Some(_), false) => {
+                return bad("the state records a length the rule does not keep".into());
+            }
+        };
+        let mut fresh = S::default();
+        start(&mut fresh, n);
+        let expected = buffers(&mut fresh).into_array().map(|b| b.len());
+        let found = buffers(&mut self.state).into_array().map(|b| b.len());
+        if expected != found {
+            return bad(format!(
+                "its buffers have lengths {found:?} where a state of {n} coordinates has {expected:?}"
+            ));
+        }
+        Ok(())
+    }
+
     /// Makes the next step the first, keeping the buffers for it to refill.
     pub(crate) fn reset(&mut self) {
         self.steps = 0;

@@ -114,8 +114,17 @@ impl<F: Real> CosineAnnealingWarmRestarts<F> {
         })
     }
 
-    /// `(T_cur, T_i)`: the position of `t` in its cycle and the length of that cycle.
-    fn cycle(&self, t: usize) -> (usize, usize) {
+    /// `(T_cur, T_i)`: the position of `t` in its cycle and the length of that cycle; `None`
+    /// for periods of zero, which the constructor refuses but an edited file may hold (the
+    /// cycles would never advance).
+    fn cycle(&self, t: usize) -> Option<(usize, usize)> {
+        if self.t_0 == 0 || self.t_mult == 0 {
+            return None;
+        }
+        Some(self.cycle_of(t))
+    }
+
+    fn cycle_of(&self, t: usize) -> (usize, usize) {
         if self.t_mult == 1 {
             return (t % self.t_0, self.t_0);
         }
@@ -138,7 +147,10 @@ impl<F: Real> CosineAnnealingWarmRestarts<F> {
 
 impl<F: Real> Schedule<F> for CosineAnnealingWarmRestarts<F> {
     fn step_size(&mut self, t: usize) -> F {
-        let (t_cur, t_i) = self.cycle(t);
-        cosine_between(self.lr, self.eta_min, t_cur, t_i)
+        match self.cycle(t) {
+            Some((t_cur, t_i)) => cosine_between(self.lr, self.eta_min, t_cur, t_i),
+            // A step size the loop refuses with a typed error.
+            None => F::nan(),
+        }
     }
 }

@@ -61,7 +61,11 @@ impl<F: Real> InverseTime<F> {
 impl<F: Real> Schedule<F> for InverseTime<F> {
     fn step_size(&mut self, t: usize) -> F {
         let p = if self.staircase {
-            F::from_count(t / self.decay_steps)
+            // `decay_steps >= 1` by construction; 0 (from an edited file) gives NaN, not a panic.
+            match t.checked_div(self.decay_steps) {
+                Some(q) => F::from_count(q),
+                None => return F::nan(),
+            }
         } else {
             F::from_count(t) / F::from_count(self.decay_steps)
         };

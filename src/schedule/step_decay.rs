@@ -54,6 +54,11 @@ impl<F: Real> StepDecay<F> {
 
 impl<F: Real> Schedule<F> for StepDecay<F> {
     fn step_size(&mut self, t: usize) -> F {
-        self.lr * self.gamma.powf(F::from_count(t / self.step_size))
+        // `step_size >= 1` by construction; a schedule read from an edited file may have 0,
+        // which gives NaN (a step size the loop refuses with a typed error), not a panic.
+        match t.checked_div(self.step_size) {
+            Some(drops) => self.lr * self.gamma.powf(F::from_count(drops)),
+            None => F::nan(),
+        }
     }
 }
