@@ -461,3 +461,40 @@ fn a_schedule_read_with_a_period_of_zero_gives_nan_not_a_panic_or_a_hang() {
         "{err}"
     );
 }
+
+/// An L-BFGS state read from a value whose pair matrices were edited to another shape is refused
+/// when read.
+#[test]
+fn an_lbfgs_state_read_with_pairs_of_another_shape_is_refused() {
+    use ciborium::value::Value;
+
+    let mut rule = Lbfgs::<f64>::with_memory(3).unwrap();
+    let mut x = array![1.0, 2.0];
+    for g in [array![0.5, -1.0], array![0.2, 0.3]] {
+        rule.step(x.view_mut(), g.view(), 0.1).unwrap();
+    }
+    let saved = Value::serialized(&rule).unwrap();
+    assert!(saved.deserialized::<Lbfgs<f64>>().is_ok());
+    // The `state` map, then its `rho`: one value fewer than the memory.
+    let mut edited = saved.clone();
+    let Value::Map(top) = &mut edited else {
+        panic!("not a map")
+    };
+    let state = &mut top
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some("state"))
+        .unwrap()
+        .1;
+    let Value::Map(fields) = state else {
+        panic!("no state")
+    };
+    let rho = &mut fields
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some("rho"))
+        .unwrap()
+        .1;
+    let short = Value::serialized(&ndarray::Array1::<f64>::zeros(2)).unwrap();
+    *rho = short;
+    let err = edited.deserialized::<Lbfgs<f64>>().unwrap_err();
+    assert!(err.to_string().contains("L-BFGS"), "{err}");
+}
