@@ -498,3 +498,53 @@ fn an_lbfgs_state_read_with_pairs_of_another_shape_is_refused() {
     let err = edited.deserialized::<Lbfgs<f64>>().unwrap_err();
     assert!(err.to_string().contains("L-BFGS"), "{err}");
 }
+
+/// The Barzilai-Borwein and accelerated-gradient states read with a vector of another length are
+/// refused when read.
+#[test]
+fn barzilai_borwein_and_accelerated_gradient_states_that_disagree_are_refused() {
+    use ciborium::value::Value;
+
+    fn shorten(saved: &Value, buffer: &str) -> Value {
+        let mut edited = saved.clone();
+        let Value::Map(top) = &mut edited else {
+            panic!("not a map")
+        };
+        let outer = &mut top
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some("state"))
+            .unwrap()
+            .1;
+        let Value::Map(outer) = outer else { panic!() };
+        let inner = &mut outer
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some("state"))
+            .unwrap()
+            .1;
+        let Value::Map(fields) = inner else { panic!() };
+        fields
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(buffer))
+            .unwrap()
+            .1 = Value::Array(vec![Value::Float(0.0)]);
+        edited
+    }
+    let mut x = array![1.0, 2.0, 3.0];
+    let g = array![0.5, -1.0, 0.25];
+    let mut bb = BarzilaiBorwein::<f64>::default();
+    bb.step(x.view_mut(), g.view(), 0.1).unwrap();
+    let saved = Value::serialized(&bb).unwrap();
+    assert!(saved.deserialized::<BarzilaiBorwein<f64>>().is_ok());
+    let err = shorten(&saved, "g_prev")
+        .deserialized::<BarzilaiBorwein<f64>>()
+        .unwrap_err();
+    assert!(err.to_string().contains("buffers"), "{err}");
+    let mut ag = AcceleratedGradient::<f64>::default();
+    ag.step(x.view_mut(), g.view(), 0.1).unwrap();
+    let saved = Value::serialized(&ag).unwrap();
+    assert!(saved.deserialized::<AcceleratedGradient<f64>>().is_ok());
+    let err = shorten(&saved, "x")
+        .deserialized::<AcceleratedGradient<f64>>()
+        .unwrap_err();
+    assert!(err.to_string().contains("buffers"), "{err}");
+}

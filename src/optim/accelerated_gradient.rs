@@ -91,10 +91,46 @@ rule_config! {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        try_from = "AcceleratedGradientParts<F>",
+        bound(deserialize = "F: Real + serde::Deserialize<'de>")
+    )
+)]
 pub struct AcceleratedGradient<F> {
     config: AcceleratedGradientConfig<F>,
     state: RuleState<AgState<F>>,
+}
+
+/// A [`AcceleratedGradient`] as read from a file, before its checks.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct AcceleratedGradientParts<F> {
+    config: AcceleratedGradientConfig<F>,
+    state: RuleState<AgState<F>>,
+}
+
+/// A rule read from a file is checked as its constructor checks its configuration, and its
+/// state against the state the configuration starts for the recorded length.
+#[cfg(feature = "serde")]
+impl<F: Real> TryFrom<AcceleratedGradientParts<F>> for AcceleratedGradient<F> {
+    type Error = crate::Error;
+
+    fn try_from(parts: AcceleratedGradientParts<F>) -> Result<Self> {
+        let mut rule = Self::new(parts.config)?;
+        let mut state = parts.state;
+        let config = rule.config;
+        state.check_started(
+            rule.name(),
+            true,
+            |s: &mut AgState<F>, n| s.start(n, &config),
+            |s: &mut AgState<F>| super::state::Buffers::new([&mut s.x[..]]),
+        )?;
+        rule.state = state;
+        Ok(rule)
+    }
 }
 
 /// The state of [`AcceleratedGradient`].

@@ -76,10 +76,46 @@ rule_config! {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        try_from = "BarzilaiBorweinParts<F>",
+        bound(deserialize = "F: Real + serde::Deserialize<'de>")
+    )
+)]
 pub struct BarzilaiBorwein<F> {
     config: BarzilaiBorweinConfig<F>,
     state: RuleState<BbState<F>>,
+}
+
+/// A [`BarzilaiBorwein`] as read from a file, before its checks.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct BarzilaiBorweinParts<F> {
+    config: BarzilaiBorweinConfig<F>,
+    state: RuleState<BbState<F>>,
+}
+
+/// A rule read from a file is checked as its constructor checks its configuration, and its
+/// state against the state the configuration starts for the recorded length.
+#[cfg(feature = "serde")]
+impl<F: Real> TryFrom<BarzilaiBorweinParts<F>> for BarzilaiBorwein<F> {
+    type Error = crate::Error;
+
+    fn try_from(parts: BarzilaiBorweinParts<F>) -> Result<Self> {
+        let mut rule = Self::new(parts.config)?;
+        let mut state = parts.state;
+        let config = rule.config;
+        state.check_started(
+            rule.name(),
+            true,
+            |s: &mut BbState<F>, n| s.start(n, &config),
+            |s: &mut BbState<F>| super::state::Buffers::new([&mut s.x_prev[..], &mut s.g_prev[..]]),
+        )?;
+        rule.state = state;
+        Ok(rule)
+    }
 }
 
 /// The state of [`BarzilaiBorwein`].
