@@ -31,6 +31,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use gradus::line_search::{Backtracking, StrongWolfe};
+use gradus::minimize::PolyakStep;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Criteria, Error,
@@ -186,6 +187,7 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 /// - `GD Armijo`: gradient descent with Armijo backtracking ([`Backtracking::default`]:
 ///   first trial 1, halving, `c1 = 1e-4`).
 /// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
+/// - `GD Polyak`: gradient descent with Polyak's step size from the problem's known minimum.
 pub fn contenders() -> Vec<Contender> {
     vec![
         Contender::inverse_smoothness("GD", 1.0, || Ok(GradientDescent::default())),
@@ -207,6 +209,12 @@ pub fn contenders() -> Vec<Contender> {
         Contender::constant("RAdam", 1e-2, || Ok(RAdam::default())),
         Contender::constant("Adadelta", 1.0, || Ok(Adadelta::default())),
         Contender::constant("Barzilai-Borwein", 1e-3, || Ok(BarzilaiBorwein::default())),
+        Contender::new("GD Polyak", |problem| {
+            let polyak = PolyakStep::new(problem.minimum());
+            Ok(Some(
+                Minimizer::new(boxed(GradientDescent::default())).polyak(polyak),
+            ))
+        }),
         Contender::line_search(
             "L-BFGS Wolfe",
             || Ok(Lbfgs::default()),

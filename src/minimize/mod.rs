@@ -105,7 +105,7 @@ pub use observer::{Control, IterationState, Observer, Progress};
 pub use proximal::{ProxBacktracking, Restart};
 pub use report::{Best, History, Record, Report, SamplingReport};
 pub use run_state::RunState;
-pub use step_size::StepSize;
+pub use step_size::{PolyakStep, StepSize};
 pub use stochastic::{Estimator, Minibatch, Sampling};
 pub use termination::Termination;
 
@@ -631,6 +631,30 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// [`accelerate`](Minimizer::accelerate)) and exact values (full-batch runs).
     pub fn prox_backtracking(self, backtracking: ProxBacktracking<F>) -> Self {
         self.step_size(StepSize::ProxBacktracking(backtracking))
+    }
+
+    /// Chooses the step of every iteration by Polyak's rule from the optimal value (or a lower
+    /// bound on it): see [`PolyakStep`]. For full-batch runs without a projection, a penalty or
+    /// acceleration.
+    ///
+    /// ```
+    /// use gradus::prelude::*;
+    /// use gradus::minimize::PolyakStep;
+    /// use gradus::problems::{Quadratic, TestFunction};
+    /// use ndarray::Array1;
+    ///
+    /// // A quadratic of condition number 100, with its minimum known but not its L.
+    /// let q = Quadratic::<f64>::log_spaced(20, 1.0, 100.0)?;
+    /// let report = Minimizer::new(GradientDescent::default())
+    ///     .polyak(PolyakStep::new(q.minimum()))
+    ///     .gradient_tolerance(1e-8)
+    ///     .max_iterations(10_000)
+    ///     .minimize(&q, Array1::from_elem(20, 1.0).view())?;
+    /// assert!(report.converged());
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn polyak(self, polyak: PolyakStep<F>) -> Self {
+        self.step_size(StepSize::Polyak(polyak))
     }
 
     /// Clips every gradient before the step (by global norm or by value), with any rule.

@@ -431,6 +431,15 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 });
             }
         }
+        if let StepSize::Polyak(_) = self.step_size
+            && (self.prox.is_some() || sampled || self.acceleration.is_some())
+        {
+            return Err(Error::Incompatible {
+                reason: "Polyak's step size needs exact values and gradients of a smooth run \
+                         (no projection or penalty, no minibatches, no acceleration); use a \
+                         constant step size or a schedule there",
+            });
+        }
         if let StepSize::ProxBacktracking(_) = self.step_size
             && !self.optimizer.has_search_direction()
         {
@@ -645,6 +654,8 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             // Both checked once, when the run started.
             StepSize::RuleDefault => self.optimizer.default_lr(),
             StepSize::Constant(lr) => *lr,
+            // `stationarity` is `|∇f(x_k)|` here: a Polyak run has no prox (checked).
+            StepSize::Polyak(polyak) => polyak.step(s.f, s.stationarity)?,
             StepSize::Schedule(schedule) => {
                 let t = if per_epoch {
                     oracle.epoch()

@@ -9,7 +9,7 @@ use super::ProxBacktracking;
 use super::oracle::Oracle;
 use super::run::{State, view, view_mut};
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::{Domain, Result, check, check_that};
 use crate::linalg::dot;
 use crate::line_search::{LineFunction, LineSearch};
 use crate::optim::Optimizer;
@@ -28,6 +28,82 @@ pub enum StepSize<'a, F> {
     /// The backtracking of Beck and Teboulle on the smooth part of a proximal step (see
     /// [`ProxBacktracking`]).
     ProxBacktracking(ProxBacktracking<F>),
+    /// Polyak's step size from the optimal value (see [`PolyakStep`]).
+    Polyak(PolyakStep<F>),
+}
+
+/// Polyak's step size (Polyak, 1969; *Introduction to Optimization*, 1987, §5.3):
+///
+/// ```text
+/// γ_k = min( (f(x_k) - f*) / |∇f(x_k)|²,  max_step )
+/// ```
+///
+/// with the optimal value `f*` known, or a lower bound on it. For gradient descent it is the step
+/// that minimises the bound `|x_{k+1} - x*|² <= |x_k - x*|² - 2γ (f(x_k) - f*) + γ² |∇f(x_k)|²`
+/// of a convex `f`, so that every step brings `x` closer to every minimiser:
+/// `|x_{k+1} - x*|² <= |x_k - x*|² - (f(x_k) - f*)² / |∇f(x_k)|²`; no step size or smoothness
+/// constant is needed. With a lower bound `f_lb < f*` the steps are longer than Polyak's, and
+/// the run settles where `f - f*` is of the order of `f* - f_lb`.
+///
+/// The step is `0` where the gradient is `0`. A value below the given minimum is an error: the
+/// "minimum" was not a lower bound. Near a minimiser `f - f*` falls below the rounding error of
+/// `f` before the gradient does (`f - f* ≈ |∇f|² / (2μ)`), after which the steps are noise: ask
+/// for no tighter gradient tolerance than about `√(2μ ε |f*|)`.
+///
+/// Reference: B. T. Polyak, "Minimization of unsmooth functionals", *USSR Computational
+/// Mathematics and Mathematical Physics* 9 (1969); E. Hazan and S. Kakade, "Revisiting the
+/// Polyak step size", 2019.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PolyakStep<F> {
+    /// The optimal value `f*`, or a lower bound on it.
+    pub minimum: F,
+    /// The largest step taken (`+∞`: no cap). Default `+∞`.
+    pub max_step: F,
+}
+
+impl<F: Real> PolyakStep<F> {
+    /// Polyak's step size with the optimal value (or a lower bound) `minimum`, uncapped.
+    pub fn new(minimum: F) -> Self {
+        PolyakStep {
+            minimum,
+            max_step: F::infinity(),
+        }
+    }
+
+    /// Checks the settings: a finite minimum, a positive cap.
+    fn validate(&self) -> Result<()> {
+        check_that("minimum", self.minimum, "finite", self.minimum.is_finite())?;
+        check_that(
+            "max_step",
+            self.max_step,
+            "> 0 (+inf for no cap)",
+            self.max_step > F::zero(),
+        )
+    }
+
+    /// `γ_k` from `f(x_k)` and `|∇f(x_k)|`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming `minimum` when
+    /// `f(x_k)` lies below it.
+    #[inline]
+    pub(super) fn step(&self, f: F, gradient_norm: F) -> Result<F> {
+        let gap = f - self.minimum;
+        if gap < F::zero() {
+            return Err(crate::Error::InvalidParameter {
+                name: "minimum",
+                value: self.minimum.as_f64(),
+                expected: "at most the optimal value: the run reached a lower f; give a lower \
+                           bound on f*",
+            });
+        }
+        if gradient_norm == F::zero() {
+            return Ok(F::zero());
+        }
+        // (gap / |g|) / |g|: no overflow of |g|² for large gradients.
+        Ok((gap / gradient_norm / gradient_norm).min(self.max_step))
+    }
 }
 
 impl<F: std::fmt::Debug> std::fmt::Debug for StepSize<'_, F> {
@@ -38,6 +114,7 @@ impl<F: std::fmt::Debug> std::fmt::Debug for StepSize<'_, F> {
             StepSize::Schedule(_) => f.write_str("Schedule(..)"),
             StepSize::LineSearch(_) => f.write_str("LineSearch(..)"),
             StepSize::ProxBacktracking(b) => f.debug_tuple("ProxBacktracking").field(b).finish(),
+            StepSize::Polyak(p) => f.debug_tuple("Polyak").field(p).finish(),
         }
     }
 }
@@ -58,6 +135,10 @@ impl<F: Real> StepSize<'_, F> {
                 b.validate()?;
                 b.initial
             }
+            StepSize::Polyak(p) => {
+                p.validate()?;
+                rule_lr
+            }
             _ => rule_lr,
         };
         check("lr", lr, Domain::NonNegative)?;
@@ -69,7 +150,10 @@ impl<F: Real> StepSize<'_, F> {
         match self {
             StepSize::Schedule(s) => s.reset(),
             StepSize::LineSearch(l) => l.reset(),
-            StepSize::RuleDefault | StepSize::Constant(_) | StepSize::ProxBacktracking(_) => {}
+            StepSize::RuleDefault
+            | StepSize::Constant(_)
+            | StepSize::ProxBacktracking(_)
+            | StepSize::Polyak(_) => {}
         }
     }
 }
