@@ -6,14 +6,16 @@ f - f* <= 1e-6 max(1, |f*|). Prints the fraction of runs that succeed and the me
 function evaluations (each evaluation gives f and its gradient).
 
     pip install numpy scipy
-    python3 examples/global_search/scipy_basinhopping.py
+    python3 examples/global_search/scipy_basinhopping.py     # SEEDS=60 ONLY=ackley ...
 """
+
+import os
 
 import numpy as np
 from scipy.optimize import basinhopping
 
 N = 5
-SEEDS = int(__import__("os").environ.get("SEEDS", "20"))
+SEEDS = int(os.environ.get("SEEDS", "20"))
 HOPS = 200
 
 
@@ -81,7 +83,8 @@ def run(fun, x0, threshold, seed):
 
 print(f"SciPy basinhopping (L-BFGS-B, exact gradient), {N}-D, {SEEDS} starts, {HOPS} hops")
 print(f"{'problem':<20} {'success':>8} {'median evals':>13} {'median (solved)':>16}")
-for name, fun, half_width, f_star in [p for p in PROBLEMS if __import__("os").environ.get("ONLY", "") in p[0]]:
+ONLY = os.environ.get("ONLY", "")  # run only the problems whose name contains this
+for name, fun, half_width, f_star in [p for p in PROBLEMS if ONLY in p[0]]:
     threshold = f_star + 1e-6 * max(1.0, abs(f_star))
     outcomes = []
     for seed in range(SEEDS):
