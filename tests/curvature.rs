@@ -234,3 +234,91 @@ fn a_run_asked_for_it_reports_whether_it_stopped_at_a_saddle_or_a_minimum() {
         .unwrap();
     assert!(plain.second_order.is_none());
 }
+
+#[test]
+fn escaping_saddles_takes_gradient_descent_from_the_saddle_to_a_minimum() {
+    use gradus::minimize::SaddleEscape;
+    use gradus::{GradientDescent, Minimizer};
+    let run = |escape: bool| {
+        let m = Minimizer::new(GradientDescent::default())
+            .lr(0.1)
+            .gradient_tolerance(1e-9)
+            .certify_second_order(CurvatureConfig::default());
+        let mut m = if escape {
+            m.escape_saddles(SaddleEscape::default())
+        } else {
+            m
+        };
+        m.minimize(&Saddle, array![1.0, 0.0].view()).unwrap()
+    };
+    let stuck = run(false);
+    assert_eq!(stuck.saddle_escapes, 0);
+    assert!(matches!(
+        stuck.second_order.unwrap().kind,
+        PointKind::Saddle { .. }
+    ));
+    let escaped = run(true);
+    assert_eq!(escaped.saddle_escapes, 1);
+    assert!(escaped.converged());
+    assert_abs_diff_eq!(escaped.x[0], 0.0, epsilon = 1e-8);
+    assert_abs_diff_eq!(escaped.x[1].abs(), 2f64.sqrt(), epsilon = 1e-8);
+    assert_eq!(escaped.second_order.unwrap().kind, PointKind::StrictMinimum);
+    // f(0, ±√2) = -1, below the saddle's 0.
+    assert_abs_diff_eq!(escaped.f, -1.0, epsilon = 1e-12);
+}
+
+#[test]
+fn escaping_saddles_of_twenty_double_wells_reaches_a_minimum() {
+    use gradus::minimize::SaddleEscape;
+    use gradus::{GradientDescent, Minimizer};
+    // Seven coordinates start at exactly 0, where their gradient is 0: gradient descent keeps them
+    // there and stops at a saddle of index 7. The escape direction lies in those coordinates.
+    let x0 = Array1::from_shape_fn(20, |i| if i < 7 { 0.0 } else { 0.5 });
+    let f = DoubleWells(20);
+    let report = Minimizer::new(GradientDescent::default())
+        .lr(0.05)
+        .gradient_tolerance(1e-8)
+        .escape_saddles(SaddleEscape::default())
+        .certify_second_order(CurvatureConfig::default())
+        .minimize(&f, x0.view())
+        .unwrap();
+    assert!(report.converged());
+    assert!(report.saddle_escapes >= 1 && report.saddle_escapes <= 7);
+    assert!(
+        report.x.iter().all(|v| (v.abs() - 1.0).abs() < 1e-6),
+        "{}",
+        report.x
+    );
+    assert!(report.f < 1e-12);
+    assert_eq!(report.second_order.unwrap().kind, PointKind::StrictMinimum);
+}
+
+#[test]
+fn escaping_saddles_is_refused_where_it_cannot_work() {
+    use gradus::constraints::NonNegative;
+    use gradus::minimize::SaddleEscape;
+    use gradus::{GradientDescent, Minimizer};
+    let err = Minimizer::new(GradientDescent::default())
+        .escape_saddles(SaddleEscape::default())
+        .projection(NonNegative)
+        .minimize(&Saddle, array![1.0, 0.0].view())
+        .unwrap_err();
+    assert!(matches!(err, Error::Incompatible { .. }), "{err}");
+    let err = Minimizer::new(GradientDescent::default())
+        .escape_saddles(SaddleEscape {
+            max_escapes: 0,
+            ..Default::default()
+        })
+        .minimize(&Saddle, array![1.0, 0.0].view())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCount {
+                name: "max_escapes",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -91,6 +91,7 @@ mod proximal;
 mod report;
 mod run;
 mod run_state;
+mod saddle;
 mod step_size;
 mod stochastic;
 mod termination;
@@ -105,6 +106,7 @@ pub use observer::{Control, IterationState, Observer, Progress};
 pub use proximal::{ProxBacktracking, Restart};
 pub use report::{Best, History, Record, Report, SamplingReport};
 pub use run_state::RunState;
+pub use saddle::SaddleEscape;
 pub use step_size::{PolyakStep, StepSize};
 pub use stochastic::{Estimator, Minibatch, Sampling};
 pub use termination::Termination;
@@ -180,6 +182,8 @@ pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     warm_start: bool,
     /// The settings of the second-order certificate of the final iterate, when asked for.
     second_order: Option<CurvatureConfig<F>>,
+    /// Whether and how to leave saddle points where the gradient criterion is met.
+    saddle_escape: Option<SaddleEscape<F>>,
     /// The state of the last run, for [`Minimizer::resume`].
     run_state: Option<RunState<F>>,
 }
@@ -217,6 +221,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
             validation: None,
             early_stopping: None,
             second_order: None,
+            saddle_escape: None,
             warm_start: false,
             run_state: None,
         }
@@ -609,6 +614,43 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     /// ```
     pub fn certify_second_order(mut self, config: CurvatureConfig<F>) -> Self {
         self.second_order = Some(config);
+        self
+    }
+
+    /// Leaves saddle points: where the gradient criterion would stop the run, the point is
+    /// certified by its curvature ([`curvature::certify`](crate::curvature::certify)); at a
+    /// saddle the run steps along the direction of negative curvature, to the first length that
+    /// lowers `f` (see [`SaddleEscape`]), and goes on; at a minimum, or a point the certificate
+    /// cannot decide, it stops as it would have. At most `max_escapes` escapes per run; each
+    /// counts as an iteration, and the certificate's gradient evaluations are counted in the
+    /// run's. For full-batch runs without a projection, a penalty or acceleration.
+    ///
+    /// ```
+    /// use gradus::minimize::SaddleEscape;
+    /// use gradus::prelude::*;
+    /// use ndarray::{ArrayView1, ArrayViewMut1, array};
+    ///
+    /// // f(x, y) = x² - y² + y⁴/4: from (1, 0) gradient descent stays on y = 0 and stops at the
+    /// // saddle (0, 0); escaping, it goes on to a minimum (0, ±√2).
+    /// let f = FnObjective::new(
+    ///     2,
+    ///     |v: ArrayView1<f64>| v[0] * v[0] - v[1] * v[1] + v[1].powi(4) / 4.0,
+    ///     |v: ArrayView1<f64>, mut g: ArrayViewMut1<f64>| {
+    ///         g[0] = 2.0 * v[0];
+    ///         g[1] = -2.0 * v[1] + v[1].powi(3);
+    ///     },
+    /// );
+    /// let report = Minimizer::new(GradientDescent::default())
+    ///     .lr(0.1)
+    ///     .gradient_tolerance(1e-8)
+    ///     .escape_saddles(SaddleEscape::default())
+    ///     .minimize(&f, array![1.0, 0.0].view())?;
+    /// assert_eq!(report.saddle_escapes, 1);
+    /// assert!((report.x[1].abs() - 2f64.sqrt()).abs() < 1e-6);
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn escape_saddles(mut self, escape: SaddleEscape<F>) -> Self {
+        self.saddle_escape = Some(escape);
         self
     }
 

@@ -1,5 +1,7 @@
 //! What the loop evaluates: the objective itself, or minibatches of a finite sum.
 
+use crate::curvature::{self, CurvatureConfig, SecondOrderCertificate};
+use crate::error::Result;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::SamplingReport;
@@ -60,6 +62,17 @@ pub(super) trait Oracle<F: Real> {
     fn sampling_report(&self) -> Option<SamplingReport> {
         None
     }
+
+    /// The second-order certificate of `x` (its gradient evaluations counted), for an exact
+    /// oracle; `None` for minibatches.
+    fn certify(
+        &mut self,
+        x: ArrayView1<'_, F>,
+        config: &CurvatureConfig<F>,
+    ) -> Option<Result<SecondOrderCertificate<F>>> {
+        let _ = (x, config);
+        None
+    }
 }
 
 /// The exact oracle: the objective itself.
@@ -112,5 +125,17 @@ impl<F: Real, Obj: Objective<F> + ?Sized> Oracle<F> for Full<'_, F, Obj> {
     #[inline]
     fn counts(&self) -> (usize, usize) {
         (self.evals.function, self.evals.gradient)
+    }
+
+    fn certify(
+        &mut self,
+        x: ArrayView1<'_, F>,
+        config: &CurvatureConfig<F>,
+    ) -> Option<Result<SecondOrderCertificate<F>>> {
+        let certificate = curvature::certify(self.objective, x, config);
+        if let Ok(c) = &certificate {
+            self.evals.gradient += c.gradient_evaluations;
+        }
+        Some(certificate)
     }
 }

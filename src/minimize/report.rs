@@ -66,6 +66,9 @@ pub struct Report<F> {
     /// evaluations (not counted in the run's). `None` for other runs, and when the
     /// Hessian-vector products near the final iterate are not finite.
     pub second_order: Option<SecondOrderCertificate<F>>,
+    /// Steps taken along a direction of negative curvature to leave a saddle point
+    /// ([`Minimizer::escape_saddles`](crate::Minimizer::escape_saddles)); `0` for other runs.
+    pub saddle_escapes: usize,
 }
 
 /// The best iterate of a run ([`Report::best`]).

@@ -113,6 +113,9 @@ pub(super) struct State<F> {
     pub(super) tracking: Tracking<F>,
     /// Line-search steps in a row that lowered neither `f` nor the stationarity measure.
     stalled_steps: usize,
+    /// Steps taken along a direction of negative curvature to leave a saddle point.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(super) escapes: usize,
     /// The records of the current run (each run starts its own).
     #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
@@ -191,6 +194,7 @@ impl<F: Real> State<F> {
             start: (F::zero(), F::zero()),
             tracking: Tracking::new(needs.best_by, n),
             stalled_steps: 0,
+            escapes: 0,
             history: (needs.history || needs.record_iterates).then(History::default),
             record_iterates: needs.record_iterates,
         }
@@ -269,7 +273,7 @@ impl<F: Real> State<F> {
 
     /// Keeps `x_k`, `f` and the stationarity measure before a rule steps `x` in place.
     #[inline]
-    fn keep_for_undo(&mut self) {
+    pub(super) fn keep_for_undo(&mut self) {
         copy(view_mut(&mut self.x_prev), view(&self.x));
         self.previous = (self.f, self.stationarity);
     }
@@ -308,6 +312,15 @@ impl<F: Real> State<F> {
         }
         self.stalled_steps += 1;
         self.stalled_steps >= STALL_LIMIT
+    }
+
+    /// Counts a step that left a saddle point (`f` and `g` evaluated at the new `x`) as an
+    /// iteration, with the values the criteria may trust.
+    pub(super) fn escaped(&mut self) {
+        self.escapes += 1;
+        self.iteration += 1;
+        self.measured = Some((self.f, self.stationarity));
+        self.change = None;
     }
 
     /// Where the run stands, for the budgets.
@@ -431,6 +444,15 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 });
             }
         }
+        if let Some(escape) = &self.saddle_escape {
+            escape.validate()?;
+            if self.prox.is_some() || sampled || self.acceleration.is_some() {
+                return Err(Error::Incompatible {
+                    reason: "escaping saddles needs exact values and gradients of a smooth run \
+                             (no projection or penalty, no minibatches, no acceleration)",
+                });
+            }
+        }
         if let StepSize::Polyak(_) = self.step_size
             && (self.prox.is_some() || sampled || self.acceleration.is_some())
         {
@@ -543,6 +565,16 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 return Ok(Termination::StoppedByObserver);
             }
             if let Some(reason) = stopping.check(s.measured, s.change) {
+                let stationary = matches!(
+                    reason,
+                    Termination::GradientNorm | Termination::RelativeGradientNorm
+                );
+                if stationary
+                    && let Some(escape) = self.saddle_escape
+                    && self.escape_saddle(oracle, s, &escape)?
+                {
+                    continue;
+                }
                 return Ok(reason);
             }
             if s.tracking.wait >= patience {
@@ -688,7 +720,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     /// step, the mapping at the extrapolated point, `|y_k - x_{k+1}| / γ_k`. `γ` is the run's
     /// base step, or the step a backtracking has reached.
     #[inline(always)]
-    fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
+    pub(super) fn stationarity(&mut self, s: &mut State<F>, gamma: F) -> F {
         // The common case, inlined into the loop: no penalty, no set, no extrapolation.
         if self.prox.is_none() && !s.gradient_at_y {
             return gradient_norm(&s.g);
@@ -847,6 +879,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 .then(|| crate::prox::support(view(&s.x))),
             restarts: self.acceleration.is_some().then_some(s.momentum.restarts),
             second_order: None,
+            saddle_escapes: s.escapes,
         }
     }
 
