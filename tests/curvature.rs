@@ -322,3 +322,34 @@ fn escaping_saddles_is_refused_where_it_cannot_work() {
         "{err}"
     );
 }
+
+#[test]
+fn perturbed_gradient_descent_leaves_the_saddle_and_stops_at_the_minimum() {
+    use gradus::minimize::{EscapeMethod, SaddleEscape};
+    use gradus::{GradientDescent, Minimizer};
+    let escape = SaddleEscape {
+        method: EscapeMethod::Perturbation {
+            radius: 1e-3,
+            decrease: 1e-6,
+            seed: 5,
+        },
+        ..Default::default()
+    };
+    let run = || {
+        Minimizer::new(GradientDescent::default())
+            .lr(0.1)
+            .gradient_tolerance(1e-9)
+            .escape_saddles(escape)
+            .minimize(&Saddle, array![1.0, 0.0].view())
+            .unwrap()
+    };
+    let report = run();
+    // One perturbation off the saddle (f falls from 0 to -1), one at the minimum that leads
+    // back to it (no decrease): then the run stops.
+    assert_eq!(report.saddle_escapes, 2);
+    assert!(report.converged());
+    assert_abs_diff_eq!(report.x[1].abs(), 2f64.sqrt(), epsilon = 1e-8);
+    assert_abs_diff_eq!(report.f, -1.0, epsilon = 1e-12);
+    // Seeded: the same run twice gives the same bits.
+    assert_eq!(run().x, report.x);
+}

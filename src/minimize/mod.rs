@@ -106,7 +106,7 @@ pub use observer::{Control, IterationState, Observer, Progress};
 pub use proximal::{ProxBacktracking, Restart};
 pub use report::{Best, History, Record, Report, SamplingReport};
 pub use run_state::RunState;
-pub use saddle::SaddleEscape;
+pub use saddle::{EscapeMethod, SaddleEscape};
 pub use step_size::{PolyakStep, StepSize};
 pub use stochastic::{Estimator, Minibatch, Sampling};
 pub use termination::Termination;

@@ -113,9 +113,13 @@ pub(super) struct State<F> {
     pub(super) tracking: Tracking<F>,
     /// Line-search steps in a row that lowered neither `f` nor the stationarity measure.
     stalled_steps: usize,
-    /// Steps taken along a direction of negative curvature to leave a saddle point.
+    /// Steps taken to leave a saddle point (along a direction of negative curvature, or by a
+    /// perturbation).
     #[cfg_attr(feature = "serde", serde(default))]
     pub(super) escapes: usize,
+    /// `f` where the last perturbation was added (perturbed gradient descent).
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub(super) perturbed_at: F,
     /// The records of the current run (each run starts its own).
     #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
@@ -195,6 +199,7 @@ impl<F: Real> State<F> {
             tracking: Tracking::new(needs.best_by, n),
             stalled_steps: 0,
             escapes: 0,
+            perturbed_at: F::nan(),
             history: (needs.history || needs.record_iterates).then(History::default),
             record_iterates: needs.record_iterates,
         }
