@@ -40,6 +40,8 @@
 //! this file reads the arguments and runs them in order. `cargo test --example race` runs the
 //! harness's tests (`harness/tests.rs`).
 
+#[path = "../common/contour.rs"]
+mod contour;
 mod harness;
 mod plots;
 mod tables;
