@@ -4,7 +4,7 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 use super::config::rule_config;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::state::{Buffers, RuleState, StartState, fill, read_checked};
 use super::{Optimizer, check_step};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
@@ -104,34 +104,12 @@ pub struct AcceleratedGradient<F> {
     state: RuleState<AgState<F>>,
 }
 
-/// A [`AcceleratedGradient`] as read from a file, before its checks.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct AcceleratedGradientParts<F> {
-    config: AcceleratedGradientConfig<F>,
-    state: RuleState<AgState<F>>,
-}
-
-/// A rule read from a file is checked as its constructor checks its configuration, and its
-/// state against the state the configuration starts for the recorded length.
-#[cfg(feature = "serde")]
-impl<F: Real> TryFrom<AcceleratedGradientParts<F>> for AcceleratedGradient<F> {
-    type Error = crate::Error;
-
-    fn try_from(parts: AcceleratedGradientParts<F>) -> Result<Self> {
-        let mut rule = Self::new(parts.config)?;
-        let mut state = parts.state;
-        let config = rule.config;
-        state.check_started(
-            rule.name(),
-            true,
-            |s: &mut AgState<F>, n| s.start(n, &config),
-            |s: &mut AgState<F>| super::state::Buffers::new([&mut s.x[..]]),
-        )?;
-        rule.state = state;
-        Ok(rule)
-    }
-}
+read_checked!(
+    AcceleratedGradient,
+    AcceleratedGradientParts,
+    AcceleratedGradientConfig,
+    AgState
+);
 
 /// The state of [`AcceleratedGradient`].
 #[derive(Debug, Clone, Default)]
@@ -150,6 +128,10 @@ impl<F: Real> StartState<F, AcceleratedGradientConfig<F>> for AgState<F> {
         fill(&mut self.x, n, F::zero());
         self.t = F::one();
         self.restarts = 0;
+    }
+
+    fn buffers(&mut self) -> Buffers<'_, F> {
+        Buffers::new([&mut self.x[..]])
     }
 }
 

@@ -5,7 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 use super::Optimizer;
 use super::config::rule_config;
 use super::kernel::{self, Simd};
-use super::state::{RuleState, StartState, fill};
+use super::state::{Buffers, RuleState, StartState, fill, read_checked};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
@@ -89,34 +89,12 @@ pub struct BarzilaiBorwein<F> {
     state: RuleState<BbState<F>>,
 }
 
-/// A [`BarzilaiBorwein`] as read from a file, before its checks.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct BarzilaiBorweinParts<F> {
-    config: BarzilaiBorweinConfig<F>,
-    state: RuleState<BbState<F>>,
-}
-
-/// A rule read from a file is checked as its constructor checks its configuration, and its
-/// state against the state the configuration starts for the recorded length.
-#[cfg(feature = "serde")]
-impl<F: Real> TryFrom<BarzilaiBorweinParts<F>> for BarzilaiBorwein<F> {
-    type Error = crate::Error;
-
-    fn try_from(parts: BarzilaiBorweinParts<F>) -> Result<Self> {
-        let mut rule = Self::new(parts.config)?;
-        let mut state = parts.state;
-        let config = rule.config;
-        state.check_started(
-            rule.name(),
-            true,
-            |s: &mut BbState<F>, n| s.start(n, &config),
-            |s: &mut BbState<F>| super::state::Buffers::new([&mut s.x_prev[..], &mut s.g_prev[..]]),
-        )?;
-        rule.state = state;
-        Ok(rule)
-    }
-}
+read_checked!(
+    BarzilaiBorwein,
+    BarzilaiBorweinParts,
+    BarzilaiBorweinConfig,
+    BbState
+);
 
 /// The state of [`BarzilaiBorwein`].
 #[derive(Debug, Clone, Default)]
@@ -135,6 +113,10 @@ impl<F: Real> StartState<F, BarzilaiBorweinConfig<F>> for BbState<F> {
         fill(&mut self.x_prev, n, F::zero());
         fill(&mut self.g_prev, n, F::zero());
         self.alpha = config.lr;
+    }
+
+    fn buffers(&mut self) -> Buffers<'_, F> {
+        Buffers::new([&mut self.x_prev[..], &mut self.g_prev[..]])
     }
 }
 

@@ -80,23 +80,70 @@ rule_config! {
 /// # Ok::<(), gradus::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        try_from = "LbfgsParts<F>",
+        bound(deserialize = "F: serde::Deserialize<'de>")
+    )
+)]
 pub struct Lbfgs<F> {
     config: LbfgsConfig<F>,
     steps: usize,
     state: Option<State<F>>,
 }
 
+/// An [`Lbfgs`] as read from a file, before its state is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct LbfgsParts<F> {
+    config: LbfgsConfig<F>,
+    steps: usize,
+    state: Option<State<F>>,
+}
+
+/// A state read from a file must hold together: `m` rows of `n` values in `s` and `y`, `m`
+/// values in `ρ` and the scratch, `n` in the vectors, at most `m` pairs stored, the next slot
+/// among the `m`. Otherwise the next step would index out of bounds.
+#[cfg(feature = "serde")]
+impl<F> TryFrom<LbfgsParts<F>> for Lbfgs<F> {
+    type Error = crate::Error;
+
+    fn try_from(p: LbfgsParts<F>) -> Result<Self> {
+        if let Some(st) = &p.state {
+            let (m, n) = st.s.dim();
+            let holds = st.y.dim() == (m, n)
+                && st.rho.len() == m
+                && st.a.len() == m
+                && st.g_prev.len() == n
+                && st.direction.len() == n
+                && st.x_prev.len() == n
+                && st.len <= m
+                && (st.next < m || m == 0);
+            if !holds {
+                return Err(crate::Error::Checkpoint {
+                    reason: format!(
+                        "L-BFGS: the stored pairs do not hold together (s is {m} x {n}, y is \
+                         {:?}, {} of them in use); the file was edited or holds another \
+                         rule's state",
+                        st.y.dim(),
+                        st.len
+                    ),
+                });
+            }
+        }
+        Ok(Lbfgs {
+            config: p.config,
+            steps: p.steps,
+            state: p.state,
+        })
+    }
+}
+
 /// The memory of the rule, allocated once.
 #[derive(Debug, Clone)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(
-        try_from = "StateParts<F>",
-        bound(deserialize = "F: serde::Deserialize<'de>")
-    )
-)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct State<F> {
     /// Row `i` holds `s_i`; rows are a circular buffer.
     s: Array2<F>,
@@ -121,74 +168,6 @@ struct State<F> {
 }
 
 /// An L-BFGS state as read from a file, before its shapes are checked.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct StateParts<F> {
-    /// Row `i` holds `s_i`; rows are a circular buffer.
-    s: Array2<F>,
-    /// Row `i` holds `y_i`.
-    y: Array2<F>,
-    /// `ρ_i = 1 / (y_i's_i)`.
-    rho: Array1<F>,
-    /// Scratch for the coefficients `a_i` of the two-loop recursion.
-    a: Array1<F>,
-    /// Number of stored pairs, at most `m`.
-    len: usize,
-    /// The slot the next pair is written to.
-    next: usize,
-    /// `γ = s'y / y'y` of the newest stored pair.
-    gamma: F,
-    /// The previous iterate and gradient, if any.
-    x_prev: Array1<F>,
-    g_prev: Array1<F>,
-    has_prev: bool,
-    /// The direction, for `step`.
-    direction: Array1<F>,
-}
-
-/// A state read from a file must hold together: `m` rows of `n` values in `s` and `y`, `m`
-/// values in `ρ` and the scratch, `n` in the vectors, at most `m` pairs stored, the next slot
-/// among the `m`. Otherwise the next step would index out of bounds.
-#[cfg(feature = "serde")]
-impl<F> TryFrom<StateParts<F>> for State<F> {
-    type Error = crate::Error;
-
-    fn try_from(p: StateParts<F>) -> Result<Self> {
-        let (m, n) = p.s.dim();
-        let holds = p.y.dim() == (m, n)
-            && p.rho.len() == m
-            && p.a.len() == m
-            && p.g_prev.len() == n
-            && p.direction.len() == n
-            && p.x_prev.len() == n
-            && p.len <= m
-            && (p.next < m || m == 0);
-        if !holds {
-            return Err(crate::Error::Checkpoint {
-                reason: format!(
-                    "L-BFGS: the stored pairs do not hold together (s is {m} x {n}, y is {:?}, \
-                     {} of them in use); the file was edited or holds another rule's state",
-                    p.y.dim(),
-                    p.len
-                ),
-            });
-        }
-        Ok(State {
-            s: p.s,
-            y: p.y,
-            rho: p.rho,
-            a: p.a,
-            len: p.len,
-            next: p.next,
-            gamma: p.gamma,
-            x_prev: p.x_prev,
-            g_prev: p.g_prev,
-            has_prev: p.has_prev,
-            direction: p.direction,
-        })
-    }
-}
-
 impl<F: Real> State<F> {
     /// The state of `m` pairs for `n` variables.
     ///

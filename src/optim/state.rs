@@ -32,6 +32,13 @@ pub(crate) trait StartState<F: Real, C>: Default {
     fn per_coordinate(_config: &C) -> bool {
         true
     }
+
+    /// The state's buffers of one value per coordinate (none by default), for the checks of a
+    /// state read from a file.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    fn buffers(&mut self) -> Buffers<'_, F> {
+        Buffers::new([])
+    }
 }
 
 /// A rule without state beyond its step count.
@@ -185,6 +192,24 @@ impl<S> RuleState<S> {
         Ok(())
     }
 
+    /// [`check_started`](Self::check_started) for a state that starts itself
+    /// ([`StartState`]) under `config`.
+    ///
+    /// # Errors
+    /// As [`check_started`](Self::check_started).
+    #[cfg(feature = "serde")]
+    pub(crate) fn check_read<F: Real, C>(&mut self, rule: &str, config: &C) -> Result<()>
+    where
+        S: StartState<F, C>,
+    {
+        self.check_started(
+            rule,
+            S::per_coordinate(config),
+            |s, n| s.start(n, config),
+            S::buffers,
+        )
+    }
+
     /// Makes the next step the first, keeping the buffers for it to refill.
     pub(crate) fn reset(&mut self) {
         self.steps = 0;
@@ -232,6 +257,36 @@ impl<S> RuleState<S> {
         Ok((self.steps, &mut self.state))
     }
 }
+
+/// Makes a rule with its own state type (`$rule { config: $config, state: RuleState<$state> }`,
+/// built by `$rule::new(config)`) read from a file only through its checks: the constructor's
+/// on the configuration, and [`RuleState::check_read`] on the state. The rule's struct names
+/// `try_from = "<rule>Parts<F>"` in its serde attributes.
+macro_rules! read_checked {
+    ($rule:ident, $parts:ident, $config:ident, $state:ident) => {
+        /// The rule as read from a file, before its checks.
+        #[cfg(feature = "serde")]
+        #[derive(serde::Deserialize)]
+        struct $parts<F> {
+            config: $config<F>,
+            state: RuleState<$state<F>>,
+        }
+
+        #[cfg(feature = "serde")]
+        impl<F: Real> TryFrom<$parts<F>> for $rule<F> {
+            type Error = crate::Error;
+
+            fn try_from(parts: $parts<F>) -> Result<Self> {
+                let mut rule = Self::new(parts.config)?;
+                let mut state = parts.state;
+                state.check_read(rule.name(), &rule.config)?;
+                rule.state = state;
+                Ok(rule)
+            }
+        }
+    };
+}
+pub(crate) use read_checked;
 
 #[cfg(test)]
 mod tests {
