@@ -29,7 +29,7 @@
 //!   that coordinate could never move again, and the rule reports it instead of going on in
 //!   silence. The check is a comparison and an `or` per coordinate, in registers.
 
-use ndarray::{ArrayView1, ArrayViewMut1, Zip};
+use ndarray::{ArrayView1, ArrayViewMut1, Axis, Zip};
 
 use crate::Real;
 
@@ -237,6 +237,177 @@ fn slice_loop<F: Real, const K: usize, W: Watch>(
         }
     }
     !overflowed
+}
+
+/// Sums over the coordinates of a vector, as a rule's first pass gathers them
+/// ([`ElementwiseRule::gather`](super::ElementwiseRule::gather)): a few scalars added up
+/// coordinate by coordinate.
+pub trait Sums: Copy + std::fmt::Debug + Send + Sync {
+    /// `true` for the empty sums `()` of the rules that gather nothing: their step has no first
+    /// pass.
+    const NONE: bool = false;
+
+    /// The sums of no coordinates.
+    fn zero() -> Self;
+
+    /// The sums of two disjoint sets of coordinates together.
+    #[must_use]
+    fn plus(self, other: Self) -> Self;
+}
+
+/// Nothing to gather.
+impl Sums for () {
+    const NONE: bool = true;
+
+    fn zero() {}
+
+    fn plus(self, _other: ()) {}
+}
+
+/// `N` sums, added term by term.
+impl<F: Real, const N: usize> Sums for [F; N] {
+    fn zero() -> Self {
+        [F::zero(); N]
+    }
+
+    #[inline(always)]
+    fn plus(self, other: Self) -> Self {
+        std::array::from_fn(|j| self[j] + other[j])
+    }
+}
+
+/// Number of partial sums kept side by side within a block: independent additions, which the
+/// compiler can keep in vector registers.
+const LANES: usize = 8;
+
+/// Adds up `term(x[i], g[i], s[i])` over every coordinate `i`, where `term` may also update the
+/// coordinate's values `s[i]` of the `K` state buffers, as [`apply`] does.
+///
+/// The order of the additions depends on the length of `x` alone: the vector is halved into
+/// blocks of at most [`BLOCK`] coordinates as [`apply`] splits it (the halves added left to
+/// right), and within a block coordinate `i` goes to partial sum `i mod 8`, the eight added
+/// pairwise at the end. So the result is the same to the bit whether `x` is contiguous or
+/// strided, on one thread or many, with whatever SIMD instructions.
+#[inline]
+pub(crate) fn gather<F: Real, const K: usize, S: Sums>(
+    x: ArrayView1<'_, F>,
+    g: ArrayView1<'_, F>,
+    state: [&mut [F]; K],
+    simd: Simd,
+    term: impl Fn(F, F, &mut [F; K]) -> S + Copy + Send + Sync,
+) -> S {
+    debug_assert!(g.len() == x.len() && state.iter().all(|s| s.len() == x.len()));
+    #[cfg(feature = "parallel")]
+    let parallel = x.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1;
+    #[cfg(not(feature = "parallel"))]
+    let parallel = false;
+    gather_tree(x, g, state, simd, parallel, term)
+}
+
+/// The halving of [`gather`]: the same tree of additions with or without threads.
+fn gather_tree<F: Real, const K: usize, S: Sums>(
+    x: ArrayView1<'_, F>,
+    g: ArrayView1<'_, F>,
+    mut state: [&mut [F]; K],
+    simd: Simd,
+    parallel: bool,
+    term: impl Fn(F, F, &mut [F; K]) -> S + Copy + Send + Sync,
+) -> S {
+    if x.len() <= BLOCK {
+        return gather_block(x, g, state, simd, term);
+    }
+    let mid = (x.len() / 2).next_multiple_of(BLOCK);
+    let (x_left, x_right) = x.split_at(Axis(0), mid);
+    let (g_left, g_right) = g.split_at(Axis(0), mid);
+    let state_right = state.each_mut().map(|s| {
+        let (left, right) = std::mem::take(s).split_at_mut(mid);
+        *s = left;
+        right
+    });
+    let left = move || gather_tree(x_left, g_left, state, simd, parallel, term);
+    let right = move || gather_tree(x_right, g_right, state_right, simd, parallel, term);
+    #[cfg(feature = "parallel")]
+    if parallel {
+        let (left, right) = rayon::join(left, right);
+        return left.plus(right);
+    }
+    let left = left();
+    left.plus(right())
+}
+
+/// The sums over one block: over slices, compiled for the SIMD instructions `simd` asks for,
+/// when `x` and `g` are contiguous, and by indexing otherwise, in the same order.
+#[inline(always)]
+fn gather_block<F: Real, const K: usize, S: Sums>(
+    x: ArrayView1<'_, F>,
+    g: ArrayView1<'_, F>,
+    mut state: [&mut [F]; K],
+    simd: Simd,
+    term: impl Fn(F, F, &mut [F; K]) -> S + Copy,
+) -> S {
+    let n = x.len();
+    if let (Some(xs), Some(gs)) = (x.as_slice(), g.as_slice()) {
+        if n < SIMD_THRESHOLD {
+            return gather_slices(xs, gs, state, term);
+        }
+        return match simd {
+            Simd::Widest => widest_simd(
+                #[inline(always)]
+                move || gather_slices(xs, gs, state, term),
+            ),
+            Simd::Streaming => avx2_simd(
+                #[inline(always)]
+                move || gather_slices(xs, gs, state, term),
+            ),
+        };
+    }
+    lanes(n, |i| {
+        let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
+        let sum = term(x[i], g[i], &mut s);
+        for (buffer, value) in state.iter_mut().zip(s) {
+            buffer[i] = value;
+        }
+        sum
+    })
+}
+
+/// The sums of [`gather_block`] over slices, without bounds checks.
+#[inline(always)]
+fn gather_slices<F: Real, const K: usize, S: Sums>(
+    x: &[F],
+    g: &[F],
+    state: [&mut [F]; K],
+    term: impl Fn(F, F, &mut [F; K]) -> S,
+) -> S {
+    let n = x.len();
+    let g = &g[..n];
+    let mut state = state.map(|s| &mut s[..n]);
+    lanes(n, |i| {
+        let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
+        let sum = term(x[i], g[i], &mut s);
+        for (buffer, value) in state.iter_mut().zip(s) {
+            buffer[i] = value;
+        }
+        sum
+    })
+}
+
+/// `term(0) + … + term(n - 1)` in [`LANES`] partial sums, coordinate `i` to sum `i mod LANES`,
+/// the partial sums then added pairwise; `term` is called in the order of `i`.
+#[inline(always)]
+fn lanes<S: Sums>(n: usize, mut term: impl FnMut(usize) -> S) -> S {
+    let mut partial = [S::zero(); LANES];
+    let whole = n - n % LANES;
+    for start in (0..whole).step_by(LANES) {
+        for (lane, sum) in partial.iter_mut().enumerate() {
+            *sum = sum.plus(term(start + lane));
+        }
+    }
+    for (sum, i) in partial.iter_mut().zip(whole..n) {
+        *sum = sum.plus(term(i));
+    }
+    let [a, b, c, d, e, f, g, h] = partial;
+    (a.plus(b).plus(c.plus(d))).plus(e.plus(f).plus(g.plus(h)))
 }
 
 /// Runs `body` compiled for the widest SIMD instruction set available (AVX-512F, then AVX2 with

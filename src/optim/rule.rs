@@ -15,6 +15,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Optimizer;
+use super::kernel::Sums;
 use super::state::{Buffers, RuleState};
 use crate::Real;
 use crate::error::Result;
@@ -68,6 +69,10 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// [`prepare`](ElementwiseRule::prepare).
     type Step: Copy + Debug + Send + Sync;
 
+    /// The sums over all coordinates that a step needs before it moves any (`()` for the rules
+    /// that need none): see [`gather`](ElementwiseRule::gather).
+    type Sums: Sums;
+
     /// Short name of the rule, for tables and messages (`"Adam"`, `"AMSGrad"`, ...).
     fn name(&self) -> &'static str;
 
@@ -116,9 +121,41 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         state: Buffers<'_, Self::Float>,
     ) -> bool;
 
-    /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), then
-    /// [`apply`](ElementwiseRule::apply) to every coordinate of `x` with the whole state.
-    /// Returns what `apply` returns.
+    /// The first pass of a rule whose step depends on sums over all coordinates (the distance
+    /// travelled `‖x - x₀‖`, the gradient's norm `‖g‖²`, a product `⟨g, x₀ - x⟩`): the
+    /// contribution of these coordinates to [`Sums`](ElementwiseRule::Sums), computed after
+    /// [`prepare`](ElementwiseRule::prepare) and before [`apply`](ElementwiseRule::apply). It
+    /// may also update the buffers (the moments a later sum is taken over). Use
+    /// `kernel::gather`, whose order of additions depends on the length alone.
+    ///
+    /// Called only for rules whose `Sums` is not `()`, once per vector of the step (a parameter
+    /// set's tensors one after another, their sums added in position order); the default
+    /// gathers nothing.
+    fn gather(
+        &self,
+        step: Self::Step,
+        x: ArrayView1<'_, Self::Float>,
+        grad: ArrayView1<'_, Self::Float>,
+        state: Buffers<'_, Self::Float>,
+    ) -> Self::Sums {
+        let _ = (step, x, grad, state);
+        Self::Sums::zero()
+    }
+
+    /// The step completed by the sums over every coordinate that
+    /// [`gather`](ElementwiseRule::gather) returned, and the state's scalars advanced by them
+    /// (a distance estimate, a running sum of squared norms). Called once per step, after
+    /// `gather` and before `apply`, only for rules whose `Sums` is not `()`; the default
+    /// returns `step`.
+    fn settle(&self, state: &mut Self::State, step: Self::Step, sums: Self::Sums) -> Self::Step {
+        let _ = (state, sums);
+        step
+    }
+
+    /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), for the rules
+    /// that need sums over the coordinates [`gather`](ElementwiseRule::gather) and
+    /// [`settle`](ElementwiseRule::settle), then [`apply`](ElementwiseRule::apply) to every
+    /// coordinate of `x` with the whole state. Returns what `apply` returns.
     #[inline]
     #[must_use]
     fn update(
@@ -129,7 +166,11 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         grad: ArrayView1<'_, Self::Float>,
         lr: Self::Float,
     ) -> bool {
-        let step = self.prepare(state, t, lr);
+        let mut step = self.prepare(state, t, lr);
+        if !Self::Sums::NONE {
+            let sums = self.gather(step, x.view(), grad, Self::buffers(state));
+            step = self.settle(state, step, sums);
+        }
         self.apply(step, x, grad, Self::buffers(state))
     }
 
@@ -157,9 +198,13 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
 /// `lr`.
 macro_rules! rule_types {
     ($state:ty, $step:ty) => {
+        $crate::optim::rule::rule_types!($state, $step, ());
+    };
+    ($state:ty, $step:ty, $sums:ty) => {
         type Float = F;
         type State = $state;
         type Step = $step;
+        type Sums = $sums;
 
         fn lr(&self) -> F {
             self.lr

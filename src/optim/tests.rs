@@ -209,6 +209,17 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        // The rules with a first pass of sums over the coordinates.
+        Box::new(Dog::default()),
+        Box::new(
+            Dog::new(DogConfig {
+                init_step: DogStart::LearningRate(l(0.1)),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Dowg::default()),
     ]
 }
 

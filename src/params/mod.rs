@@ -60,7 +60,7 @@ mod clip;
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Dimension, IxDyn};
 
 use crate::error::{Domain, Error, Result, check};
-use crate::optim::{Buffers, ElementwiseRule};
+use crate::optim::{Buffers, ElementwiseRule, Sums};
 
 pub use clip::{clip_grad_norm, clip_grad_value};
 
@@ -288,7 +288,20 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             if members.is_empty() {
                 continue;
             }
-            let step = config.prepare(state, t, config.lr() * scale);
+            let mut step = config.prepare(state, t, config.lr() * scale);
+            if !C::Sums::NONE {
+                let sums = gather_group(
+                    config,
+                    step,
+                    &*x,
+                    grad,
+                    &self.tensors,
+                    &mut self.scratch,
+                    members,
+                    C::buffers(state),
+                );
+                step = config.settle(state, step, sums);
+            }
             let span = Span {
                 x,
                 grad,
@@ -495,6 +508,49 @@ fn update_group<C: ElementwiseRule>(
         }
     }
     overflowed
+}
+
+/// The sums a rule gathers over the tensors of one group at positions `members` (increasing),
+/// `state` being the buffers of the group's state: each tensor's sums in its row-major order,
+/// added in position order.
+#[allow(clippy::too_many_arguments)]
+fn gather_group<C: ElementwiseRule>(
+    config: &C,
+    step: C::Step,
+    x: &[ArrayViewMutD<'_, C::Float>],
+    grad: &[ArrayViewD<'_, C::Float>],
+    tensors: &[Tensor],
+    scratch: &mut [Scratch<C::Float>],
+    members: &[usize],
+    state: Buffers<'_, C::Float>,
+) -> C::Sums {
+    let mut sums = C::Sums::zero();
+    let mut rest = state;
+    for &p in members {
+        let (own, after) = rest.split_at(tensors[p].len);
+        rest = after;
+        let (x, g) = (&x[p], &grad[p]);
+        if x.is_empty() {
+            continue;
+        }
+        let own_sums = if let (Some(xs), Some(gs)) = (x.as_slice(), g.as_slice()) {
+            config.gather(step, ArrayView1::from(xs), ArrayView1::from(gs), own)
+        } else {
+            let Scratch { x: xs, g: gs } = &mut scratch[p];
+            xs.clear();
+            xs.extend(x.iter().copied());
+            gs.clear();
+            gs.extend(g.iter().copied());
+            config.gather(
+                step,
+                ArrayView1::from(&xs[..]),
+                ArrayView1::from(&gs[..]),
+                own,
+            )
+        };
+        sums = sums.plus(own_sums);
+    }
+    sums
 }
 
 /// Whether two shapes are equal (a loop the compiler inlines: shapes are short).
