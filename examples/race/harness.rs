@@ -34,9 +34,9 @@ use gradus::line_search::{Backtracking, StrongWolfe};
 use gradus::minimize::PolyakStep;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Criteria, Error,
-    GradientDescent, Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, RAdam, Result,
-    RmsProp, Termination,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Criteria, Dog, Dowg,
+    Error, GradientDescent, Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, RAdam,
+    Result, RmsProp, Termination,
 };
 
 #[cfg(test)]
@@ -60,6 +60,9 @@ pub struct Contender {
     /// For a rule that runs with a step size: the rule's name without the step size, and its
     /// runner for any constant step size (see `tuning.rs`).
     tunable: Option<(String, WithLr)>,
+    /// The rule learns its step size: it runs with the multiplier `1`, and the tuned race
+    /// compares it with the tuned rules.
+    learning_rate_free: bool,
 }
 
 impl fmt::Debug for Contender {
@@ -81,7 +84,29 @@ impl Contender {
             name: name.into(),
             recipe: Box::new(recipe),
             tunable: None,
+            learning_rate_free: false,
         }
+    }
+
+    /// The rule made by `rule`, which learns its own step size, run with the loop's step size
+    /// `1` (the multiplier of the learnt step, as optax's `learning_rate`) on every problem, and
+    /// never tuned. Named `name`.
+    pub fn learning_rate_free<O, M>(name: &str, rule: M) -> Self
+    where
+        O: Optimizer<f64> + 'static,
+        M: Fn() -> Result<O> + Send + Sync + 'static,
+    {
+        let mut contender = Contender::new(name, move |_| {
+            Ok(Some(Minimizer::new(boxed(rule()?)).lr(1.0)))
+        });
+        contender.learning_rate_free = true;
+        contender
+    }
+
+    /// Whether the contender is a rule that learns its step size (see
+    /// [`learning_rate_free`](Contender::learning_rate_free)).
+    pub fn is_learning_rate_free(&self) -> bool {
+        self.learning_rate_free
     }
 
     /// The contender, marked as the rule named `family` that runs with any constant step size
@@ -188,6 +213,8 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   first trial 1, halving, `c1 = 1e-4`).
 /// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
 /// - `GD Polyak`: gradient descent with Polyak's step size from the problem's known minimum.
+/// - The rules that learn their step size (DoG, DoWG, ...) run with their defaults and the
+///   multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
     vec![
         Contender::inverse_smoothness("GD", 1.0, || Ok(GradientDescent::default())),
@@ -215,6 +242,8 @@ pub fn contenders() -> Vec<Contender> {
                 Minimizer::new(boxed(GradientDescent::default())).polyak(polyak),
             ))
         }),
+        Contender::learning_rate_free("DoG", || Ok(Dog::default())),
+        Contender::learning_rate_free("DoWG", || Ok(Dowg::default())),
         Contender::line_search(
             "L-BFGS Wolfe",
             || Ok(Lbfgs::default()),

@@ -53,7 +53,7 @@ use std::time::Instant;
 use gradus::problems::{Ackley, Rastrigin, Rosenbrock, Sphere, StyblinskiTang, SuiteProblem};
 use harness::{RaceConfig, contenders, performance_profile, run_race};
 use plots::plot_all;
-use tables::{print_problem, print_summary, write_csv};
+use tables::{print_free_vs_tuned, print_problem, print_summary, write_csv};
 
 /// Any error of the program: of the race, of writing files, of drawing.
 type AnyError = Box<dyn std::error::Error>;
@@ -231,6 +231,19 @@ fn main() -> Result<(), AnyError> {
         &results,
         &field.iter().map(|c| c.name()).collect::<Vec<_>>(),
     );
+    if args.tune {
+        let tuned: Vec<&str> = field
+            .iter()
+            .map(|c| c.name())
+            .filter(|n| n.ends_with(" tuned"))
+            .collect();
+        let free: Vec<&str> = field
+            .iter()
+            .filter(|c| c.is_learning_rate_free())
+            .map(|c| c.name())
+            .collect();
+        print_free_vs_tuned(&problems, &results, &tuned, &free);
+    }
     let taus = [1.0, 1.5, 2.0, 4.0, 8.0, 16.0, 64.0, f64::INFINITY];
     let profile = performance_profile(&results, &taus);
     println!(

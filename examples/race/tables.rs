@@ -140,3 +140,87 @@ pub fn write_csv(path: &Path, results: &[RaceResult]) -> std::io::Result<()> {
     }
     std::fs::write(path, out)
 }
+
+/// Prints, per problem, how close each rule that learns its step size (`free`) comes to the
+/// best tuned rule (`tuned`): the best tuned rule is the one that solved the most runs, then
+/// with the lowest median of gradient evaluations over its solved runs; each free rule shows
+/// the runs it solved and its median over the ratio to that best median (`-` if it solved none).
+pub fn print_free_vs_tuned(
+    problems: &[SuiteProblem],
+    results: &[RaceResult],
+    tuned: &[&str],
+    free: &[&str],
+) {
+    if tuned.is_empty() || free.is_empty() {
+        return;
+    }
+    // (runs solved, runs, median gradient evaluations of the solved runs)
+    let stats = |problem: &str, rule: &str| {
+        let mine: Vec<&RaceResult> = results
+            .iter()
+            .filter(|r| r.problem == problem && r.contender == rule)
+            .collect();
+        let solved: Vec<usize> = mine
+            .iter()
+            .filter(|r| r.success)
+            .map(|r| r.gradient_evaluations)
+            .collect();
+        (solved.len(), mine.len(), median(solved))
+    };
+    println!(
+        "\nRules that learn their step size against the best tuned rule, per problem: runs \
+         solved, and the median of gradient evaluations over solved runs as a multiple of the \
+         best tuned rule's"
+    );
+    print!("  {:<26} {:<28}", "problem", "best tuned (solved, median)");
+    for f in free {
+        print!(" {f:>16}");
+    }
+    println!();
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); free.len()];
+    for problem in problems {
+        let name = problem.name();
+        let best = tuned
+            .iter()
+            .map(|rule| (rule, stats(&name, rule)))
+            .filter(|(_, (_, runs, _))| *runs > 0)
+            .max_by(|(_, a), (_, b)| {
+                a.0.cmp(&b.0)
+                    .then_with(|| b.2.unwrap_or(usize::MAX).cmp(&a.2.unwrap_or(usize::MAX)))
+            });
+        let Some((rule, (solved, runs, best_median))) = best else {
+            continue;
+        };
+        let shown = match best_median {
+            Some(m) => format!("{} {solved}/{runs}, {m}", rule.trim_end_matches(" tuned")),
+            None => format!("none 0/{runs}"),
+        };
+        print!("  {name:<26} {shown:<28}");
+        for (k, f) in free.iter().enumerate() {
+            let (s, n, m) = stats(&name, f);
+            let cell = match (m, best_median) {
+                (Some(m), Some(b)) => {
+                    let ratio = m as f64 / b as f64;
+                    ratios[k].push(ratio);
+                    format!("{s}/{n} {ratio:.1}x")
+                }
+                (Some(m), None) => format!("{s}/{n} {m}"),
+                _ => format!("{s}/{n} -"),
+            };
+            print!(" {cell:>16}");
+        }
+        println!();
+    }
+    print!("  {:<26} {:<28}", "median ratio", "");
+    for r in ratios {
+        let cell = if r.is_empty() {
+            "-".to_owned()
+        } else {
+            let mut r = r;
+            r.sort_by(f64::total_cmp);
+            format!("{:.1}x", r[r.len() / 2])
+        };
+        print!(" {cell:>16}");
+    }
+    println!();
+}
