@@ -90,6 +90,8 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),
+        Box::new(Dog::default()),
+        Box::new(Dowg::default()),
     ]
 }
 

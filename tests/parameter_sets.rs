@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 mod common;
 
-use common::configs::{ConfigCheck, Saveable, every_elementwise};
+use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering};
 use common::counting::allocations_during;
 
 #[global_allocator]
@@ -34,6 +34,24 @@ fn configs(wd: f64) -> Vec<Box<dyn Case>> {
     all.0
 }
 
+/// Every rule whose step needs sums over the coordinates, as configurations with weight decay
+/// `wd`.
+fn gathering_configs(wd: f64) -> Vec<Box<dyn Case>> {
+    struct Collect(Vec<Box<dyn Case>>);
+    impl ConfigCheck for Collect {
+        fn config<C>(&mut self, config: C)
+        where
+            C: ElementwiseRule<Float = f64> + Saveable + 'static,
+            C::State: Saveable,
+        {
+            self.0.push(Box::new(config));
+        }
+    }
+    let mut all = Collect(Vec::new());
+    every_gathering(&mut all, wd);
+    all.0
+}
+
 /// A configuration, type-erased: runs a parameter set and the per-tensor rules.
 trait Case {
     fn name(&self) -> &'static str;
@@ -49,6 +67,14 @@ trait Case {
         groups: &[Vec<usize>],
         scale: f64,
     ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+    /// Steps a set of one group over `tensors` with the gradients `grads[step][tensor]`, and
+    /// the rule over the tensors' row-major values laid end to end. Returns both, end to end.
+    fn run_joined(
+        &self,
+        tensors: &[ArrayD<f64>],
+        grads: &[Vec<ArrayD<f64>>],
+    ) -> (Vec<f64>, Vec<f64>);
 }
 
 impl<C: ElementwiseRule<Float = f64> + 'static> Case for C {
@@ -107,6 +133,27 @@ impl<C: ElementwiseRule<Float = f64> + 'static> Case for C {
             flat.iter().map(|x| x.to_vec()).collect(),
         )
     }
+
+    fn run_joined(
+        &self,
+        tensors: &[ArrayD<f64>],
+        grads: &[Vec<ArrayD<f64>>],
+    ) -> (Vec<f64>, Vec<f64>) {
+        let joined =
+            |ts: &[ArrayD<f64>]| -> Array1<f64> { ts.iter().flat_map(row_major).collect() };
+        let mut set = ParameterSet::new(self.clone()).unwrap();
+        let mut rule = Rule::new(self.clone()).unwrap();
+        let mut xs = tensors.to_vec();
+        let mut x = joined(tensors);
+        for step in grads {
+            let mut views: Vec<ArrayViewMutD<f64>> = xs.iter_mut().map(|x| x.view_mut()).collect();
+            let gviews: Vec<ArrayViewD<f64>> = step.iter().map(|g| g.view()).collect();
+            set.step(&mut views, &gviews).unwrap();
+            rule.step(x.view_mut(), joined(step).view(), rule.default_lr())
+                .unwrap();
+        }
+        (joined(&xs).to_vec(), x.to_vec())
+    }
 }
 
 /// `a`'s values in row-major order.
@@ -158,6 +205,41 @@ fn a_set_of_one_vector_is_the_rule_bit_for_bit() {
             .collect();
         let (set, rules) = case.run(&x, &[false], &grads, &[], 1.0);
         assert_eq!(set, rules, "{}", case.name());
+    }
+}
+
+#[test]
+fn a_set_of_one_vector_is_a_rule_with_sums_bit_for_bit() {
+    for case in gathering_configs(0.05) {
+        let x = tensors_of(&[vec![7]], 0.0);
+        let grads: Vec<_> = (0..4)
+            .map(|s| tensors_of(&[vec![7]], s as f64 + 1.0))
+            .collect();
+        let (set, rules) = case.run(&x, &[false], &grads, &[], 1.0);
+        assert_eq!(set, rules, "{}", case.name());
+    }
+}
+
+/// A rule whose step needs norms or inner products takes them over every tensor of a group:
+/// the set is the rule on the tensors laid end to end, to the rounding of the sums (added per
+/// tensor, then in position order).
+#[test]
+fn a_group_is_a_rule_with_sums_over_its_tensors_laid_end_to_end() {
+    let shapes = vec![vec![3], vec![4, 5], vec![2, 3, 2]];
+    let x = tensors_of(&shapes, 0.5);
+    let grads: Vec<_> = (0..5)
+        .map(|s| tensors_of(&shapes, s as f64 - 2.0))
+        .collect();
+    for case in gathering_configs(0.01) {
+        let (set, rule) = case.run_joined(&x, &grads);
+        for (a, b) in set.iter().zip(&rule) {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "{}: {a} vs {b}",
+                case.name()
+            );
+        }
+        assert_ne!(set, x.iter().flat_map(row_major).collect::<Vec<_>>());
     }
 }
 

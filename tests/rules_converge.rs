@@ -254,3 +254,12 @@ fn rules_run_in_f32() {
         assert_abs_diff_eq!(report.x[1], -0.2, epsilon = 1e-4);
     }
 }
+
+/// DoG and DoWG need no step size: with their defaults and the multiplier `1` they find the
+/// quadratic's minimiser from (5, 5), their first step `1e-6`-small (DoG's `r_ε = 1e-6 (1 +
+/// ‖x₀‖)`, DoWG's `r̄² = 1e-4`) and growing geometrically until it matches the problem's scale.
+#[test]
+fn dog_and_dowg_reach_the_quadratic_minimiser_without_a_step_size() {
+    quadratic_converges(gradus::Dog::default(), 1.0, 5_000);
+    quadratic_converges(gradus::Dowg::default(), 1.0, 5_000);
+}

@@ -4,8 +4,9 @@
 //! elementwise rules.
 
 use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, ElementwiseRule,
-    GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, DogConfig, DogStart, DowgConfig,
+    ElementwiseRule, GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig,
+    RmsPropConfig,
 };
 
 /// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
@@ -85,6 +86,24 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         });
     }
     check.config(AdadeltaConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+}
+
+/// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,
+/// [`ElementwiseRule::gather`]), with weight decay `wd`: on a parameter set these sums run over
+/// every tensor of a group, so a set is the rule on the tensors laid end to end, not on each
+/// tensor alone.
+pub fn every_gathering(check: &mut impl ConfigCheck, wd: f64) {
+    for init_step in [DogStart::Heuristic(1e-4), DogStart::LearningRate(0.05)] {
+        check.config(DogConfig {
+            init_step,
+            weight_decay: wd,
+            ..Default::default()
+        });
+    }
+    check.config(DowgConfig {
         weight_decay: wd,
         ..Default::default()
     });

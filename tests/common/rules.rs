@@ -10,12 +10,12 @@
 
 use gradus::optim::{
     AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig,
-    BarzilaiBorweinConfig, BbVariant, GradientDescentConfig, LbfgsConfig, MomentumConfig,
-    NAdamConfig, RAdamConfig, RmsPropConfig,
+    BarzilaiBorweinConfig, BbVariant, DogConfig, DogStart, DowgConfig, GradientDescentConfig,
+    LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
 };
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
-    Momentum, NAdam, Optimizer, RAdam, Real, RmsProp,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Dog, Dowg,
+    GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, Real, RmsProp,
 };
 
 /// A rule behind the trait, as the tests drive it.
@@ -197,6 +197,82 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                         betas: (F::lit(d.rate1), F::lit(d.rate2)),
                         eps: F::lit(d.eps),
                         weight_decay: F::zero(),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "DoG",
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: false,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(Dog::default()),
+            with_options: |wd| {
+                boxed(
+                    Dog::new(DogConfig {
+                        init_step: DogStart::Distance(F::lit(1e-3)),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Dog::new(DogConfig {
+                    lr: F::lit(h[0]),
+                    init_step: DogStart::Heuristic(F::lit(h[1])),
+                    eps: F::lit(h[2]),
+                    weight_decay: F::lit(h[3]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Dog::new(DogConfig {
+                        lr: F::one(),
+                        eps: F::lit(d.eps),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "DoWG",
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            momentum: false,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(Dowg::default()),
+            with_options: |wd| {
+                boxed(
+                    Dowg::new(DowgConfig {
+                        init_estim_sq_dist: Some(F::lit(1e-2)),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Dowg::new(DowgConfig {
+                    lr: F::lit(h[0]),
+                    init_estim_sq_dist: Some(F::lit(h[1])),
+                    eps: F::lit(h[2]),
+                    weight_decay: F::lit(h[3]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Dowg::new(DowgConfig {
+                        lr: F::one(),
+                        eps: F::lit(d.eps),
+                        ..Default::default()
                     })
                     .unwrap(),
                 )
