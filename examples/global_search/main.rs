@@ -4,18 +4,27 @@
 //!
 //! Each problem is run from 20 seeded starts drawn uniformly from its usual domain, with at most
 //! 200 hops, stopping at the first local minimum with `f - f* <= 1e-6 max(1, |f*|)`, twice: with
-//! SciPy's settings (step 0.5 adapted every 50 hops to an acceptance rate of 0.5), and with the
-//! step adapted every 10 hops to the rate of hops that escape their basin. The table gives the
-//! fraction of runs that succeed and the median number of function evaluations (each gives `f`
-//! and its gradient). `scipy_basinhopping.py`, beside this file, runs SciPy's `basinhopping` with
-//! L-BFGS-B on the same problems, budget and success test.
+//! SciPy's settings (temperature 1, step 0.5 adapted every 50 hops to an acceptance rate of 0.5),
+//! and with gradus's: temperature 0.03, the step adapted every 10 hops to the rate of hops that
+//! escape their basin. The table gives the fraction of runs that succeed and the median number
+//! of function evaluations (each gives `f` and its gradient). `scipy_basinhopping.py`, beside
+//! this file, runs SciPy's `basinhopping` with L-BFGS-B on the same problems, budget and success
+//! test.
+//!
+//! Why those settings. The Metropolis test accepts a hop that raises `f` by `Δ` with probability
+//! `exp(-Δ/T)`. Far from Ackley's centre, neighbouring minima differ by a few hundredths: at
+//! `T = 1` every hop is accepted and the walk drifts nowhere, at `T = 0.03` it goes down the
+//! funnel. Where neighbouring minima differ by more (Rastrigin: about 1 and up; Styblinski-Tang:
+//! about 14), a low temperature changes little. Styblinski-Tang's minima are corners of a cube
+//! of side 5.65: steps of 0.5 never leave the first basin, and adapting the step to the rate of
+//! escapes (instead of acceptances) lets it grow to that scale.
 //!
 //! ```sh
 //! cargo run --release --example global_search            # SEEDS=60 for more starts
 //! python3 examples/global_search/scipy_basinhopping.py   # needs numpy and scipy
 //! ```
 
-use gradus::line_search::StrongWolfe;
+use gradus::line_search::{StrongWolfe, StrongWolfeConfig};
 use gradus::problems::{Ackley, Rastrigin, StyblinskiTang, TestFunction};
 use gradus::solvers::{Adaptation, BasinHopping, BasinHoppingConfig, MultiStart, MultiStartConfig};
 use gradus::{Lbfgs, Minimizer};
@@ -39,8 +48,9 @@ fn main() -> Result<(), gradus::Error> {
     let variants = [
         ("SciPy's settings", BasinHoppingConfig::default()),
         (
-            "escape-rate adaptation",
+            "gradus's settings",
             BasinHoppingConfig {
+                temperature: 0.03,
                 adaptation: Adaptation::Escape,
                 adapt_every: 10,
                 step_factor: 0.7,
@@ -70,8 +80,7 @@ fn main() -> Result<(), gradus::Error> {
                     seed,
                     ..settings
                 })?;
-                let mut local =
-                    Minimizer::new(Lbfgs::default()).line_search(StrongWolfe::default());
+                let mut local = local_minimizer()?;
                 let report = hopping.minimize(&mut local, problem.as_ref(), x0.view())?;
                 evals.push(report.function_evaluations);
                 steps.push(report.step_size);
@@ -115,6 +124,24 @@ fn main() -> Result<(), gradus::Error> {
         );
     }
     Ok(())
+}
+
+/// The local minimizer of every hop: L-BFGS with a strong Wolfe line search, stopped as SciPy
+/// stops L-BFGS-B (a relative decrease of `f` below `factr · ε = 1e7 · 2.2e-16`, or the default
+/// gradient tolerance), with L-BFGS-B's sufficient-decrease constant `c1 = 1e-3` and a loose
+/// curvature constant `c2 = 0.99`. On Ackley's ripples the first step of L-BFGS (of length 1)
+/// often crosses several basins to a lower value; `c2 = 0.99` accepts such a point, where the
+/// usual `0.9` searches on for a flatter one and undoes much of the crossing (about 25 instead
+/// of 37 successes in 60 runs, with SEEDS=60).
+fn local_minimizer() -> Result<Minimizer<'static, f64, Lbfgs<f64>>, gradus::Error> {
+    let search = StrongWolfe::new(StrongWolfeConfig {
+        c1: 1e-3,
+        c2: 0.99,
+        ..Default::default()
+    })?;
+    Ok(Minimizer::new(Lbfgs::default())
+        .line_search(search)
+        .relative_f_change(2.2e-9))
 }
 
 /// The median (the lower one for an even count); `None` for no values.
