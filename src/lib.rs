@@ -46,7 +46,7 @@
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
-//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Adopt`], [`Cocob`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
 //! | [`Error`], [`Result`] | typed errors |
@@ -108,8 +108,8 @@ pub use minimize::{
 };
 pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
-    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
+    GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
 };
 pub use prox::Prox;
 pub use real::Real;
@@ -126,8 +126,8 @@ pub mod prelude {
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::{
-        AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent,
-        Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
+        AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
+        GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
     };
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};
