@@ -253,7 +253,8 @@ mod tests {
     /// The iterates of optax 0.2.8 (`optax.contrib.cocob(...)`, run in float64 with [`GRADS`]).
     #[test]
     fn iterates_are_optaxs() {
-        let runs: [(CocobConfig<f64>, [f64; 3], [[f64; 3]; 4]); 3] = [
+        type Run = (CocobConfig<f64>, [f64; 3], [[f64; 3]; 4]);
+        let runs: [Run; 3] = [
             (
                 CocobConfig::default(),
                 [1.0, -2.0, 0.5],
