@@ -45,6 +45,8 @@ fn rules<F: Real>() -> Vec<(Box<dyn Optimizer<F> + Send>, usize)> {
         (Box::new(NAdam::default()), 2),
         (Box::new(RAdam::default()), 2),
         (Box::new(Adadelta::default()), 2),
+        (Box::new(Adopt::default()), 2),
+        (Box::new(Cocob::default()), 5),
     ]
 }
 
@@ -54,8 +56,8 @@ fn inputs<F: Real>(n: usize) -> (Array1<F>, Array1<F>) {
     (x, g)
 }
 
-// The memory passes: for k = 0..=3 state arrays, one loop over plain slices that reads x, g and
-// the k arrays and writes x and the k arrays, with a multiply and an add for each.
+// The memory passes: for k = 0..=3 and 5 state arrays, one loop over plain slices that reads x,
+// g and the k arrays and writes x and the k arrays, with a multiply and an add for each.
 
 fn pass0<F: Real>(x: &mut [F], g: &[F]) {
     let h = F::lit(0.5);
@@ -87,6 +89,20 @@ fn pass3<F: Real>(x: &mut [F], g: &[F], a: &mut [F], b: &mut [F], c: &mut [F]) {
         *a = *a * h + g;
         *b = *b * h + g;
         *c = *c * h + g;
+        *x = *x * h + g;
+    }
+}
+
+fn pass5<F: Real>(x: &mut [F], g: &[F], s: [&mut [F]; 5]) {
+    let h = F::lit(0.5);
+    let [a, b, c, d, e] = s;
+    let state = a.iter_mut().zip(b).zip(c).zip(d).zip(e);
+    for ((x, &g), ((((a, b), c), d), e)) in x.iter_mut().zip(g).zip(state) {
+        *a = *a * h + g;
+        *b = *b * h + g;
+        *c = *c * h + g;
+        *d = *d * h + g;
+        *e = *e * h + g;
         *x = *x * h + g;
     }
 }
@@ -123,6 +139,16 @@ fn memory_pass<F: Real>(x: &mut [F], g: &[F], s: &mut [Vec<F>], all_threads: boo
             .zip(b.par_chunks_mut(BLOCK))
             .zip(c.par_chunks_mut(BLOCK))
             .for_each(|((((x, g), a), b), c)| pass3(x, g, a, b, c)),
+        ([a, b, c, d, e], false) => pass5(x, g, [a, b, c, d, e]),
+        ([a, b, c, d, e], true) => x
+            .par_chunks_mut(BLOCK)
+            .zip(g.par_chunks(BLOCK))
+            .zip(a.par_chunks_mut(BLOCK))
+            .zip(b.par_chunks_mut(BLOCK))
+            .zip(c.par_chunks_mut(BLOCK))
+            .zip(d.par_chunks_mut(BLOCK))
+            .zip(e.par_chunks_mut(BLOCK))
+            .for_each(|((((((x, g), a), b), c), d), e)| pass5(x, g, [a, b, c, d, e])),
         (s, _) => unreachable!("no pass for {} state arrays", s.len()),
     }
 }

@@ -46,8 +46,8 @@
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
-//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
-//! | [`Dog`], [`Dowg`] | the update rules that learn their step size |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Adopt`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`Dog`], [`Dowg`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
 //! | [`Error`], [`Result`] | typed errors |
@@ -109,8 +109,8 @@ pub use minimize::{
 };
 pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
-    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
+    GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
 };
 pub use optim::{Dog, Dowg};
 pub use prox::Prox;
@@ -128,8 +128,8 @@ pub mod prelude {
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::{
-        AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent,
-        Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
+        AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
+        GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
     };
     pub use crate::optim::{Dog, Dowg};
     pub use crate::prox::Prox;

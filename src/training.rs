@@ -21,12 +21,12 @@
 //! # One optimizer, many tensors
 //!
 //! A [`ParameterSet`] holds one elementwise rule (SGD, momentum, Adam, AdamW, AMSGrad, NAdam,
-//! RAdam, RMSProp, AdaGrad, Adamax, Adadelta) and a state per tensor. PyTorch's optimizer keeps
-//! references to the parameters; in Rust the model owns its arrays, so they are given at each
-//! step, as two lists in the same order every time: the tensors as `ArrayViewMutD`, and their
-//! gradients as `ArrayViewD` of the same shapes. `view_mut().into_dyn()` turns any ndarray of any
-//! dimension into such a view without allocating (up to four dimensions), so the lists are built
-//! on the stack at each step:
+//! RAdam, RMSProp, AdaGrad, Adamax, Adadelta, ADOPT, COCOB) and a state per tensor. PyTorch's
+//! optimizer keeps references to the parameters; in Rust the model owns its arrays, so they are
+//! given at each step, as two lists in the same order every time: the tensors as `ArrayViewMutD`,
+//! and their gradients as `ArrayViewD` of the same shapes. `view_mut().into_dyn()` turns any
+//! ndarray of any dimension into such a view without allocating (up to four dimensions), so the
+//! lists are built on the stack at each step:
 //!
 //! ```
 //! use gradus::optim::AdamConfig;

@@ -1,7 +1,7 @@
 //! No heap allocation per iteration once a run has started: a counting global allocator shows
 //! that a long run allocates exactly as much as a short one.
 
-use gradus::optim::RmsPropConfig;
+use gradus::optim::{AdoptConfig, RmsPropConfig};
 use gradus::prelude::*;
 use gradus::problems::Rosenbrock;
 use ndarray::{Array1, array};
@@ -87,6 +87,16 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(NAdam::default()),
         Box::new(RAdam::default()),
         Box::new(Adadelta::default()),
+        Box::new(Adopt::default()),
+        Box::new(
+            Adopt::new(AdoptConfig {
+                nesterov: true,
+                use_clipping: false,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Cocob::default()),
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),

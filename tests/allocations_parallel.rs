@@ -37,6 +37,8 @@ fn parallel_work_allocates_nothing_per_step() {
         Box::new(NAdam::default()),
         Box::new(RAdam::default()),
         Box::new(Adadelta::default()),
+        Box::new(Adopt::default()),
+        Box::new(Cocob::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),
     ];

@@ -8,8 +8,8 @@ mod common;
 
 use common::rules::{Boxed, rules};
 use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, ElementwiseRule, NAdamConfig, RAdamConfig,
-    RmsPropConfig,
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdoptConfig, ElementwiseRule, NAdamConfig,
+    RAdamConfig, RmsPropConfig,
 };
 use gradus::params::ParameterSet;
 use gradus::{Error, FnObjective, Minimizer, Objective, Optimizer, Real, Termination};
@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 12] = [
+const SQUARING: [&str; 14] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -30,10 +30,12 @@ const SQUARING: [&str; 12] = [
     "RMSProp (centered)",
     "AdaGrad",
     "Adadelta",
+    "ADOPT",
+    "ADOPT (Nesterov)",
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 4] = ["GradientDescent", "Momentum", "Nesterov", "Adamax"];
+const NOT_SQUARING: [&str; 5] = ["GradientDescent", "Momentum", "Nesterov", "Adamax", "COCOB"];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.
 fn magnitudes<F: Real>() -> [F; 5] {
@@ -197,6 +199,13 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
         weight_decay: wd,
         ..Default::default()
     });
+    for nesterov in [false, true] {
+        check.config(AdoptConfig {
+            nesterov,
+            use_clipping: nesterov,
+            ..Default::default()
+        });
+    }
 }
 
 /// Three tensors, the middle one with gradient `v` at one coordinate, the last in a group of

@@ -1,5 +1,6 @@
 //! Every update rule, driven by the shared `Minimizer`, reaches the known minimiser of a convex
-//! quadratic and of the 2-D Rosenbrock function.
+//! quadratic and of the 2-D Rosenbrock function (ADOPT and COCOB: of the quadratic and of a
+//! logistic regression).
 //!
 //! Step sizes and budgets are tuned per rule (a sweep over `lr` in `[3e-4, 5]`), choosing a step
 //! inside the range where the rule converges rather than at its edge, and a budget of about
@@ -8,11 +9,11 @@
 
 use approx::assert_abs_diff_eq;
 use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
-use gradus::problems::{Rosenbrock, TestFunction};
+use gradus::problems::{Dataset, LogisticRegression, Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
 use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, FnObjective, GradientDescent, Minimizer, Momentum, NAdam,
-    Objective, Optimizer, RAdam, Real, RmsProp, Termination,
+    AdaGrad, Adadelta, Adam, Adamax, Adopt, Cocob, FnObjective, GradientDescent, Minimizer,
+    Momentum, NAdam, Objective, Optimizer, RAdam, Real, RmsProp, Termination,
 };
 use ndarray::{Array1, ArrayView1, array};
 
@@ -103,6 +104,46 @@ fn adagrad_and_adadelta_reach_the_quadratic_minimiser() {
     quadratic_converges(AdaGrad::default(), 1.0, 400);
     // Adadelta with Zeiler's γ = 1: its steps start at √ε ≈ 1e-3 and take a while to grow.
     quadratic_converges(Adadelta::default(), 1.0, 2500);
+}
+
+#[test]
+fn adopt_and_cocob_reach_the_quadratic_minimiser() {
+    // ADOPT's first step does not move; ~700 steps. COCOB with its own lr = 1: ~80 steps.
+    quadratic_converges(Adopt::default(), 0.1, 1_500);
+    quadratic_converges(Cocob::default(), 1.0, 200);
+}
+
+/// Runs `minimizer` on an L2-regularised logistic regression (`λ = 1e-2`) from `w = 0` and
+/// checks that it stops on the gradient tolerance `1e-6` within `budget` iterations. The problem
+/// is smooth and `μ = λ`-strongly convex, so the iterate is then within `1e-6/μ = 1e-4` of the
+/// certified minimiser.
+fn logistic_converges(minimizer: Minimizer<'_, f64, impl Optimizer<f64>>, budget: usize) {
+    let problem =
+        LogisticRegression::new(Dataset::classification(200, 5, 3).unwrap(), 1e-2).unwrap();
+    let minimiser = problem.minimizers().unwrap().remove(0);
+    let name = minimizer.optimizer().name();
+    let report = minimizer
+        .gradient_tolerance(1e-6)
+        .max_iterations(budget)
+        .minimize(&problem, problem.start().unwrap().view())
+        .unwrap();
+    assert_eq!(
+        report.termination,
+        Termination::GradientNorm,
+        "{name}: {report:?}"
+    );
+    let d = distance(&report.x, minimiser.as_slice().unwrap());
+    assert!(d <= 1e-4, "{name}: |w - w*| = {d:e}");
+    assert!(report.f - problem.minimum() <= 1e-9, "{name}");
+}
+
+#[test]
+fn adopt_and_cocob_reach_the_logistic_regression_minimiser_with_their_defaults() {
+    // ADOPT's guarantee (smooth objectives, a constant step for a given horizon) and COCOB's
+    // (convex Lipschitz losses, no step size at all) both apply here. ADOPT: ~420 steps with
+    // γ = 0.03; COCOB at the loop's default step (its own lr = 1): ~100 steps.
+    logistic_converges(Minimizer::new(Adopt::default()).lr(0.03), 1_000);
+    logistic_converges(Minimizer::new(Cocob::default()), 300);
 }
 
 #[test]
@@ -235,11 +276,13 @@ fn adadelta_reaches_the_rosenbrock_minimiser_with_a_decaying_step() {
 #[test]
 fn rules_run_in_f32() {
     // In single precision the gradient of the quadratic is known to about 1e-6; ask for 1e-4.
-    let runs: [(Box<dyn Optimizer<f32>>, f32, usize); 4] = [
+    let runs: [(Box<dyn Optimizer<f32>>, f32, usize); 6] = [
         (Box::new(GradientDescent::default()), 0.18, 200),
         (Box::new(Momentum::nesterov(0.0, 0.9).unwrap()), 0.1, 300),
         (Box::new(Adam::default()), 0.1, 600),
         (Box::new(AdaGrad::default()), 1.0, 400),
+        (Box::new(Adopt::default()), 0.1, 1_200),
+        (Box::new(Cocob::default()), 1.0, 200),
     ];
     for (rule, lr, budget) in runs {
         let name = rule.name();

@@ -22,9 +22,10 @@
 //! ```
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
-//! inputs give the same iterates. Each rule validates its hyperparameters once, when it is built,
-//! and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it for
-//! the next run).
+//! inputs give the same iterates; [`Adopt`] and [`Cocob`], which PyTorch does not have, follow
+//! optax's `optax.contrib` instead. Each rule validates its hyperparameters once, when it is
+//! built, and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it
+//! for the next run).
 //!
 //! ## One type for the elementwise rules
 //!
@@ -69,7 +70,9 @@ mod adagrad;
 mod adam;
 mod adam_family;
 mod adamax;
+mod adopt;
 mod barzilai_borwein;
+mod cocob;
 mod config;
 mod dog;
 mod gradient_descent;
@@ -92,7 +95,9 @@ pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
+pub use adopt::{Adopt, AdoptConfig};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
+pub use cocob::{Cocob, CocobConfig};
 pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
@@ -126,8 +131,8 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta), when a value it wrote there is
-    /// no longer finite: a gradient component beyond about `√MAX` (`1.3e154` in `f64`,
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT), when a value it wrote
+    /// there is no longer finite: a gradient component beyond about `√MAX` (`1.3e154` in `f64`,
     /// `1.8e19` in `f32`) overflowed its square, and that coordinate would never move again.
     /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the
     /// error comes back at every step until [`reset`](Optimizer::reset). The

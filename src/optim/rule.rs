@@ -3,10 +3,10 @@
 //! ([`Rule`]).
 //!
 //! Every elementwise rule (gradient descent, momentum, Adam and its variants, RMSProp, AdaGrad,
-//! Adadelta) is written once, as an implementation of [`ElementwiseRule`] on its configuration
-//! type: how its hyperparameters are validated, how its state starts, and one update. Everything
-//! else (construction, validation at build time, the step count, the length check, `reset`) is
-//! [`Rule`]'s, the same for all. So `Adam<F>` is `Rule<AdamConfig<F>>`, and a
+//! Adadelta, ADOPT, COCOB) is written once, as an implementation of [`ElementwiseRule`] on its
+//! configuration type: how its hyperparameters are validated, how its state starts, and one
+//! update. Everything else (construction, validation at build time, the step count, the length
+//! check, `reset`) is [`Rule`]'s, the same for all. So `Adam<F>` is `Rule<AdamConfig<F>>`, and a
 //! [`ParameterSet`](crate::params::ParameterSet) runs the same update on each tensor of a
 //! model with a state per tensor.
 
@@ -48,13 +48,13 @@ use crate::error::Result;
 /// ## A state that is no longer finite
 ///
 /// The rules whose state accumulates squared gradients (the Adam family but Adamax, RMSProp,
-/// AdaGrad, Adadelta) check, in the same pass as the update, that every value they wrote to
-/// that buffer is finite, and [`apply`](ElementwiseRule::apply) returns `false` if one is not.
-/// A gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) has a
-/// square that overflows: its second-moment estimate becomes `+∞`, and, the step being divided
-/// by its root, that coordinate stops moving for good, without a NaN to tell (PyTorch's rules
-/// behave so, and say nothing). The other coordinates have moved when this is found: [`Rule`]
-/// and [`ParameterSet`](crate::params::ParameterSet) then return
+/// AdaGrad, Adadelta, ADOPT) check, in the same pass as the update, that every value they
+/// wrote to that buffer is finite, and [`apply`](ElementwiseRule::apply) returns `false` if one
+/// is not. A gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`)
+/// has a square that overflows: its second-moment estimate becomes `+∞`, and, the step being
+/// divided by its root, that coordinate stops moving for good, without a NaN to tell (PyTorch's
+/// rules behave so, and say nothing). The other coordinates have moved when this is found:
+/// [`Rule`] and [`ParameterSet`](crate::params::ParameterSet) then return
 /// [`Error::NonFiniteState`](crate::Error::NonFiniteState) after the move, and the
 /// [`Minimizer`](crate::Minimizer) undoes the step and stops with
 /// [`Termination::StateOverflow`](crate::Termination::StateOverflow).

@@ -60,9 +60,10 @@ pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
     }
 }
 
-/// The largest number of per-coordinate buffers a rule's state may have (AMSGrad's three
-/// moments, centred RMSProp with momentum).
-pub const MAX_BUFFERS: usize = 3;
+/// The largest number of per-coordinate buffers a rule's state may have: five, for COCOB (the
+/// starting point, the sum of gradients, the largest gradient, the sum of their absolute values
+/// and the reward); AMSGrad and centred RMSProp with momentum use three.
+pub const MAX_BUFFERS: usize = 5;
 
 /// The per-coordinate buffers of a rule's state, as mutable slices of one length: every buffer
 /// of the state the configuration uses (moments, velocities, accumulators), and an empty slice

@@ -150,6 +150,15 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             ..Default::default()
         })
     };
+    // β₂ = 0.9 so that the second moment changes visibly within the steps of the tests.
+    let adopt = |nesterov, use_clipping| {
+        Adopt::new(AdoptConfig {
+            b2: l(0.9),
+            nesterov,
+            use_clipping,
+            ..Default::default()
+        })
+    };
     let momentum = |momentum: f64, dampening: f64, nesterov| {
         Momentum::new(MomentumConfig {
             momentum: l(momentum),
@@ -204,6 +213,18 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
         Box::new(radam(true, 0.02).unwrap()),
         Box::new(
             Adadelta::new(AdadeltaConfig {
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(adopt(false, true).unwrap()),
+        Box::new(adopt(true, true).unwrap()),
+        Box::new(adopt(false, false).unwrap()),
+        Box::new(Cocob::default()),
+        Box::new(
+            Cocob::new(CocobConfig {
+                alpha: l(4.0),
                 weight_decay: l(0.01),
                 ..Default::default()
             })

@@ -4,9 +4,9 @@
 //! elementwise rules.
 
 use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, DogConfig, DogStart, DowgConfig,
-    ElementwiseRule, GradientDescentConfig, MomentumConfig, NAdamConfig, RAdamConfig,
-    RmsPropConfig,
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, AdoptConfig, CocobConfig, DogConfig,
+    DogStart, DowgConfig, ElementwiseRule, GradientDescentConfig, MomentumConfig, NAdamConfig,
+    RAdamConfig, RmsPropConfig,
 };
 
 /// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
@@ -86,6 +86,20 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         });
     }
     check.config(AdadeltaConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    // ADOPT has no weight decay.
+    for nesterov in [false, true] {
+        check.config(AdoptConfig {
+            b2: 0.9,
+            nesterov,
+            use_clipping: !nesterov,
+            ..Default::default()
+        });
+    }
+    check.config(CocobConfig {
+        alpha: 4.0,
         weight_decay: wd,
         ..Default::default()
     });

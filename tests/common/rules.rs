@@ -10,11 +10,11 @@
 
 use gradus::optim::{
     AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig,
-    BarzilaiBorweinConfig, BbVariant, DogConfig, DogStart, DowgConfig, GradientDescentConfig,
-    LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
+    AdoptConfig, BarzilaiBorweinConfig, BbVariant, CocobConfig, DogConfig, DogStart, DowgConfig,
+    GradientDescentConfig, LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
 };
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Dog, Dowg,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob, Dog, Dowg,
     GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, Real, RmsProp,
 };
 
@@ -313,6 +313,48 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                     Adadelta::new(AdadeltaConfig {
                         lr: F::one(),
                         rho: F::lit(d.rate1),
+                        eps: F::lit(d.eps),
+                        weight_decay: F::zero(),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        adopt_rule(false),
+        adopt_rule(true),
+        Rule {
+            name: "COCOB",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            // A zero gradient leaves the state, and so x = x₀ + bet, as it was.
+            momentum: false,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(Cocob::default()),
+            with_options: |wd| {
+                boxed(
+                    Cocob::new(CocobConfig {
+                        alpha: F::lit(4.0),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Cocob::new(CocobConfig {
+                    lr: F::lit(h[0]),
+                    alpha: F::lit(h[1]),
+                    eps: F::lit(h[2]),
+                    weight_decay: F::lit(h[3]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Cocob::new(CocobConfig {
+                        lr: F::one(),
+                        alpha: F::lit(1.0 + 200.0 * d.rate1),
                         eps: F::lit(d.eps),
                         weight_decay: F::zero(),
                     })
@@ -877,4 +919,79 @@ pub fn rule<F: Real>(name: &str) -> Rule<F> {
         .into_iter()
         .find(|r| r.name == name)
         .unwrap_or_else(|| panic!("no rule named {name} in the registry"))
+}
+
+/// ADOPT, with plain or Nesterov's momentum.
+fn adopt_rule<F: Real>(nesterov: bool) -> Rule<F> {
+    Rule {
+        name: if nesterov {
+            "ADOPT (Nesterov)"
+        } else {
+            "ADOPT"
+        },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: if nesterov {
+            || adopt_with(F::lit(1e-3), true, true)
+        } else {
+            || boxed(Adopt::default())
+        },
+        // ADOPT has no weight decay; its other option is the clip, turned off.
+        with_options: if nesterov {
+            |_| adopt_with(F::lit(0.01), true, false)
+        } else {
+            |_| adopt_with(F::lit(0.01), false, false)
+        },
+        from_raw: if nesterov {
+            |h| adopt_from_raw(h, true)
+        } else {
+            |h| adopt_from_raw(h, false)
+        },
+        from_draw: if nesterov {
+            |d| adopt_from_draw(d, true)
+        } else {
+            |d| adopt_from_draw(d, false)
+        },
+    }
+}
+
+fn adopt_with<F: Real>(lr: F, nesterov: bool, use_clipping: bool) -> Boxed<F> {
+    boxed(
+        Adopt::new(AdoptConfig {
+            lr,
+            nesterov,
+            use_clipping,
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+}
+
+fn adopt_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
+    built(Adopt::new(AdoptConfig {
+        lr: F::lit(h[0]),
+        b1: F::lit(h[1]),
+        b2: F::lit(h[2]),
+        eps: F::lit(h[3]),
+        nesterov,
+        use_clipping: h[4] >= 0.0,
+    }))
+}
+
+fn adopt_from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
+    boxed(
+        Adopt::new(AdoptConfig {
+            lr: F::one(),
+            b1: F::lit(d.rate1),
+            b2: F::lit(d.rate2),
+            eps: F::lit(d.eps),
+            nesterov,
+            use_clipping: true,
+        })
+        .unwrap(),
+    )
 }
