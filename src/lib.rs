@@ -46,7 +46,7 @@
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
-//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
 //! | [`Error`], [`Result`] | typed errors |
@@ -109,7 +109,7 @@ pub use minimize::{
 pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
 pub use optim::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent, Lbfgs,
-    Momentum, NAdam, Optimizer, RAdam, RmsProp,
+    Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW, ScheduleFreeSgd,
 };
 pub use prox::Prox;
 pub use real::Real;
@@ -127,7 +127,7 @@ pub mod prelude {
     pub use crate::objective::{FnObjective, Objective, check_gradient};
     pub use crate::optim::{
         AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, GradientDescent,
-        Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp,
+        Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW, ScheduleFreeSgd,
     };
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};
