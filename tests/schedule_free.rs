@@ -359,3 +359,55 @@ fn a_parameter_set_writes_the_evaluation_point_of_each_tensor() {
     assert_eq!(x.t().iter().copied().collect::<Array1<f64>>(), expected_w);
     assert_eq!(xb, expected_b);
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_checkpoint_in_the_middle_gives_the_iterates_and_the_evaluation_point_of_an_uninterrupted_run()
+{
+    use gradus::checkpoint::{from_bytes, to_bytes};
+    fn check<O: Optimizer<f64> + serde::Serialize + serde::de::DeserializeOwned>(mut a: O) {
+        let gradient = |y: &Array1<f64>| Array1::from_shape_fn(4, |i| (i + 1) as f64 * y[i] - 1.0);
+        let mut y = array![3.0, -1.0, 0.5, 2.0];
+        for _ in 0..5 {
+            let g = gradient(&y);
+            a.step(y.view_mut(), g.view(), 0.05).unwrap();
+        }
+        let mut b: O = from_bytes(&to_bytes(&a).unwrap()).unwrap();
+        let mut y_b = y.clone();
+        for _ in 0..7 {
+            let g = gradient(&y);
+            a.step(y.view_mut(), g.view(), 0.05).unwrap();
+            let g = gradient(&y_b);
+            b.step(y_b.view_mut(), g.view(), 0.05).unwrap();
+        }
+        let (mut x, mut x_b) = (Array1::zeros(4), Array1::zeros(4));
+        assert!(a.evaluation_point(y.view(), x.view_mut()).unwrap());
+        assert!(b.evaluation_point(y_b.view(), x_b.view_mut()).unwrap());
+        let bits = |v: &Array1<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y), bits(&y_b), "{}", a.name());
+        assert_eq!(bits(&x), bits(&x_b), "{}", a.name());
+    }
+    check(
+        ScheduleFreeSgd::new(ScheduleFreeSgdConfig {
+            warmup_steps: 8,
+            weight_decay: 0.01,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    check(
+        ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig {
+            warmup_steps: 8,
+            weight_decay: 0.01,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    // A state whose buffers do not fit is refused when read.
+    let mut rule = ScheduleFreeAdamW::<f64>::default();
+    let mut y = array![1.0, 2.0];
+    rule.step(y.view_mut(), array![0.5, 0.5].view(), 0.1)
+        .unwrap();
+    let sgd = from_bytes::<ScheduleFreeSgd<f64>>(&to_bytes(&rule).unwrap());
+    assert!(sgd.is_err());
+}

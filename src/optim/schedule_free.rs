@@ -79,10 +79,10 @@ rule_config! {
 /// At step `t` (from 1), with the loop's step size `γ`:
 ///
 /// ```text
-/// γ_t     = γ · min(t - 1, T_w) / T_w          step of z        (γ_t = γ when T_w = 0)
-/// γ̃_t     = γ · min(t, T_w) / T_w              step of the weights   (γ̃_t = γ when T_w = 0)
-/// γ_max   = max(γ_max, γ̃_t)                                                   γ_max = 0 at first
-/// w_t     = γ_max^r,    W_t = W_{t-1} + w_t,    c_{t+1} = w_t / W_t   (0 while W_t = 0)   W_0 = 0
+/// γ_t     = γ · min(t - 1, T_w) / T_w     the step of z        (γ without warmup, T_w = 0)
+/// γ̃_t     = γ · min(t, T_w) / T_w         the step of the weights         (γ without warmup)
+/// γ_max   = max(γ_max, γ̃_t)                                    (0 before the first step)
+/// w_t     = γ_max^r,   W_t = W_{t-1} + w_t  (W_0 = 0),   c_{t+1} = w_t / W_t  (0 if W_t = 0)
 /// z_1     = y_1 = x_1 = the starting point
 /// x_t     = (y_t - (1 - β₁) z_t) / β₁
 /// z_{t+1} = z_t - γ_t (∇f(y_t) + λ y_t)
@@ -91,15 +91,16 @@ rule_config! {
 /// ```
 ///
 /// `x_t` is not stored: it is recovered from `y_t` and `z_t`, as optax does. Without warmup and
-/// with `r = 2` and a constant step, `c_{t+1} = 1/t` and `x` is the plain average of
+/// with a constant step, `c_{t+1} = 1/t` and `x_{t+1}` is the plain average of
 /// `z_2, …, z_{t+1}`. The warmup of the step of `z` lags that of the weights by one step, as in
 /// optax (whose base optimizer counts its steps from 0 and the wrapper from 1): with warmup, the
 /// first step leaves `z` where it is. The scalars `W_t` and `γ_max` are kept in `f64`.
 ///
-/// For convex `f` with bounded gradients, the average `x` has the optimal rate of SGD,
-/// `f(x_T) - f* = O(1/√T)` with a constant step, at every `T` and without a schedule that knows
-/// `T` in advance (Theorem 1 of the paper, for `β₁` in `[0, 1]`; here `β₁ = 0` is refused, since
-/// `x` could not be recovered from `y` and `z`).
+/// For convex `f` with (stochastic) gradients bounded by `G`, at a distance `D` from a
+/// minimiser, `T` steps of the constant size `γ = D/(G√T)` give `f(x_T) - f* = O(DG/√T)` in
+/// expectation, the optimal rate, at the last average `x_T` and without a decreasing schedule
+/// (Theorem 1 of the paper, for any `β₁` in `[0, 1]`; here `β₁ = 0` is refused, since `x` could
+/// not be recovered from `y` and `z`).
 ///
 /// Defaults: `lr = 1`, `warmup_steps = 0`, `b1 = 0.9`, `weight_decay = 0`,
 /// `weight_lr_power = 2`, those of optax.
@@ -133,12 +134,15 @@ pub type ScheduleFreeSgd<F> = Rule<ScheduleFreeSgdConfig<F>>;
 /// and the interpolation take its place), and with decoupled weight decay. This is optax's
 /// `optax.contrib.schedule_free_adamw`, with the same iterates; the iterate the rule moves is
 /// `y` (optax's `params`), and `x` is its [evaluation point](crate::Optimizer::evaluation_point).
-/// At step `t` (from 1), with the loop's step size `γ`, and `γ_t`, `c_{t+1}` as for
-/// [`ScheduleFreeSgd`]:
+/// At step `t` (from 1), with the loop's step size `γ`:
 ///
 /// ```text
+/// γ_t     = γ · min(t - 1, T_w) / T_w     the step of z        (γ without warmup, T_w = 0)
+/// γ̃_t     = γ · min(t, T_w) / T_w         the step of the weights         (γ without warmup)
+/// γ_max   = max(γ_max, γ̃_t)                                    (0 before the first step)
+/// w_t     = γ_max^r,   W_t = W_{t-1} + w_t  (W_0 = 0),   c_{t+1} = w_t / W_t  (0 if W_t = 0)
 /// g_t     = ∇f(y_t)
-/// v_t     = β₂ v_{t-1} + (1 - β₂) g_t²                                           v_0 = 0
+/// v_t     = β₂ v_{t-1} + (1 - β₂) g_t²                                             v_0 = 0
 /// z_1     = y_1 = x_1 = the starting point
 /// x_t     = (y_t - (1 - β₁) z_t) / β₁
 /// z_{t+1} = z_t - γ_t (g_t / (√v_t / √(1 - β₂ᵗ) + ε) + λ y_t)
@@ -146,13 +150,8 @@ pub type ScheduleFreeSgd<F> = Rule<ScheduleFreeSgdConfig<F>>;
 /// y_{t+1} = β₁ x_{t+1} + (1 - β₁) z_{t+1}
 /// ```
 ///
-/// with the averaging weights
-///
-/// ```text
-/// γ̃_t = γ · min(t, T_w) / T_w,   γ_max = max(γ_max, γ̃_t),   w_t = γ_max^r,
-/// W_t = W_{t-1} + w_t,   c_{t+1} = w_t / W_t
-/// ```
-///
+/// The warmup and the averaging weights are those of [`ScheduleFreeSgd`] (the step of `z`
+/// lagging the weights' by one step, as in optax).
 /// Squares, roots and divisions are taken element by element. As the Adam family, the rule
 /// reports a second moment that is no longer finite (a gradient component beyond about `√MAX`)
 /// as [`Error::NonFiniteState`](crate::Error::NonFiniteState).
@@ -801,7 +800,7 @@ mod tests {
 
     #[test]
     fn a_zero_gradient_from_the_start_moves_nothing() {
-        let check = |mut rule: Box<dyn Optimizer<f64>>| {
+        fn check(mut rule: impl Optimizer<f64>) {
             let x0 = array![1.5, -2.0, 0.0];
             let mut y = x0.clone();
             let mut x = Array1::zeros(3);
@@ -814,15 +813,15 @@ mod tests {
                     assert_close!(x[i], x0[i], "{}: x", rule.name());
                 }
             }
-        };
-        check(Box::new(ScheduleFreeSgd::default()));
-        check(Box::new(ScheduleFreeAdamW::default()));
+        }
+        check(ScheduleFreeSgd::default());
+        check(ScheduleFreeAdamW::default());
         let no_decay = Hyper {
             weight_decay: 0.0,
             ..OTHERS
         };
-        check(Box::new(no_decay.sgd()));
-        check(Box::new(no_decay.adamw()));
+        check(no_decay.sgd());
+        check(no_decay.adamw());
     }
 
     #[test]
