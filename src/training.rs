@@ -21,7 +21,9 @@
 //! # One optimizer, many tensors
 //!
 //! A [`ParameterSet`] holds one elementwise rule (SGD, momentum, Adam, AdamW, AMSGrad, NAdam,
-//! RAdam, RMSProp, AdaGrad, Adamax, Adadelta, ADOPT, COCOB) and a state per tensor. PyTorch's
+//! RAdam, RMSProp, AdaGrad, Adamax, Adadelta, ADOPT, COCOB, DoG, DoWG, schedule-free SGD and
+//! AdamW) and a state per tensor; for the schedule-free rules, evaluate the model at
+//! [`evaluation_point`](ParameterSet::evaluation_point), not at the tensors stepped. PyTorch's
 //! optimizer keeps references to the parameters; in Rust the model owns its arrays, so they are
 //! given at each step, as two lists in the same order every time: the tensors as `ArrayViewMutD`,
 //! and their gradients as `ArrayViewD` of the same shapes. `view_mut().into_dyn()` turns any

@@ -47,6 +47,17 @@ fn the_loop_allocates_nothing_per_iteration() {
         run_allocations(&line_search, 10),
         run_allocations(&line_search, 2_000)
     );
+    // A rule with an evaluation point: the end of the run allocates for the report's point and
+    // the gradient there, once, whatever the length of the run.
+    let schedule_free = || {
+        Minimizer::new(ScheduleFreeAdamW::default())
+            .lr(1e-4)
+            .gradient_tolerance(0.0)
+    };
+    assert_eq!(
+        run_allocations(&schedule_free, 10),
+        run_allocations(&schedule_free, 10_000)
+    );
     // The counter itself works: recording the iterates allocates one array per iteration.
     let recording = || constant().record_iterates(true);
     assert!(run_allocations(&recording, 1_000) >= run_allocations(&recording, 10) + 990);
@@ -97,6 +108,8 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
             .unwrap(),
         ),
         Box::new(Cocob::default()),
+        Box::new(ScheduleFreeSgd::default()),
+        Box::new(ScheduleFreeAdamW::default()),
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),

@@ -164,6 +164,51 @@ use stochastic::{Sampled, SamplerState};
 /// assert_eq!(report.iterations, 3);
 /// assert_eq!(report.history.unwrap().records.len(), 4);
 /// ```
+///
+/// # Rules with an evaluation point (schedule-free)
+///
+/// The schedule-free rules ([`ScheduleFreeSgd`](crate::ScheduleFreeSgd),
+/// [`ScheduleFreeAdamW`](crate::ScheduleFreeAdamW)) take gradients at a point `y` and have their
+/// guarantee at another, the average `x` of their base sequence, which they write from `y` and
+/// their state ([`Optimizer::evaluation_point`]). The loop holds `y`:
+///
+/// - **Every iteration** evaluates `f(y)` and `∇f(y)` (a minibatch estimate in a minibatch run),
+///   as for any rule. The `f` and the stationarity measure that the criteria, the target, the
+///   divergence check, observers ([`IterationState`]), the history ([`Record`]) and the best
+///   iterate ([`Report::best`]) see are those of the gradient points `y_k`.
+/// - **At the end of the run** the loop writes the evaluation point `x` of the final `y`, and
+///   evaluates `f` and `∇f` there once: the report's [`x`](Report::x), [`f`](Report::f) and
+///   [`stationarity`](Report::stationarity) are those of `x`. In a full-batch run that is one
+///   function and one gradient evaluation more, counted in the report (and in the counts a
+///   resumed run goes on with); in a minibatch run, the full sum at `x` takes the place of the
+///   full sum at `y`. The [run state](Minimizer::run_state) keeps `y`, which a resumed run goes
+///   on from.
+/// - **Otherwise** the report is that of the last iterate `y`, as for any rule: when a value
+///   that is not finite or a state overflow stopped the run (the last finite iterate), when
+///   `f` or its gradient is not finite at `x`, and in runs with a penalty, a set or an
+///   acceleration, where the loop moves `y` by more than the rule's step and the rule's average
+///   does not follow.
+///
+/// Whether the rule has an evaluation point is asked once per run, at its end: other rules pay
+/// nothing, and the iterations allocate nothing either way.
+///
+/// ```
+/// use gradus::prelude::*;
+/// use gradus::problems::Quadratic;
+/// use ndarray::Array1;
+///
+/// let q = Quadratic::<f64>::log_spaced(10, 0.1, 1.0)?;
+/// let mut m = Minimizer::new(ScheduleFreeSgd::default()).lr(0.5).max_iterations(500);
+/// let report = m.minimize(&q, Array1::zeros(10).view())?;
+/// // The report is at the evaluation point of the last iterate, which the run state keeps.
+/// let y = m.run_state().unwrap().x();
+/// let mut x = Array1::zeros(10);
+/// assert!(m.optimizer().evaluation_point(y, x.view_mut())?);
+/// assert_eq!(report.x, x);
+/// assert_eq!(report.f, q.value(x.view()));
+/// assert_eq!(report.function_evaluations, report.iterations + 2); // x_0, the y_k, and x
+/// # Ok::<(), gradus::Error>(())
+/// ```
 pub struct Minimizer<'a, F: Real, O: Optimizer<F>> {
     optimizer: O,
     step_size: StepSize<'a, F>,

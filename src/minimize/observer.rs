@@ -8,6 +8,11 @@ use crate::Real;
 
 /// What an observer sees at each iteration: the current iterate and what the loop knows of it.
 ///
+/// For a rule with an [evaluation point](crate::Optimizer::evaluation_point) (the schedule-free
+/// rules), the iterate is the point `y` where the rule takes gradients, and `f` is `f(y)`, not
+/// `f` at the rule's evaluation point, which the [`Report`](crate::Report) gives at the end of
+/// the run.
+///
 /// Built by the loop only (`#[non_exhaustive]`: fields may be added).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]

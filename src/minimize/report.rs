@@ -12,26 +12,44 @@ use super::Termination;
 /// In a resumed run ([`Minimizer::resume`](crate::Minimizer::resume)), the counts (iterations,
 /// evaluations, epochs) run from the start of the run it continues; the time and the history
 /// are those of the resumed part alone.
+///
+/// For a rule with an [evaluation point](crate::Optimizer::evaluation_point) (the schedule-free
+/// rules), `x`, `f` and `stationarity` are those of the evaluation point, the averaged point
+/// with the guarantee, not of the iterate the rule took gradients at; the history, the best
+/// iterate and the criteria are about the iterates (see
+/// [`Minimizer`](crate::Minimizer#rules-with-an-evaluation-point-schedule-free)).
 #[derive(Debug, Clone)]
 pub struct Report<F> {
     /// The final iterate (the last one where `f` and its gradient were finite). The best one is
     /// in [`best`](Report::best).
+    ///
+    /// For a rule with an evaluation point (the schedule-free rules), that point at the final
+    /// iterate `y`: `(y - (1 - β₁) z) / β₁`, from the rule's state. The iterate `y` itself stays
+    /// in the [run state](crate::Minimizer::run_state) (and is reported instead when a value
+    /// that is not finite or a state overflow stopped the run, in a run with a penalty, a set or
+    /// an acceleration, and when `f` or its gradient is not finite at the evaluation point).
     pub x: Array1<F>,
     /// `f(x)`; with a penalty `h` ([`Minimizer::prox`](crate::Minimizer::prox)), `f(x) + h(x)`,
-    /// the objective the run minimised (`h` alone is in [`penalty`](Report::penalty)).
+    /// the objective the run minimised (`h` alone is in [`penalty`](Report::penalty)). For a
+    /// rule with an evaluation point, `f` evaluated there at the end of the run (for a minibatch
+    /// run, the full sum there).
     pub f: F,
     /// The stationarity measure at `x`: `|∇f(x)|₂`, or the norm of the (proximal) gradient
     /// mapping for a run with a penalty or a set (see
     /// [`Criteria`](crate::Criteria#the-stationarity-measure)); for an accelerated run, the
     /// mapping at the last extrapolated point (see
     /// [`Minimizer::accelerate`](crate::Minimizer::accelerate)). For a minibatch run, the
-    /// measure of the full sum.
+    /// measure of the full sum. For a rule with an evaluation point, `|∇f|₂` there: the
+    /// criteria judged the iterates, so it may be above a gradient tolerance the run met.
     pub stationarity: F,
     /// Number of steps taken.
     pub iterations: usize,
-    /// Number of function evaluations.
+    /// Number of function evaluations. For a rule with an evaluation point in a full-batch run,
+    /// the evaluation there at the end of the run is counted (one more than the iterates'; made
+    /// after the budgets were checked, so it may exceed an evaluation budget by one).
     pub function_evaluations: usize,
-    /// Number of gradient evaluations.
+    /// Number of gradient evaluations (for a rule with an evaluation point in a full-batch run,
+    /// with the one there at the end, as [`function_evaluations`](Report::function_evaluations)).
     pub gradient_evaluations: usize,
     /// Why the run stopped.
     pub termination: Termination,
@@ -49,7 +67,8 @@ pub struct Report<F> {
     /// the one with the lowest `f` among the iterates where the loop knows `f` of the whole
     /// objective (every iterate of a full-batch run, the full checks of a minibatch run). `None`
     /// for a minibatch run with neither validation nor full checks, or when no judged value was
-    /// below `+∞`. Ties keep the earlier iterate.
+    /// below `+∞`. Ties keep the earlier iterate. For a rule with an evaluation point, an
+    /// iterate where the rule took gradients, judged by `f` there, as the criteria judge them.
     pub best: Option<Best<F>>,
     /// `h(x)`, the penalty at the final iterate, for a run with a penalty or a set (`0` for a
     /// set, at its projections); `None` without one.
@@ -101,7 +120,9 @@ impl<F> Report<F> {
     }
 }
 
-/// One iteration of a recorded history.
+/// One iteration of a recorded history: what the loop knows at an iterate (for a rule with an
+/// [evaluation point](crate::Optimizer::evaluation_point), the point where the rule took the
+/// gradient, not its evaluation point).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record<F> {
     /// Steps taken before this record.

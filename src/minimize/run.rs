@@ -853,11 +853,19 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         start: Instant,
         gamma: F,
     ) -> Report<F> {
-        let (f, stationarity) = if oracle.is_sampled() && termination != Termination::NonFinite {
-            // Report the full sum at the final iterate, not the last minibatch's estimate.
-            self.full_measure(oracle, s, gamma)
-        } else {
-            (s.f, s.stationarity)
+        let (x, f, stationarity) = match self.at_evaluation_point(oracle, s, termination) {
+            Some(at_point) => at_point,
+            None => {
+                let (f, stationarity) =
+                    if oracle.is_sampled() && termination != Termination::NonFinite {
+                        // Report the full sum at the final iterate, not the last minibatch's
+                        // estimate.
+                        self.full_measure(oracle, s, gamma)
+                    } else {
+                        (s.f, s.stationarity)
+                    };
+                (Array1::from(s.x.clone()), f, stationarity)
+            }
         };
         let (function_evaluations, gradient_evaluations) = oracle.counts();
         let best = s.tracking.best(&s.x).map(|x| Best {
@@ -866,7 +874,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             iteration: s.tracking.iteration,
         });
         Report {
-            x: Array1::from(s.x.clone()),
+            x,
             f,
             stationarity,
             iterations: s.iteration,
@@ -886,6 +894,57 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             second_order: None,
             saddle_escapes: s.escapes,
         }
+    }
+
+    /// For a rule with an evaluation point (the schedule-free rules: see
+    /// [`Optimizer::evaluation_point`]), the report's point, `f` and stationarity measure: the
+    /// evaluation point of the final iterate, `f` and `|∇f|` there (for a sampled run, the full
+    /// sum's, in place of the full evaluation at the iterate), in a new array for the report and,
+    /// for an exact run, a gradient buffer allocated once here. The evaluation is counted in the
+    /// run's.
+    ///
+    /// `None`, to report the iterate as for any other rule: for a rule without one (checked once
+    /// per run, here), before its first step, in a run with a penalty, a set or an acceleration
+    /// (whose iterate the rule's averaged point does not follow), when a value that is not
+    /// finite or a state overflow stopped the run (the last finite iterate is reported), and
+    /// when `f` or its gradient is not finite at the evaluation point.
+    fn at_evaluation_point<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &State<F>,
+        termination: Termination,
+    ) -> Option<(Array1<F>, F, F)> {
+        if !self.optimizer.has_evaluation_point()
+            || self.prox.is_some()
+            || self.acceleration.is_some()
+            || matches!(
+                termination,
+                Termination::NonFinite | Termination::StateOverflow
+            )
+        {
+            return None;
+        }
+        let mut x = Array1::zeros(s.x.len());
+        if !matches!(
+            self.optimizer.evaluation_point(view(&s.x), x.view_mut()),
+            Ok(true)
+        ) {
+            return None;
+        }
+        let (f, stationarity) = if oracle.is_sampled() {
+            let f = oracle.full_evaluation(x.view());
+            (f, norm(oracle.full_gradient()))
+        } else {
+            let mut g = vec![F::zero(); x.len()];
+            let f = oracle.value_and_gradient(x.view(), view_mut(&mut g));
+            (f, gradient_norm(&g))
+        };
+        // As `is_finite` (a NaN fails both comparisons).
+        (f.abs() <= F::max_value() && stationarity <= F::max_value()).then_some((
+            x,
+            f,
+            stationarity,
+        ))
     }
 
     fn needs_work_buffer(&self) -> bool {

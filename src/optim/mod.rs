@@ -22,10 +22,10 @@
 //! ```
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
-//! inputs give the same iterates; [`Adopt`] and [`Cocob`], which PyTorch does not have, follow
-//! optax's `optax.contrib` instead. Each rule validates its hyperparameters once, when it is
-//! built, and allocates its state once, on its first step (a [`reset`](Optimizer::reset) keeps it
-//! for the next run).
+//! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
+//! which PyTorch does not have, follow optax's `optax.contrib` instead. Each rule validates its
+//! hyperparameters once, when it is built, and allocates its state once, on its first step (a
+//! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
 //! ## One type for the elementwise rules
 //!
@@ -58,6 +58,14 @@
 //! along it, so the same L-BFGS works with any line search, and the same line search with any
 //! rule that has a direction. [`AcceleratedGradient`] evaluates the gradient at its
 //! extrapolated point, which is the iterate the loop holds; it keeps the sequence `x_k` itself.
+//!
+//! ## Rules that evaluate the model elsewhere
+//!
+//! The schedule-free rules ([`ScheduleFreeSgd`], [`ScheduleFreeAdamW`]) take gradients at a point
+//! `y` between a base sequence `z` and the average `x` of the `z`s; the average is the point
+//! with the guarantee, where the model should be evaluated. The iterate they move is `y`, and
+//! [`Optimizer::evaluation_point`] writes `x` from `y` and the rule's state; the
+//! [`Minimizer`](crate::Minimizer) reports that point at the end of a run.
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -82,6 +90,7 @@ mod nadam;
 mod radam;
 mod rmsprop;
 mod rule;
+mod schedule_free;
 mod state;
 mod weight_decay;
 
@@ -107,6 +116,10 @@ pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use rule::{ElementwiseRule, Rule};
+pub use schedule_free::{
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, ScheduleFreeSgdState,
+};
 pub use state::{Buffers, MAX_BUFFERS};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
@@ -173,6 +186,34 @@ pub trait Optimizer<F: Real> {
         let _ = (x, grad, direction);
         Err(no_search_direction())
     }
+
+    /// `true` if the rule has an evaluation point: the point where the model should be
+    /// evaluated, when it is not the iterate the rule takes gradients at (see
+    /// [`evaluation_point`](Optimizer::evaluation_point)). Default `false`.
+    fn has_evaluation_point(&self) -> bool {
+        false
+    }
+
+    /// Writes into `x` the point where the model should be evaluated, when it is not the iterate
+    /// `y` the rule takes gradients at, and returns `Ok(true)`; returns `Ok(false)`, writing
+    /// nothing, when the model is evaluated at `y` itself.
+    ///
+    /// The schedule-free rules ([`ScheduleFreeSgd`], [`ScheduleFreeAdamW`]) take gradients at an
+    /// interpolation `y` between their base sequence `z` and the average `x` of the `z`s, and the
+    /// average is the point with the guarantee: they write `x = (y - (1 - β₁) z) / β₁` (optax's
+    /// `schedule_free_eval_params`). `y` must be the iterate the last
+    /// [`step`](Optimizer::step) left. Before the first step, and for every other rule (the
+    /// default), the answer is `Ok(false)`. The [`Minimizer`](crate::Minimizer) reports this
+    /// point, and `f` there, at the end of a run.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `x` and `y` differ in length, or `y` differs from the
+    /// length of the rule's state (for a rule with an evaluation point that has taken a step);
+    /// `x` is left as it was.
+    fn evaluation_point(&self, y: ArrayView1<'_, F>, x: ArrayViewMut1<'_, F>) -> Result<bool> {
+        let _ = (y, x);
+        Ok(false)
+    }
 }
 
 impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
@@ -201,6 +242,12 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
         direction: ArrayViewMut1<'_, F>,
     ) -> Result<()> {
         (**self).search_direction(x, grad, direction)
+    }
+    fn has_evaluation_point(&self) -> bool {
+        (**self).has_evaluation_point()
+    }
+    fn evaluation_point(&self, y: ArrayView1<'_, F>, x: ArrayViewMut1<'_, F>) -> Result<bool> {
+        (**self).evaluation_point(y, x)
     }
 }
 

@@ -191,6 +191,33 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     ) {
         let _ = (x, grad, direction);
     }
+
+    /// `true` if the model should be evaluated at another point than the iterate the rule takes
+    /// gradients at (the schedule-free rules, whose averaged point is computed from the iterate
+    /// and the state: see [`evaluation_point`](ElementwiseRule::evaluation_point)). Default
+    /// `false`.
+    fn has_evaluation_point(&self) -> bool {
+        false
+    }
+
+    /// Writes into `x` the point where the model should be evaluated, from the iterate `y` and
+    /// the state's values of the coordinates `offset..offset + y.len()` (the whole state of one
+    /// vector has `offset = 0`; a tensor of a parameter set has its range in its group's state).
+    /// Returns `true` if it wrote `x`.
+    ///
+    /// Only called when [`has_evaluation_point`](ElementwiseRule::has_evaluation_point) is
+    /// `true`, after a step, with `x` and `y` of one length and the range within the state. The
+    /// default writes nothing and returns `false`.
+    fn evaluation_point(
+        &self,
+        state: &Self::State,
+        offset: usize,
+        y: ArrayView1<'_, Self::Float>,
+        x: ArrayViewMut1<'_, Self::Float>,
+    ) -> bool {
+        let _ = (state, offset, y, x);
+        false
+    }
 }
 
 /// The items of an [`ElementwiseRule`] implementation that every configuration type writes the
@@ -377,5 +404,24 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
         crate::error::check_len("direction vs x", x.len(), direction.len())?;
         self.config.search_direction(x, grad, direction);
         Ok(())
+    }
+
+    fn has_evaluation_point(&self) -> bool {
+        self.config.has_evaluation_point()
+    }
+
+    fn evaluation_point(
+        &self,
+        y: ArrayView1<'_, C::Float>,
+        x: ArrayViewMut1<'_, C::Float>,
+    ) -> Result<bool> {
+        if !self.config.has_evaluation_point() || self.state.steps() == 0 {
+            return Ok(false);
+        }
+        crate::error::check_len("evaluation point vs iterate", y.len(), x.len())?;
+        if let Some(n) = self.state.len() {
+            crate::error::check_len("iterate vs the optimizer state", n, y.len())?;
+        }
+        Ok(self.config.evaluation_point(self.state.get(), 0, y, x))
     }
 }

@@ -146,6 +146,11 @@ impl<S> RuleState<S> {
         &self.state
     }
 
+    /// The number of coordinates the state was started for, if it has values per coordinate.
+    pub(crate) fn len(&self) -> Option<usize> {
+        self.len
+    }
+
     /// Checks a state read from a file: after a first step, a rule with values per coordinate
     /// must have recorded its length `n`, and its buffers must be those that `start` gives for
     /// `n` coordinates (the same ones in use, each of length `n`).

@@ -230,6 +230,28 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(ScheduleFreeSgd::default()),
+        Box::new(
+            ScheduleFreeSgd::new(ScheduleFreeSgdConfig {
+                warmup_steps: 3,
+                b1: l(0.8),
+                weight_decay: l(0.01),
+                weight_lr_power: l(1.5),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(ScheduleFreeAdamW::default()),
+        Box::new(
+            ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig {
+                warmup_steps: 3,
+                b1: l(0.95),
+                b2: l(0.9),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         // The rules with a first pass of sums over the coordinates.
         Box::new(Dog::default()),
         Box::new(
@@ -303,8 +325,16 @@ fn run<F: Real>(
     } else {
         x.view()
     };
+    // The evaluation point of a rule that has one, written into a strided view of a strided run.
+    let mut point = Array1::from_elem(2 * n, F::nan());
+    let mut point = point.slice_mut(s![..;2]);
+    let written = rule.evaluation_point(x, point.view_mut()).unwrap();
+    assert_eq!(written, rule.has_evaluation_point(), "{}", rule.name());
     // The bits of every entry, to compare runs exactly (NaN included).
-    x.iter().map(|v| v.as_f64().to_bits()).collect()
+    x.iter()
+        .chain(point.iter().filter(|_| written))
+        .map(|v| v.as_f64().to_bits())
+        .collect()
 }
 
 /// Runs every variant on contiguous and strided arrays of length `n`, which must agree to the

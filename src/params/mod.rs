@@ -324,6 +324,78 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         }
     }
 
+    /// Writes into every `x[i]` the point where the model should be evaluated, from the tensor
+    /// `y[i]` the set steps, and returns `Ok(true)`; returns `Ok(false)`, writing nothing,
+    /// before the first step and for rules that evaluate the model at their iterate: see
+    /// [`Optimizer::evaluation_point`](crate::Optimizer::evaluation_point). For the
+    /// schedule-free rules each tensor gets `x = (y - (1 - β₁) z) / β₁` with its group's `β₁`
+    /// and its range of the group's `z`: the same values as the rule run on that tensor alone.
+    ///
+    /// `y` must hold the tensors as the last step left them. Tensors that are not contiguous in
+    /// row-major order are read (or written) through a copy, allocated for the call.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `x` and `y` differ in length or from the number of
+    /// tensors of the steps; [`Error::ShapeMismatch`] if a tensor of `y` or `x` has another
+    /// shape than on the steps. Nothing is written then.
+    pub fn evaluation_point(
+        &self,
+        y: &[ArrayViewD<'_, C::Float>],
+        x: &mut [ArrayViewMutD<'_, C::Float>],
+    ) -> Result<bool> {
+        if self.steps == 0
+            || !self
+                .groups
+                .iter()
+                .any(ElementwiseRule::has_evaluation_point)
+        {
+            return Ok(false);
+        }
+        crate::error::check_len("evaluation points vs tensors", y.len(), x.len())?;
+        crate::error::check_len(
+            "tensors vs the optimizer state",
+            self.tensors.len(),
+            y.len(),
+        )?;
+        for (i, ((y, x), tensor)) in y.iter().zip(x.iter()).zip(&self.tensors).enumerate() {
+            for (what, shape) in [("tensor", y.shape()), ("evaluation point", x.shape())] {
+                if !same_shape(shape, tensor.shape.slice()) {
+                    return Err(Error::ShapeMismatch {
+                        what,
+                        index: i,
+                        expected: tensor.shape.slice().to_vec(),
+                        found: shape.to_vec(),
+                    });
+                }
+            }
+        }
+        for (i, (y, x)) in y.iter().zip(x.iter_mut()).enumerate() {
+            let group = self.group_of(i);
+            let (config, state) = (&self.groups[group], &self.states[group]);
+            if !config.has_evaluation_point() {
+                x.assign(y);
+                continue;
+            }
+            let offset = self.tensors[i].offset;
+            let copied: Vec<C::Float>;
+            let y = match y.as_slice() {
+                Some(ys) => ArrayView1::from(ys),
+                None => {
+                    copied = y.iter().copied().collect();
+                    ArrayView1::from(&copied[..])
+                }
+            };
+            if let Some(xs) = x.as_slice_mut() {
+                config.evaluation_point(state, offset, y, ArrayViewMut1::from(xs));
+            } else {
+                let mut point = vec![num_traits::Zero::zero(); y.len()];
+                config.evaluation_point(state, offset, y, ArrayViewMut1::from(&mut point[..]));
+                x.iter_mut().zip(point).for_each(|(x, v)| *x = v);
+            }
+        }
+        Ok(true)
+    }
+
     /// The checks of [`step_scaled`](ParameterSet::step_scaled).
     fn check_step(
         &self,
