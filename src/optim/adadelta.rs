@@ -116,7 +116,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
             eps,
             weight_decay: wd,
         } = s;
-        let [square_avg, acc_delta, _] = state.into_array();
+        let [square_avg, acc_delta, ..] = state.into_array();
         kernel::apply_watching(
             x,
             grad,

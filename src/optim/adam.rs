@@ -203,7 +203,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
     ) -> bool {
-        let [exp_avg, exp_avg_sq, max_exp_avg_sq] = state.into_array();
+        let [exp_avg, exp_avg_sq, max_exp_avg_sq, _] = state.into_array();
         if self.amsgrad {
             kernel::apply_watching(
                 x,

@@ -114,7 +114,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
             eps,
             clr,
         } = s;
-        let [exp_avg, exp_inf, _] = state.into_array();
+        let [exp_avg, exp_inf, ..] = state.into_array();
         kernel::apply(
             x,
             grad,

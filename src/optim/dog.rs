@@ -198,7 +198,7 @@ fn distance_sums<F: Real>(
     grad: ArrayView1<'_, F>,
     state: Buffers<'_, F>,
 ) -> [F; 2] {
-    let [x0, _, _] = state.into_array();
+    let [x0, ..] = state.into_array();
     let wd = s.weight_decay;
     if s.first {
         kernel::gather(

@@ -147,7 +147,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
             avg_coef,
             eps,
         } = s;
-        let [exp_avg, exp_avg_sq, _] = state.into_array();
+        let [exp_avg, exp_avg_sq, ..] = state.into_array();
         kernel::apply_watching(
             x,
             grad,

@@ -170,7 +170,7 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
         grad: ArrayView1<'_, F>,
         state: Buffers<'_, F>,
     ) -> bool {
-        let [exp_avg, exp_avg_sq, _] = state.into_array();
+        let [exp_avg, exp_avg_sq, ..] = state.into_array();
         let eps = s.eps;
         match s.adaptive {
             Some(adaptive) => s.update(

@@ -159,7 +159,7 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
         state: Buffers<'_, F>,
     ) -> bool {
         let c = *self;
-        let [v, a, b] = state.into_array();
+        let [v, a, b, _] = state.into_array();
         match (c.centered, c.momentum > F::zero()) {
             (false, false) => kernel::apply_watching(
                 x,

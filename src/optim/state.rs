@@ -60,9 +60,9 @@ pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
     }
 }
 
-/// The largest number of per-coordinate buffers a rule's state may have (AMSGrad's three
-/// moments, centred RMSProp with momentum).
-pub const MAX_BUFFERS: usize = 3;
+/// The largest number of per-coordinate buffers a rule's state may have (Prodigy's starting
+/// point, two moments and weighted sum of gradients).
+pub const MAX_BUFFERS: usize = 4;
 
 /// The per-coordinate buffers of a rule's state, as mutable slices of one length: every buffer
 /// of the state the configuration uses (moments, velocities, accumulators), and an empty slice
