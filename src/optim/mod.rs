@@ -76,6 +76,7 @@ mod gradient_descent;
 mod lbfgs;
 mod momentum;
 mod nadam;
+mod prodigy;
 mod radam;
 mod rmsprop;
 mod rule;
@@ -99,6 +100,7 @@ pub use kernel::Sums;
 pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use rule::{ElementwiseRule, Rule};
@@ -126,9 +128,10 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta), when a value it wrote there is
-    /// no longer finite: a gradient component beyond about `√MAX` (`1.3e154` in `f64`,
-    /// `1.8e19` in `f32`) overflowed its square, and that coordinate would never move again.
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, Prodigy),
+    /// when a value it wrote there is no longer finite: a gradient component beyond about `√MAX`
+    /// (`1.3e154` in `f64`, `1.8e19` in `f32`) overflowed its square, and that coordinate would
+    /// never move again.
     /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the
     /// error comes back at every step until [`reset`](Optimizer::reset). The
     /// [`Minimizer`](crate::Minimizer) undoes such a step and stops with
