@@ -71,6 +71,7 @@ mod adam_family;
 mod adamax;
 mod barzilai_borwein;
 mod config;
+mod dadaptation;
 mod dog;
 mod gradient_descent;
 mod lbfgs;
@@ -94,6 +95,9 @@ pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
+pub use dadaptation::{
+    DAdaptAdamW, DAdaptAdamWConfig, DAdaptAdamWState, DAdaptSgd, DAdaptSgdConfig, DAdaptSgdState,
+};
 pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
@@ -128,7 +132,7 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, Prodigy),
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, Prodigy, D-Adaptation AdamW),
     /// when a value it wrote there is no longer finite: a gradient component beyond about `√MAX`
     /// (`1.3e154` in `f64`, `1.8e19` in `f32`) overflowed its square, and that coordinate would
     /// never move again.
