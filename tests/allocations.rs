@@ -90,6 +90,11 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),
+        Box::new(Dog::default()),
+        Box::new(Dowg::default()),
+        Box::new(Prodigy::default()),
+        Box::new(DAdaptAdamW::default()),
+        Box::new(DAdaptSgd::default()),
     ]
 }
 

@@ -4,15 +4,17 @@
 //! Step sizes and budgets are tuned per rule (a sweep over `lr` in `[3e-4, 5]`), choosing a step
 //! inside the range where the rule converges rather than at its edge, and a budget of about
 //! twice the iterations the run needs, so that the tests are robust yet fail on a regression in
-//! speed. Everything runs in well under a second in a debug build.
+//! speed. The rules that learn their step size (Prodigy, D-Adaptation) run with their defaults
+//! instead, on a regularised logistic regression of `gradus::problems`. Everything runs in well
+//! under a second in a debug build.
 
 use approx::assert_abs_diff_eq;
 use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
-use gradus::problems::{Rosenbrock, TestFunction};
+use gradus::problems::{Dataset, LogisticRegression, Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
 use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, FnObjective, GradientDescent, Minimizer, Momentum, NAdam,
-    Objective, Optimizer, RAdam, Real, RmsProp, Termination,
+    AdaGrad, Adadelta, Adam, Adamax, DAdaptAdamW, DAdaptSgd, FnObjective, GradientDescent,
+    Minimizer, Momentum, NAdam, Objective, Optimizer, Prodigy, RAdam, Real, RmsProp, Termination,
 };
 use ndarray::{Array1, ArrayView1, array};
 
@@ -145,6 +147,47 @@ fn coupled_weight_decay_reaches_the_ridge_minimiser() {
         0.1,
         1000,
     );
+}
+
+/// Runs `rule` with its defaults (the loop's step size is the rule's `γ = 1`) on a logistic
+/// regression with an L2 penalty `λ = 1e-2` (200 seeded examples of 5 features) from the origin,
+/// and checks that it stops on the gradient tolerance `1e-6` within `budget` iterations. The
+/// problem is `λ`-strongly convex, so the iterate is then within `1e-6 / λ = 1e-4` of the
+/// certified minimiser.
+fn logistic_converges(rule: impl Optimizer<f64>, budget: usize) {
+    let name = rule.name();
+    let f = LogisticRegression::new(Dataset::classification(200, 5, 3).unwrap(), 1e-2).unwrap();
+    let report = Minimizer::new(rule)
+        .gradient_tolerance(1e-6)
+        .max_iterations(budget)
+        .minimize(&f, f.start().unwrap().view())
+        .unwrap();
+    assert_eq!(
+        report.termination,
+        Termination::GradientNorm,
+        "{name}: {report:?}"
+    );
+    let minimizer = f.minimizers().unwrap().remove(0);
+    let d = distance(&report.x, minimizer.as_slice().unwrap());
+    assert!(d <= 1e-4, "{name}: |x - x*| = {d:e}");
+}
+
+#[test]
+fn prodigy_reaches_the_logistic_minimiser() {
+    // ~240 steps.
+    logistic_converges(Prodigy::default(), 500);
+}
+
+#[test]
+fn dadapt_adamw_reaches_the_logistic_minimiser() {
+    // ~230 steps.
+    logistic_converges(DAdaptAdamW::default(), 500);
+}
+
+#[test]
+fn dadapt_sgd_reaches_the_logistic_minimiser() {
+    // ~45 steps: the learnt step d/‖g₀‖ suits this well-conditioned problem.
+    logistic_converges(DAdaptSgd::default(), 100);
 }
 
 /// Runs `rule` on Rosenbrock from (-1.2, 1) and checks that it stops on the gradient tolerance
