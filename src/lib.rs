@@ -47,7 +47,7 @@
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Adopt`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
-//! | [`Dog`], [`Dowg`], [`Cocob`] | the update rules that learn their step size |
+//! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
 //! | [`Error`], [`Result`] | typed errors |
@@ -113,7 +113,7 @@ pub use optim::{
     GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
     ScheduleFreeSgd,
 };
-pub use optim::{Dog, Dowg};
+pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
 pub use real::Real;
 pub use schedule::Schedule;
@@ -133,7 +133,7 @@ pub mod prelude {
         GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
         ScheduleFreeSgd,
     };
-    pub use crate::optim::{Dog, Dowg};
+    pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};
 }

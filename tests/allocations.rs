@@ -115,6 +115,9 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(AcceleratedGradient::default()),
         Box::new(Dog::default()),
         Box::new(Dowg::default()),
+        Box::new(Prodigy::default()),
+        Box::new(DAdaptAdamW::default()),
+        Box::new(DAdaptSgd::default()),
     ]
 }
 

@@ -568,3 +568,84 @@ fn a_set_read_with_parts_that_disagree_is_refused() {
         );
     }
 }
+
+/// Steps a set of the tensors `shapes` (the second one column-major) with `config` and the rule
+/// on all their values end to end, and checks that both agree to `1e-12` at every step: the
+/// rules that take sums over the coordinates (a norm, an inner product) take them over the
+/// whole group. Returns the estimate `d` of both at the end.
+fn a_group_steps_as_one_vector<C>(config: C, d: fn(&C::State) -> f64) -> (f64, f64)
+where
+    C: ElementwiseRule<Float = f64>,
+{
+    let shapes = vec![vec![3], vec![4, 5], vec![2, 1, 3]];
+    let mut set = ParameterSet::new(config.clone()).unwrap();
+    let mut rule = Rule::new(config).unwrap();
+    let layouts = [false, true, false];
+    let mut xs: Vec<ArrayD<f64>> = tensors_of(&shapes, 0.3)
+        .iter()
+        .zip(layouts)
+        .map(|(t, column_major)| in_layout(t, column_major))
+        .collect();
+    let mut flat: Array1<f64> = xs.iter().flat_map(row_major).collect();
+    for step in 0..6 {
+        // Gradients that keep a direction, so that the estimates grow.
+        let gs: Vec<ArrayD<f64>> = tensors_of(&shapes, 0.3)
+            .into_iter()
+            .zip(&xs)
+            .map(|(g, x)| &g + &(x * 0.1 * step as f64))
+            .collect();
+        let g_flat: Array1<f64> = gs.iter().flat_map(row_major).collect();
+        let mut views: Vec<ArrayViewMutD<f64>> = xs.iter_mut().map(|x| x.view_mut()).collect();
+        let gviews: Vec<ArrayViewD<f64>> = gs.iter().map(|g| g.view()).collect();
+        set.step(&mut views, &gviews).unwrap();
+        rule.step(flat.view_mut(), g_flat.view(), rule.default_lr())
+            .unwrap();
+        let set_flat: Vec<f64> = xs.iter().flat_map(row_major).collect();
+        for (a, b) in set_flat.iter().zip(&flat) {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "{}: {a} {b} at step {step}",
+                rule.name()
+            );
+        }
+    }
+    (d(set.group_state(0).unwrap()), d(rule.state()))
+}
+
+#[test]
+fn the_rules_that_learn_their_step_size_sum_over_the_whole_group() {
+    use gradus::optim::{
+        DAdaptAdamWConfig, DAdaptAdamWState, DAdaptSgdConfig, DAdaptSgdState, ProdigyConfig,
+        ProdigyState,
+    };
+    let estimates = [
+        a_group_steps_as_one_vector(
+            ProdigyConfig {
+                estim_lr0: 1e-2,
+                weight_decay: 0.01,
+                ..Default::default()
+            },
+            ProdigyState::d,
+        ),
+        a_group_steps_as_one_vector(
+            DAdaptAdamWConfig {
+                estim_lr0: 1e-2,
+                ..Default::default()
+            },
+            DAdaptAdamWState::d,
+        ),
+        a_group_steps_as_one_vector(
+            DAdaptSgdConfig {
+                d0: 1e-2,
+                momentum: 0.5,
+                weight_decay: 0.01,
+                ..Default::default()
+            },
+            DAdaptSgdState::d,
+        ),
+    ];
+    for (set, rule) in estimates {
+        assert!(set > 1e-2, "the estimate must have grown: {set}");
+        assert!((set - rule).abs() <= 1e-12 * rule, "{set} {rule}");
+    }
+}

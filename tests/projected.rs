@@ -195,6 +195,9 @@ type RuleFactory = Box<dyn Fn() -> Box<dyn Optimizer<f64>>>;
 fn rules() -> Vec<(String, RuleFactory)> {
     let mut all: Vec<(String, RuleFactory)> = Vec::new();
     for rule in common::rules::rules::<f64>() {
+        if rule.needs_unconstrained {
+            continue;
+        }
         let (default, with_options) = (rule.default, rule.with_options);
         all.push((rule.name.to_owned(), Box::new(default)));
         all.push((

@@ -103,6 +103,23 @@ fn l2_ball_projections_of_huge_points_are_exact() {
     l2_ball_projections_of_huge_points::<f64>();
 }
 
+/// A radius of `MAX` about a centre near `MAX/34`, and the point `-MAX`: `x - c` overflows, and
+/// `r (x - c)/|x - c|` rounds past `MAX` when computed at full scale, though the projection,
+/// `c - r`, is about `-0.97 MAX`.
+#[test]
+fn l2_ball_projections_with_a_radius_near_max_stay_finite() {
+    let mut ball = L2Ball::centered(array![9.868_750_6e36_f32].view(), f32::MAX).unwrap();
+    let mut x = array![-f32::MAX];
+    ball.project(x.view_mut());
+    let expected = 9.868_750_6e36_f32 - f32::MAX;
+    assert!(x[0].is_finite(), "{x}");
+    assert!(
+        (x[0] - expected).abs() <= 1e-6 * expected.abs(),
+        "{x} vs {expected}"
+    );
+    assert!(ball.contains(x.view(), 1e-6 * f32::MAX), "{x}");
+}
+
 proptest! {
     #[test]
     fn projections_of_finite_points_of_any_magnitude_are_in_the_set(

@@ -5,15 +5,18 @@
 //! Step sizes and budgets are tuned per rule (a sweep over `lr` in `[3e-4, 5]`), choosing a step
 //! inside the range where the rule converges rather than at its edge, and a budget of about
 //! twice the iterations the run needs, so that the tests are robust yet fail on a regression in
-//! speed. Everything runs in well under a second in a debug build.
+//! speed. The rules that learn their step size (Prodigy, D-Adaptation) run with their defaults
+//! instead, on a regularised logistic regression of `gradus::problems`. Everything runs in well
+//! under a second in a debug build.
 
 use approx::assert_abs_diff_eq;
 use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
 use gradus::problems::{Dataset, LogisticRegression, Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
 use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, Adopt, Cocob, FnObjective, GradientDescent, Minimizer,
-    Momentum, NAdam, Objective, Optimizer, RAdam, Real, RmsProp, Termination,
+    AdaGrad, Adadelta, Adam, Adamax, Adopt, Cocob, DAdaptAdamW, DAdaptSgd, FnObjective,
+    GradientDescent, Minimizer, Momentum, NAdam, Objective, Optimizer, Prodigy, RAdam, Real,
+    RmsProp, Termination,
 };
 use ndarray::{Array1, ArrayView1, array};
 
@@ -186,6 +189,24 @@ fn coupled_weight_decay_reaches_the_ridge_minimiser() {
         0.1,
         1000,
     );
+}
+
+#[test]
+fn prodigy_reaches_the_logistic_minimiser() {
+    // ~240 steps.
+    logistic_converges(Minimizer::new(Prodigy::default()), 500);
+}
+
+#[test]
+fn dadapt_adamw_reaches_the_logistic_minimiser() {
+    // ~230 steps.
+    logistic_converges(Minimizer::new(DAdaptAdamW::default()), 500);
+}
+
+#[test]
+fn dadapt_sgd_reaches_the_logistic_minimiser() {
+    // ~45 steps: the learnt step d/‖g₀‖ suits this well-conditioned problem.
+    logistic_converges(Minimizer::new(DAdaptSgd::default()), 100);
 }
 
 /// Runs `rule` on Rosenbrock from (-1.2, 1) and checks that it stops on the gradient tolerance

@@ -42,34 +42,43 @@ impl BallNorm for L2 {
     }
 
     fn project_outside<F: Real>(mut x: ArrayViewMut1<'_, F>, center: Option<&Array1<F>>, r: F) {
-        // `c + (x - c) r/d` with `d = |x - c|`; where `|x - c|` (or `x - c` itself) overflows,
-        // `k (x - c)` with `k = 1/2` has the same direction and a finite length.
+        // `c + r (x - c)/d` with `d = |x - c|`. Where `x - c` or `|x - c|` overflows, or the
+        // radius is so large (`2r` overflows) that `r (x - c)/d` may round past `MAX` on its way
+        // to a finite point, the same point is computed at the scale `k = 1/2` (exact, a power
+        // of two): `(k c + k r (x - c)/d) / k`, with `k (x - c)` of the same direction and a
+        // finite length.
         let d = Self::distance(x.view(), center);
         let half = F::lit(0.5);
-        let (k, d) = if d.is_finite() {
-            (F::one(), d)
-        } else {
+        if d.is_finite() && (r + r).is_finite() {
+            let scale = r / d;
+            // A factor `r/d` below the normal range keeps few bits or none: divide by `d` first.
+            let tiny = scale < F::min_positive_value();
+            let to_ball = |v: F| if tiny { v / d * r } else { v * scale };
             match center {
-                None => (half, norm_of(x.iter().map(|&v| v * half))),
-                Some(c) => {
-                    let k = safe_scale(x.view(), center).min(half);
-                    (k, norm_of(x.iter().zip(c).map(|(&x, &c)| x * k - c * k)))
-                }
+                None => x.mapv_inplace(to_ball),
+                Some(c) => Zip::from(x)
+                    .and(c)
+                    .for_each(|x, &c| *x = c + to_ball(*x - c)),
             }
+            return;
+        }
+        let k = match center {
+            None => half,
+            Some(_) => safe_scale(x.view(), center).min(half),
         };
-        let scale = r / d;
-        // A factor `r/d` below the normal range keeps few bits or none: divide by `d` first.
+        let dk = match center {
+            None => norm_of(x.iter().map(|&v| v * k)),
+            Some(c) => norm_of(x.iter().zip(c).map(|(&x, &c)| x * k - c * k)),
+        };
+        let rk = r * k;
+        let scale = rk / dk;
         let tiny = scale < F::min_positive_value();
-        let to_ball = |v: F| if tiny { v / d * r } else { v * scale };
-        match (center, k == F::one()) {
-            (None, true) => x.mapv_inplace(to_ball),
-            (None, false) => x.mapv_inplace(|v| to_ball(v * k)),
-            (Some(c), true) => Zip::from(x)
+        let to_ball = |v: F| if tiny { v / dk * rk } else { v * scale };
+        match center {
+            None => x.mapv_inplace(|v| to_ball(v * k) / k),
+            Some(c) => Zip::from(x)
                 .and(c)
-                .for_each(|x, &c| *x = c + to_ball(*x - c)),
-            (Some(c), false) => Zip::from(x)
-                .and(c)
-                .for_each(|x, &c| *x = c + to_ball(*x * k - c * k)),
+                .for_each(|x, &c| *x = (c * k + to_ball(*x * k - c * k)) / k),
         }
     }
 }

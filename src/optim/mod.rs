@@ -82,11 +82,13 @@ mod adopt;
 mod barzilai_borwein;
 mod cocob;
 mod config;
+mod dadaptation;
 mod dog;
 mod gradient_descent;
 mod lbfgs;
 mod momentum;
 mod nadam;
+mod prodigy;
 mod radam;
 mod rmsprop;
 mod rule;
@@ -107,12 +109,16 @@ pub use adamax::{Adamax, AdamaxConfig};
 pub use adopt::{Adopt, AdoptConfig};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use cocob::{Cocob, CocobConfig};
+pub use dadaptation::{
+    DAdaptAdamW, DAdaptAdamWConfig, DAdaptAdamWState, DAdaptSgd, DAdaptSgdConfig, DAdaptSgdState,
+};
 pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
 pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use rule::{ElementwiseRule, Rule};
@@ -144,9 +150,10 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT), when a value it wrote
-    /// there is no longer finite: a gradient component beyond about `√MAX` (`1.3e154` in `f64`,
-    /// `1.8e19` in `f32`) overflowed its square, and that coordinate would never move again.
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT, Prodigy, D-Adaptation
+    /// AdamW), when a value it wrote there is no longer finite: a gradient component beyond about
+    /// `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) overflowed its square, and that coordinate
+    /// would never move again.
     /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the
     /// error comes back at every step until [`reset`](Optimizer::reset). The
     /// [`Minimizer`](crate::Minimizer) undoes such a step and stops with

@@ -263,6 +263,34 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             .unwrap(),
         ),
         Box::new(Dowg::default()),
+        Box::new(Prodigy::default()),
+        Box::new(
+            Prodigy::new(ProdigyConfig {
+                beta3: Some(l(0.9)),
+                weight_decay: l(0.01),
+                safeguard_warmup: true,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(DAdaptAdamW::default()),
+        Box::new(
+            DAdaptAdamW::new(DAdaptAdamWConfig {
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(DAdaptSgd::default()),
+        Box::new(
+            DAdaptSgd::new(DAdaptSgdConfig {
+                momentum: l(0.9),
+                weight_decay: l(0.01),
+                growth_rate: Some(l(1.02)),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
     ]
 }
 

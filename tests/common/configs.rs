@@ -4,9 +4,9 @@
 //! elementwise rules.
 
 use gradus::optim::{
-    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, AdoptConfig, CocobConfig, DogConfig,
-    DogStart, DowgConfig, ElementwiseRule, GradientDescentConfig, MomentumConfig, NAdamConfig,
-    RAdamConfig, RmsPropConfig,
+    AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig, AdoptConfig, CocobConfig,
+    DAdaptAdamWConfig, DAdaptSgdConfig, DogConfig, DogStart, DowgConfig, ElementwiseRule,
+    GradientDescentConfig, MomentumConfig, NAdamConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
 };
 
 /// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
@@ -118,6 +118,22 @@ pub fn every_gathering(check: &mut impl ConfigCheck, wd: f64) {
         });
     }
     check.config(DowgConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.config(ProdigyConfig {
+        estim_lr0: 1e-3,
+        safeguard_warmup: true,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.config(DAdaptAdamWConfig {
+        estim_lr0: 1e-3,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    check.config(DAdaptSgdConfig {
+        momentum: 0.5,
         weight_decay: wd,
         ..Default::default()
     });

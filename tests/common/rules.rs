@@ -10,12 +10,14 @@
 
 use gradus::optim::{
     AcceleratedGradientConfig, AdaGradConfig, AdadeltaConfig, AdamConfig, AdamaxConfig,
-    AdoptConfig, BarzilaiBorweinConfig, BbVariant, CocobConfig, DogConfig, DogStart, DowgConfig,
-    GradientDescentConfig, LbfgsConfig, MomentumConfig, NAdamConfig, RAdamConfig, RmsPropConfig,
+    AdoptConfig, BarzilaiBorweinConfig, BbVariant, CocobConfig, DAdaptAdamWConfig, DAdaptSgdConfig,
+    DogConfig, DogStart, DowgConfig, GradientDescentConfig, LbfgsConfig, MomentumConfig,
+    NAdamConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
 };
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob, Dog, Dowg,
-    GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, Real, RmsProp,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
+    DAdaptAdamW, DAdaptSgd, Dog, Dowg, GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, Prodigy,
+    RAdam, Real, RmsProp,
 };
 
 /// A rule behind the trait, as the tests drive it.
@@ -50,6 +52,11 @@ pub struct Rule<F> {
     /// which minibatch gradients, each of another sample, turn into noise: run it on exact
     /// gradients only.
     pub needs_exact_gradients: bool,
+    /// The rule's estimate of its step size assumes that the gradient vanishes where the
+    /// iterates settle (D-Adaptation's lower bound on the distance to a solution): with a
+    /// projection, where the gradient at the solution does not vanish, the estimate grows
+    /// without bound and the run diverges. Not run on constrained problems.
+    pub needs_unconstrained: bool,
     /// The rule carries a velocity or a first moment: a zero gradient after some steps still
     /// moves `x`. Without it, a zero gradient leaves `x` where it is at any time.
     pub momentum: bool,
@@ -93,6 +100,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: true,
             has_search_direction: true,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: false,
             stateful: false,
             pytorch_lr: Some(1e-3),
@@ -127,6 +135,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: true,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: false,
             stateful: true,
             pytorch_lr: Some(1e-2),
@@ -169,6 +178,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: true,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: true,
             stateful: true,
             pytorch_lr: Some(2e-3),
@@ -207,6 +217,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: false,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: false,
             stateful: true,
             pytorch_lr: None,
@@ -245,6 +256,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: false,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: false,
             stateful: true,
             pytorch_lr: None,
@@ -278,6 +290,134 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                 )
             },
         },
+        Rule {
+            name: "Prodigy",
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: false,
+            momentum: true,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(Prodigy::default()),
+            with_options: |wd| {
+                boxed(
+                    Prodigy::new(ProdigyConfig {
+                        estim_lr0: F::lit(1e-3),
+                        safeguard_warmup: true,
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Prodigy::new(ProdigyConfig {
+                    lr: F::lit(h[0]),
+                    betas: (F::lit(h[1]), F::lit(h[2])),
+                    eps: F::lit(h[3]),
+                    weight_decay: F::lit(h[4]),
+                    estim_lr0: F::lit(h[5]),
+                    ..Default::default()
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Prodigy::new(ProdigyConfig {
+                        lr: F::one(),
+                        betas: (F::lit(d.rate1), F::lit(d.rate2)),
+                        eps: F::lit(d.eps),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "DAdaptAdamW",
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: true,
+            momentum: true,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(DAdaptAdamW::default()),
+            with_options: |_wd| {
+                boxed(
+                    // Weight decay, decoupled, leaves a gradient that does not vanish where
+                    // the iterates settle: D-Adaptation's estimate then grows without bound
+                    // (see `DAdaptAdamW`'s documentation). So no weight decay here.
+                    DAdaptAdamW::new(DAdaptAdamWConfig {
+                        estim_lr0: F::lit(1e-3),
+                        weight_decay: F::zero(),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(DAdaptAdamW::new(DAdaptAdamWConfig {
+                    lr: F::lit(h[0]),
+                    betas: (F::lit(h[1]), F::lit(h[2])),
+                    eps: F::lit(h[3]),
+                    weight_decay: F::lit(h[4]),
+                    estim_lr0: F::lit(h[5]),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    DAdaptAdamW::new(DAdaptAdamWConfig {
+                        lr: F::one(),
+                        betas: (F::lit(d.rate1), F::lit(d.rate2)),
+                        eps: F::lit(d.eps),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "DAdaptSGD",
+            elementwise: false,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: true,
+            momentum: false,
+            stateful: true,
+            pytorch_lr: None,
+            default: || boxed(DAdaptSgd::default()),
+            with_options: |wd| {
+                boxed(
+                    DAdaptSgd::new(DAdaptSgdConfig {
+                        momentum: F::lit(0.5),
+                        growth_rate: Some(F::lit(2.0)),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(DAdaptSgd::new(DAdaptSgdConfig {
+                    lr: F::lit(h[0]),
+                    momentum: F::lit(h[1]),
+                    weight_decay: F::lit(h[2]),
+                    d0: F::lit(h[3]),
+                    growth_rate: Some(F::lit(h[4])),
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    DAdaptSgd::new(DAdaptSgdConfig {
+                        lr: F::one(),
+                        momentum: F::lit(d.rate1),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+        },
         nadam_rule(false),
         nadam_rule(true),
         radam_rule(false),
@@ -287,6 +427,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: true,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: false,
             stateful: true,
             pytorch_lr: Some(1.0),
@@ -327,6 +468,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: true,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             // A zero gradient leaves the state, and so x = x₀ + bet, as it was.
             momentum: false,
             stateful: true,
@@ -367,6 +509,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: false,
             has_search_direction: true,
             needs_exact_gradients: true,
+            needs_unconstrained: false,
             momentum: false,
             stateful: true,
             // torch.optim.LBFGS(lr=1).
@@ -400,6 +543,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             elementwise: false,
             has_search_direction: false,
             needs_exact_gradients: false,
+            needs_unconstrained: false,
             momentum: true,
             stateful: true,
             pytorch_lr: None,
@@ -442,6 +586,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         momentum: true,
         stateful: true,
         pytorch_lr: Some(1e-3),
@@ -524,6 +669,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         // A velocity only with `momentum > 0`, which is not the default.
         momentum: false,
         stateful: true,
@@ -616,6 +762,7 @@ fn adam_rule<F: Real>(amsgrad: bool, decoupled: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         momentum: true,
         stateful: true,
         pytorch_lr: Some(1e-3),
@@ -698,6 +845,7 @@ fn nadam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         momentum: true,
         stateful: true,
         pytorch_lr: Some(2e-3),
@@ -775,6 +923,7 @@ fn radam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         momentum: true,
         stateful: true,
         pytorch_lr: Some(1e-3),
@@ -851,6 +1000,7 @@ fn barzilai_borwein_rule<F: Real>(variant: BbVariant) -> Rule<F> {
         elementwise: false,
         has_search_direction: false,
         needs_exact_gradients: true,
+        needs_unconstrained: false,
         momentum: false,
         stateful: true,
         pytorch_lr: None,
@@ -932,6 +1082,7 @@ fn adopt_rule<F: Real>(nesterov: bool) -> Rule<F> {
         elementwise: true,
         has_search_direction: false,
         needs_exact_gradients: false,
+        needs_unconstrained: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
