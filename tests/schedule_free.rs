@@ -104,6 +104,39 @@ fn criteria_observers_and_the_history_see_the_gradient_points() {
     assert_eq!(report.stationarity, gradient_norm(&q, x.view()));
 }
 
+/// A target (or a change of `f`) judges `f` at the evaluation point, the point the report
+/// returns: the run stops when the averaged point reaches the target, whatever `f(y)` is, and
+/// each iteration costs one function evaluation more (no gradient).
+#[test]
+fn a_target_is_judged_at_the_evaluation_point() {
+    let q = quadratic();
+    let target = q.minimum() + 1e-6;
+    let judged = Cell::new(0usize);
+    let mut m = Minimizer::new(ScheduleFreeSgd::default())
+        .lr(0.5)
+        .gradient_tolerance(0.0)
+        .target(target)
+        .max_iterations(5_000)
+        .observer(|s| {
+            judged.set(s.iteration);
+            Control::Continue
+        });
+    let report = m.minimize(&q, Array1::zeros(8).view()).unwrap();
+    assert_eq!(report.termination, Termination::TargetReached);
+    assert!(report.f <= target, "{} > {target}", report.f);
+    // The evaluation point one step earlier had not reached the target: the stop is the first.
+    let k = report.iterations;
+    let mut earlier = Minimizer::new(ScheduleFreeSgd::default())
+        .lr(0.5)
+        .gradient_tolerance(0.0)
+        .max_iterations(k - 1);
+    assert!(earlier.minimize(&q, Array1::zeros(8).view()).unwrap().f > target);
+    // x_0; per iteration f(y) with its gradient and f at the evaluation point; the report's x.
+    assert_eq!(report.function_evaluations, 1 + 2 * k + 1);
+    assert_eq!(report.gradient_evaluations, 1 + k + 1);
+    assert_eq!(judged.get(), k);
+}
+
 #[test]
 fn other_rules_report_their_iterate_as_before() {
     let q = quadratic();

@@ -34,9 +34,10 @@ use gradus::line_search::{Backtracking, StrongWolfe};
 use gradus::minimize::PolyakStep;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, BarzilaiBorwein, Criteria, Dog, Dowg,
-    Error, GradientDescent, Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, RAdam,
-    Result, RmsProp, Termination,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob, Criteria,
+    DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error, GradientDescent, Lbfgs, LineSearch, Minimizer,
+    Momentum, NAdam, Optimizer, Prodigy, RAdam, Result, RmsProp, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Termination,
 };
 
 #[cfg(test)]
@@ -213,8 +214,10 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   first trial 1, halving, `c1 = 1e-4`).
 /// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
 /// - `GD Polyak`: gradient descent with Polyak's step size from the problem's known minimum.
-/// - The rules that learn their step size (DoG, DoWG, ...) run with their defaults and the
-///   multiplier `1`, untuned.
+/// - `ADOPT`, `SF-SGD` and `SF-AdamW` (schedule-free, judged at their evaluation point) run with
+///   a constant step size like the other adaptive rules.
+/// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
+///   COCOB) run with their defaults and the multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
     vec![
         Contender::inverse_smoothness("GD", 1.0, || Ok(GradientDescent::default())),
@@ -242,8 +245,15 @@ pub fn contenders() -> Vec<Contender> {
                 Minimizer::new(boxed(GradientDescent::default())).polyak(polyak),
             ))
         }),
+        Contender::constant("ADOPT", 1e-2, || Ok(Adopt::default())),
+        Contender::constant("SF-SGD", 1e-1, || Ok(ScheduleFreeSgd::default())),
+        Contender::constant("SF-AdamW", 1e-2, || Ok(ScheduleFreeAdamW::default())),
         Contender::learning_rate_free("DoG", || Ok(Dog::default())),
         Contender::learning_rate_free("DoWG", || Ok(Dowg::default())),
+        Contender::learning_rate_free("Prodigy", || Ok(Prodigy::default())),
+        Contender::learning_rate_free("D-Adapt AdamW", || Ok(DAdaptAdamW::default())),
+        Contender::learning_rate_free("D-Adapt SGD", || Ok(DAdaptSgd::default())),
+        Contender::learning_rate_free("COCOB", || Ok(Cocob::default())),
         Contender::line_search(
             "L-BFGS Wolfe",
             || Ok(Lbfgs::default()),

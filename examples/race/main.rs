@@ -31,7 +31,8 @@
 //! --no-plots       write no pictures
 //! --tune           give every rule that runs with a step size its best step size per problem
 //!                  from one log grid (see `tuning.rs`), and race the tuned rules with the line
-//!                  searches; the tuning's cost is reported apart
+//!                  searches; the tuning's cost is reported apart, and the rules that learn
+//!                  their step size (untuned) are compared with the tuned ones per problem
 //! ```
 //!
 //! The program's parts: `harness.rs` runs the race (contenders, starts, runs, performance

@@ -211,7 +211,7 @@ pub fn print_free_vs_tuned(
         }
         println!();
     }
-    print!("  {:<26} {:<28}", "median ratio", "");
+    print!("  {:<26} {:<28}", "median ratio vs best tuned", "");
     for r in ratios {
         let cell = if r.is_empty() {
             "-".to_owned()
@@ -223,4 +223,34 @@ pub fn print_free_vs_tuned(
         print!(" {cell:>16}");
     }
     println!();
+    // The same median against the tuned rules that learning-rate-free rules are meant to
+    // replace: gradient descent and Adam.
+    for reference in ["GD tuned", "Adam tuned"] {
+        if !tuned.contains(&reference) {
+            continue;
+        }
+        print!(
+            "  {:<26} {:<28}",
+            format!("median ratio vs {reference}"),
+            ""
+        );
+        for f in free {
+            let mut r: Vec<f64> = problems
+                .iter()
+                .filter_map(|p| {
+                    let name = p.name();
+                    match (stats(&name, f).2, stats(&name, reference).2) {
+                        (Some(m), Some(b)) => Some(m as f64 / b as f64),
+                        _ => None,
+                    }
+                })
+                .collect();
+            r.sort_by(f64::total_cmp);
+            let cell = r
+                .get(r.len().wrapping_sub(1) / 2)
+                .map_or("-".to_owned(), |m| format!("{m:.2}x"));
+            print!(" {cell:>16}");
+        }
+        println!();
+    }
 }

@@ -122,6 +122,11 @@ impl<F: Real> Default for Criteria<F> {
 }
 
 impl<F: Real> Criteria<F> {
+    /// Whether a criterion judges the value of `f` (a target, or a change of `f`).
+    pub(super) fn judges_values(&self) -> bool {
+        self.target.is_some() || self.f_change.is_some() || self.relative_f_change.is_some()
+    }
+
     /// The iteration budget of a run for which you set no budget at all: `10_000` steps.
     pub const DEFAULT_MAX_ITERATIONS: usize = 10_000;
 

@@ -173,9 +173,14 @@ use stochastic::{Sampled, SamplerState};
 /// their state ([`Optimizer::evaluation_point`]). The loop holds `y`:
 ///
 /// - **Every iteration** evaluates `f(y)` and `∇f(y)` (a minibatch estimate in a minibatch run),
-///   as for any rule. The `f` and the stationarity measure that the criteria, the target, the
-///   divergence check, observers ([`IterationState`]), the history ([`Record`]) and the best
-///   iterate ([`Report::best`]) see are those of the gradient points `y_k`.
+///   as for any rule. The stationarity criteria, the divergence check, observers
+///   ([`IterationState`]), the history ([`Record`]) and the best iterate ([`Report::best`]) see
+///   the gradient points `y_k`.
+/// - **The criteria on `f`** (a [target](Minimizer::target), a change of `f`) judge `f` at the
+///   evaluation point `x_k`, the point the report returns: in a full-batch run without a
+///   penalty, a set or an acceleration, each iteration then evaluates `f(x_k)` once more (a
+///   function evaluation, no gradient, counted), into a buffer allocated once per run. Without
+///   such a criterion nothing is evaluated there before the end.
 /// - **At the end of the run** the loop writes the evaluation point `x` of the final `y`, and
 ///   evaluates `f` and `∇f` there once: the report's [`x`](Report::x), [`f`](Report::f) and
 ///   [`stationarity`](Report::stationarity) are those of `x`. In a full-batch run that is one
@@ -189,8 +194,8 @@ use stochastic::{Sampled, SamplerState};
 ///   acceleration, where the loop moves `y` by more than the rule's step and the rule's average
 ///   does not follow.
 ///
-/// Whether the rule has an evaluation point is asked once per run, at its end: other rules pay
-/// nothing, and the iterations allocate nothing either way.
+/// Whether the rule has an evaluation point is asked once per run: other rules pay nothing, and
+/// the iterations allocate nothing either way.
 ///
 /// ```
 /// use gradus::prelude::*;

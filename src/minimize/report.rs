@@ -46,7 +46,9 @@ pub struct Report<F> {
     pub iterations: usize,
     /// Number of function evaluations. For a rule with an evaluation point in a full-batch run,
     /// the evaluation there at the end of the run is counted (one more than the iterates'; made
-    /// after the budgets were checked, so it may exceed an evaluation budget by one).
+    /// after the budgets were checked, so it may exceed an evaluation budget by one), and so is
+    /// the one at each iteration's evaluation point when a criterion judges `f` (see
+    /// [`Minimizer`](crate::Minimizer#rules-with-an-evaluation-point-schedule-free)).
     pub function_evaluations: usize,
     /// Number of gradient evaluations (for a rule with an evaluation point in a full-batch run,
     /// with the one there at the end, as [`function_evaluations`](Report::function_evaluations)).

@@ -120,6 +120,13 @@ pub(super) struct State<F> {
     /// `f` where the last perturbation was added (perturbed gradient descent).
     #[cfg_attr(feature = "serde", serde(default = "nan"))]
     pub(super) perturbed_at: F,
+    /// The rule's evaluation point of `x_k` (schedule-free rules, full-batch runs without a
+    /// prox or an acceleration; empty otherwise), whose `f` the criteria judge.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    evaluation: Vec<F>,
+    /// `f` at the evaluation point of `x_{k-1}`, for the change of `f` the criteria judge.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    judged_prev: F,
     /// The records of the current run (each run starts its own).
     #[cfg_attr(feature = "serde", serde(skip))]
     history: Option<History<F>>,
@@ -169,6 +176,8 @@ struct Needs {
     trial_gradient: bool,
     history: bool,
     record_iterates: bool,
+    /// A buffer for the rule's evaluation point, whose `f` the criteria judge.
+    evaluation: bool,
     /// What the best iterate is judged by.
     best_by: Option<BestBy>,
 }
@@ -200,6 +209,8 @@ impl<F: Real> State<F> {
             stalled_steps: 0,
             escapes: 0,
             perturbed_at: F::nan(),
+            evaluation: vec![F::zero(); if needs.evaluation { n } else { 0 }],
+            judged_prev: F::zero(),
             history: (needs.history || needs.record_iterates).then(History::default),
             record_iterates: needs.record_iterates,
         }
@@ -217,6 +228,8 @@ impl<F: Real> State<F> {
             self.gradient_at_y = false;
         }
         self.trial_gradient = vec![F::zero(); if needs.trial_gradient { n } else { 0 }];
+        self.evaluation = vec![F::zero(); if needs.evaluation { n } else { 0 }];
+        self.judged_prev = self.f;
         self.history = (needs.history || needs.record_iterates).then(History::default);
         self.record_iterates = needs.record_iterates;
         if self.tracking.by != needs.best_by {
@@ -362,6 +375,11 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             trial_gradient: backtracking && !accelerated,
             history: self.record_history,
             record_iterates: self.record_iterates,
+            evaluation: !sampled
+                && !accelerated
+                && self.prox.is_none()
+                && self.criteria.judges_values()
+                && self.optimizer.has_evaluation_point(),
             best_by: self.best_by(sampled),
         };
         let (mut s, gamma) = match start {
@@ -531,6 +549,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             None => F::zero(),
         };
         evaluate(oracle, s);
+        s.judged_prev = s.f;
         s.stationarity = self.stationarity(s, gamma);
         s.measured = if !oracle.is_sampled() {
             Some((s.f, s.stationarity))
@@ -773,16 +792,21 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
     ) {
         let mut validate = false;
         if !oracle.is_sampled() {
-            s.measured = Some((s.f, s.stationarity));
+            let (f, f_prev) = if s.evaluation.is_empty() {
+                (s.f, s.previous.0)
+            } else {
+                let f = self.value_at_evaluation_point(oracle, s);
+                (f, std::mem::replace(&mut s.judged_prev, f))
+            };
+            s.measured = Some((f, s.stationarity));
             if tracks_change {
-                let (f_prev, _) = s.previous;
                 let x = if self.criteria.x_change.is_some() {
                     max_abs_diff(view(&s.x), view(&s.x_prev))
                 } else {
                     F::zero()
                 };
                 s.change = Some(Change {
-                    f: (s.f - f_prev).abs(),
+                    f: (f - f_prev).abs(),
                     f_prev,
                     x,
                 });
@@ -813,8 +837,27 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             }
         }
         let validation = validate.then(|| self.validate(s));
-        let candidate = s.tracking.candidate(validation, s.measured.map(|m| m.0));
+        // The best iterate is a point the loop holds, judged by its own `f` (not by `f` at a
+        // rule's evaluation point).
+        let judged = if s.evaluation.is_empty() {
+            s.measured.map(|m| m.0)
+        } else {
+            Some(s.f)
+        };
+        let candidate = s.tracking.candidate(validation, judged);
         s.tracking.after_step(candidate, s.iteration, &s.x_prev);
+    }
+
+    /// `f` at the rule's evaluation point of `x_k`, written into `s.evaluation` (one function
+    /// evaluation); `f(x_k)` itself where the rule has none yet (before its first step).
+    fn value_at_evaluation_point<Or: Oracle<F>>(&mut self, oracle: &mut Or, s: &mut State<F>) -> F {
+        match self
+            .optimizer
+            .evaluation_point(view(&s.x), view_mut(&mut s.evaluation))
+        {
+            Ok(true) => oracle.value(view(&s.evaluation)),
+            _ => s.f,
+        }
     }
 
     /// The validation loss at `x_k`, counted by early stopping.

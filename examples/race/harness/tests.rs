@@ -357,3 +357,25 @@ fn tuning_gives_gradient_descent_on_the_sphere_the_grid_step_closest_below_one_o
     let results = run_race(&problems, &[tuned.into_iter().next().unwrap().0], &config).unwrap();
     assert!(results[0].success);
 }
+
+#[test]
+fn rules_that_learn_their_step_size_run_untuned_and_are_marked() {
+    let field = contenders();
+    let free: Vec<&str> = field
+        .iter()
+        .filter(|c| c.is_learning_rate_free())
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(
+        free,
+        ["DoG", "DoWG", "Prodigy", "D-Adapt AdamW", "D-Adapt SGD", "COCOB"]
+    );
+    for c in field.iter().filter(|c| c.is_learning_rate_free()) {
+        assert!(c.tunable_rule().is_none(), "{} must not be tuned", c.name());
+    }
+    // Every rule with a step size is tunable, the schedule-free ones and ADOPT included.
+    for name in ["ADOPT lr=1e-2", "SF-SGD lr=0.1", "SF-AdamW lr=1e-2"] {
+        let c = field.iter().find(|c| c.name() == name).unwrap();
+        assert!(c.tunable_rule().is_some(), "{name}");
+    }
+}
