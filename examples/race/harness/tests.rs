@@ -368,7 +368,14 @@ fn rules_that_learn_their_step_size_run_untuned_and_are_marked() {
         .collect();
     assert_eq!(
         free,
-        ["DoG", "DoWG", "Prodigy", "D-Adapt AdamW", "D-Adapt SGD", "COCOB"]
+        [
+            "DoG",
+            "DoWG",
+            "Prodigy",
+            "D-Adapt AdamW",
+            "D-Adapt SGD",
+            "COCOB"
+        ]
     );
     for c in field.iter().filter(|c| c.is_learning_rate_free()) {
         assert!(c.tunable_rule().is_none(), "{} must not be tuned", c.name());
