@@ -250,6 +250,41 @@ fn distance_move<F: Real>(s: DistanceStep<F>, x: ArrayViewMut1<'_, F>, grad: Arr
     );
 }
 
+/// The items DoG and DoWG implement alike: the starting point as their one buffer, the step's
+/// scalars, the first pass ([`distance_sums`]) and the move ([`distance_move`]).
+macro_rules! distance_rule_passes {
+    () => {
+        fn buffers(state: &mut DistanceState<F>) -> Buffers<'_, F> {
+            Buffers::new([&mut state.x0[..]])
+        }
+
+        fn prepare(&self, _state: &mut DistanceState<F>, t: usize, lr: F) -> DistanceStep<F> {
+            DistanceStep::new(t == 1, lr, self.weight_decay)
+        }
+
+        fn gather(
+            &self,
+            step: DistanceStep<F>,
+            x: ArrayView1<'_, F>,
+            grad: ArrayView1<'_, F>,
+            state: Buffers<'_, F>,
+        ) -> [F; 2] {
+            distance_sums(step, x, grad, state)
+        }
+
+        fn apply(
+            &self,
+            step: DistanceStep<F>,
+            x: ArrayViewMut1<'_, F>,
+            grad: ArrayView1<'_, F>,
+            _state: Buffers<'_, F>,
+        ) -> bool {
+            distance_move(step, x, grad);
+            true
+        }
+    };
+}
+
 impl<F: Real> ElementwiseRule for DogConfig<F> {
     rule_types!(DistanceState<F>, DistanceStep<F>, [F; 2]);
 
@@ -275,23 +310,7 @@ impl<F: Real> ElementwiseRule for DogConfig<F> {
         state.gradients = F::zero();
     }
 
-    fn buffers(state: &mut DistanceState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.x0[..]])
-    }
-
-    fn prepare(&self, _state: &mut DistanceState<F>, t: usize, lr: F) -> DistanceStep<F> {
-        DistanceStep::new(t == 1, lr, self.weight_decay)
-    }
-
-    fn gather(
-        &self,
-        step: DistanceStep<F>,
-        x: ArrayView1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        state: Buffers<'_, F>,
-    ) -> [F; 2] {
-        distance_sums(step, x, grad, state)
-    }
+    distance_rule_passes!();
 
     fn settle(
         &self,
@@ -314,17 +333,6 @@ impl<F: Real> ElementwiseRule for DogConfig<F> {
             _ => state.distance / (state.gradients + self.eps).sqrt(),
         };
         step
-    }
-
-    fn apply(
-        &self,
-        step: DistanceStep<F>,
-        x: ArrayViewMut1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        _state: Buffers<'_, F>,
-    ) -> bool {
-        distance_move(step, x, grad);
-        true
     }
 }
 
@@ -353,23 +361,7 @@ impl<F: Real> ElementwiseRule for DowgConfig<F> {
         state.gradients = F::zero();
     }
 
-    fn buffers(state: &mut DistanceState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.x0[..]])
-    }
-
-    fn prepare(&self, _state: &mut DistanceState<F>, t: usize, lr: F) -> DistanceStep<F> {
-        DistanceStep::new(t == 1, lr, self.weight_decay)
-    }
-
-    fn gather(
-        &self,
-        step: DistanceStep<F>,
-        x: ArrayView1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        state: Buffers<'_, F>,
-    ) -> [F; 2] {
-        distance_sums(step, x, grad, state)
-    }
+    distance_rule_passes!();
 
     fn settle(
         &self,
@@ -384,17 +376,6 @@ impl<F: Real> ElementwiseRule for DowgConfig<F> {
         state.gradients = state.distance * squared_gradient + state.gradients;
         step.eta = state.distance / (state.gradients.sqrt() + self.eps);
         step
-    }
-
-    fn apply(
-        &self,
-        step: DistanceStep<F>,
-        x: ArrayViewMut1<'_, F>,
-        grad: ArrayView1<'_, F>,
-        _state: Buffers<'_, F>,
-    ) -> bool {
-        distance_move(step, x, grad);
-        true
     }
 }
 

@@ -361,14 +361,7 @@ fn gather_block<F: Real, const K: usize, S: Sums>(
             ),
         };
     }
-    lanes(n, |i| {
-        let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
-        let sum = term(x[i], g[i], &mut s);
-        for (buffer, value) in state.iter_mut().zip(s) {
-            buffer[i] = value;
-        }
-        sum
-    })
+    lanes(n, |i| term_at(&mut state, i, x[i], g[i], &term))
 }
 
 /// The sums of [`gather_block`] over slices, without bounds checks.
@@ -382,14 +375,24 @@ fn gather_slices<F: Real, const K: usize, S: Sums>(
     let n = x.len();
     let g = &g[..n];
     let mut state = state.map(|s| &mut s[..n]);
-    lanes(n, |i| {
-        let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
-        let sum = term(x[i], g[i], &mut s);
-        for (buffer, value) in state.iter_mut().zip(s) {
-            buffer[i] = value;
-        }
-        sum
-    })
+    lanes(n, |i| term_at(&mut state, i, x[i], g[i], &term))
+}
+
+/// `term` of coordinate `i`, whose values of the state buffers it reads and writes.
+#[inline(always)]
+fn term_at<F: Real, const K: usize, S>(
+    state: &mut [&mut [F]; K],
+    i: usize,
+    x: F,
+    g: F,
+    term: impl Fn(F, F, &mut [F; K]) -> S,
+) -> S {
+    let mut s: [F; K] = std::array::from_fn(|j| state[j][i]);
+    let sum = term(x, g, &mut s);
+    for (buffer, value) in state.iter_mut().zip(s) {
+        buffer[i] = value;
+    }
+    sum
 }
 
 /// `term(0) + … + term(n - 1)` in [`LANES`] partial sums, coordinate `i` to sum `i mod LANES`,
