@@ -361,7 +361,7 @@ fn gather_block<F: Real, const K: usize, S: Sums>(
             ),
         };
     }
-    lanes(n, |i| term_at(&mut state, i, x[i], g[i], &term))
+    lanes(n, |i| term_at(&mut state, i, x[i], g[i], term))
 }
 
 /// The sums of [`gather_block`] over slices, without bounds checks.
