@@ -29,11 +29,11 @@ pub fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
             .map_or("unknown".to_owned(), |l| format!("{l:.4}")),
     );
     println!(
-        "  {:<22} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
+        "  {:<24} {:>7}  {:>7} {:>7} {:>11} {:>9}  {:<12} {:>13}",
         "rule", "solved", "iters", "grads", "f - f*", "time", "reason", "median grads"
     );
     println!(
-        "  {:<22} {:>7}  {:-^40}  {:>13}",
+        "  {:<24} {:>7}  {:-^40}  {:>13}",
         "",
         format!("/{starts}"),
         " standard start ",
@@ -55,7 +55,7 @@ pub fn print_problem(problem: &SuiteProblem, results: &[RaceResult]) {
         let median = median(solved.clone()).map_or("-".to_owned(), |m| m.to_string());
         if let Some(s) = mine.iter().find(|r| r.start == 0) {
             println!(
-                "  {:<22} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
+                "  {:<24} {:>7}  {:>7} {:>7} {:>11.3e} {:>7.2}ms  {:<12} {:>13}",
                 rule,
                 format!("{}/{}", solved.len(), mine.len()),
                 s.iterations,
@@ -93,7 +93,7 @@ pub fn print_summary(results: &[RaceResult], rules: &[&str]) {
         e[3] += 1;
     }
     println!(
-        "  {:<22} {:>12} {:>12} {:>10}",
+        "  {:<24} {:>12} {:>12} {:>10}",
         "rule", "convex", "all", "wall time"
     );
     for rule in rules {
@@ -104,7 +104,7 @@ pub fn print_summary(results: &[RaceResult], rules: &[&str]) {
             .map(|r| r.elapsed.as_secs_f64())
             .sum();
         println!(
-            "  {:<22} {:>12} {:>12} {:>9.3}s",
+            "  {:<24} {:>12} {:>12} {:>9.3}s",
             rule,
             format!("{}/{}", e[0], e[1]),
             format!("{}/{}", e[2], e[3]),
