@@ -79,6 +79,7 @@ mod adam;
 mod adam_family;
 mod adamax;
 mod adopt;
+mod averaging;
 mod barzilai_borwein;
 mod cocob;
 mod config;
@@ -107,6 +108,7 @@ pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use adopt::{Adopt, AdoptConfig};
+pub use averaging::{Averaged, Averaging};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use cocob::{Cocob, CocobConfig};
 pub use dadaptation::{
