@@ -243,7 +243,7 @@ impl<F: Real, O> TryFrom<AveragedParts<F, O>> for Averaged<F, O> {
     }
 }
 
-impl<F: Real, O> Averaged<F, O> {
+impl<F: Real, O: Optimizer<F>> Averaged<F, O> {
     /// Wraps `rule`, averaging its iterates as `averaging` says. The rule is taken as it is (a
     /// rule that has taken steps goes on from its state); the average starts with the next step.
     ///
@@ -260,7 +260,9 @@ impl<F: Real, O> Averaged<F, O> {
             average: Vec::new(),
         })
     }
+}
 
+impl<F: Real, O> Averaged<F, O> {
     /// The running average `x̄` of the iterates; `None` before the first iterate is averaged
     /// (before `start`, or before the first step), when the average is the iterate itself.
     pub fn average(&self) -> Option<ArrayView1<'_, F>> {
@@ -381,13 +383,37 @@ impl<F: Real, O: Optimizer<F>> Optimizer<F> for Averaged<F, O> {
         self.inner.has_search_direction()
     }
 
+    /// The inner rule's search direction at `x`; then `x`, the iterate a line search starts
+    /// from, joins the average, as the iterate after a [`step`](Optimizer::step) does.
+    ///
+    /// In a run with a line search (where the loop, not the rule, moves `x`), the average is thus
+    /// that of the iterates the directions were taken at, `x_0, ..., x_{k-1}` after `k`
+    /// iterations: the last iterate, whose direction is never asked, is not in it. The loop
+    /// resets the rule when its direction is not a descent direction, which restarts the
+    /// average too.
+    ///
+    /// # Errors
+    /// As the inner rule's, the lengths checked against the average's first.
     fn search_direction(
         &mut self,
         x: ArrayView1<'_, F>,
         grad: ArrayView1<'_, F>,
         direction: ArrayViewMut1<'_, F>,
     ) -> Result<()> {
-        self.inner.search_direction(x, grad, direction)
+        let state_len = (!self.average.is_empty()).then_some(self.average.len());
+        check_step(x.len(), grad.len(), F::zero(), state_len)?;
+        self.inner.search_direction(x, grad, direction)?;
+        if state_len.is_none() {
+            self.average.resize(x.len(), F::zero());
+            self.steps = 0;
+            self.averaged = 0;
+        } else {
+            self.steps = self.steps.saturating_add(1);
+        }
+        if self.averaging.takes(self.steps) {
+            self.take(x);
+        }
+        Ok(())
     }
 
     fn has_evaluation_point(&self) -> bool {
