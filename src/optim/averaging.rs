@@ -87,7 +87,7 @@ impl<F: Real> Averaging<F> {
         match *self {
             Averaging::PolyakRuppert { start } => k >= start,
             Averaging::Ema { .. } => k >= 1,
-            Averaging::Swa { start, every } => k >= start && (k - start) % every == 0,
+            Averaging::Swa { start, every } => k >= start && (k - start).is_multiple_of(every),
         }
     }
 }
