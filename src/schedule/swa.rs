@@ -28,7 +28,7 @@ use crate::error::{Domain, Result, check};
 /// use gradus::schedule::{Anneal, Schedule, SwaLr};
 ///
 /// // From 0.1 to 0.05 over 4 iterations, linearly.
-/// let mut s = SwaLr::new(0.1, 0.05, 4, Anneal::Linear)?;
+/// let mut s = SwaLr::new(0.1_f64, 0.05, 4, Anneal::Linear)?;
 /// assert_eq!(s.step_size(0), 0.1);
 /// assert!((s.step_size(2) - 0.075).abs() < 1e-15);
 /// assert_eq!(s.step_size(4), 0.05);
