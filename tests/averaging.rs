@@ -340,6 +340,7 @@ fn with_a_constant_step_the_average_ends_far_below_the_last_iterate_s_noise_floo
     assert_eq!(report.termination, Termination::MaxEpochs);
     let averaged = report.f - f_star;
     let last = report.last_iterate.as_ref().unwrap().f - f_star;
+    println!("f - f*: {averaged:e} at the average, {last:e} at the last iterate");
     assert!(averaged >= 0.0 && last > 0.0);
     assert!(
         averaged * 20.0 < last,
@@ -348,4 +349,64 @@ fn with_a_constant_step_the_average_ends_far_below_the_last_iterate_s_noise_floo
     // Epochs: the sampled passes, the full sum at the average and at the last iterate.
     let sampling = report.sampling.unwrap();
     assert_eq!(sampling.example_gradients, (epochs + 2) * 2000);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_run_resumed_from_a_checkpoint_reports_the_average_of_the_uninterrupted_run() {
+    use gradus::checkpoint::{from_bytes, to_bytes};
+    use gradus::problems::LogisticRegression;
+    type Rule = Averaged<f64, Adam<f64>>;
+    let p = LogisticRegression::new(Dataset::classification(300, 6, 5).unwrap(), 1e-3).unwrap();
+    let x0 = Array1::zeros(6);
+    let bits = |v: &Array1<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for minibatch in [false, true] {
+        for averaging in [
+            Averaging::PolyakRuppert { start: 10 },
+            Averaging::Ema { decay: 0.9 },
+            Averaging::Swa { start: 5, every: 4 },
+        ] {
+            let minimizer = |iterations: usize| {
+                let m = Minimizer::new(Averaged::new(Adam::default(), averaging).unwrap())
+                    .lr(0.05)
+                    .max_iterations(iterations);
+                if minibatch {
+                    m.minibatch(Minibatch {
+                        seed: 3,
+                        ..Minibatch::default()
+                    })
+                } else {
+                    m
+                }
+            };
+            let run = |m: &mut Minimizer<'static, f64, Rule>, resume: bool| {
+                match (minibatch, resume) {
+                    (true, false) => m.minimize_finite_sum(&p, x0.view()),
+                    (true, true) => m.resume_finite_sum(&p),
+                    (false, false) => m.minimize(&p, x0.view()),
+                    (false, true) => m.resume(&p),
+                }
+                .unwrap()
+            };
+            let whole = run(&mut minimizer(60), false);
+            let mut first = minimizer(23);
+            run(&mut first, false);
+            let bytes = to_bytes(&(first.optimizer(), first.run_state().unwrap())).unwrap();
+            let (rule, state): (Rule, RunState<f64>) = from_bytes(&bytes).unwrap();
+            let mut second = Minimizer::new(rule).lr(0.05).max_iterations(60);
+            if minibatch {
+                second = second.minibatch(Minibatch {
+                    seed: 3,
+                    ..Minibatch::default()
+                });
+            }
+            second.set_run_state(state);
+            let resumed = run(&mut second, true);
+            assert_eq!(resumed.iterations, whole.iterations);
+            assert_eq!(bits(&resumed.x), bits(&whole.x), "{averaging:?}");
+            assert_eq!(resumed.f.to_bits(), whole.f.to_bits());
+            let (a, b) = (resumed.last_iterate.unwrap(), whole.last_iterate.unwrap());
+            assert_eq!(bits(&a.x), bits(&b.x));
+        }
+    }
 }
