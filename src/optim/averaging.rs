@@ -120,7 +120,9 @@ impl<F: Real> Averaging<F> {
 ///
 /// - **constant step**: the Polyak-Ruppert average's suboptimality decays as `O(1/k)` down to a
 ///   floor of the order of the noise floor's square (`O(γ²)`, the bias of the stationary
-///   distribution), far below the last iterate's `O(γ)`; for least squares there is no floor at
+///   distribution: Dieuleveut, Durmus & Bach, 2020, "Bridging the gap between constant step
+///   size stochastic gradient descent and Markov chains", Annals of Statistics), far below the
+///   last iterate's `O(γ)`; for least squares there is no floor at
 ///   all: averaged SGD with a constant step `γ ≤ 1/(4R²)` reaches `O(d σ² / k)` (Bach & Moulines,
 ///   2013, "Non-strongly-convex smooth stochastic approximation with convergence rate O(1/n)";
 ///   Bach & Moulines, 2011, "Non-asymptotic analysis of stochastic approximation algorithms for
