@@ -47,6 +47,7 @@
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Adopt`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`Averaged`], [`Averaging`] | iterate averaging around any rule: Polyak-Ruppert, EMA, SWA |
 //! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
@@ -103,6 +104,7 @@ pub use constraints::{
 pub use error::{Error, Result};
 pub use finite_sum::FiniteSum;
 pub use line_search::LineSearch;
+pub use minimize::LastIterate;
 pub use minimize::{
     Best, Control, Criteria, Estimator, History, IterationState, Minibatch, Minimizer, Observer,
     Progress, ProxBacktracking, Record, Report, Restart, RunState, Sampling, StepSize, Termination,
@@ -113,6 +115,7 @@ pub use optim::{
     GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
     ScheduleFreeSgd,
 };
+pub use optim::{Averaged, Averaging};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
 pub use real::Real;
@@ -133,6 +136,7 @@ pub mod prelude {
         GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
         ScheduleFreeSgd,
     };
+    pub use crate::optim::{Averaged, Averaging};
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};

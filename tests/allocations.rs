@@ -110,6 +110,8 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(Cocob::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
+        Box::new(Averaged::new(Adam::default(), Averaging::PolyakRuppert { start: 0 }).unwrap()),
+        Box::new(Averaged::new(Momentum::default(), Averaging::Ema { decay: 0.99 }).unwrap()),
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),

@@ -250,9 +250,13 @@ fn a_minibatch_run_reports_the_full_sum_at_the_evaluation_point() {
     assert_eq!(report.x, x);
     assert!((report.f - problem.value(x.view())).abs() <= 1e-14);
     assert!((report.stationarity - gradient_norm(&problem, x.view())).abs() <= 1e-14);
-    // The full pass at the end is the one at x, in place of the one at y: 3 epochs and one.
+    // The last iterate y beside it, with the full sum there.
+    let last = report.last_iterate.as_ref().unwrap();
+    assert_eq!(last.x.view(), y);
+    assert!((last.f - problem.value(y)).abs() <= 1e-14);
+    // The full passes at the end: at x, and at y for the last iterate; 3 epochs and two.
     let sampling = report.sampling.unwrap();
-    assert_eq!(sampling.example_gradients, 4 * 400);
+    assert_eq!(sampling.example_gradients, 5 * 400);
 }
 
 #[test]

@@ -104,7 +104,7 @@ use ndarray::ArrayView1;
 pub use criteria::Criteria;
 pub use observer::{Control, IterationState, Observer, Progress};
 pub use proximal::{ProxBacktracking, Restart};
-pub use report::{Best, History, Record, Report, SamplingReport};
+pub use report::{Best, History, LastIterate, Record, Report, SamplingReport};
 pub use run_state::RunState;
 pub use saddle::{EscapeMethod, SaddleEscape};
 pub use step_size::{PolyakStep, StepSize};
@@ -188,11 +188,18 @@ use stochastic::{Sampled, SamplerState};
 ///   resumed run goes on with); in a minibatch run, the full sum at `x` takes the place of the
 ///   full sum at `y`. The [run state](Minimizer::run_state) keeps `y`, which a resumed run goes
 ///   on from.
+/// - **The last iterate** `y`, with `f(y)` and its stationarity measure, is in
+///   [`Report::last_iterate`] beside it (in a minibatch run, the full sum at `y`: one pass over
+///   the data more).
 /// - **Otherwise** the report is that of the last iterate `y`, as for any rule: when a value
 ///   that is not finite or a state overflow stopped the run (the last finite iterate), when
 ///   `f` or its gradient is not finite at `x`, and in runs with a penalty, a set or an
 ///   acceleration, where the loop moves `y` by more than the rule's step and the rule's average
 ///   does not follow.
+///
+/// Iterate averaging ([`Averaged`](crate::Averaged): Polyak-Ruppert, EMA, SWA around any rule)
+/// is such a rule, whose evaluation point is the running average of the iterates: the loop's
+/// averaging option is `Minimizer::new(Averaged::new(rule, averaging)?)`.
 ///
 /// Whether the rule has an evaluation point is asked once per run: other rules pay nothing, and
 /// the iterations allocate nothing either way.

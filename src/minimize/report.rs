@@ -14,9 +14,10 @@ use super::Termination;
 /// are those of the resumed part alone.
 ///
 /// For a rule with an [evaluation point](crate::Optimizer::evaluation_point) (the schedule-free
-/// rules), `x`, `f` and `stationarity` are those of the evaluation point, the averaged point
-/// with the guarantee, not of the iterate the rule took gradients at; the history, the best
-/// iterate and the criteria are about the iterates (see
+/// rules, [`Averaged`](crate::Averaged)), `x`, `f` and `stationarity` are those of the evaluation
+/// point, the averaged point with the guarantee, not of the iterate the rule took gradients at,
+/// which is in [`last_iterate`](Report::last_iterate); the history, the best iterate and the
+/// criteria are about the iterates (see
 /// [`Minimizer`](crate::Minimizer#rules-with-an-evaluation-point-schedule-free)).
 #[derive(Debug, Clone)]
 pub struct Report<F> {
@@ -90,6 +91,29 @@ pub struct Report<F> {
     /// Steps taken along a direction of negative curvature to leave a saddle point
     /// ([`Minimizer::escape_saddles`](crate::Minimizer::escape_saddles)); `0` for other runs.
     pub saddle_escapes: usize,
+    /// The last iterate `x_k`, with `f(x_k)` and its stationarity measure, when the report's
+    /// [`x`](Report::x) is a rule's [evaluation point](crate::Optimizer::evaluation_point) and
+    /// not the iterate: the average of an [`Averaged`](crate::Averaged) rule or of a
+    /// schedule-free rule, beside the iterate it was formed from. `None` when the report is at
+    /// the last iterate itself (every other rule, and the cases listed under
+    /// [`x`](Report::x)).
+    ///
+    /// In a full-batch run its `f` and stationarity are those the loop computed at `x_k` (no
+    /// evaluation more); in a minibatch run, the full sum at `x_k` and its gradient, one pass
+    /// over the data more (counted in [`sampling`](Report::sampling)).
+    pub last_iterate: Option<LastIterate<F>>,
+}
+
+/// The last iterate of a run whose report is at an evaluation point ([`Report::last_iterate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastIterate<F> {
+    /// The iterate `x_k` the rule took its last gradient at (and moved to), which the
+    /// [run state](crate::Minimizer::run_state) keeps for a resumed run.
+    pub x: Array1<F>,
+    /// `f(x_k)` (with a minibatch run, the full sum).
+    pub f: F,
+    /// The stationarity measure `|∇f(x_k)|₂` (with a minibatch run, of the full sum).
+    pub stationarity: F,
 }
 
 /// The best iterate of a run ([`Report::best`]).

@@ -38,7 +38,8 @@ use super::proximal::{AcceleratedStep, Momentum, composite, mapping_at_extrapola
 use super::step_size::{line_search_step, scheduled};
 use super::tracking::{BestBy, Tracking};
 use super::{
-    Best, Control, History, IterationState, Minimizer, Record, Report, StepSize, Termination,
+    Best, Control, History, IterationState, LastIterate, Minimizer, Record, Report, StepSize,
+    Termination,
 };
 use crate::Real;
 use crate::error::{Error, Result, check_count, check_finite, check_len};
@@ -896,8 +897,21 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         start: Instant,
         gamma: F,
     ) -> Report<F> {
+        let mut last_iterate = None;
         let (x, f, stationarity) = match self.at_evaluation_point(oracle, s, termination) {
-            Some(at_point) => at_point,
+            Some(at_point) => {
+                let (f, stationarity) = if oracle.is_sampled() {
+                    self.full_measure(oracle, s, gamma)
+                } else {
+                    (s.f, s.stationarity)
+                };
+                last_iterate = Some(LastIterate {
+                    x: Array1::from(s.x.clone()),
+                    f,
+                    stationarity,
+                });
+                at_point
+            }
             None => {
                 let (f, stationarity) =
                     if oracle.is_sampled() && termination != Termination::NonFinite {
@@ -936,6 +950,7 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             restarts: self.acceleration.is_some().then_some(s.momentum.restarts),
             second_order: None,
             saddle_escapes: s.escapes,
+            last_iterate,
         }
     }
 

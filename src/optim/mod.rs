@@ -65,7 +65,9 @@
 //! `y` between a base sequence `z` and the average `x` of the `z`s; the average is the point
 //! with the guarantee, where the model should be evaluated. The iterate they move is `y`, and
 //! [`Optimizer::evaluation_point`] writes `x` from `y` and the rule's state; the
-//! [`Minimizer`](crate::Minimizer) reports that point at the end of a run.
+//! [`Minimizer`](crate::Minimizer) reports that point at the end of a run. [`Averaged`] gives
+//! any rule such a point: the running average of its iterates (Polyak-Ruppert, an exponential
+//! moving average, or stochastic weight averaging, as [`Averaging`] says).
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -79,6 +81,7 @@ mod adam;
 mod adam_family;
 mod adamax;
 mod adopt;
+mod averaging;
 mod barzilai_borwein;
 mod cocob;
 mod config;
@@ -107,6 +110,7 @@ pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use adopt::{Adopt, AdoptConfig};
+pub use averaging::{Averaged, Averaging};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use cocob::{Cocob, CocobConfig};
 pub use dadaptation::{

@@ -30,6 +30,7 @@
 //! | [`OneCycle`] | `OneCycleLR` | `cosine_onecycle_schedule` |
 //! | [`PiecewiseConstant`] | — | `piecewise_constant_schedule`, Keras `PiecewiseConstantDecay` |
 //! | [`ReduceOnPlateau`] | `ReduceLROnPlateau` | `contrib.reduce_on_plateau` |
+//! | [`SwaLr`] | `swa_utils.SWALR` | — |
 //!
 //! Every constructor validates its arguments once and returns a typed [`Error`] naming the bad
 //! value; after that, [`Schedule::step_size`] never fails, never panics, and returns a finite,
@@ -60,6 +61,7 @@ mod piecewise;
 mod plateau;
 mod polynomial;
 mod step_decay;
+mod swa;
 mod warmup;
 
 #[cfg(test)]
@@ -75,6 +77,7 @@ pub use piecewise::PiecewiseConstant;
 pub use plateau::{PlateauMode, ReduceOnPlateau, ReduceOnPlateauConfig, ThresholdMode};
 pub use polynomial::Polynomial;
 pub use step_decay::StepDecay;
+pub use swa::SwaLr;
 pub use warmup::LinearWarmup;
 
 /// A step-size schedule: the step size `γ_t` to use at iteration `t` (`t = 0` is the first step).

@@ -868,3 +868,89 @@ fn step_sizes_near_the_largest_float_stay_finite() {
         }
     }
 }
+
+// --- SwaLr -----------------------------------------------------------------------------------
+
+/// PyTorch's `SWALR.get_lr`, simulated step by step: the learning rate after `steps` calls of
+/// `scheduler.step()` (the constructor's call included as step 0).
+fn swalr_recursion(
+    lr: f64,
+    swa_lr: f64,
+    anneal_epochs: usize,
+    cos: bool,
+    steps: usize,
+) -> Vec<f64> {
+    let anneal = |t: f64| if cos { (1.0 - (PI * t).cos()) / 2.0 } else { t };
+    let mut current = lr;
+    let mut out = Vec::new();
+    for step in 0..=steps {
+        let step = if anneal_epochs == 0 {
+            step.max(1)
+        } else {
+            step
+        } as f64;
+        let a = anneal_epochs.max(1) as f64;
+        let prev_alpha = anneal(((step - 1.0) / a).clamp(0.0, 1.0));
+        let prev_lr = if prev_alpha == 1.0 {
+            swa_lr
+        } else {
+            (current - prev_alpha * swa_lr) / (1.0 - prev_alpha)
+        };
+        let alpha = anneal((step / a).clamp(0.0, 1.0));
+        current = swa_lr * alpha + prev_lr * (1.0 - alpha);
+        out.push(current);
+    }
+    out
+}
+
+#[test]
+fn swa_lr_agrees_with_pytorch_recursion_to_rounding() {
+    for (anneal, cos) in [(Anneal::Cos, true), (Anneal::Linear, false)] {
+        for (lr, swa_lr, epochs) in [
+            (0.1, 0.05, 10),
+            (0.05, 0.5, 7),
+            (1.0, 0.0, 3),
+            (0.3, 0.02, 0),
+        ] {
+            let mut s = SwaLr::new(lr, swa_lr, epochs, anneal).unwrap();
+            for (t, want) in swalr_recursion(lr, swa_lr, epochs, cos, 25)
+                .into_iter()
+                .enumerate()
+            {
+                let got = s.step_size(t);
+                assert!(
+                    close(got, want, 1e-13),
+                    "{anneal:?} {epochs}: t = {t}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn swa_lr_hand_values_and_errors() {
+    // cos over 4: α = (1 - cos(π t/4)) / 2 = 0, (2 - √2)/4, 1/2, (2 + √2)/4, 1.
+    let mut s = SwaLr::new(1.0, 0.0, 4, Anneal::Cos).unwrap();
+    let r = 2f64.sqrt();
+    assert_values(
+        &mut s,
+        &[
+            (0, 1.0),
+            (1, 1.0 - (2.0 - r) / 4.0),
+            (2, 0.5),
+            (3, 1.0 - (2.0 + r) / 4.0),
+            (4, 0.0),
+            (9, 0.0),
+        ],
+        1e-15,
+    );
+    let mut s = SwaLr::new(0.1, 0.05, 0, Anneal::Cos).unwrap();
+    assert_eq!(s.step_size(0), 0.05);
+    let mut s = SwaLr::new(f64::MAX, f64::MAX, 3, Anneal::Linear).unwrap();
+    assert_eq!(s.step_size(1), f64::MAX);
+    assert_eq!(invalid_name(SwaLr::new(-0.1, 0.05, 3, Anneal::Cos)), "lr");
+    assert_eq!(
+        invalid_name(SwaLr::new(0.1, f64::NAN, 3, Anneal::Cos)),
+        "swa_lr"
+    );
+}
