@@ -31,11 +31,13 @@ pub trait ConfigCheck {
 /// Runs `check` on every elementwise variant, with weight decay `wd`.
 pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
     check.config(GradientDescentConfig {
+        maximize: false,
         lr: 0.1,
         weight_decay: wd,
     });
     for nesterov in [false, true] {
         check.config(MomentumConfig {
+            maximize: false,
             lr: 0.1,
             momentum: 0.8,
             dampening: if nesterov { 0.0 } else { 0.1 },

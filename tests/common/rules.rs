@@ -108,6 +108,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             with_options: |wd| {
                 boxed(
                     GradientDescent::new(GradientDescentConfig {
+                        maximize: false,
                         lr: F::lit(0.1),
                         weight_decay: wd,
                     })
@@ -116,6 +117,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(GradientDescent::new(GradientDescentConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     weight_decay: F::lit(h[1]),
                 }))
@@ -153,6 +155,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(AdaGrad::new(AdaGradConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     lr_decay: F::lit(h[1]),
                     weight_decay: F::lit(h[2]),
@@ -163,6 +166,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     AdaGrad::new(AdaGradConfig {
+                        maximize: false,
                         lr: F::one(),
                         lr_decay: F::lit(d.lr_decay),
                         weight_decay: F::zero(),
@@ -194,6 +198,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(Adamax::new(AdamaxConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     betas: (F::lit(h[1]), F::lit(h[2])),
                     eps: F::lit(h[3]),
@@ -203,6 +208,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     Adamax::new(AdamaxConfig {
+                        maximize: false,
                         lr: F::one(),
                         betas: (F::lit(d.rate1), F::lit(d.rate2)),
                         eps: F::lit(d.eps),
@@ -443,6 +449,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(Adadelta::new(AdadeltaConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     rho: F::lit(h[1]),
                     eps: F::lit(h[2]),
@@ -452,6 +459,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     Adadelta::new(AdadeltaConfig {
+                        maximize: false,
                         lr: F::one(),
                         rho: F::lit(d.rate1),
                         eps: F::lit(d.eps),
@@ -637,6 +645,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
 
 fn momentum_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
     built(Momentum::new(MomentumConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         momentum: F::lit(h[1]),
         dampening: F::lit(h[2]),
@@ -648,6 +657,7 @@ fn momentum_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> 
 fn momentum_from_draw<F: Real>(momentum: f64, nesterov: bool) -> Boxed<F> {
     boxed(
         Momentum::new(MomentumConfig {
+            maximize: false,
             lr: F::one(),
             momentum: F::lit(momentum),
             dampening: F::zero(),
@@ -727,6 +737,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
 
 fn rmsprop_from_raw<F: Real>(h: &[f64; 6], centered: bool) -> Option<Boxed<F>> {
     built(RmsProp::new(RmsPropConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         alpha: F::lit(h[1]),
         eps: F::lit(h[2]),
@@ -739,6 +750,7 @@ fn rmsprop_from_raw<F: Real>(h: &[f64; 6], centered: bool) -> Option<Boxed<F>> {
 fn rmsprop_from_draw<F: Real>(d: &Draw, centered: bool) -> Boxed<F> {
     boxed(
         RmsProp::new(RmsPropConfig {
+            maximize: false,
             lr: F::one(),
             alpha: F::lit(d.rate1),
             eps: F::lit(d.eps),
@@ -815,6 +827,7 @@ fn adam_with<F: Real>(wd: F, amsgrad: bool, decoupled_weight_decay: bool) -> Box
 
 fn adam_from_raw<F: Real>(h: &[f64; 6], amsgrad: bool, decoupled: bool) -> Option<Boxed<F>> {
     built(Adam::new(AdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -827,6 +840,7 @@ fn adam_from_raw<F: Real>(h: &[f64; 6], amsgrad: bool, decoupled: bool) -> Optio
 fn adam_from_draw<F: Real>(d: &Draw, amsgrad: bool, decoupled: bool) -> Boxed<F> {
     boxed(
         Adam::new(AdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
@@ -893,6 +907,7 @@ fn nadam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
 
 fn nadam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
     built(NAdam::new(NAdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -905,6 +920,7 @@ fn nadam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
 fn nadam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
     boxed(
         NAdam::new(NAdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
@@ -971,6 +987,7 @@ fn radam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
 
 fn radam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
     built(RAdam::new(RAdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -982,6 +999,7 @@ fn radam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
 fn radam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
     boxed(
         RAdam::new(RAdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
