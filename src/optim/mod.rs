@@ -91,6 +91,7 @@ mod nadam;
 mod prodigy;
 mod radam;
 mod rmsprop;
+mod rprop;
 mod rule;
 mod schedule_free;
 mod state;
@@ -121,6 +122,7 @@ pub use nadam::{NAdam, NAdamConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
+pub use rprop::{Rprop, RpropConfig, RpropState};
 pub use rule::{ElementwiseRule, Rule};
 pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
