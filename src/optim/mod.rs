@@ -65,7 +65,8 @@
 //! `y` between a base sequence `z` and the average `x` of the `z`s; the average is the point
 //! with the guarantee, where the model should be evaluated. The iterate they move is `y`, and
 //! [`Optimizer::evaluation_point`] writes `x` from `y` and the rule's state; the
-//! [`Minimizer`](crate::Minimizer) reports that point at the end of a run.
+//! [`Minimizer`](crate::Minimizer) reports that point at the end of a run. [`Asgd`] has one
+//! too: the running average of its iterates.
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -79,6 +80,7 @@ mod adam;
 mod adam_family;
 mod adamax;
 mod adopt;
+mod asgd;
 mod barzilai_borwein;
 mod cocob;
 mod config;
@@ -108,6 +110,7 @@ pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use adopt::{Adopt, AdoptConfig};
+pub use asgd::{Asgd, AsgdConfig, AsgdState};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use cocob::{Cocob, CocobConfig};
 pub use dadaptation::{
@@ -210,7 +213,8 @@ pub trait Optimizer<F: Real> {
     /// The schedule-free rules ([`ScheduleFreeSgd`], [`ScheduleFreeAdamW`]) take gradients at an
     /// interpolation `y` between their base sequence `z` and the average `x` of the `z`s, and the
     /// average is the point with the guarantee: they write `x = (y - (1 - β₁) z) / β₁` (optax's
-    /// `schedule_free_eval_params`). `y` must be the iterate the last
+    /// `schedule_free_eval_params`). [`Asgd`] writes the running average of its iterates
+    /// (PyTorch's `ax`). `y` must be the iterate the last
     /// [`step`](Optimizer::step) left. Before the first step, and for every other rule (the
     /// default), the answer is `Ok(false)`. The [`Minimizer`](crate::Minimizer) reports this
     /// point, and `f` there, at the end of a run.
