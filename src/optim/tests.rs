@@ -248,6 +248,24 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(
+            Rprop::new(RpropConfig {
+                etas: (l(0.3), l(1.5)),
+                step_sizes: (l(1e-4), l(1.0)),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Asgd::default()),
+        Box::new(
+            Asgd::new(AsgdConfig {
+                lambd: l(0.01),
+                t0: l(2.0),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(adopt(false, true).unwrap()),
         Box::new(adopt(true, true).unwrap()),
         Box::new(adopt(false, false).unwrap()),

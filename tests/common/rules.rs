@@ -14,11 +14,13 @@ use gradus::optim::{
     DogConfig, DogStart, DowgConfig, GradientDescentConfig, LbfgsConfig, MomentumConfig,
     NAdamConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
 };
+use gradus::optim::{AsgdConfig, RpropConfig};
 use gradus::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
     DAdaptAdamW, DAdaptSgd, Dog, Dowg, GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, Prodigy,
     RAdam, Real, RmsProp,
 };
+use gradus::{Asgd, Rprop};
 
 /// A rule behind the trait, as the tests drive it.
 pub type Boxed<F> = Box<dyn Optimizer<F>>;
@@ -62,6 +64,9 @@ pub struct Rule<F> {
     pub momentum: bool,
     /// The rule keeps per-coordinate state, allocated for the length of its first step.
     pub stateful: bool,
+    /// The rule shrinks `x` towards zero at every step, whatever the gradient (ASGD's factor
+    /// `1 - λη`, on at its defaults): a zero gradient still moves `x`, from a fresh state too.
+    pub shrinks: bool,
     /// The default `lr` of the PyTorch optimizer of the same name, which the rule's
     /// [`Optimizer::default_lr`] must equal; `None` for rules PyTorch does not have.
     pub pytorch_lr: Option<f64>,
@@ -103,6 +108,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: false,
+            shrinks: false,
             pytorch_lr: Some(1e-3),
             default: || boxed(GradientDescent::default()),
             with_options: |wd| {
@@ -140,6 +146,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(1e-2),
             default: || boxed(AdaGrad::default()),
             with_options: |wd| {
@@ -185,6 +192,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(2e-3),
             default: || boxed(Adamax::default()),
             with_options: |wd| {
@@ -226,6 +234,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Dog::default()),
             with_options: |wd| {
@@ -265,6 +274,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Dowg::default()),
             with_options: |wd| {
@@ -304,6 +314,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Prodigy::default()),
             with_options: |wd| {
@@ -347,6 +358,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: true,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(DAdaptAdamW::default()),
             with_options: |_wd| {
@@ -391,6 +403,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: true,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(DAdaptSgd::default()),
             with_options: |wd| {
@@ -436,6 +449,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(1.0),
             default: || boxed(Adadelta::default()),
             with_options: |wd| {
@@ -469,6 +483,95 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                 )
             },
         },
+        Rule {
+            name: "Rprop",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: false,
+            momentum: false,
+            stateful: true,
+            shrinks: false,
+            pytorch_lr: Some(1e-2),
+            default: || boxed(Rprop::default()),
+            with_options: |_wd| {
+                boxed(
+                    Rprop::new(RpropConfig {
+                        etas: (F::lit(0.3), F::lit(1.5)),
+                        step_sizes: (F::lit(1e-4), F::lit(1.0)),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Rprop::new(RpropConfig {
+                    lr: F::lit(h[0]),
+                    etas: (F::lit(h[1]), F::lit(h[2])),
+                    step_sizes: (F::lit(h[3]), F::lit(h[4])),
+                    maximize: false,
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Rprop::new(RpropConfig {
+                        lr: F::one(),
+                        etas: (F::lit(0.1 + 0.8 * d.rate1), F::lit(1.1 + d.rate2)),
+                        step_sizes: (F::lit(1e-6), F::lit(50.0)),
+                        maximize: false,
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "ASGD",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: false,
+            momentum: false,
+            stateful: true,
+            shrinks: true,
+            pytorch_lr: Some(1e-2),
+            default: || boxed(Asgd::default()),
+            with_options: |wd| {
+                boxed(
+                    Asgd::new(AsgdConfig {
+                        lambd: F::lit(0.01),
+                        t0: F::lit(2.0),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Asgd::new(AsgdConfig {
+                    lr: F::lit(h[0]),
+                    lambd: F::lit(h[1]),
+                    alpha: F::lit(h[2]),
+                    t0: F::lit(h[3]),
+                    weight_decay: F::lit(h[4]),
+                    maximize: false,
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    // λ shrinks x towards 0 as a weight decay does, whatever the gradient:
+                    // zero, as the weight decay of every draw.
+                    Asgd::new(AsgdConfig {
+                        lr: F::one(),
+                        lambd: F::zero(),
+                        alpha: F::lit(d.rate1 + d.lr_decay),
+                        t0: F::lit(d.momentum_decay),
+                        weight_decay: F::zero(),
+                        maximize: false,
+                    })
+                    .unwrap(),
+                )
+            },
+        },
         adopt_rule(false),
         adopt_rule(true),
         Rule {
@@ -480,6 +583,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             // A zero gradient leaves the state, and so x = x₀ + bet, as it was.
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Cocob::default()),
             with_options: |wd| {
@@ -520,6 +624,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             // torch.optim.LBFGS(lr=1).
             pytorch_lr: Some(1.0),
             default: || boxed(Lbfgs::default()),
@@ -554,6 +659,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(AcceleratedGradient::default()),
             with_options: |_| {
@@ -597,6 +703,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: if nesterov {
             || boxed(Momentum::nesterov(F::lit(1e-3), F::lit(0.9)).unwrap())
@@ -683,6 +790,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
         // A velocity only with `momentum > 0`, which is not the default.
         momentum: false,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-2),
         default: if centered {
             || {
@@ -777,6 +885,7 @@ fn adam_rule<F: Real>(amsgrad: bool, decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: match (amsgrad, decoupled) {
             (false, false) => || boxed(Adam::default()),
@@ -862,6 +971,7 @@ fn nadam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(2e-3),
         default: if decoupled {
             || {
@@ -942,6 +1052,7 @@ fn radam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: if decoupled {
             || {
@@ -1021,6 +1132,7 @@ fn barzilai_borwein_rule<F: Real>(variant: BbVariant) -> Rule<F> {
         needs_unconstrained: false,
         momentum: false,
         stateful: true,
+        shrinks: false,
         pytorch_lr: None,
         default: if long {
             || boxed(BarzilaiBorwein::with_variant(BbVariant::Long))
@@ -1103,6 +1215,7 @@ fn adopt_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: None,
         default: if nesterov {
             || adopt_with(F::lit(1e-3), true, true)
