@@ -298,8 +298,8 @@ mod tests {
         });
         assert_eq!(k, 10);
         // Steps 1 to 4 copy the iterate (μ = 1), step 5 weighs it by 1/2.
-        for i in 0..2 {
-            assert_close!(rule.state().average()[i], ax[4][i]);
+        for (&average, &hand) in rule.state().average().iter().zip(&ax[4]) {
+            assert_close!(average, hand);
         }
         assert_close!(rule.state().mu(), 1.0 / 3.0);
         assert_close!(

@@ -191,9 +191,12 @@ impl<F: Real> ElementwiseRule for RpropConfig<F> {
                     (size * s.etaplus, g)
                 } else if product < F::zero() {
                     (size * s.etaminus, F::zero())
+                } else if product == F::zero() {
+                    (size, g)
                 } else {
-                    // No change of sign, or a NaN, which the step size then carries.
-                    (size * (product - product + F::one()), g)
+                    // A NaN product (a NaN gradient, or an infinite one times a zero): the step
+                    // size becomes NaN, as PyTorch's does.
+                    (F::nan(), g)
                 };
                 // The clamp keeps a NaN, as PyTorch's does.
                 let size = if size < s.min {
