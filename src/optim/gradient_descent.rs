@@ -115,6 +115,27 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
+    use ndarray::array;
+
+    #[test]
+    fn the_search_direction_of_a_maximizing_rule_ascends() {
+        // d = -(-g + λx) = g - λx.
+        let mut rule = GradientDescent::new(GradientDescentConfig {
+            weight_decay: 0.5,
+            maximize: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut d = array![0.0, 0.0];
+        rule.search_direction(
+            array![2.0, -1.0].view(),
+            array![1.0, 3.0].view(),
+            d.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(d, array![0.0, 3.5]);
+    }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
