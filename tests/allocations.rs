@@ -98,6 +98,14 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(NAdam::default()),
         Box::new(RAdam::default()),
         Box::new(Adadelta::default()),
+        Box::new(Rprop::default()),
+        Box::new(
+            Asgd::new(gradus::optim::AsgdConfig {
+                t0: 2.0,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(Adopt::default()),
         Box::new(
             Adopt::new(AdoptConfig {

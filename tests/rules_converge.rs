@@ -10,13 +10,13 @@
 //! under a second in a debug build.
 
 use approx::assert_abs_diff_eq;
-use gradus::optim::{AdamConfig, MomentumConfig, RmsPropConfig};
+use gradus::optim::{AdamConfig, AsgdConfig, MomentumConfig, RmsPropConfig, RpropConfig};
 use gradus::problems::{Dataset, LogisticRegression, Rosenbrock, TestFunction};
 use gradus::schedule::Exponential;
 use gradus::{
-    AdaGrad, Adadelta, Adam, Adamax, Adopt, Cocob, DAdaptAdamW, DAdaptSgd, FnObjective,
+    AdaGrad, Adadelta, Adam, Adamax, Adopt, Asgd, Cocob, DAdaptAdamW, DAdaptSgd, FnObjective,
     GradientDescent, Minimizer, Momentum, NAdam, Objective, Optimizer, Prodigy, RAdam, Real,
-    RmsProp, Termination,
+    RmsProp, Rprop, Termination,
 };
 use ndarray::{Array1, ArrayView1, array};
 
@@ -107,6 +107,75 @@ fn adagrad_and_adadelta_reach_the_quadratic_minimiser() {
     quadratic_converges(AdaGrad::default(), 1.0, 400);
     // Adadelta with Zeiler's γ = 1: its steps start at √ε ≈ 1e-3 and take a while to grow.
     quadratic_converges(Adadelta::default(), 1.0, 2500);
+}
+
+#[test]
+fn rprop_reaches_the_quadratic_minimiser() {
+    // Δ_min = 0, so that the step sizes can shrink below the tolerance: the iterates then close
+    // in on x* by halving steps at each change of sign (~75 steps).
+    let rprop = Rprop::new(RpropConfig {
+        step_sizes: (0.0, 50.0),
+        ..Default::default()
+    })
+    .unwrap();
+    quadratic_converges(rprop, 0.1, 150);
+}
+
+#[test]
+fn asgd_reaches_the_quadratic_minimiser() {
+    // λ = 0, a constant step: with t0 at its default the average is the iterate, and ASGD is
+    // gradient descent, at the optimal step 2/(μ + L).
+    let asgd = Asgd::new(AsgdConfig {
+        lambd: 0.0,
+        ..Default::default()
+    })
+    .unwrap();
+    quadratic_converges(asgd, 0.18, 200);
+}
+
+#[test]
+fn asgds_average_is_closer_than_its_iterate_on_noisy_gradients() {
+    // The quadratic's gradient plus a deterministic noise of standard deviation about 0.3 in
+    // each coordinate. With a constant step the iterates hover around x* at a distance of the
+    // order of √γ·σ; their average from step t0 + 2 on is much closer (Polyak-Juditsky): here
+    // 1.0e-3 against 1.2e-2.
+    let calls = std::cell::Cell::new(0u64);
+    let noise = |k: u64| {
+        // A 64-bit LCG, its top bits as a uniform in [-0.5, 0.5), times √12 · 0.3.
+        let r = k
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 12f64.sqrt() * 0.3
+    };
+    let noisy = FnObjective::new(
+        2,
+        |x: ArrayView1<'_, f64>| 0.5 * (x[0] * x[0] + 10.0 * x[1] * x[1]) - (x[0] - 2.0 * x[1]),
+        |x: ArrayView1<'_, f64>, mut g: ndarray::ArrayViewMut1<'_, f64>| {
+            let k = calls.get();
+            calls.set(k + 2);
+            g[0] = x[0] - 1.0 + noise(k);
+            g[1] = 10.0 * x[1] + 2.0 + noise(k + 1);
+        },
+    );
+    let asgd = Asgd::new(AsgdConfig {
+        lambd: 0.0,
+        t0: 100.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut minimizer = Minimizer::new(asgd).lr(0.05).max_iterations(5_000);
+    let report = minimizer.minimize(&noisy, array![5.0, 5.0].view()).unwrap();
+    let iterate = minimizer.run_state().unwrap().x().to_owned();
+    let average = Array1::from(minimizer.optimizer().state().average().to_vec());
+    assert_eq!(report.x, average, "the report is at the average");
+    let (d_average, d_iterate) = (
+        distance(&average, &QUADRATIC_MINIMIZER),
+        distance(&iterate, &QUADRATIC_MINIMIZER),
+    );
+    assert!(
+        d_average < 5e-3 && d_average < d_iterate / 4.0,
+        "average {d_average:e}, iterate {d_iterate:e}"
+    );
 }
 
 #[test]

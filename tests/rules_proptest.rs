@@ -148,7 +148,7 @@ proptest! {
         let n = a.nrows();
         let aug = &a + &(Array2::<f64>::eye(n) * wd);
         let lr = fraction * 2.0 / frobenius(&aug);
-        let mut rule = GradientDescent::new(GradientDescentConfig { lr, weight_decay: wd }).unwrap();
+        let mut rule = GradientDescent::new(GradientDescentConfig { lr, weight_decay: wd, maximize: false }).unwrap();
         let mut x = Array1::from_vec(x0[..n].to_vec());
         let mut f = quadratic(&aug, &x);
         for _ in 0..20 {

@@ -62,15 +62,24 @@ fn default_lr_is_pytorchs_default() {
 
 #[test]
 fn zero_gradients_from_a_fresh_state_leave_x_unchanged() {
-    // Without weight decay every rule's step is a multiple of its moments, which stay zero.
-    for mut rule in every_rule::<f64>(0.0) {
+    // Without weight decay every rule's step is a multiple of its moments, which stay zero; a
+    // rule that shrinks x moves it towards zero only.
+    for entry in rules::<f64>() {
+        let mut rule = (entry.with_options)(0.0);
         let x0 = array![1.5, -2.0, 0.0];
         let mut x = x0.clone();
         for _ in 0..7 {
             rule.step(x.view_mut(), Array1::zeros(3).view(), 0.1)
                 .unwrap();
         }
-        assert_eq!(x, x0, "{}", rule.name());
+        if entry.shrinks {
+            assert_ne!(x, x0, "{}", entry.name);
+            for (x, x0) in x.iter().zip(&x0) {
+                assert!(x.abs() <= x0.abs() && x * x0 >= 0.0, "{}", entry.name);
+            }
+        } else {
+            assert_eq!(x, x0, "{}", rule.name());
+        }
         assert_eq!(rule.steps_taken(), 7, "{}", rule.name());
     }
 }
@@ -79,7 +88,8 @@ fn zero_gradients_from_a_fresh_state_leave_x_unchanged() {
 fn a_zero_gradient_leaves_x_unchanged_after_any_history_for_rules_without_momentum() {
     // GradientDescent, RMSProp without momentum, AdaGrad and Adadelta move x by a positive
     // multiple of the current gradient, and L-BFGS and Barzilai-Borwein by a matrix or a number
-    // times it; rules with momentum keep moving on their velocity or first moment.
+    // times it, Rprop by a step size times its sign; rules with momentum keep moving on their
+    // velocity or first moment, and ASGD shrinks x.
     for rule in rules::<f64>() {
         let mut optimizer = (rule.default)();
         let mut x = array![1.5, -2.0, 0.0];
@@ -92,8 +102,12 @@ fn a_zero_gradient_leaves_x_unchanged_after_any_history_for_rules_without_moment
         optimizer
             .step(x.view_mut(), Array1::zeros(3).view(), 0.1)
             .unwrap();
-        if rule.momentum {
-            assert_ne!(x, before, "{} keeps moving on its momentum", rule.name);
+        if rule.momentum || rule.shrinks {
+            assert_ne!(
+                x, before,
+                "{} keeps moving on its momentum or shrinking",
+                rule.name
+            );
         } else {
             assert_eq!(x, before, "{}", rule.name);
         }

@@ -170,7 +170,9 @@ use stochastic::{Sampled, SamplerState};
 /// The schedule-free rules ([`ScheduleFreeSgd`](crate::ScheduleFreeSgd),
 /// [`ScheduleFreeAdamW`](crate::ScheduleFreeAdamW)) take gradients at a point `y` and have their
 /// guarantee at another, the average `x` of their base sequence, which they write from `y` and
-/// their state ([`Optimizer::evaluation_point`]). The loop holds `y`:
+/// their state ([`Optimizer::evaluation_point`]). [`Asgd`](crate::Asgd) has such a point too, its
+/// running average of the iterates (PyTorch's `ax`), and goes through the same steps. The loop
+/// holds `y`:
 ///
 /// - **Every iteration** evaluates `f(y)` and `∇f(y)` (a minibatch estimate in a minibatch run),
 ///   as for any rule. The stationarity criteria, the divergence check, observers

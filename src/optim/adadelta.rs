@@ -22,6 +22,12 @@ rule_config! {
         pub eps: F = F::lit(1e-6),
         /// L2 penalty `λ` added to the gradient. Default `0`.
         pub weight_decay: F = F::zero(),
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -98,7 +104,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
             rho: self.rho,
             one_minus_rho: F::one() - self.rho,
             eps: self.eps,
-            weight_decay: WeightDecay::coupled(self.weight_decay),
+            weight_decay: WeightDecay::coupled(self.weight_decay).maximizing(self.maximize),
         }
     }
 
@@ -147,6 +153,7 @@ mod tests {
         let (lr, rho, eps, wd): (f64, f64, f64, f64) = (0.5, 0.8, 1e-2, 0.1);
         let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
         let mut rule = Adadelta::new(AdadeltaConfig {
+            maximize: false,
             lr: 1.0,
             rho,
             eps,
@@ -188,6 +195,22 @@ mod tests {
                 ("eps", |c| c.eps = 0.0),
                 ("weight_decay", |c| c.weight_decay = -0.5),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = AdadeltaConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            Adadelta::new(config).unwrap(),
+            Adadelta::new(AdadeltaConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

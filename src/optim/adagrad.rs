@@ -23,6 +23,12 @@ rule_config! {
         pub initial_accumulator_value: F = F::zero(),
         /// Term `ε > 0` added to the denominator. Default `1e-10`.
         pub eps: F = F::lit(1e-10),
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -100,7 +106,7 @@ impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
         AdaGradStep {
             clr: F::lit(lr.as_f64() / decay),
             eps: self.eps,
-            weight_decay: WeightDecay::coupled(self.weight_decay),
+            weight_decay: WeightDecay::coupled(self.weight_decay).maximizing(self.maximize),
         }
     }
 
@@ -145,6 +151,7 @@ mod tests {
         let (lr, eta, wd, s0, eps) = (0.1, 0.5, 0.2, 0.25, 1e-3);
         let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
         let mut rule = AdaGrad::new(AdaGradConfig {
+            maximize: false,
             lr: 1.0,
             lr_decay: eta,
             weight_decay: wd,
@@ -189,6 +196,23 @@ mod tests {
                 }),
                 ("eps", |c| c.eps = -1e-10),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = AdaGradConfig {
+            weight_decay: 0.1,
+            lr_decay: 0.5,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            AdaGrad::new(config).unwrap(),
+            AdaGrad::new(AdaGradConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

@@ -30,6 +30,12 @@ rule_config! {
         pub amsgrad: bool = false,
         /// Decouple the weight decay from the gradient (AdamW). Default `false`.
         pub decoupled_weight_decay: bool = false,
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -138,7 +144,8 @@ impl<F: Real> AdamStep<F> {
     /// The scalars of step `t` (from 1), computed in `f64` and rounded once to `F`.
     fn new(config: &AdamConfig<F>, lr: F, t: usize) -> Self {
         let c = config;
-        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t)
+            .maximizing(c.maximize);
         AdamStep {
             moments: family.moments,
             weight_decay: family.weight_decay,
@@ -252,6 +259,7 @@ mod tests {
         let (lr, b1, b2, eps, wd): (f64, f64, f64, f64, f64) = (0.05, 0.8, 0.9, 1e-3, 0.1);
         let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
         let mut rule = Adam::new(AdamConfig {
+            maximize: false,
             lr: 1.0,
             betas: (b1, b2),
             eps,
@@ -361,5 +369,25 @@ mod tests {
                 ("weight_decay", |c| c.weight_decay = -0.1),
             ],
         );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        for (amsgrad, decoupled_weight_decay) in [(false, false), (true, false), (false, true)] {
+            let config = AdamConfig {
+                weight_decay: 0.1,
+                amsgrad,
+                decoupled_weight_decay,
+                ..Default::default()
+            };
+            crate::optim::tests::assert_maximize_negates_the_gradient(
+                Adam::new(config).unwrap(),
+                Adam::new(AdamConfig {
+                    maximize: true,
+                    ..config
+                })
+                .unwrap(),
+            );
+        }
     }
 }

@@ -48,6 +48,15 @@ impl<F: Real> FamilyStep<F> {
             bias_correction2: 1.0 - betas.1.as_f64().powf(t),
         }
     }
+
+    /// The same step for a rule that maximizes when `maximize` is set (see
+    /// `WeightDecay::maximizing`).
+    pub(crate) fn maximizing(self, maximize: bool) -> Self {
+        FamilyStep {
+            weight_decay: self.weight_decay.maximizing(maximize),
+            ..self
+        }
+    }
 }
 
 /// The exponential moving averages of the gradient and of its square:

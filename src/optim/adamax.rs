@@ -23,6 +23,12 @@ rule_config! {
         pub eps: F = F::lit(1e-8),
         /// L2 penalty `λ` added to the gradient. Default `0`.
         pub weight_decay: F = F::zero(),
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -90,7 +96,8 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
     }
 
     fn prepare(&self, _state: &mut AdamaxState<F>, t: usize, lr: F) -> AdamaxStep<F> {
-        let family = FamilyStep::new(self.betas, self.weight_decay, false, lr, t);
+        let family =
+            FamilyStep::new(self.betas, self.weight_decay, false, lr, t).maximizing(self.maximize);
         AdamaxStep {
             moments: family.moments,
             weight_decay: family.weight_decay,
@@ -143,6 +150,7 @@ mod tests {
         // The second coordinate's gradients shrink, so the decayed norm β₂ u wins at steps 2, 3.
         let grads = [[0.5, -2.0], [-0.9, 0.1], [0.2, 0.05]];
         let mut rule = Adamax::new(AdamaxConfig {
+            maximize: false,
             lr: 1.0,
             betas: (b1, b2),
             eps,
@@ -169,6 +177,22 @@ mod tests {
                 ("eps", |c| c.eps = f64::NAN),
                 ("weight_decay", |c| c.weight_decay = -1.0),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = AdamaxConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            Adamax::new(config).unwrap(),
+            Adamax::new(AdamaxConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

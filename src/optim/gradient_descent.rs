@@ -17,6 +17,12 @@ rule_config! {
         pub lr: F = F::lit(1e-3),
         /// L2 penalty `λ` added to the gradient. Default `0`.
         pub weight_decay: F = F::zero(),
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -64,7 +70,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
     fn prepare(&self, _state: &mut (), _t: usize, lr: F) -> GradientDescentStep<F> {
         GradientDescentStep {
             lr,
-            weight_decay: WeightDecay::coupled(self.weight_decay),
+            weight_decay: WeightDecay::coupled(self.weight_decay).maximizing(self.maximize),
         }
     }
 
@@ -98,10 +104,52 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
         grad: ArrayView1<'_, F>,
         direction: ArrayViewMut1<'_, F>,
     ) {
-        let wd = WeightDecay::coupled(self.weight_decay);
+        let wd = WeightDecay::coupled(self.weight_decay).maximizing(self.maximize);
         Zip::from(direction)
             .and(x)
             .and(grad)
             .for_each(|d, &x, &g| *d = -wd.gradient_always(g, x));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Optimizer;
+    use ndarray::array;
+
+    #[test]
+    fn the_search_direction_of_a_maximizing_rule_ascends() {
+        // d = -(-g + λx) = g - λx.
+        let mut rule = GradientDescent::new(GradientDescentConfig {
+            weight_decay: 0.5,
+            maximize: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut d = array![0.0, 0.0];
+        rule.search_direction(
+            array![2.0, -1.0].view(),
+            array![1.0, 3.0].view(),
+            d.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(d, array![0.0, 3.5]);
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = GradientDescentConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            GradientDescent::new(config).unwrap(),
+            GradientDescent::new(GradientDescentConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
+        );
     }
 }

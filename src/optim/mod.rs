@@ -68,6 +68,7 @@
 //! [`Minimizer`](crate::Minimizer) reports that point at the end of a run. [`Averaged`] gives
 //! any rule such a point: the running average of its iterates (Polyak-Ruppert, an exponential
 //! moving average, or stochastic weight averaging, as [`Averaging`] says).
+//! [`Asgd`] has one too: the running average of its iterates.
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -82,6 +83,7 @@ mod adam_family;
 mod adamax;
 mod adopt;
 mod averaging;
+mod asgd;
 mod barzilai_borwein;
 mod cocob;
 mod config;
@@ -94,6 +96,7 @@ mod nadam;
 mod prodigy;
 mod radam;
 mod rmsprop;
+mod rprop;
 mod rule;
 mod schedule_free;
 mod state;
@@ -111,6 +114,7 @@ pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use adopt::{Adopt, AdoptConfig};
 pub use averaging::{Averaged, Averaging};
+pub use asgd::{Asgd, AsgdConfig, AsgdState};
 pub use barzilai_borwein::{BarzilaiBorwein, BarzilaiBorweinConfig, BbVariant};
 pub use cocob::{Cocob, CocobConfig};
 pub use dadaptation::{
@@ -125,6 +129,7 @@ pub use nadam::{NAdam, NAdamConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
+pub use rprop::{Rprop, RpropConfig, RpropState};
 pub use rule::{ElementwiseRule, Rule};
 pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
@@ -212,7 +217,8 @@ pub trait Optimizer<F: Real> {
     /// The schedule-free rules ([`ScheduleFreeSgd`], [`ScheduleFreeAdamW`]) take gradients at an
     /// interpolation `y` between their base sequence `z` and the average `x` of the `z`s, and the
     /// average is the point with the guarantee: they write `x = (y - (1 - β₁) z) / β₁` (optax's
-    /// `schedule_free_eval_params`). `y` must be the iterate the last
+    /// `schedule_free_eval_params`). [`Asgd`] writes the running average of its iterates
+    /// (PyTorch's `ax`). `y` must be the iterate the last
     /// [`step`](Optimizer::step) left. Before the first step, and for every other rule (the
     /// default), the answer is `Ok(false)`. The [`Minimizer`](crate::Minimizer) reports this
     /// point, and `f` there, at the end of a run.

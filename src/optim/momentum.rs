@@ -25,6 +25,12 @@ rule_config! {
         pub weight_decay: F = F::zero(),
         /// Use Nesterov's momentum (requires `momentum > 0` and `dampening = 0`). Default `false`.
         pub nesterov: bool = false,
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -170,7 +176,7 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
     fn prepare(&self, _state: &mut MomentumState<F>, t: usize, lr: F) -> MomentumStep<F> {
         MomentumStep {
             lr,
-            weight_decay: WeightDecay::coupled(self.weight_decay),
+            weight_decay: WeightDecay::coupled(self.weight_decay).maximizing(self.maximize),
             first: t == 1,
             keep: F::one() - self.dampening,
         }
@@ -232,6 +238,7 @@ mod tests {
         let (lr, mu, wd) = (0.1, 0.8, 0.05);
         let grads = [[0.5, -1.0], [-0.3, 2.0], [0.2, 0.4]];
         let mut rule = Momentum::new(MomentumConfig {
+            maximize: false,
             lr: 0.5,
             momentum: mu,
             dampening,
@@ -330,6 +337,23 @@ mod tests {
                 ("dampening", |c| c.dampening = 1.5),
                 ("weight_decay", |c| c.weight_decay = f64::INFINITY),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = MomentumConfig {
+            weight_decay: 0.1,
+            dampening: 0.2,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            Momentum::new(config).unwrap(),
+            Momentum::new(MomentumConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

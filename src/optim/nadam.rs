@@ -29,6 +29,12 @@ rule_config! {
         pub momentum_decay: F = F::lit(4e-3),
         /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
         pub decoupled_weight_decay: bool = false,
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -115,7 +121,8 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
     /// Also advances the product `Π_t` of the momentum coefficients.
     fn prepare(&self, state: &mut NAdamState<F>, t: usize, lr: F) -> NAdamStep<F> {
         let c = *self;
-        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t)
+            .maximizing(c.maximize);
         let (b1, psi, lr64) = (c.betas.0.as_f64(), c.momentum_decay.as_f64(), lr.as_f64());
         let t = t as f64;
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * psi));
@@ -179,6 +186,7 @@ mod tests {
         let (lr, b1, b2, eps, wd, psi) = (0.05, 0.8, 0.9, 1e-3, 0.1, 0.3);
         let grads = [[0.5, -2.0], [-0.3, 0.1], [0.2, 0.05]];
         let mut rule = NAdam::new(NAdamConfig {
+            maximize: false,
             lr: 1.0,
             betas: (b1, b2),
             eps,
@@ -246,6 +254,22 @@ mod tests {
                 ("weight_decay", |c| c.weight_decay = -1.0),
                 ("momentum_decay", |c| c.momentum_decay = f64::NAN),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = NAdamConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            NAdam::new(config).unwrap(),
+            NAdam::new(NAdamConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

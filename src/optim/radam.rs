@@ -26,6 +26,12 @@ rule_config! {
         pub weight_decay: F = F::zero(),
         /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
         pub decoupled_weight_decay: bool = false,
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -142,7 +148,8 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
 
     fn prepare(&self, _state: &mut RAdamState<F>, t: usize, lr: F) -> RAdamStep<F> {
         let c = *self;
-        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t);
+        let family = FamilyStep::new(c.betas, c.weight_decay, c.decoupled_weight_decay, lr, t)
+            .maximizing(c.maximize);
         let b2 = c.betas.1.as_f64();
         let t = t as f64;
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
@@ -203,6 +210,7 @@ mod tests {
     fn check_against_hand(decoupled: bool, b2: f64, steps: usize) -> usize {
         let (lr, b1, eps, wd) = (0.05, 0.8, 1e-3, 0.1);
         let mut rule = RAdam::new(RAdamConfig {
+            maximize: false,
             lr: 1.0,
             betas: (b1, b2),
             eps,
@@ -277,6 +285,23 @@ mod tests {
                 ("eps", |c| c.eps = -1.0),
                 ("weight_decay", |c| c.weight_decay = f64::NAN),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = RAdamConfig {
+            weight_decay: 0.1,
+            betas: (0.9, 0.5),
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            RAdam::new(config).unwrap(),
+            RAdam::new(RAdamConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

@@ -26,6 +26,12 @@ rule_config! {
         /// Normalise by an estimate of the gradient's variance instead of its second moment
         /// (Graves, 2013). Default `false`.
         pub centered: bool = false,
+        /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
+        /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
+        /// always minimizes `f`, so this is for stepping the rule by hand on a function to
+        /// increase, or for a gradient function that returns the gradient of `-f`. Default
+        /// `false`.
+        pub maximize: bool = false,
     }
 }
 
@@ -145,7 +151,7 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
             alpha: self.alpha,
             one_minus_alpha: F::one() - self.alpha,
             eps: self.eps,
-            weight_decay: WeightDecay::coupled(self.weight_decay),
+            weight_decay: WeightDecay::coupled(self.weight_decay).maximizing(self.maximize),
             momentum: self.momentum,
             lr,
         }
@@ -212,6 +218,7 @@ mod tests {
         let (lr, alpha, eps, wd) = (0.01, 0.9, 1e-3, 0.1);
         let grads = [[0.5, -1.0], [-0.3, 2.0], [0.2, 0.4]];
         let mut rule = RmsProp::new(RmsPropConfig {
+            maximize: false,
             lr: 1.0,
             alpha,
             eps,
@@ -274,6 +281,24 @@ mod tests {
                 ("weight_decay", |c| c.weight_decay = -1.0),
                 ("momentum", |c| c.momentum = 1.2),
             ],
+        );
+    }
+
+    #[test]
+    fn maximize_steps_as_the_negated_gradient_does() {
+        let config = RmsPropConfig {
+            weight_decay: 0.1,
+            centered: true,
+            momentum: 0.5,
+            ..Default::default()
+        };
+        crate::optim::tests::assert_maximize_negates_the_gradient(
+            RmsProp::new(config).unwrap(),
+            RmsProp::new(RmsPropConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
         );
     }
 }

@@ -3,12 +3,12 @@
 //! ([`Rule`]).
 //!
 //! Every elementwise rule (gradient descent, momentum, Adam and its variants, RMSProp, AdaGrad,
-//! Adadelta, ADOPT, COCOB) is written once, as an implementation of [`ElementwiseRule`] on its
-//! configuration type: how its hyperparameters are validated, how its state starts, and one
-//! update. Everything else (construction, validation at build time, the step count, the length
-//! check, `reset`) is [`Rule`]'s, the same for all. So `Adam<F>` is `Rule<AdamConfig<F>>`, and a
-//! [`ParameterSet`](crate::params::ParameterSet) runs the same update on each tensor of a
-//! model with a state per tensor.
+//! Adadelta, Rprop, ASGD, ADOPT, COCOB) is written once, as an implementation of
+//! [`ElementwiseRule`] on its configuration type: how its hyperparameters are validated, how its
+//! state starts, and one update. Everything else (construction, validation at build time, the
+//! step count, the length check, `reset`) is [`Rule`]'s, the same for all. So `Adam<F>` is
+//! `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs the same
+//! update on each tensor of a model with a state per tensor.
 
 use std::fmt::Debug;
 

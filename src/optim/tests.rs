@@ -70,6 +70,36 @@ pub(crate) fn assert_matches_hand<const N: usize>(
     }
 }
 
+/// Asserts that `maximizing` (a rule built with `maximize: true`) stepped with a gradient `g`
+/// takes, to the bit, the steps that `minimizing` (the same rule with `maximize: false`) takes
+/// with `-g`, over three steps from a point with entries of both signs; and that it does not
+/// take the steps of the minimizing rule with `g`.
+#[track_caller]
+pub(crate) fn assert_maximize_negates_the_gradient(
+    mut minimizing: impl Optimizer<f64> + Clone,
+    mut maximizing: impl Optimizer<f64>,
+) {
+    let grads = [[0.5, -2.0, 0.0], [-0.3, 0.1, 1.5], [0.2, 0.05, -0.7]];
+    let mut same_sign = minimizing.clone();
+    let x0 = ndarray::array![1.0, -2.0, 0.5];
+    let (mut x_min, mut x_max, mut x_same) = (x0.clone(), x0.clone(), x0);
+    for g in grads {
+        let g = ndarray::Array1::from(g.to_vec());
+        let neg = g.mapv(|v| -v);
+        minimizing.step(x_min.view_mut(), neg.view(), 0.1).unwrap();
+        maximizing.step(x_max.view_mut(), g.view(), 0.1).unwrap();
+        same_sign.step(x_same.view_mut(), g.view(), 0.1).unwrap();
+        let bits = |x: &Array1<f64>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&x_max), bits(&x_min), "{}", maximizing.name());
+    }
+    assert_ne!(
+        x_max,
+        x_same,
+        "{}: maximize changed nothing",
+        maximizing.name()
+    );
+}
+
 /// The weight decay and moment estimates of the Adam family (Adam, NAdam, RAdam) written out by
 /// hand for two coordinates, for the rules' hand-computed steps.
 pub(crate) struct HandMoments {
@@ -213,6 +243,24 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
         Box::new(radam(true, 0.02).unwrap()),
         Box::new(
             Adadelta::new(AdadeltaConfig {
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(
+            Rprop::new(RpropConfig {
+                etas: (l(0.3), l(1.5)),
+                step_sizes: (l(1e-4), l(1.0)),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Asgd::default()),
+        Box::new(
+            Asgd::new(AsgdConfig {
+                lambd: l(0.01),
+                t0: l(2.0),
                 weight_decay: l(0.01),
                 ..Default::default()
             })

@@ -6,11 +6,14 @@ use crate::Real;
 
 /// Weight decay `λ` folded into two per-step coefficients: `l2 = λ, decay = 1` for the coupled
 /// penalty (Adam's L2 term `g + λx`), `l2 = 0, decay = 1 - γλ` for the decoupled decay (AdamW's
-/// shrinking of `x`), and `l2 = 0, decay = 1` without weight decay.
+/// shrinking of `x`), and `l2 = 0, decay = 1` without weight decay; with the sign `±1` of the
+/// gradient, `-1` when the rule maximizes (PyTorch's `maximize`, which negates the gradient
+/// before the penalty is added).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WeightDecay<F> {
     l2: F,
     decay: F,
+    sign: F,
 }
 
 impl<F: Real> WeightDecay<F> {
@@ -19,6 +22,7 @@ impl<F: Real> WeightDecay<F> {
         WeightDecay {
             l2: weight_decay,
             decay: F::one(),
+            sign: F::one(),
         }
     }
 
@@ -33,13 +37,31 @@ impl<F: Real> WeightDecay<F> {
         WeightDecay {
             l2: F::lit(l2),
             decay: F::lit(decay),
+            sign: F::one(),
         }
     }
 
-    /// The gradient with the coupled penalty, `g + λx`; `g` itself when there is none, as in
-    /// PyTorch (so a gradient of `-0` stays `-0`, and an infinite `x` adds nothing).
+    /// The same decay for a rule that maximizes when `maximize` is set: the gradient is then
+    /// negated before the penalty is added. Without it the gradient is multiplied by `1`, which
+    /// is exact, so a rule that minimizes takes the same steps to the bit as without the sign.
+    pub(crate) fn maximizing(self, maximize: bool) -> Self {
+        WeightDecay {
+            sign: if maximize { -F::one() } else { F::one() },
+            ..self
+        }
+    }
+
+    /// The gradient as the rule descends along it: `g`, or `-g` for a rule that maximizes.
+    #[inline(always)]
+    pub(crate) fn signed(self, g: F) -> F {
+        g * self.sign
+    }
+
+    /// The gradient (negated for a rule that maximizes) with the coupled penalty, `g + λx`; `g`
+    /// itself when there is none, as in PyTorch (so a gradient of `-0` stays `-0`, and an infinite `x` adds nothing).
     #[inline(always)]
     pub(crate) fn gradient(self, g: F, x: F) -> F {
+        let g = self.signed(g);
         if self.l2 != F::zero() {
             g + self.l2 * x
         } else {
@@ -52,7 +74,7 @@ impl<F: Real> WeightDecay<F> {
     /// `-0` (which becomes `+0`) or a non-finite `x`.
     #[inline(always)]
     pub(crate) fn gradient_always(self, g: F, x: F) -> F {
-        g + self.l2 * x
+        self.signed(g) + self.l2 * x
     }
 
     /// `x` shrunk by the decoupled decay, `(1 - γλ) x` (`x` itself, exactly, otherwise).

@@ -8,6 +8,7 @@ use gradus::optim::{
     DAdaptAdamWConfig, DAdaptSgdConfig, DogConfig, DogStart, DowgConfig, ElementwiseRule,
     GradientDescentConfig, MomentumConfig, NAdamConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
 };
+use gradus::optim::{AsgdConfig, RpropConfig};
 
 /// What a saved value must implement: serde's traits with the `serde` feature, nothing without.
 #[cfg(feature = "serde")]
@@ -31,11 +32,13 @@ pub trait ConfigCheck {
 /// Runs `check` on every elementwise variant, with weight decay `wd`.
 pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
     check.config(GradientDescentConfig {
+        maximize: false,
         lr: 0.1,
         weight_decay: wd,
     });
     for nesterov in [false, true] {
         check.config(MomentumConfig {
+            maximize: false,
             lr: 0.1,
             momentum: 0.8,
             dampening: if nesterov { 0.0 } else { 0.1 },
@@ -86,6 +89,18 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         });
     }
     check.config(AdadeltaConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    // Rprop has no weight decay.
+    check.config(RpropConfig {
+        etas: (0.3, 1.5),
+        step_sizes: (1e-4, 1.0),
+        ..Default::default()
+    });
+    check.config(AsgdConfig {
+        lambd: 0.01,
+        t0: 2.0,
         weight_decay: wd,
         ..Default::default()
     });

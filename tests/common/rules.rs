@@ -14,11 +14,13 @@ use gradus::optim::{
     DogConfig, DogStart, DowgConfig, GradientDescentConfig, LbfgsConfig, MomentumConfig,
     NAdamConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
 };
+use gradus::optim::{AsgdConfig, RpropConfig};
 use gradus::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
     DAdaptAdamW, DAdaptSgd, Dog, Dowg, GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, Prodigy,
     RAdam, Real, RmsProp,
 };
+use gradus::{Asgd, Rprop};
 
 /// A rule behind the trait, as the tests drive it.
 pub type Boxed<F> = Box<dyn Optimizer<F>>;
@@ -62,6 +64,9 @@ pub struct Rule<F> {
     pub momentum: bool,
     /// The rule keeps per-coordinate state, allocated for the length of its first step.
     pub stateful: bool,
+    /// The rule shrinks `x` towards zero at every step, whatever the gradient (ASGD's factor
+    /// `1 - λη`, on at its defaults): a zero gradient still moves `x`, from a fresh state too.
+    pub shrinks: bool,
     /// The default `lr` of the PyTorch optimizer of the same name, which the rule's
     /// [`Optimizer::default_lr`] must equal; `None` for rules PyTorch does not have.
     pub pytorch_lr: Option<f64>,
@@ -103,11 +108,13 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: false,
+            shrinks: false,
             pytorch_lr: Some(1e-3),
             default: || boxed(GradientDescent::default()),
             with_options: |wd| {
                 boxed(
                     GradientDescent::new(GradientDescentConfig {
+                        maximize: false,
                         lr: F::lit(0.1),
                         weight_decay: wd,
                     })
@@ -116,6 +123,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(GradientDescent::new(GradientDescentConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     weight_decay: F::lit(h[1]),
                 }))
@@ -138,6 +146,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(1e-2),
             default: || boxed(AdaGrad::default()),
             with_options: |wd| {
@@ -153,6 +162,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(AdaGrad::new(AdaGradConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     lr_decay: F::lit(h[1]),
                     weight_decay: F::lit(h[2]),
@@ -163,6 +173,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     AdaGrad::new(AdaGradConfig {
+                        maximize: false,
                         lr: F::one(),
                         lr_decay: F::lit(d.lr_decay),
                         weight_decay: F::zero(),
@@ -181,6 +192,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(2e-3),
             default: || boxed(Adamax::default()),
             with_options: |wd| {
@@ -194,6 +206,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(Adamax::new(AdamaxConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     betas: (F::lit(h[1]), F::lit(h[2])),
                     eps: F::lit(h[3]),
@@ -203,6 +216,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     Adamax::new(AdamaxConfig {
+                        maximize: false,
                         lr: F::one(),
                         betas: (F::lit(d.rate1), F::lit(d.rate2)),
                         eps: F::lit(d.eps),
@@ -220,6 +234,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Dog::default()),
             with_options: |wd| {
@@ -259,6 +274,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Dowg::default()),
             with_options: |wd| {
@@ -298,6 +314,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Prodigy::default()),
             with_options: |wd| {
@@ -341,6 +358,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: true,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(DAdaptAdamW::default()),
             with_options: |_wd| {
@@ -385,6 +403,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: true,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(DAdaptSgd::default()),
             with_options: |wd| {
@@ -430,6 +449,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: Some(1.0),
             default: || boxed(Adadelta::default()),
             with_options: |wd| {
@@ -443,6 +463,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
             from_raw: |h| {
                 built(Adadelta::new(AdadeltaConfig {
+                    maximize: false,
                     lr: F::lit(h[0]),
                     rho: F::lit(h[1]),
                     eps: F::lit(h[2]),
@@ -452,10 +473,100 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             from_draw: |d| {
                 boxed(
                     Adadelta::new(AdadeltaConfig {
+                        maximize: false,
                         lr: F::one(),
                         rho: F::lit(d.rate1),
                         eps: F::lit(d.eps),
                         weight_decay: F::zero(),
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "Rprop",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: false,
+            momentum: false,
+            stateful: true,
+            shrinks: false,
+            pytorch_lr: Some(1e-2),
+            default: || boxed(Rprop::default()),
+            with_options: |_wd| {
+                boxed(
+                    Rprop::new(RpropConfig {
+                        etas: (F::lit(0.3), F::lit(1.5)),
+                        step_sizes: (F::lit(1e-4), F::lit(1.0)),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Rprop::new(RpropConfig {
+                    lr: F::lit(h[0]),
+                    etas: (F::lit(h[1]), F::lit(h[2])),
+                    step_sizes: (F::lit(h[3]), F::lit(h[4])),
+                    maximize: false,
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    Rprop::new(RpropConfig {
+                        lr: F::one(),
+                        etas: (F::lit(0.1 + 0.8 * d.rate1), F::lit(1.1 + d.rate2)),
+                        step_sizes: (F::lit(1e-6), F::lit(50.0)),
+                        maximize: false,
+                    })
+                    .unwrap(),
+                )
+            },
+        },
+        Rule {
+            name: "ASGD",
+            elementwise: true,
+            has_search_direction: false,
+            needs_exact_gradients: false,
+            needs_unconstrained: false,
+            momentum: false,
+            stateful: true,
+            shrinks: true,
+            pytorch_lr: Some(1e-2),
+            default: || boxed(Asgd::default()),
+            with_options: |wd| {
+                boxed(
+                    Asgd::new(AsgdConfig {
+                        lambd: F::lit(0.01),
+                        t0: F::lit(2.0),
+                        weight_decay: wd,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            },
+            from_raw: |h| {
+                built(Asgd::new(AsgdConfig {
+                    lr: F::lit(h[0]),
+                    lambd: F::lit(h[1]),
+                    alpha: F::lit(h[2]),
+                    t0: F::lit(h[3]),
+                    weight_decay: F::lit(h[4]),
+                    maximize: false,
+                }))
+            },
+            from_draw: |d| {
+                boxed(
+                    // λ shrinks x towards 0 as a weight decay does, whatever the gradient:
+                    // zero, as the weight decay of every draw.
+                    Asgd::new(AsgdConfig {
+                        lr: F::one(),
+                        lambd: F::zero(),
+                        alpha: F::lit(d.rate1 + d.lr_decay),
+                        t0: F::lit(d.momentum_decay),
+                        weight_decay: F::zero(),
+                        maximize: false,
                     })
                     .unwrap(),
                 )
@@ -472,6 +583,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             // A zero gradient leaves the state, and so x = x₀ + bet, as it was.
             momentum: false,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(Cocob::default()),
             with_options: |wd| {
@@ -512,6 +624,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: false,
             stateful: true,
+            shrinks: false,
             // torch.optim.LBFGS(lr=1).
             pytorch_lr: Some(1.0),
             default: || boxed(Lbfgs::default()),
@@ -546,6 +659,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             needs_unconstrained: false,
             momentum: true,
             stateful: true,
+            shrinks: false,
             pytorch_lr: None,
             default: || boxed(AcceleratedGradient::default()),
             with_options: |_| {
@@ -589,6 +703,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: if nesterov {
             || boxed(Momentum::nesterov(F::lit(1e-3), F::lit(0.9)).unwrap())
@@ -637,6 +752,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
 
 fn momentum_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
     built(Momentum::new(MomentumConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         momentum: F::lit(h[1]),
         dampening: F::lit(h[2]),
@@ -648,6 +764,7 @@ fn momentum_from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> 
 fn momentum_from_draw<F: Real>(momentum: f64, nesterov: bool) -> Boxed<F> {
     boxed(
         Momentum::new(MomentumConfig {
+            maximize: false,
             lr: F::one(),
             momentum: F::lit(momentum),
             dampening: F::zero(),
@@ -673,6 +790,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
         // A velocity only with `momentum > 0`, which is not the default.
         momentum: false,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-2),
         default: if centered {
             || {
@@ -727,6 +845,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
 
 fn rmsprop_from_raw<F: Real>(h: &[f64; 6], centered: bool) -> Option<Boxed<F>> {
     built(RmsProp::new(RmsPropConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         alpha: F::lit(h[1]),
         eps: F::lit(h[2]),
@@ -739,6 +858,7 @@ fn rmsprop_from_raw<F: Real>(h: &[f64; 6], centered: bool) -> Option<Boxed<F>> {
 fn rmsprop_from_draw<F: Real>(d: &Draw, centered: bool) -> Boxed<F> {
     boxed(
         RmsProp::new(RmsPropConfig {
+            maximize: false,
             lr: F::one(),
             alpha: F::lit(d.rate1),
             eps: F::lit(d.eps),
@@ -765,6 +885,7 @@ fn adam_rule<F: Real>(amsgrad: bool, decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: match (amsgrad, decoupled) {
             (false, false) => || boxed(Adam::default()),
@@ -815,6 +936,7 @@ fn adam_with<F: Real>(wd: F, amsgrad: bool, decoupled_weight_decay: bool) -> Box
 
 fn adam_from_raw<F: Real>(h: &[f64; 6], amsgrad: bool, decoupled: bool) -> Option<Boxed<F>> {
     built(Adam::new(AdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -827,6 +949,7 @@ fn adam_from_raw<F: Real>(h: &[f64; 6], amsgrad: bool, decoupled: bool) -> Optio
 fn adam_from_draw<F: Real>(d: &Draw, amsgrad: bool, decoupled: bool) -> Boxed<F> {
     boxed(
         Adam::new(AdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
@@ -848,6 +971,7 @@ fn nadam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(2e-3),
         default: if decoupled {
             || {
@@ -893,6 +1017,7 @@ fn nadam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
 
 fn nadam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
     built(NAdam::new(NAdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -905,6 +1030,7 @@ fn nadam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
 fn nadam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
     boxed(
         NAdam::new(NAdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
@@ -926,6 +1052,7 @@ fn radam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: Some(1e-3),
         default: if decoupled {
             || {
@@ -971,6 +1098,7 @@ fn radam_with<F: Real>(wd: F, decoupled_weight_decay: bool) -> Boxed<F> {
 
 fn radam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
     built(RAdam::new(RAdamConfig {
+        maximize: false,
         lr: F::lit(h[0]),
         betas: (F::lit(h[1]), F::lit(h[2])),
         eps: F::lit(h[3]),
@@ -982,6 +1110,7 @@ fn radam_from_raw<F: Real>(h: &[f64; 6], decoupled: bool) -> Option<Boxed<F>> {
 fn radam_from_draw<F: Real>(d: &Draw, decoupled: bool) -> Boxed<F> {
     boxed(
         RAdam::new(RAdamConfig {
+            maximize: false,
             lr: F::one(),
             betas: (F::lit(d.rate1), F::lit(d.rate2)),
             eps: F::lit(d.eps),
@@ -1003,6 +1132,7 @@ fn barzilai_borwein_rule<F: Real>(variant: BbVariant) -> Rule<F> {
         needs_unconstrained: false,
         momentum: false,
         stateful: true,
+        shrinks: false,
         pytorch_lr: None,
         default: if long {
             || boxed(BarzilaiBorwein::with_variant(BbVariant::Long))
@@ -1085,6 +1215,7 @@ fn adopt_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_unconstrained: false,
         momentum: true,
         stateful: true,
+        shrinks: false,
         pytorch_lr: None,
         default: if nesterov {
             || adopt_with(F::lit(1e-3), true, true)
