@@ -34,10 +34,10 @@ use gradus::line_search::{Backtracking, StrongWolfe};
 use gradus::minimize::PolyakStep;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob, Criteria,
-    DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error, GradientDescent, Lbfgs, LineSearch, Minimizer,
-    Momentum, NAdam, Optimizer, Prodigy, RAdam, Result, RmsProp, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Termination,
+    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, Asgd, Averaged, Averaging,
+    BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error, GradientDescent,
+    Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, Prodigy, RAdam, Result, RmsProp,
+    Rprop, ScheduleFreeAdamW, ScheduleFreeSgd, Termination,
 };
 
 #[cfg(test)]
@@ -214,8 +214,11 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   first trial 1, halving, `c1 = 1e-4`).
 /// - `GD lr=1e-3`: gradient descent with PyTorch's default `lr = 1e-3`.
 /// - `GD Polyak`: gradient descent with Polyak's step size from the problem's known minimum.
-/// - `ADOPT`, `SF-SGD` and `SF-AdamW` (schedule-free, judged at their evaluation point) run with
-///   a constant step size like the other adaptive rules.
+/// - `Rprop`, `ASGD` (judged at its average), `GD EMA 1/L` (gradient descent with an
+///   exponential moving average of its iterates, decay 0.9, judged there; a uniform average
+///   would converge as `O(1/k)` only, where gradient descent's iterates converge linearly), `ADOPT`, `SF-SGD` and `SF-AdamW`
+///   (schedule-free, judged at their evaluation point) run with a constant step size like the
+///   other adaptive rules.
 /// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
 ///   COCOB) run with their defaults and the multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
@@ -244,6 +247,11 @@ pub fn contenders() -> Vec<Contender> {
             Ok(Some(
                 Minimizer::new(boxed(GradientDescent::default())).polyak(polyak),
             ))
+        }),
+        Contender::constant("Rprop", 1e-2, || Ok(Rprop::default())),
+        Contender::constant("ASGD", 1e-2, || Ok(Asgd::default())),
+        Contender::inverse_smoothness("GD EMA", 1.0, || {
+            Averaged::new(GradientDescent::default(), Averaging::Ema { decay: 0.9 })
         }),
         Contender::constant("ADOPT", 1e-2, || Ok(Adopt::default())),
         Contender::constant("SF-SGD", 1e-1, || Ok(ScheduleFreeSgd::default())),
