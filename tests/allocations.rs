@@ -108,6 +108,7 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
             .unwrap(),
         ),
         Box::new(Cocob::default()),
+        Box::new(gradus::Lion::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
         Box::new(Lbfgs::default()),

@@ -103,6 +103,12 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         weight_decay: wd,
         ..Default::default()
     });
+    check.config(gradus::optim::LionConfig {
+        lr: 0.01,
+        b1: 0.8,
+        weight_decay: wd,
+        ..Default::default()
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

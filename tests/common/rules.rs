@@ -504,6 +504,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                 )
             },
         },
+        lion_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1145,4 +1146,51 @@ fn adopt_from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
         })
         .unwrap(),
     )
+}
+
+/// Lion (`optax.lion`): its momentum moves `x` after a zero gradient, and its default weight
+/// decay moves it even before.
+fn lion_rule<F: Real>() -> Rule<F> {
+    use gradus::Lion;
+    use gradus::optim::LionConfig;
+    Rule {
+        name: "Lion",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Lion::default()),
+        with_options: |wd| {
+            boxed(
+                Lion::new(LionConfig {
+                    lr: F::lit(0.01),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Lion::new(LionConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                weight_decay: F::lit(h[3]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Lion::new(LionConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    weight_decay: F::zero(),
+                })
+                .unwrap(),
+            )
+        },
+    }
 }
