@@ -35,7 +35,14 @@ const SQUARING: [&str; 14] = [
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 5] = ["GradientDescent", "Momentum", "Nesterov", "Adamax", "COCOB"];
+const NOT_SQUARING: [&str; 6] = [
+    "GradientDescent",
+    "Momentum",
+    "Nesterov",
+    "Adamax",
+    "COCOB",
+    "Lion",
+];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.
 fn magnitudes<F: Real>() -> [F; 5] {
