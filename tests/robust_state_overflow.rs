@@ -35,13 +35,14 @@ const SQUARING: [&str; 14] = [
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 6] = [
+const NOT_SQUARING: [&str; 7] = [
     "GradientDescent",
     "Momentum",
     "Nesterov",
     "Adamax",
     "COCOB",
     "Lion",
+    "SignSGD",
 ];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.

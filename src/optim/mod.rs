@@ -94,6 +94,7 @@ mod radam;
 mod rmsprop;
 mod rule;
 mod schedule_free;
+mod sign_sgd;
 mod state;
 mod weight_decay;
 
@@ -128,6 +129,7 @@ pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
     ScheduleFreeSgdConfig, ScheduleFreeSgdState,
 };
+pub use sign_sgd::{SignSgd, SignSgdConfig};
 pub use state::{Buffers, MAX_BUFFERS};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.

@@ -239,6 +239,7 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(SignSgd::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

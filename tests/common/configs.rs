@@ -109,6 +109,8 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         weight_decay: wd,
         ..Default::default()
     });
+    // Sign SGD has no weight decay.
+    check.config(gradus::optim::SignSgdConfig { lr: 0.01 });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

@@ -505,6 +505,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             },
         },
         lion_rule(),
+        sign_sgd_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1192,5 +1193,26 @@ fn lion_rule<F: Real>() -> Rule<F> {
                 .unwrap(),
             )
         },
+    }
+}
+
+/// Sign SGD (`optax.sign_sgd`): no state, and a zero gradient leaves `x` where it is.
+fn sign_sgd_rule<F: Real>() -> Rule<F> {
+    use gradus::SignSgd;
+    use gradus::optim::SignSgdConfig;
+    Rule {
+        name: "SignSGD",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: false,
+        stateful: false,
+        pytorch_lr: None,
+        default: || boxed(SignSgd::default()),
+        // Sign SGD has no option and no weight decay.
+        with_options: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::lit(0.01) }).unwrap()),
+        from_raw: |h| built(SignSgd::new(SignSgdConfig { lr: F::lit(h[0]) })),
+        from_draw: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::one() }).unwrap()),
     }
 }
