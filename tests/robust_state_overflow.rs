@@ -35,7 +35,7 @@ const SQUARING: [&str; 14] = [
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 7] = [
+const NOT_SQUARING: [&str; 8] = [
     "GradientDescent",
     "Momentum",
     "Nesterov",
@@ -43,6 +43,7 @@ const NOT_SQUARING: [&str; 7] = [
     "COCOB",
     "Lion",
     "SignSGD",
+    "Signum",
 ];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.

@@ -95,6 +95,7 @@ mod rmsprop;
 mod rule;
 mod schedule_free;
 mod sign_sgd;
+mod signum;
 mod state;
 mod weight_decay;
 
@@ -130,6 +131,7 @@ pub use schedule_free::{
     ScheduleFreeSgdConfig, ScheduleFreeSgdState,
 };
 pub use sign_sgd::{SignSgd, SignSgdConfig};
+pub use signum::{Signum, SignumConfig};
 pub use state::{Buffers, MAX_BUFFERS};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.

@@ -240,6 +240,14 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             .unwrap(),
         ),
         Box::new(SignSgd::default()),
+        Box::new(Signum::default()),
+        Box::new(
+            Signum::new(SignumConfig {
+                beta: l(0.5),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

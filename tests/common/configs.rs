@@ -111,6 +111,11 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
     });
     // Sign SGD has no weight decay.
     check.config(gradus::optim::SignSgdConfig { lr: 0.01 });
+    // Signum has no weight decay.
+    check.config(gradus::optim::SignumConfig {
+        lr: 0.01,
+        beta: 0.5,
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

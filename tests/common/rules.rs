@@ -506,6 +506,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         },
         lion_rule(),
         sign_sgd_rule(),
+        signum_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1214,5 +1215,47 @@ fn sign_sgd_rule<F: Real>() -> Rule<F> {
         with_options: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::lit(0.01) }).unwrap()),
         from_raw: |h| built(SignSgd::new(SignSgdConfig { lr: F::lit(h[0]) })),
         from_draw: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::one() }).unwrap()),
+    }
+}
+
+/// Signum (`optax.signum`): its momentum moves `x` after a zero gradient.
+fn signum_rule<F: Real>() -> Rule<F> {
+    use gradus::Signum;
+    use gradus::optim::SignumConfig;
+    Rule {
+        name: "Signum",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Signum::default()),
+        // Signum has no weight decay.
+        with_options: |_| {
+            boxed(
+                Signum::new(SignumConfig {
+                    lr: F::lit(0.01),
+                    beta: F::lit(0.5),
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Signum::new(SignumConfig {
+                lr: F::lit(h[0]),
+                beta: F::lit(h[1]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Signum::new(SignumConfig {
+                    lr: F::one(),
+                    beta: F::lit(d.rate1),
+                })
+                .unwrap(),
+            )
+        },
     }
 }
