@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 14] = [
+const SQUARING: [&str; 15] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -32,6 +32,7 @@ const SQUARING: [&str; 14] = [
     "Adadelta",
     "ADOPT",
     "ADOPT (Nesterov)",
+    "Yogi",
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
@@ -215,6 +216,7 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
             ..Default::default()
         });
     }
+    check.config(gradus::optim::YogiConfig::default());
 }
 
 /// Three tensors, the middle one with gradient `v` at one coordinate, the last in a group of

@@ -63,7 +63,11 @@ fn default_lr_is_pytorchs_default() {
 #[test]
 fn zero_gradients_from_a_fresh_state_leave_x_unchanged() {
     // Without weight decay every rule's step is a multiple of its moments, which stay zero.
+    // Not Yogi's: optax starts its first moment at `initial_accumulator_value`, not zero.
     for mut rule in every_rule::<f64>(0.0) {
+        if rule.name() == "Yogi" {
+            continue;
+        }
         let x0 = array![1.5, -2.0, 0.0];
         let mut x = x0.clone();
         for _ in 0..7 {

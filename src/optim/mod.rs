@@ -103,6 +103,7 @@ pub(crate) mod kernel;
 
 #[cfg(test)]
 mod tests;
+mod yogi;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
@@ -133,6 +134,7 @@ pub use schedule_free::{
 pub use sign_sgd::{SignSgd, SignSgdConfig};
 pub use signum::{Signum, SignumConfig};
 pub use state::{Buffers, MAX_BUFFERS};
+pub use yogi::{Yogi, YogiConfig};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {

@@ -248,6 +248,15 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(Yogi::default()),
+        Box::new(
+            Yogi::new(YogiConfig {
+                b2: l(0.9),
+                initial_accumulator_value: l(0.1),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

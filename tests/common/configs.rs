@@ -116,6 +116,12 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         lr: 0.01,
         beta: 0.5,
     });
+    // Yogi has no weight decay.
+    check.config(gradus::optim::YogiConfig {
+        b2: 0.9,
+        initial_accumulator_value: 0.1,
+        ..Default::default()
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

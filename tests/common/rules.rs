@@ -507,6 +507,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         lion_rule(),
         sign_sgd_rule(),
         signum_rule(),
+        yogi_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1253,6 +1254,55 @@ fn signum_rule<F: Real>() -> Rule<F> {
                 Signum::new(SignumConfig {
                     lr: F::one(),
                     beta: F::lit(d.rate1),
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Yogi (`optax.yogi`): both moments start at `v₀ = 1e-6`, so even a zero first gradient moves
+/// `x` a little.
+fn yogi_rule<F: Real>() -> Rule<F> {
+    use gradus::Yogi;
+    use gradus::optim::YogiConfig;
+    Rule {
+        name: "Yogi",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Yogi::default()),
+        // Yogi has no weight decay; its option is the starting value of the moments.
+        with_options: |_| {
+            boxed(
+                Yogi::new(YogiConfig {
+                    initial_accumulator_value: F::lit(0.1),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Yogi::new(YogiConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                eps: F::lit(h[3]),
+                initial_accumulator_value: F::lit(h[4]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Yogi::new(YogiConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
                 })
                 .unwrap(),
             )
