@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 15] = [
+const SQUARING: [&str; 17] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -33,6 +33,8 @@ const SQUARING: [&str; 15] = [
     "ADOPT",
     "ADOPT (Nesterov)",
     "Yogi",
+    "AdaBelief",
+    "AdaBelief (Nesterov)",
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
@@ -213,6 +215,12 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
         check.config(AdoptConfig {
             nesterov,
             use_clipping: nesterov,
+            ..Default::default()
+        });
+    }
+    for nesterov in [false, true] {
+        check.config(gradus::optim::AdaBeliefConfig {
+            nesterov,
             ..Default::default()
         });
     }

@@ -73,6 +73,7 @@ use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_len};
 
 mod accelerated_gradient;
+mod adabelief;
 mod adadelta;
 mod adagrad;
 mod adam;
@@ -106,6 +107,7 @@ mod tests;
 mod yogi;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
+pub use adabelief::{AdaBelief, AdaBeliefConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};

@@ -257,6 +257,16 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(AdaBelief::default()),
+        Box::new(
+            AdaBelief::new(AdaBeliefConfig {
+                b2: l(0.9),
+                eps_root: l(1e-8),
+                nesterov: true,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

@@ -122,6 +122,15 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         initial_accumulator_value: 0.1,
         ..Default::default()
     });
+    // AdaBelief has no weight decay.
+    for nesterov in [false, true] {
+        check.config(gradus::optim::AdaBeliefConfig {
+            b2: 0.9,
+            eps_root: 1e-8,
+            nesterov,
+            ..Default::default()
+        });
+    }
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

@@ -508,6 +508,8 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         sign_sgd_rule(),
         signum_rule(),
         yogi_rule(),
+        adabelief_rule(false),
+        adabelief_rule(true),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1306,6 +1308,80 @@ fn yogi_rule<F: Real>() -> Rule<F> {
                 })
                 .unwrap(),
             )
+        },
+    }
+}
+
+/// AdaBelief (`optax.adabelief`), with plain or Nesterov's momentum.
+fn adabelief_rule<F: Real>(nesterov: bool) -> Rule<F> {
+    use gradus::AdaBelief;
+    use gradus::optim::AdaBeliefConfig;
+    fn with<F: Real>(lr: F, nesterov: bool) -> Boxed<F> {
+        boxed(
+            AdaBelief::new(AdaBeliefConfig {
+                lr,
+                nesterov,
+                ..Default::default()
+            })
+            .unwrap(),
+        )
+    }
+    fn from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
+        built(AdaBelief::new(AdaBeliefConfig {
+            lr: F::lit(h[0]),
+            b1: F::lit(h[1]),
+            b2: F::lit(h[2]),
+            eps: F::lit(h[3]),
+            eps_root: F::lit(h[4]),
+            nesterov,
+        }))
+    }
+    fn from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
+        boxed(
+            AdaBelief::new(AdaBeliefConfig {
+                lr: F::one(),
+                b1: F::lit(d.rate1),
+                b2: F::lit(d.rate2),
+                eps: F::lit(d.eps),
+                eps_root: F::lit(d.eps),
+                nesterov,
+            })
+            .unwrap(),
+        )
+    }
+    Rule {
+        name: if nesterov {
+            "AdaBelief (Nesterov)"
+        } else {
+            "AdaBelief"
+        },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: if nesterov {
+            || with(F::lit(1e-3), true)
+        } else {
+            || boxed(AdaBelief::default())
+        },
+        // AdaBelief has no weight decay.
+        with_options: if nesterov {
+            |_| with(F::lit(0.01), true)
+        } else {
+            |_| with(F::lit(0.01), false)
+        },
+        from_raw: if nesterov {
+            |h| from_raw(h, true)
+        } else {
+            |h| from_raw(h, false)
+        },
+        from_draw: if nesterov {
+            |d| from_draw(d, true)
+        } else {
+            |d| from_draw(d, false)
         },
     }
 }
