@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 17] = [
+const SQUARING: [&str; 18] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -35,6 +35,7 @@ const SQUARING: [&str; 17] = [
     "Yogi",
     "AdaBelief",
     "AdaBelief (Nesterov)",
+    "Adan",
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
@@ -218,6 +219,10 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
             ..Default::default()
         });
     }
+    check.config(gradus::optim::AdanConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
     for nesterov in [false, true] {
         check.config(gradus::optim::AdaBeliefConfig {
             nesterov,

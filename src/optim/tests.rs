@@ -267,6 +267,16 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(Adan::default()),
+        Box::new(
+            Adan::new(AdanConfig {
+                b1: l(0.9),
+                b3: l(0.9),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

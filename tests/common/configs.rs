@@ -131,6 +131,12 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
             ..Default::default()
         });
     }
+    check.config(gradus::optim::AdanConfig {
+        b1: 0.9,
+        b3: 0.9,
+        weight_decay: wd,
+        ..Default::default()
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

@@ -510,6 +510,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         yogi_rule(),
         adabelief_rule(false),
         adabelief_rule(true),
+        adan_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1382,6 +1383,57 @@ fn adabelief_rule<F: Real>(nesterov: bool) -> Rule<F> {
             |d| from_draw(d, true)
         } else {
             |d| from_draw(d, false)
+        },
+    }
+}
+
+/// Adan (`optax.adan`): four buffers, one of them the previous gradient.
+fn adan_rule<F: Real>() -> Rule<F> {
+    use gradus::Adan;
+    use gradus::optim::AdanConfig;
+    Rule {
+        name: "Adan",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Adan::default()),
+        with_options: |wd| {
+            boxed(
+                Adan::new(AdanConfig {
+                    lr: F::lit(0.01),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Adan::new(AdanConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                b3: F::lit(h[3]),
+                eps: F::lit(h[4]),
+                weight_decay: F::lit(h[5]),
+                ..Default::default()
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Adan::new(AdanConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    b3: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
         },
     }
 }
