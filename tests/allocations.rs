@@ -114,6 +114,7 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(gradus::Yogi::default()),
         Box::new(gradus::AdaBelief::default()),
         Box::new(gradus::Adan::default()),
+        Box::new(gradus::OptimisticGradientDescent::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
         Box::new(Lbfgs::default()),

@@ -39,7 +39,7 @@ const SQUARING: [&str; 18] = [
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 8] = [
+const NOT_SQUARING: [&str; 9] = [
     "GradientDescent",
     "Momentum",
     "Nesterov",
@@ -48,6 +48,7 @@ const NOT_SQUARING: [&str; 8] = [
     "Lion",
     "SignSGD",
     "Signum",
+    "OptimisticGradientDescent",
 ];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.

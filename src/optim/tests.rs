@@ -277,6 +277,15 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(OptimisticGradientDescent::default()),
+        Box::new(
+            OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                alpha: l(0.5),
+                beta: l(0.25),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

@@ -137,6 +137,12 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         weight_decay: wd,
         ..Default::default()
     });
+    // Optimistic gradient descent has no weight decay.
+    check.config(gradus::optim::OptimisticGradientDescentConfig {
+        lr: 0.01,
+        alpha: 0.5,
+        beta: 0.25,
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

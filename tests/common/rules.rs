@@ -511,6 +511,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         adabelief_rule(false),
         adabelief_rule(true),
         adan_rule(),
+        optimistic_gradient_descent_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1431,6 +1432,54 @@ fn adan_rule<F: Real>() -> Rule<F> {
                     b3: F::lit(d.rate2),
                     eps: F::lit(d.eps),
                     ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Optimistic gradient descent (`optax.optimistic_gradient_descent`): the previous gradient
+/// moves `x` after a zero one.
+fn optimistic_gradient_descent_rule<F: Real>() -> Rule<F> {
+    use gradus::OptimisticGradientDescent;
+    use gradus::optim::OptimisticGradientDescentConfig;
+    Rule {
+        name: "OptimisticGradientDescent",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(OptimisticGradientDescent::default()),
+        // No weight decay; the option is the weights of the gradient and of its change.
+        with_options: |_| {
+            boxed(
+                OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                    lr: F::lit(0.01),
+                    alpha: F::lit(0.5),
+                    beta: F::lit(0.25),
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(OptimisticGradientDescent::new(
+                OptimisticGradientDescentConfig {
+                    lr: F::lit(h[0]),
+                    alpha: F::lit(h[1]),
+                    beta: F::lit(h[2]),
+                },
+            ))
+        },
+        from_draw: |d| {
+            boxed(
+                OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                    lr: F::one(),
+                    alpha: F::one(),
+                    beta: F::lit(d.rate1),
                 })
                 .unwrap(),
             )
