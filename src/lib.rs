@@ -108,18 +108,12 @@ pub use minimize::{
     Progress, ProxBacktracking, Record, Report, Restart, RunState, Sampling, StepSize, Termination,
 };
 pub use objective::{Combined, FnObjective, GradientCheck, Objective, check_gradient};
-pub use optim::AdaBelief;
-pub use optim::Adan;
-pub use optim::Lion;
-pub use optim::OptimisticGradientDescent;
-pub use optim::SignSgd;
-pub use optim::Signum;
-pub use optim::Yogi;
 pub use optim::{
     AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
     GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
     ScheduleFreeSgd,
 };
+pub use optim::{AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
 pub use real::Real;
@@ -135,17 +129,13 @@ pub mod prelude {
         Progress, ProxBacktracking, Report, Restart, RunState, Sampling, StepSize, Termination,
     };
     pub use crate::objective::{FnObjective, Objective, check_gradient};
-    pub use crate::optim::AdaBelief;
-    pub use crate::optim::Adan;
-    pub use crate::optim::Lion;
-    pub use crate::optim::OptimisticGradientDescent;
-    pub use crate::optim::SignSgd;
-    pub use crate::optim::Signum;
-    pub use crate::optim::Yogi;
     pub use crate::optim::{
         AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
         GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
         ScheduleFreeSgd,
+    };
+    pub use crate::optim::{
+        AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi,
     };
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
     pub use crate::prox::Prox;

@@ -23,7 +23,9 @@
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
 //! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
-//! which PyTorch does not have, follow optax's `optax.contrib` instead. Each rule validates its
+//! which PyTorch does not have, follow optax's `optax.contrib` instead, and [`Lion`],
+//! [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`] and
+//! [`OptimisticGradientDescent`] optax's own optimizers of those names. Each rule validates its
 //! hyperparameters once, when it is built, and allocates its state once, on its first step (a
 //! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
@@ -164,8 +166,8 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT, Prodigy, D-Adaptation
-    /// AdamW), when a value it wrote there is no longer finite: a gradient component beyond about
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT, Yogi, AdaBelief, Adan,
+    /// Prodigy, D-Adaptation AdamW), when a value it wrote there is no longer finite: a gradient component beyond about
     /// `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) overflowed its square, and that coordinate
     /// would never move again.
     /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the
