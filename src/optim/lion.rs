@@ -55,7 +55,8 @@ rule_config! {
 /// the reference library is optax (`optax.lion`).
 ///
 /// ```
-/// use gradus::{Lion, LionConfig, Optimizer};
+/// use gradus::optim::LionConfig;
+/// use gradus::{Lion, Optimizer};
 /// use ndarray::array;
 ///
 /// // Without weight decay, every coordinate moves by exactly γ against its gradient's sign.

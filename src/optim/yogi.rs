@@ -48,7 +48,7 @@ rule_config! {
 /// `(1 - β₂) g² < (1 - β₂) v`, so that it stays above `β₂ v`: positive, and slow to forget a
 /// large gradient.
 ///
-/// As in optax, both moments start at `v₀` (the paper starts only `v` there), and both are
+/// As in optax, both moments start at `v₀` (where Adam starts `m` at zero), and both are
 /// divided by Adam's bias corrections `1 - βᵗ`, computed in `f64` and rounded once; the
 /// divisions are taken per element, in optax's order. So a zero first gradient still moves `x`,
 /// by `γ β₁ v₀ / ((1 - β₁)(√(v₀/(1 - β₂)) + ε))`, about `3e-4 γ` with the defaults. optax's
