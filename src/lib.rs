@@ -46,7 +46,7 @@
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
-//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`Lion`], [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`], [`OptimisticGradientDescent`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`Averaged`], [`Averaging`] | iterate averaging around any rule: Polyak-Ruppert, EMA, SWA |
 //! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
@@ -115,6 +115,7 @@ pub use optim::{
     GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
     ScheduleFreeSgd,
 };
+pub use optim::{AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi};
 pub use optim::{Asgd, Averaged, Averaging, Rprop};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
@@ -135,6 +136,9 @@ pub mod prelude {
         AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, BarzilaiBorwein, Cocob,
         GradientDescent, Lbfgs, Momentum, NAdam, Optimizer, RAdam, RmsProp, ScheduleFreeAdamW,
         ScheduleFreeSgd,
+    };
+    pub use crate::optim::{
+        AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi,
     };
     pub use crate::optim::{Asgd, Averaged, Averaging, Rprop};
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};

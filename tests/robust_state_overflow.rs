@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 14] = [
+const SQUARING: [&str; 18] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -32,10 +32,14 @@ const SQUARING: [&str; 14] = [
     "Adadelta",
     "ADOPT",
     "ADOPT (Nesterov)",
+    "Yogi",
+    "AdaBelief",
+    "AdaBelief (Nesterov)",
+    "Adan",
 ];
 
 /// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 7] = [
+const NOT_SQUARING: [&str; 11] = [
     "GradientDescent",
     "Momentum",
     "Nesterov",
@@ -43,6 +47,10 @@ const NOT_SQUARING: [&str; 7] = [
     "COCOB",
     "Rprop",
     "ASGD",
+    "Lion",
+    "SignSGD",
+    "Signum",
+    "OptimisticGradientDescent",
 ];
 
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.
@@ -214,6 +222,17 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
             ..Default::default()
         });
     }
+    check.config(gradus::optim::AdanConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
+    for nesterov in [false, true] {
+        check.config(gradus::optim::AdaBeliefConfig {
+            nesterov,
+            ..Default::default()
+        });
+    }
+    check.config(gradus::optim::YogiConfig::default());
 }
 
 /// Three tensors, the middle one with gradient `v` at one coordinate, the last in a group of

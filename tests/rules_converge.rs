@@ -396,3 +396,57 @@ fn dog_and_dowg_reach_the_quadratic_minimiser_without_a_step_size() {
     quadratic_converges(gradus::Dog::default(), 1.0, 5_000);
     quadratic_converges(gradus::Dowg::default(), 1.0, 5_000);
 }
+
+/// Runs `minimizer` on the quadratic from (5, 5) and checks that it stops on the gradient
+/// tolerance `1e-6` within `budget` iterations, `1e-6`-close to `x*`.
+fn quadratic_converges_with(minimizer: Minimizer<'_, f64, impl Optimizer<f64>>, budget: usize) {
+    let name = minimizer.optimizer().name();
+    let report = minimizer
+        .gradient_tolerance(1e-6)
+        .max_iterations(budget)
+        .minimize(&quadratic(), array![5.0, 5.0].view())
+        .unwrap();
+    assert_eq!(
+        report.termination,
+        Termination::GradientNorm,
+        "{name}: {report:?}"
+    );
+    let d = distance(&report.x, &QUADRATIC_MINIMIZER);
+    assert!(d <= 1e-6, "{name}: |x - x*| = {d:e}");
+}
+
+#[test]
+fn the_sign_rules_reach_the_quadratic_minimiser_with_a_decaying_step() {
+    // Every coordinate moves by the step size γ_t whatever its gradient, so the iterates end
+    // within about γ_t of x*: a geometric decay γ_t = γ₀ ρᵗ, whose remaining sum γ_t ρ/(1 - ρ)
+    // always covers that distance, brings them to x*.
+    let schedule = || Exponential::new(0.5, 0.99).unwrap();
+    // ~1300 to ~1450 steps each: until γ_t is near 1e-7.
+    let signs: [Box<dyn Optimizer<f64>>; 3] = [
+        Box::new(gradus::SignSgd::default()),
+        Box::new(gradus::Signum::default()),
+        Box::new(gradus::Lion::default()),
+    ];
+    for rule in signs {
+        quadratic_converges_with(Minimizer::new(rule).schedule(schedule()), 3_000);
+    }
+}
+
+#[test]
+fn the_optax_adaptive_rules_reach_the_quadratic_minimiser() {
+    // Yogi and AdaBelief: ~310 steps; Adan, whose average of the gradients forgets slowly
+    // (β₁ = 0.98): ~1130.
+    quadratic_converges_with(Minimizer::new(gradus::Yogi::default()).lr(0.1), 600);
+    quadratic_converges_with(Minimizer::new(gradus::AdaBelief::default()).lr(0.1), 600);
+    quadratic_converges_with(Minimizer::new(gradus::Adan::default()).lr(0.1), 2_200);
+}
+
+#[test]
+fn optimistic_gradient_descent_reaches_the_quadratic_minimiser() {
+    // A step along 2 g_t - g_{t-1}, stable on a quadratic for γL < 2/3 (L = 10 here):
+    // γ = 0.05, ~310 steps.
+    quadratic_converges_with(
+        Minimizer::new(gradus::OptimisticGradientDescent::default()).lr(0.05),
+        600,
+    );
+}

@@ -63,8 +63,12 @@ fn default_lr_is_pytorchs_default() {
 #[test]
 fn zero_gradients_from_a_fresh_state_leave_x_unchanged() {
     // Without weight decay every rule's step is a multiple of its moments, which stay zero; a
-    // rule that shrinks x moves it towards zero only.
+    // rule that shrinks x moves it towards zero only. Not Yogi's: optax starts its first moment
+    // at `initial_accumulator_value`, not zero.
     for entry in rules::<f64>() {
+        if entry.name == "Yogi" {
+            continue;
+        }
         let mut rule = (entry.with_options)(0.0);
         let x0 = array![1.5, -2.0, 0.0];
         let mut x = x0.clone();

@@ -23,7 +23,9 @@
 //!
 //! Hyperparameter names, defaults and semantics follow PyTorch's `torch.optim`, so that the same
 //! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
-//! which PyTorch does not have, follow optax's `optax.contrib` instead. Each rule validates its
+//! which PyTorch does not have, follow optax's `optax.contrib` instead, and [`Lion`],
+//! [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`] and
+//! [`OptimisticGradientDescent`] optax's own optimizers of those names. Each rule validates its
 //! hyperparameters once, when it is built, and allocates its state once, on its first step (a
 //! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
@@ -76,11 +78,13 @@ use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_len};
 
 mod accelerated_gradient;
+mod adabelief;
 mod adadelta;
 mod adagrad;
 mod adam;
 mod adam_family;
 mod adamax;
+mod adan;
 mod adopt;
 mod asgd;
 mod averaging;
@@ -91,14 +95,18 @@ mod dadaptation;
 mod dog;
 mod gradient_descent;
 mod lbfgs;
+mod lion;
 mod momentum;
 mod nadam;
+mod optimistic_gradient_descent;
 mod prodigy;
 mod radam;
 mod rmsprop;
 mod rprop;
 mod rule;
 mod schedule_free;
+mod sign_sgd;
+mod signum;
 mod state;
 mod weight_decay;
 
@@ -106,12 +114,15 @@ pub(crate) mod kernel;
 
 #[cfg(test)]
 mod tests;
+mod yogi;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
+pub use adabelief::{AdaBelief, AdaBeliefConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
+pub use adan::{Adan, AdanConfig};
 pub use adopt::{Adopt, AdoptConfig};
 pub use asgd::{Asgd, AsgdConfig, AsgdState};
 pub use averaging::{Averaged, Averaging};
@@ -124,8 +135,10 @@ pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
 pub use lbfgs::{Lbfgs, LbfgsConfig};
+pub use lion::{Lion, LionConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use optimistic_gradient_descent::{OptimisticGradientDescent, OptimisticGradientDescentConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
@@ -135,7 +148,10 @@ pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
     ScheduleFreeSgdConfig, ScheduleFreeSgdState,
 };
+pub use sign_sgd::{SignSgd, SignSgdConfig};
+pub use signum::{Signum, SignumConfig};
 pub use state::{Buffers, MAX_BUFFERS};
+pub use yogi::{Yogi, YogiConfig};
 
 /// An update rule: moves `x` from the gradient and a step size, keeping its own state.
 pub trait Optimizer<F: Real> {
@@ -159,8 +175,8 @@ pub trait Optimizer<F: Real> {
     /// these, nothing has moved.
     ///
     /// [`Error::NonFiniteState`] *after* the move, from a rule whose state squares the gradient
-    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT, Prodigy, D-Adaptation
-    /// AdamW), when a value it wrote there is no longer finite: a gradient component beyond about
+    /// (Adam, AMSGrad, NAdam, RAdam, RMSProp, AdaGrad, Adadelta, ADOPT, Yogi, AdaBelief, Adan,
+    /// Prodigy, D-Adaptation AdamW), when a value it wrote there is no longer finite: a gradient component beyond about
     /// `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`) overflowed its square, and that coordinate
     /// would never move again.
     /// The step has been applied to `x` (the other coordinates moved as usual) and counted; the

@@ -3,12 +3,12 @@
 //! ([`Rule`]).
 //!
 //! Every elementwise rule (gradient descent, momentum, Adam and its variants, RMSProp, AdaGrad,
-//! Adadelta, Rprop, ASGD, ADOPT, COCOB) is written once, as an implementation of
-//! [`ElementwiseRule`] on its configuration type: how its hyperparameters are validated, how its
-//! state starts, and one update. Everything else (construction, validation at build time, the
-//! step count, the length check, `reset`) is [`Rule`]'s, the same for all. So `Adam<F>` is
-//! `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs the same
-//! update on each tensor of a model with a state per tensor.
+//! Adadelta, Rprop, ASGD, ADOPT, COCOB, Lion, Yogi, AdaBelief, Adan, ...) is written once, as an
+//! implementation of [`ElementwiseRule`] on its configuration type: how its hyperparameters are
+//! validated, how its state starts, and one update. Everything else (construction, validation at
+//! build time, the step count, the length check, `reset`) is [`Rule`]'s, the same for all. So
+//! `Adam<F>` is `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs
+//! the same update on each tensor of a model with a state per tensor.
 
 use std::fmt::Debug;
 
@@ -48,7 +48,7 @@ use crate::error::Result;
 /// ## A state that is no longer finite
 ///
 /// The rules whose state accumulates squared gradients (the Adam family but Adamax, RMSProp,
-/// AdaGrad, Adadelta, ADOPT) check, in the same pass as the update, that every value they
+/// AdaGrad, Adadelta, ADOPT, Yogi, AdaBelief, Adan) check, in the same pass as the update, that every value they
 /// wrote to that buffer is finite, and [`apply`](ElementwiseRule::apply) returns `false` if one
 /// is not. A gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`)
 /// has a square that overflows: its second-moment estimate becomes `+∞`, and, the step being

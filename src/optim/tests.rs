@@ -278,6 +278,62 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             })
             .unwrap(),
         ),
+        Box::new(Lion::default()),
+        Box::new(
+            Lion::new(LionConfig {
+                b1: l(0.8),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(SignSgd::default()),
+        Box::new(Signum::default()),
+        Box::new(
+            Signum::new(SignumConfig {
+                beta: l(0.5),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Yogi::default()),
+        Box::new(
+            Yogi::new(YogiConfig {
+                b2: l(0.9),
+                initial_accumulator_value: l(0.1),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(AdaBelief::default()),
+        Box::new(
+            AdaBelief::new(AdaBeliefConfig {
+                b2: l(0.9),
+                eps_root: l(1e-8),
+                nesterov: true,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Adan::default()),
+        Box::new(
+            Adan::new(AdanConfig {
+                b1: l(0.9),
+                b3: l(0.9),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(OptimisticGradientDescent::default()),
+        Box::new(
+            OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                alpha: l(0.5),
+                beta: l(0.25),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

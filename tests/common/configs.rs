@@ -118,6 +118,46 @@ pub fn every_elementwise(check: &mut impl ConfigCheck, wd: f64) {
         weight_decay: wd,
         ..Default::default()
     });
+    check.config(gradus::optim::LionConfig {
+        lr: 0.01,
+        b1: 0.8,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    // Sign SGD has no weight decay.
+    check.config(gradus::optim::SignSgdConfig { lr: 0.01 });
+    // Signum has no weight decay.
+    check.config(gradus::optim::SignumConfig {
+        lr: 0.01,
+        beta: 0.5,
+    });
+    // Yogi has no weight decay.
+    check.config(gradus::optim::YogiConfig {
+        b2: 0.9,
+        initial_accumulator_value: 0.1,
+        ..Default::default()
+    });
+    // AdaBelief has no weight decay.
+    for nesterov in [false, true] {
+        check.config(gradus::optim::AdaBeliefConfig {
+            b2: 0.9,
+            eps_root: 1e-8,
+            nesterov,
+            ..Default::default()
+        });
+    }
+    check.config(gradus::optim::AdanConfig {
+        b1: 0.9,
+        b3: 0.9,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    // Optimistic gradient descent has no weight decay.
+    check.config(gradus::optim::OptimisticGradientDescentConfig {
+        lr: 0.01,
+        alpha: 0.5,
+        beta: 0.25,
+    });
 }
 
 /// Runs `check` on every rule whose step needs sums over all coordinates (a first pass,

@@ -616,6 +616,14 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
                 )
             },
         },
+        lion_rule(),
+        sign_sgd_rule(),
+        signum_rule(),
+        yogi_rule(),
+        adabelief_rule(false),
+        adabelief_rule(true),
+        adan_rule(),
+        optimistic_gradient_descent_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1276,4 +1284,343 @@ fn adopt_from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
         })
         .unwrap(),
     )
+}
+
+/// Lion (`optax.lion`): its momentum moves `x` after a zero gradient, and its default weight
+/// decay moves it even before.
+fn lion_rule<F: Real>() -> Rule<F> {
+    use gradus::Lion;
+    use gradus::optim::LionConfig;
+    Rule {
+        name: "Lion",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Lion::default()),
+        with_options: |wd| {
+            boxed(
+                Lion::new(LionConfig {
+                    lr: F::lit(0.01),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Lion::new(LionConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                weight_decay: F::lit(h[3]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Lion::new(LionConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    weight_decay: F::zero(),
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Sign SGD (`optax.sign_sgd`): no state, and a zero gradient leaves `x` where it is.
+fn sign_sgd_rule<F: Real>() -> Rule<F> {
+    use gradus::SignSgd;
+    use gradus::optim::SignSgdConfig;
+    Rule {
+        name: "SignSGD",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: false,
+        stateful: false,
+        pytorch_lr: None,
+        default: || boxed(SignSgd::default()),
+        // Sign SGD has no option and no weight decay.
+        with_options: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::lit(0.01) }).unwrap()),
+        from_raw: |h| built(SignSgd::new(SignSgdConfig { lr: F::lit(h[0]) })),
+        from_draw: |_| boxed(SignSgd::new(SignSgdConfig { lr: F::one() }).unwrap()),
+    }
+}
+
+/// Signum (`optax.signum`): its momentum moves `x` after a zero gradient.
+fn signum_rule<F: Real>() -> Rule<F> {
+    use gradus::Signum;
+    use gradus::optim::SignumConfig;
+    Rule {
+        name: "Signum",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Signum::default()),
+        // Signum has no weight decay.
+        with_options: |_| {
+            boxed(
+                Signum::new(SignumConfig {
+                    lr: F::lit(0.01),
+                    beta: F::lit(0.5),
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Signum::new(SignumConfig {
+                lr: F::lit(h[0]),
+                beta: F::lit(h[1]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Signum::new(SignumConfig {
+                    lr: F::one(),
+                    beta: F::lit(d.rate1),
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Yogi (`optax.yogi`): both moments start at `v₀ = 1e-6`, so even a zero first gradient moves
+/// `x` a little.
+fn yogi_rule<F: Real>() -> Rule<F> {
+    use gradus::Yogi;
+    use gradus::optim::YogiConfig;
+    Rule {
+        name: "Yogi",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Yogi::default()),
+        // Yogi has no weight decay; its option is the starting value of the moments.
+        with_options: |_| {
+            boxed(
+                Yogi::new(YogiConfig {
+                    initial_accumulator_value: F::lit(0.1),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Yogi::new(YogiConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                eps: F::lit(h[3]),
+                initial_accumulator_value: F::lit(h[4]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Yogi::new(YogiConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// AdaBelief (`optax.adabelief`), with plain or Nesterov's momentum.
+fn adabelief_rule<F: Real>(nesterov: bool) -> Rule<F> {
+    use gradus::AdaBelief;
+    use gradus::optim::AdaBeliefConfig;
+    fn with<F: Real>(lr: F, nesterov: bool) -> Boxed<F> {
+        boxed(
+            AdaBelief::new(AdaBeliefConfig {
+                lr,
+                nesterov,
+                ..Default::default()
+            })
+            .unwrap(),
+        )
+    }
+    fn from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
+        built(AdaBelief::new(AdaBeliefConfig {
+            lr: F::lit(h[0]),
+            b1: F::lit(h[1]),
+            b2: F::lit(h[2]),
+            eps: F::lit(h[3]),
+            eps_root: F::lit(h[4]),
+            nesterov,
+        }))
+    }
+    fn from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
+        boxed(
+            AdaBelief::new(AdaBeliefConfig {
+                lr: F::one(),
+                b1: F::lit(d.rate1),
+                b2: F::lit(d.rate2),
+                eps: F::lit(d.eps),
+                eps_root: F::lit(d.eps),
+                nesterov,
+            })
+            .unwrap(),
+        )
+    }
+    Rule {
+        name: if nesterov {
+            "AdaBelief (Nesterov)"
+        } else {
+            "AdaBelief"
+        },
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: if nesterov {
+            || with(F::lit(1e-3), true)
+        } else {
+            || boxed(AdaBelief::default())
+        },
+        // AdaBelief has no weight decay.
+        with_options: if nesterov {
+            |_| with(F::lit(0.01), true)
+        } else {
+            |_| with(F::lit(0.01), false)
+        },
+        from_raw: if nesterov {
+            |h| from_raw(h, true)
+        } else {
+            |h| from_raw(h, false)
+        },
+        from_draw: if nesterov {
+            |d| from_draw(d, true)
+        } else {
+            |d| from_draw(d, false)
+        },
+    }
+}
+
+/// Adan (`optax.adan`): four buffers, one of them the previous gradient.
+fn adan_rule<F: Real>() -> Rule<F> {
+    use gradus::Adan;
+    use gradus::optim::AdanConfig;
+    Rule {
+        name: "Adan",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Adan::default()),
+        with_options: |wd| {
+            boxed(
+                Adan::new(AdanConfig {
+                    lr: F::lit(0.01),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Adan::new(AdanConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                b3: F::lit(h[3]),
+                eps: F::lit(h[4]),
+                weight_decay: F::lit(h[5]),
+                ..Default::default()
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Adan::new(AdanConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    b3: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Optimistic gradient descent (`optax.optimistic_gradient_descent`): the previous gradient
+/// moves `x` after a zero one.
+fn optimistic_gradient_descent_rule<F: Real>() -> Rule<F> {
+    use gradus::OptimisticGradientDescent;
+    use gradus::optim::OptimisticGradientDescentConfig;
+    Rule {
+        name: "OptimisticGradientDescent",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(OptimisticGradientDescent::default()),
+        // No weight decay; the option is the weights of the gradient and of its change.
+        with_options: |_| {
+            boxed(
+                OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                    lr: F::lit(0.01),
+                    alpha: F::lit(0.5),
+                    beta: F::lit(0.25),
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(OptimisticGradientDescent::new(
+                OptimisticGradientDescentConfig {
+                    lr: F::lit(h[0]),
+                    alpha: F::lit(h[1]),
+                    beta: F::lit(h[2]),
+                },
+            ))
+        },
+        from_draw: |d| {
+            boxed(
+                OptimisticGradientDescent::new(OptimisticGradientDescentConfig {
+                    lr: F::one(),
+                    alpha: F::one(),
+                    beta: F::lit(d.rate1),
+                })
+                .unwrap(),
+            )
+        },
+    }
 }
