@@ -34,10 +34,11 @@ use gradus::line_search::{Backtracking, StrongWolfe};
 use gradus::minimize::PolyakStep;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaGrad, Adadelta, Adam, Adamax, Adopt, Asgd, Averaged, Averaging,
-    BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error, GradientDescent,
-    Lbfgs, LineSearch, Minimizer, Momentum, NAdam, Optimizer, Prodigy, RAdam, Result, RmsProp,
-    Rprop, ScheduleFreeAdamW, ScheduleFreeSgd, Termination,
+    AcceleratedGradient, AdaBelief, AdaGrad, Adadelta, Adam, Adamax, Adan, Adopt, Asgd, Averaged,
+    Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error,
+    GradientDescent, Lbfgs, LineSearch, Lion, Minimizer, Momentum, NAdam,
+    OptimisticGradientDescent, Optimizer, Prodigy, RAdam, Result, RmsProp, Rprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Termination, Yogi,
 };
 
 #[cfg(test)]
@@ -217,8 +218,9 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 /// - `Rprop`, `ASGD` (judged at its average), `GD EMA 1/L` (gradient descent with an
 ///   exponential moving average of its iterates, decay 0.9, judged there; a uniform average
 ///   would converge as `O(1/k)` only, where gradient descent's iterates converge linearly), `ADOPT`, `SF-SGD` and `SF-AdamW`
-///   (schedule-free, judged at their evaluation point) run with a constant step size like the
-///   other adaptive rules.
+///   (schedule-free, judged at their evaluation point), Lion, SignSGD, Signum, Yogi, AdaBelief
+///   and Adan run with a constant step size like the other adaptive rules; optimistic gradient
+///   descent with `1/(2L)`, within its stability bound `γL < 2/3`.
 /// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
 ///   COCOB) run with their defaults and the multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
@@ -254,6 +256,15 @@ pub fn contenders() -> Vec<Contender> {
             Averaged::new(GradientDescent::default(), Averaging::Ema { decay: 0.9 })
         }),
         Contender::constant("ADOPT", 1e-2, || Ok(Adopt::default())),
+        Contender::constant("Lion", 1e-3, || Ok(Lion::default())),
+        Contender::constant("SignSGD", 1e-3, || Ok(SignSgd::default())),
+        Contender::constant("Signum", 1e-3, || Ok(Signum::default())),
+        Contender::constant("Yogi", 1e-2, || Ok(Yogi::default())),
+        Contender::constant("AdaBelief", 1e-2, || Ok(AdaBelief::default())),
+        Contender::constant("Adan", 1e-2, || Ok(Adan::default())),
+        Contender::inverse_smoothness("Optimistic GD", 0.5, || {
+            Ok(OptimisticGradientDescent::default())
+        }),
         Contender::constant("SF-SGD", 1e-1, || Ok(ScheduleFreeSgd::default())),
         Contender::constant("SF-AdamW", 1e-2, || Ok(ScheduleFreeAdamW::default())),
         Contender::learning_rate_free("DoG", || Ok(Dog::default())),
