@@ -47,7 +47,7 @@
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`Lion`], [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`], [`OptimisticGradientDescent`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
-//! | [`Averaged`], [`Averaging`] | iterate averaging around any rule: Polyak-Ruppert, EMA, SWA |
+//! | [`Averaged`], [`Averaging`], [`Lookahead`] | wrappers around any rule: iterate averaging (Polyak-Ruppert, EMA, SWA), Lookahead |
 //! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
@@ -116,7 +116,7 @@ pub use optim::{
     ScheduleFreeSgd,
 };
 pub use optim::{AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi};
-pub use optim::{Asgd, Averaged, Averaging, Rprop};
+pub use optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
 pub use real::Real;
@@ -140,7 +140,7 @@ pub mod prelude {
     pub use crate::optim::{
         AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi,
     };
-    pub use crate::optim::{Asgd, Averaged, Averaging, Rprop};
+    pub use crate::optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};

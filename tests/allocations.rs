@@ -127,6 +127,16 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(ScheduleFreeAdamW::default()),
         Box::new(Averaged::new(Adam::default(), Averaging::PolyakRuppert { start: 0 }).unwrap()),
         Box::new(Averaged::new(Momentum::default(), Averaging::Ema { decay: 0.99 }).unwrap()),
+        Box::new(
+            Lookahead::new(
+                Adam::default(),
+                gradus::optim::LookaheadConfig {
+                    sync_period: 3,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        ),
         Box::new(Lbfgs::default()),
         Box::new(BarzilaiBorwein::default()),
         Box::new(AcceleratedGradient::default()),

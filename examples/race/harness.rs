@@ -32,11 +32,12 @@ use rand::{RngExt, SeedableRng};
 
 use gradus::line_search::{Backtracking, StrongWolfe};
 use gradus::minimize::PolyakStep;
+use gradus::optim::LookaheadConfig;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
     AcceleratedGradient, AdaBelief, AdaGrad, Adadelta, Adam, Adamax, Adan, Adopt, Asgd, Averaged,
     Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error,
-    GradientDescent, Lbfgs, LineSearch, Lion, Minimizer, Momentum, NAdam,
+    GradientDescent, Lbfgs, LineSearch, Lion, Lookahead, Minimizer, Momentum, NAdam,
     OptimisticGradientDescent, Optimizer, Prodigy, RAdam, Result, RmsProp, Rprop,
     ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Termination, Yogi,
 };
@@ -220,7 +221,8 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   would converge as `O(1/k)` only, where gradient descent's iterates converge linearly), `ADOPT`, `SF-SGD` and `SF-AdamW`
 ///   (schedule-free, judged at their evaluation point), Lion, SignSGD, Signum, Yogi, AdaBelief
 ///   and Adan run with a constant step size like the other adaptive rules; optimistic gradient
-///   descent with `1/(2L)`, within its stability bound `γL < 2/3`.
+///   descent with `1/(2L)`, within its stability bound `γL < 2/3`; Adam inside Lookahead
+///   (`k = 5`, `α = 0.5`, judged at the slow weights).
 /// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
 ///   COCOB) run with their defaults and the multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
@@ -254,6 +256,9 @@ pub fn contenders() -> Vec<Contender> {
         Contender::constant("ASGD", 1e-2, || Ok(Asgd::default())),
         Contender::inverse_smoothness("GD EMA", 1.0, || {
             Averaged::new(GradientDescent::default(), Averaging::Ema { decay: 0.9 })
+        }),
+        Contender::constant("Adam Lookahead", 1e-2, || {
+            Lookahead::new(Adam::default(), LookaheadConfig::default())
         }),
         Contender::constant("ADOPT", 1e-2, || Ok(Adopt::default())),
         Contender::constant("Lion", 1e-3, || Ok(Lion::default())),
