@@ -410,3 +410,53 @@ fn a_run_resumed_from_a_checkpoint_reports_the_average_of_the_uninterrupted_run(
         }
     }
 }
+
+/// Lookahead saved between two synchronisations and read back goes on with the bits of the
+/// uninterrupted run; a file whose count of steps since the last synchronisation reaches the
+/// period is refused.
+#[cfg(feature = "serde")]
+#[test]
+fn lookahead_resumes_from_a_checkpoint_bit_for_bit() {
+    use gradus::checkpoint::{from_bytes, to_bytes};
+    use gradus::optim::LookaheadConfig;
+    use gradus::{Adam, Lookahead};
+
+    let config = LookaheadConfig {
+        sync_period: 4,
+        slow_step_size: 0.3,
+        reset_state: false,
+    };
+    let steps = |rule: &mut Lookahead<f64, Adam<f64>>, x: &mut Array1<f64>, n: usize| {
+        for _ in 0..n {
+            let g = x.mapv(|v| 2.0 * v - 1.0);
+            rule.step(x.view_mut(), g.view(), 0.05).unwrap();
+        }
+    };
+    let mut whole = Lookahead::new(Adam::default(), config).unwrap();
+    let mut x_whole = Array1::from(vec![1.0, -2.0, 0.5]);
+    steps(&mut whole, &mut x_whole, 11);
+    let mut first = Lookahead::new(Adam::default(), config).unwrap();
+    let mut x = Array1::from(vec![1.0, -2.0, 0.5]);
+    steps(&mut first, &mut x, 6);
+    let bytes = to_bytes(&first).unwrap();
+    let mut resumed: Lookahead<f64, Adam<f64>> = from_bytes(&bytes).unwrap();
+    steps(&mut resumed, &mut x, 5);
+    assert_eq!(x, x_whole);
+    assert_eq!(resumed.slow().unwrap(), whole.slow().unwrap());
+    // An edited count: 2 steps since the last synchronisation becomes 9, past the period.
+    use ciborium::value::Value;
+    let mut value = Value::serialized(&first).unwrap();
+    let Value::Map(entries) = &mut value else {
+        panic!("a map");
+    };
+    for (key, v) in entries.iter_mut() {
+        if key.as_text() == Some("since_sync") {
+            *v = Value::from(9);
+        }
+    }
+    let edited = value.deserialized::<Lookahead<f64, Adam<f64>>>();
+    assert!(
+        edited.unwrap_err().to_string().contains("synchronisation"),
+        "an edited count is refused"
+    );
+}

@@ -53,10 +53,13 @@ use crate::optim::{Optimizer, check_step};
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(bound(
-        serialize = "F: serde::Serialize, O: serde::Serialize",
-        deserialize = "F: Real + serde::Deserialize<'de>, O: serde::Deserialize<'de>"
-    ))
+    serde(
+        try_from = "LookaheadParts<F, O>",
+        bound(
+            serialize = "F: serde::Serialize, O: serde::Serialize",
+            deserialize = "F: Real + serde::Deserialize<'de>, O: serde::Deserialize<'de>"
+        )
+    )
 )]
 pub struct Lookahead<F, O> {
     inner: O,
@@ -65,6 +68,43 @@ pub struct Lookahead<F, O> {
     since_sync: usize,
     /// The slow weights `φ`: empty before the first step, of the iterate's length from then on.
     slow: Vec<F>,
+}
+
+/// A [`Lookahead`] as read from a file, before its checks.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "F: serde::Deserialize<'de>, O: serde::Deserialize<'de>"))]
+struct LookaheadParts<F, O> {
+    inner: O,
+    config: LookaheadConfig<F>,
+    since_sync: usize,
+    slow: Vec<F>,
+}
+
+/// A lookahead read from a file is checked as [`Lookahead::new`] checks its settings, and its
+/// count of steps since the last synchronisation against the period.
+#[cfg(feature = "serde")]
+impl<F: Real, O> TryFrom<LookaheadParts<F, O>> for Lookahead<F, O> {
+    type Error = Error;
+
+    fn try_from(p: LookaheadParts<F, O>) -> Result<Self> {
+        p.config.validate()?;
+        if p.since_sync >= p.config.sync_period {
+            return Err(Error::Checkpoint {
+                reason: format!(
+                    "Lookahead: {} steps since the last synchronisation, with a period of {}; \
+                     the file was edited or holds another rule's state",
+                    p.since_sync, p.config.sync_period
+                ),
+            });
+        }
+        Ok(Lookahead {
+            inner: p.inner,
+            config: p.config,
+            since_sync: p.since_sync,
+            slow: p.slow,
+        })
+    }
 }
 
 /// The settings of [`Lookahead`] (optax's `lookahead` arguments; the paper's defaults).
