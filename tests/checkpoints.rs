@@ -323,7 +323,9 @@ fn a_save_that_fails_leaves_the_previous_checkpoint_whole() {
 
 #[test]
 fn schedules_resume_bit_for_bit() {
-    use gradus::schedule::{CosineAnnealing, LinearWarmup, ReduceOnPlateau, ReduceOnPlateauConfig};
+    use gradus::schedule::{
+        Anneal, CosineAnnealing, LinearWarmup, ReduceOnPlateau, ReduceOnPlateauConfig, SwaLr,
+    };
     fn check<S: gradus::Schedule<f64> + Serialize + DeserializeOwned>(mut a: S) {
         // Losses that plateau, so that reduce-on-plateau cuts its step.
         let loss = |t: usize| 1.0 / (1.0 + (t.min(6)) as f64);
@@ -352,6 +354,7 @@ fn schedules_resume_bit_for_bit() {
     .unwrap();
     check(plateau);
     check(LinearWarmup::from_factor(CosineAnnealing::new(0.1, 30, 0.0).unwrap(), 5, 0.1).unwrap());
+    check(SwaLr::new(0.1, 0.01, 20, Anneal::Cos).unwrap());
 }
 
 /// A rule read back from a value whose parts were edited apart (a buffer shortened, a length

@@ -38,7 +38,7 @@ use gradus::problems::{Booth, LogSumExp, Quadratic, Rosenbrock, Sphere};
 use gradus::schedule::{
     Anneal, Constant, CosineAnnealing, CosineAnnealingWarmRestarts, Exponential, InverseTime,
     LinearWarmup, MultiStep, OneCycle, OneCycleConfig, PiecewiseConstant, PlateauMode, Polynomial,
-    ReduceOnPlateau, ReduceOnPlateauConfig, Schedule, StepDecay, ThresholdMode,
+    ReduceOnPlateau, ReduceOnPlateauConfig, Schedule, StepDecay, SwaLr, ThresholdMode,
 };
 use gradus::{Clip, Error, Minimizer, Objective, Optimizer, Real, Report, Termination};
 use ndarray::{Array1, Array2, ArrayView1};
@@ -581,7 +581,7 @@ struct ScheduleSpec<F> {
 
 fn schedule_spec<F: Float>() -> impl Strategy<Value = ScheduleSpec<F>> {
     (
-        0usize..13,
+        0usize..14,
         proptest::array::uniform4(any_value::<F>()),
         proptest::array::uniform3(count()),
         proptest::collection::vec(count(), 0..5),
@@ -658,6 +658,16 @@ fn build_schedule<F: Float>(s: &ScheduleSpec<F>) -> gradus::Result<Box<dyn Sched
         )?),
         10 => Box::new(OneCycle::new(v0, c0, one_cycle)?),
         11 => Box::new(PiecewiseConstant::new(list, s.values.clone())?),
+        12 => Box::new(SwaLr::new(
+            v0,
+            v1,
+            c0,
+            if c1 % 2 == 0 {
+                Anneal::Cos
+            } else {
+                Anneal::Linear
+            },
+        )?),
         _ => Box::new(ReduceOnPlateau::new(v0, plateau)?),
     })
 }
