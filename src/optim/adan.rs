@@ -207,8 +207,10 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
-    use ndarray::{Array1, array};
+    use crate::optim::tests::{
+        assert_close, assert_f32_iterates, assert_iterates, assert_matches_hand, assert_rejects,
+    };
+    use ndarray::array;
 
     const GRADS: [[f64; 3]; 4] = [
         [0.5, -2.0, 0.0],
@@ -260,13 +262,7 @@ mod tests {
             [0.9030207870170991, -1.856796399116541, 0.4487843511313435],
         ];
         let mut rule = Adan::new(config()).unwrap();
-        let mut x = array![1.0, -2.0, 0.5];
-        for (g, want) in GRADS.iter().zip(expected) {
-            rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-            for i in 0..3 {
-                assert_close!(x[i], want[i]);
-            }
-        }
+        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
     }
 
     #[test]
@@ -301,21 +297,16 @@ mod tests {
         })
         .unwrap();
         let mut double = Adan::new(config()).unwrap();
-        let mut xs = array![1.0f32, -2.0, 0.5];
-        let mut xd = array![1.0f64, -2.0, 0.5];
-        for g in GRADS {
-            let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-            single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-            double
-                .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                .unwrap();
-        }
         // optax 0.2.8 in float32.
         let optax = [0.903_020_74_f64, -1.856_796_4, 0.448_784_32];
-        for i in 0..3 {
-            assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-            assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-        }
+        assert_f32_iterates(
+            &mut single,
+            &mut double,
+            0.05,
+            [1.0, -2.0, 0.5],
+            &GRADS,
+            optax,
+        );
     }
 
     #[test]

@@ -165,7 +165,9 @@ impl<F: Real> ElementwiseRule for LionConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{
+        assert_close, assert_f32_iterates, assert_iterates, assert_matches_hand, assert_rejects,
+    };
     use ndarray::{Array1, array};
 
     /// Three coordinates over four steps; the third has a zero gradient at the first two steps.
@@ -219,13 +221,7 @@ mod tests {
             [0.8806470068749999, -1.7617940074999998, 0.3903247503125],
         ];
         let mut rule = Lion::new(config()).unwrap();
-        let mut x = array![1.0, -2.0, 0.5];
-        for (g, want) in GRADS.iter().zip(expected) {
-            rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-            for i in 0..3 {
-                assert_close!(x[i], want[i]);
-            }
-        }
+        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
     }
 
     #[test]
@@ -284,21 +280,16 @@ mod tests {
         })
         .unwrap();
         let mut double = Lion::new(c).unwrap();
-        let mut xs = array![1.0f32, -2.0, 0.5];
-        let mut xd = array![1.0f64, -2.0, 0.5];
-        for g in GRADS {
-            let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-            single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-            double
-                .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                .unwrap();
-        }
         // optax 0.2.8 in float32 ends within an ulp or two of these.
         let optax = [0.880_647_f64, -1.761_794_1, 0.390_324_74];
-        for i in 0..3 {
-            assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-            assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-        }
+        assert_f32_iterates(
+            &mut single,
+            &mut double,
+            0.05,
+            [1.0, -2.0, 0.5],
+            &GRADS,
+            optax,
+        );
     }
 
     #[test]

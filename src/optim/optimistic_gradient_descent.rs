@@ -158,7 +158,7 @@ impl<F: Real> ElementwiseRule for OptimisticGradientDescentConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::{assert_close, assert_iterates, assert_matches_hand, assert_rejects};
     use ndarray::{Array1, array};
 
     const GRADS: [[f64; 3]; 4] = [
@@ -199,13 +199,7 @@ mod tests {
             [0.9740000000000001, -1.92025, 0.48650000000000004],
         ];
         let mut rule = OptimisticGradientDescent::new(config()).unwrap();
-        let mut x = array![1.0, -2.0, 0.5];
-        for (g, want) in GRADS.iter().zip(expected) {
-            rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-            for i in 0..3 {
-                assert_close!(x[i], want[i]);
-            }
-        }
+        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
     }
 
     #[test]

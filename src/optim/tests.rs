@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use ndarray::{Array1, s};
+use ndarray::{Array1, ArrayView1, s};
 
 use super::kernel::PARALLEL_THRESHOLD;
 use super::*;
@@ -43,6 +43,53 @@ pub(crate) fn assert_rejects<C: Default, T: Debug>(
             Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, *name),
             other => panic!("{name}: expected an error, got {other:?}"),
         }
+    }
+}
+
+/// Takes a step of `rule` with each of `grads` from `x0` with step size `lr`, and checks every
+/// iterate against `expected`, the iterates a reference implementation printed for the same
+/// inputs, to `1e-12` (see [`assert_close!`]).
+#[track_caller]
+pub(crate) fn assert_iterates<const N: usize>(
+    rule: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    expected: &[[f64; N]],
+) {
+    assert_eq!(grads.len(), expected.len());
+    let mut x = Array1::from(x0.to_vec());
+    for (t, (g, want)) in grads.iter().zip(expected).enumerate() {
+        rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
+        for i in 0..N {
+            assert_close!(x[i], want[i], "step {}, coordinate {i}", t + 1);
+        }
+    }
+}
+
+/// Steps a rule in `f32` (`single`) and the same rule in `f64` (`double`) from `x0` with `grads`
+/// and step size `lr`, and checks that the `f32` iterate ends within `1e-6` of the `f64` one and
+/// of `reference`, the final iterate a reference implementation printed in `float32`.
+#[track_caller]
+pub(crate) fn assert_f32_iterates<const N: usize>(
+    single: &mut dyn Optimizer<f32>,
+    double: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    reference: [f64; N],
+) {
+    let mut xs: Array1<f32> = x0.iter().map(|&v| v as f32).collect();
+    let mut xd = Array1::from(x0.to_vec());
+    for g in grads {
+        let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
+        single.step(xs.view_mut(), gs.view(), lr as f32).unwrap();
+        double.step(xd.view_mut(), ArrayView1::from(g), lr).unwrap();
+    }
+    for i in 0..N {
+        let s = f64::from(xs[i]);
+        assert!((s - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
+        assert!((s - reference[i]).abs() < 1e-6, "{xs} vs {reference:?}");
     }
 }
 

@@ -181,8 +181,10 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
-    use ndarray::{Array1, array};
+    use crate::optim::tests::{
+        assert_close, assert_f32_iterates, assert_iterates, assert_matches_hand, assert_rejects,
+    };
+    use ndarray::array;
 
     const GRADS: [[f64; 3]; 4] = [
         [0.5, -2.0, 0.0],
@@ -235,13 +237,7 @@ mod tests {
             [0.9016627607317509, -1.8748994918525166, 0.4494606821594773],
         ];
         let mut rule = Yogi::new(config()).unwrap();
-        let mut x = array![1.0, -2.0, 0.5];
-        for (g, want) in GRADS.iter().zip(expected) {
-            rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-            for i in 0..3 {
-                assert_close!(x[i], want[i]);
-            }
-        }
+        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
     }
 
     #[test]
@@ -272,21 +268,16 @@ mod tests {
         })
         .unwrap();
         let mut double = Yogi::new(config()).unwrap();
-        let mut xs = array![1.0f32, -2.0, 0.5];
-        let mut xd = array![1.0f64, -2.0, 0.5];
-        for g in GRADS {
-            let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-            single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-            double
-                .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                .unwrap();
-        }
         // optax 0.2.8 in float32.
         let optax = [0.901_662_7_f64, -1.874_899_5, 0.449_460_7];
-        for i in 0..3 {
-            assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-            assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-        }
+        assert_f32_iterates(
+            &mut single,
+            &mut double,
+            0.05,
+            [1.0, -2.0, 0.5],
+            &GRADS,
+            optax,
+        );
     }
 
     #[test]
