@@ -106,6 +106,17 @@ pub enum Error {
         /// What is wrong, naming the offending field, and how to fix it.
         reason: String,
     },
+    /// The processes of a distributed run disagree, or one of them failed (see
+    /// [`distributed`](crate::distributed)): a shard that could not be loaded, shards with
+    /// different numbers of features, rows that do not tile the examples, processes that
+    /// evaluate different batches (a different seed) or different iterates. Every process gets
+    /// this error at the same point, so that none waits for the others for ever.
+    Distributed {
+        /// The process (rank) at fault, if one is.
+        rank: Option<usize>,
+        /// What is wrong, naming the values that disagree, and how to fix it.
+        reason: String,
+    },
     /// A step of an update rule wrote a value to its state that is not finite: the square of a
     /// gradient component beyond about `√MAX` (`1.3e154` in `f64`, `1.8e19` in `f32`)
     /// overflowed the rule's second-moment estimate (or sum of squares), so that coordinate
@@ -183,6 +194,11 @@ impl fmt::Display for Error {
             Error::InvalidSet { set, reason } => write!(f, "invalid {set}: {reason}"),
             Error::Checkpoint { reason } => write!(f, "checkpoint: {reason}"),
             Error::Incompatible { reason } => write!(f, "incompatible settings: {reason}"),
+            Error::Distributed {
+                rank: Some(rank),
+                reason,
+            } => write!(f, "distributed run, rank {rank}: {reason}"),
+            Error::Distributed { rank: None, reason } => write!(f, "distributed run: {reason}"),
             Error::Data {
                 source,
                 line: 0,

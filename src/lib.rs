@@ -64,6 +64,7 @@
 //! | [`solvers`] | outer methods built on the loop: [`AugmentedLagrangian`], the learning-rate range test, basin hopping, multi-start |
 //! | [`curvature`] | second-order information: the smallest Hessian eigenvalue (Lanczos) and a certificate telling minima from saddles |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
+//! | [`distributed`] | finite sums spread over processes (MPI with the `mpi` feature), with the same iterates for any number of processes |
 //! | [`params`] | parameter sets: one rule over many tensors, with groups; clipping over a set |
 //! | [`training`] | a guide to training models, for PyTorch users |
 //! | `checkpoint` (`serde` feature) | saving and loading rules, sets, schedules and run states |
@@ -81,6 +82,7 @@ pub mod checkpoint;
 pub mod clip;
 pub mod constraints;
 pub mod curvature;
+pub mod distributed;
 mod error;
 pub mod finite_sum;
 mod linalg;

@@ -200,6 +200,44 @@ impl<F: Real> Dataset<F> {
         self.features.ncols()
     }
 
+    /// The examples `rows` (a copy): a shard of the data set, as one process of a distributed
+    /// run holds it (see [`distributed`](crate::distributed)). The true weights stay.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming `rows.end` when the
+    /// range reaches beyond the last example; [`Error::Empty`](crate::Error::Empty) for an
+    /// empty range.
+    ///
+    /// ```
+    /// use gradus::problems::Dataset;
+    ///
+    /// let data = Dataset::<f64>::classification(10, 3, 1)?;
+    /// let shard = data.rows(4..7)?;
+    /// assert_eq!(shard.features.row(0), data.features.row(4));
+    /// assert_eq!(shard.len(), 3);
+    /// # Ok::<(), gradus::Error>(())
+    /// ```
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Result<Self> {
+        if rows.end > self.len() {
+            return Err(crate::Error::InvalidParameter {
+                name: "rows.end",
+                value: rows.end as f64,
+                expected: "at most the number of examples",
+            });
+        }
+        if rows.is_empty() {
+            return Err(crate::Error::Empty { what: "rows" });
+        }
+        Ok(Dataset {
+            features: self
+                .features
+                .slice(ndarray::s![rows.clone(), ..])
+                .to_owned(),
+            targets: self.targets.slice(ndarray::s![rows]).to_owned(),
+            true_weights: self.true_weights.clone(),
+        })
+    }
+
     /// The design matrix converted to `f64`.
     pub(crate) fn features_f64(&self) -> Array2<f64> {
         self.features.mapv(|v| v.as_f64())

@@ -9,6 +9,7 @@
 
 pub mod configs;
 pub mod counting;
+pub mod distributed;
 pub mod quadratic;
 pub mod rules;
 pub mod sets;
