@@ -122,6 +122,38 @@ pub trait FiniteSum<F: Real>: Sync {
     fn prefetch(&self, batch: Batch<'_>) {
         let _ = batch;
     }
+
+    /// For a sum whose examples are spread over processes (a
+    /// [`DistributedSum`](crate::distributed::DistributedSum)): its per-example access, through
+    /// which SAGA keeps each example's table row on the process that owns the example. `None`
+    /// (the default) for a sum held by one process.
+    fn shards(&self) -> Option<&dyn Shards<F>> {
+        None
+    }
+}
+
+/// Sums of per-example terms of a finite sum whose examples are spread over processes, each
+/// example evaluated by the process that holds it: what SAGA needs to keep its table of
+/// per-example gradients sharded (see [`FiniteSum::shards`]).
+pub trait Shards<F: Real> {
+    /// The examples this process holds (global indices).
+    fn local_examples(&self) -> std::ops::Range<usize>;
+
+    /// Writes into `out` (of `width` values) the sum over the batch's examples `i` (global
+    /// indices, repetitions counted) of the terms `term(i, f_i(x), ∇f_i(x), t)` writes into `t`
+    /// (of `width` values). Only the process holding example `i` calls `term` for it, and it
+    /// calls it for the repetitions of an example one after the other; the sum is the same on
+    /// every process. Collective: every process calls it with the same `x`, batch and `width`.
+    /// After a failure of the processes (see
+    /// [`DistributedSum::failure`](crate::distributed::DistributedSum::failure)), `out` is NaN.
+    fn sum_terms(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        width: usize,
+        term: &mut dyn FnMut(usize, F, ArrayView1<'_, F>, &mut [F]),
+        out: &mut [F],
+    );
 }
 
 impl<F: Real, T: FiniteSum<F> + ?Sized> FiniteSum<F> for &T {
@@ -141,6 +173,9 @@ impl<F: Real, T: FiniteSum<F> + ?Sized> FiniteSum<F> for &T {
     }
     fn prefetch(&self, batch: Batch<'_>) {
         (**self).prefetch(batch)
+    }
+    fn shards(&self) -> Option<&dyn Shards<F>> {
+        (**self).shards()
     }
 }
 

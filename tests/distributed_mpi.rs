@@ -43,7 +43,9 @@ fn main() {
         assert_eq!(bits(a), bits(b), "{name} on rank {rank} of {size}");
         let gap = (a - c).mapv(f64::abs).fold(0.0, |m: f64, &v| m.max(v));
         assert!(gap < 1e-10, "{name}: {gap:e} from the undistributed run");
-        say(&format!("{name}: same bits as one process, {gap:.1e} from undistributed"));
+        say(&format!(
+            "{name}: same bits as one process, {gap:.1e} from undistributed"
+        ));
     }
 
     // A process that cannot load its data: every process gets the error, none waits.
@@ -65,7 +67,10 @@ fn main() {
         matches!(e, gradus::Error::Distributed { rank: Some(r), .. } if r == bad),
         "{e}"
     );
-    assert!(e.to_string().contains(&format!("shard-{bad}.csv, line 3")), "{e}");
+    assert!(
+        e.to_string().contains(&format!("shard-{bad}.csv, line 3")),
+        "{e}"
+    );
     say(&format!("a failed load stops every process: {e}"));
 
     if size > 1 {
@@ -74,7 +79,10 @@ fn main() {
         let shard = gradus::problems::Dataset::classification(rows.len(), d, 3)
             .and_then(|data| LogisticRegression::new(data, LAMBDA));
         let e = DistributedSum::<_, _, f64>::new(&world, shard, rows, BLOCK).unwrap_err();
-        assert!(e.to_string().contains(&format!("{} features", D + 2)), "{e}");
+        assert!(
+            e.to_string().contains(&format!("{} features", D + 2)),
+            "{e}"
+        );
         say(&format!("shards of different widths are refused: {e}"));
 
         // A seed that differs on one process: every process stops at the first batch.

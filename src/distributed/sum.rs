@@ -9,7 +9,7 @@ use super::Collective;
 use super::tree::{Local, Owned, Tree, combine, level_buffers};
 use crate::Real;
 use crate::error::{Error, Result};
-use crate::finite_sum::{Batch, FiniteSum};
+use crate::finite_sum::{Batch, FiniteSum, Shards};
 
 /// The [`FiniteSum`] of the examples of every process, each process holding the shard of
 /// consecutive examples `rows` (see the [module documentation](super) for the guarantee).
@@ -29,6 +29,16 @@ pub struct DistributedSum<S, C, F> {
 /// The buffers of an evaluation, kept between calls (allocated by the first calls, reused).
 #[derive(Debug, Default)]
 struct Scratch<F> {
+    reduction: Reduction<F>,
+    /// One example's gradient, for [`Shards::sum_terms`].
+    example: Vec<F>,
+    /// One example's term, for [`Shards::sum_terms`].
+    term: Vec<F>,
+}
+
+/// The buffers of a reduction over the processes.
+#[derive(Debug, Default)]
+struct Reduction<F> {
     /// The batch's examples this process owns, as shard indices, sorted.
     owned: Vec<usize>,
     /// Per level of the tree, a `[value, gradient...]` buffer.
@@ -220,86 +230,71 @@ impl<S, C: Collective, F: Real> DistributedSum<S, C, F> {
 }
 
 impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
-    /// The evaluation itself: `(1/|B|) Σ_{i∈B} (f_i, ∇f_i)` over every process's examples.
-    fn evaluate(
+    /// The sum over the batch's examples of every process of the terms `leaf` writes: `leaf`
+    /// gets the batch's examples of one block of this process (shard indices, increasing) and
+    /// writes their sum, of `width` values; the total lands in `reduction.node`.
+    fn reduce(
         &self,
+        reduction: &mut Reduction<F>,
         x: ArrayView1<'_, F>,
         batch: Batch<'_>,
-        mut grad: ArrayViewMut1<'_, F>,
-    ) -> Result<F> {
-        let mut guard = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
-        let s = &mut *guard;
-        let width = self.dim + 1;
+        width: usize,
+        mut leaf: impl FnMut(Owned<'_>, &mut [F]),
+    ) -> Result<()> {
+        let r = reduction;
         let size = self.comm.size();
-        level_buffers(&mut s.levels, self.tree.levels, width);
-        s.node.resize(width, F::zero());
+        level_buffers(&mut r.levels, self.tree.levels, width);
+        r.node.resize(width, F::zero());
 
         // The batch's examples this process owns, as shard indices in increasing order.
         let rows = self.rows.clone();
         let owned = match batch {
             Batch::Range { start, end } => Owned::Range(
-                start.max(rows.start) - rows.start,
-                end.min(rows.end).max(rows.start) - rows.start,
+                start.clamp(rows.start, rows.end) - rows.start,
+                end.clamp(rows.start, rows.end) - rows.start,
             ),
             Batch::Indices(ix) => {
-                s.owned.clear();
-                s.owned.extend(
+                r.owned.clear();
+                r.owned.extend(
                     ix.iter()
                         .filter(|&&i| rows.contains(&i))
                         .map(|&i| i - rows.start),
                 );
-                s.owned.sort_unstable();
-                Owned::Sorted(&s.owned)
+                r.owned.sort_unstable();
+                Owned::Sorted(&r.owned)
             }
         };
 
         // This process's subtrees.
-        s.send.clear();
+        r.send.clear();
         let mut subtrees = 0u64;
-        {
-            let shard = &self.shard;
-            let mut local = Local {
-                tree: &self.tree,
-                rows: rows.clone(),
-                leaf: |examples: Owned<'_>, out: &mut [F]| {
-                    let batch = match examples {
-                        Owned::Range(a, b) => Batch::Range { start: a, end: b },
-                        Owned::Sorted(ix) => Batch::Indices(ix),
-                    };
-                    let (value, gradient) = out.split_at_mut(1);
-                    let mean = shard.batch_value_and_gradient(
-                        x,
-                        batch,
-                        ArrayViewMut1::from(&mut *gradient),
-                    );
-                    let count = F::from_count(examples.len());
-                    value[0] = mean * count;
-                    gradient.iter_mut().for_each(|g| *g *= count);
-                },
-            };
-            let send = &mut s.send;
-            local.subtrees(
-                owned,
-                &mut s.levels,
-                &mut s.node,
-                &mut |level, id, value| {
-                    subtrees += 1;
-                    send.push(f64::from(level));
-                    send.push(id as f64);
-                    send.extend(value.iter().map(|v| v.as_f64()));
-                },
-            );
-        }
+        let mut local = Local {
+            tree: &self.tree,
+            rows,
+            leaf: &mut leaf,
+        };
+        let send = &mut r.send;
+        local.subtrees(
+            owned,
+            &mut r.levels,
+            &mut r.node,
+            &mut |level, id, value| {
+                subtrees += 1;
+                send.push(f64::from(level));
+                send.push(id as f64);
+                send.extend(value.iter().map(|v| v.as_f64()));
+            },
+        );
 
         // Every process's header: the batch and the iterate it evaluates, and its subtrees.
         let header = [batch_fingerprint(batch), iterate_fingerprint(x), subtrees];
-        s.headers.resize(3 * size, 0);
-        self.comm.all_gather(&header, &mut s.headers)?;
-        for r in 1..size {
-            let (h0, h) = (&s.headers[..3], &s.headers[3 * r..3 * r + 3]);
+        r.headers.resize(3 * size, 0);
+        self.comm.all_gather(&header, &mut r.headers)?;
+        for rank in 1..size {
+            let (h0, h) = (&r.headers[..3], &r.headers[3 * rank..3 * rank + 3]);
             if h[0] != h0[0] {
                 return Err(Error::Distributed {
-                    rank: Some(r),
+                    rank: Some(rank),
                     reason: "it evaluated another batch than rank 0: give every process the \
                              same minibatch settings and seed (Minibatch::seed)"
                         .into(),
@@ -307,7 +302,7 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
             }
             if h[1] != h0[1] {
                 return Err(Error::Distributed {
-                    rank: Some(r),
+                    rank: Some(rank),
                     reason: "it evaluated another iterate than rank 0: give every process the \
                              same starting point, rule and settings"
                         .into(),
@@ -315,36 +310,110 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
             }
         }
         let record = width + 2;
-        s.counts.clear();
-        s.counts
-            .extend((0..size).map(|r| s.headers[3 * r + 2] as usize * record));
-        s.received.resize(s.counts.iter().sum(), 0.0);
+        r.counts.clear();
+        r.counts
+            .extend((0..size).map(|rank| r.headers[3 * rank + 2] as usize * record));
+        r.received.resize(r.counts.iter().sum(), 0.0);
         self.comm
-            .all_gather_varcount(&s.send, &s.counts, &mut s.received)?;
+            .all_gather_varcount(&r.send, &r.counts, &mut r.received)?;
 
         // Combined in the tree's order, the same on every process.
-        s.nodes.clear();
-        s.nodes.extend(
-            s.received
+        r.nodes.clear();
+        r.nodes.extend(
+            r.received
                 .chunks_exact(record)
-                .map(|r| (r[0] as u32, r[1] as usize)),
+                .map(|rec| (rec[0] as u32, rec[1] as usize)),
         );
-        if s.nodes.is_empty() {
+        if r.nodes.is_empty() {
             return Err(Error::Empty {
                 what: "batch (no process holds one of its examples)",
             });
         }
-        let received = &s.received;
+        let received = &r.received;
         let value_of = |k: usize, out: &mut [F]| {
-            let r = &received[k * record + 2..(k + 1) * record];
-            out.iter_mut().zip(r).for_each(|(o, &v)| *o = F::lit(v));
+            let rec = &received[k * record + 2..(k + 1) * record];
+            out.iter_mut().zip(rec).for_each(|(o, &v)| *o = F::lit(v));
         };
-        combine(&self.tree, &s.nodes, &value_of, &mut s.levels, &mut s.node);
+        combine(&self.tree, &r.nodes, &value_of, &mut r.levels, &mut r.node);
+        Ok(())
+    }
+
+    /// `(1/|B|) Σ_{i∈B} (f_i, ∇f_i)` over every process's examples.
+    fn evaluate(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        mut grad: ArrayViewMut1<'_, F>,
+    ) -> Result<F> {
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let reduction = &mut scratch.reduction;
+        let shard = &self.shard;
+        // A block's term: its examples' mean, times their number.
+        let leaf = |examples: Owned<'_>, out: &mut [F]| {
+            let (value, gradient) = out.split_at_mut(1);
+            let mean = shard.batch_value_and_gradient(
+                x,
+                examples.batch(),
+                ArrayViewMut1::from(&mut *gradient),
+            );
+            let count = F::from_count(examples.len());
+            value[0] = mean * count;
+            gradient.iter_mut().for_each(|g| *g *= count);
+        };
+        self.reduce(reduction, x, batch, self.dim + 1, leaf)?;
         let scale = F::one() / F::from_count(batch.len());
         grad.iter_mut()
-            .zip(&s.node[1..])
+            .zip(&reduction.node[1..])
             .for_each(|(g, &v)| *g = v * scale);
-        Ok(s.node[0] * scale)
+        Ok(reduction.node[0] * scale)
+    }
+}
+
+impl<S: FiniteSum<F>, C: Collective, F: Real> Shards<F> for DistributedSum<S, C, F> {
+    fn local_examples(&self) -> Range<usize> {
+        self.rows.clone()
+    }
+
+    fn sum_terms(
+        &self,
+        x: ArrayView1<'_, F>,
+        batch: Batch<'_>,
+        width: usize,
+        term: &mut dyn FnMut(usize, F, ArrayView1<'_, F>, &mut [F]),
+        out: &mut [F],
+    ) {
+        if !self.failed() {
+            let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+            let Scratch {
+                reduction,
+                example,
+                term: t,
+            } = &mut *scratch;
+            example.resize(self.dim, F::zero());
+            t.resize(width, F::zero());
+            let (shard, start) = (&self.shard, self.rows.start);
+            // A block's term: its examples' terms added in increasing order.
+            let leaf = |examples: Owned<'_>, sum: &mut [F]| {
+                sum.fill(F::zero());
+                for i in examples.iter() {
+                    let f = shard.batch_value_and_gradient(
+                        x,
+                        Batch::Indices(&[i]),
+                        ArrayViewMut1::from(&mut example[..]),
+                    );
+                    term(start + i, f, ArrayView1::from(&example[..]), &mut t[..]);
+                    sum.iter_mut().zip(t.iter()).for_each(|(s, &v)| *s += v);
+                }
+            };
+            match self.reduce(reduction, x, batch, width, leaf) {
+                Ok(()) => {
+                    out.copy_from_slice(&reduction.node);
+                    return;
+                }
+                Err(e) => self.fail(e),
+            }
+        }
+        out.fill(F::nan());
     }
 }
 
@@ -373,6 +442,10 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> FiniteSum<F> for DistributedSum<S,
         }
         grad.fill(F::nan());
         F::nan()
+    }
+
+    fn shards(&self) -> Option<&dyn Shards<F>> {
+        Some(self)
     }
 }
 

@@ -39,6 +39,23 @@ impl<'a> Owned<'a> {
         }
     }
 
+    /// The examples as a batch of the shard.
+    pub(super) fn batch(&self) -> crate::finite_sum::Batch<'a> {
+        match *self {
+            Owned::Range(a, b) => crate::finite_sum::Batch::Range { start: a, end: b },
+            Owned::Sorted(ix) => crate::finite_sum::Batch::Indices(ix),
+        }
+    }
+
+    /// The examples, in increasing order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = usize> + 'a {
+        let (range, list) = match *self {
+            Owned::Range(a, b) => (a..b, &[][..]),
+            Owned::Sorted(ix) => (0..0, ix),
+        };
+        range.chain(list.iter().copied())
+    }
+
     /// The examples below `m` and those from `m` on.
     fn split(self, m: usize) -> (Owned<'a>, Owned<'a>) {
         match self {

@@ -119,8 +119,13 @@ struct Svrg<F> {
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Saga<F> {
-    /// `N × n`, row-major: row `i` is `α_i`, the last gradient of example `i`.
+    /// `N × n`, row-major: row `i` is `α_i`, the last gradient of example `i`. For a sum spread
+    /// over processes ([`FiniteSum::shards`]), the rows of this process's examples only, from
+    /// example `first` on.
     table: Vec<F>,
+    /// The example of the table's first row.
+    #[cfg_attr(feature = "serde", serde(default))]
+    first: usize,
     /// `(1/N) Σ_i α_i`.
     mean: Vec<F>,
     /// `B × n`: the gradients `∇f_i(x)` of the current batch, row `k` for its `k`-th example
@@ -223,12 +228,23 @@ impl<F: Real> SamplerState<F> {
                     until_snapshot: 0,
                 })
             }
-            Estimator::Saga => EstimatorState::Saga(Saga {
-                table: zeros(examples.checked_mul(n), "examples", examples)?,
-                mean: zeros(Some(n), "dim", n)?,
-                fresh: zeros(b.checked_mul(n), "batch_size", b)?,
-                filled: false,
-            }),
+            Estimator::Saga => {
+                // The rows of the examples this process holds; all of them in one process.
+                let rows = problem.shards().map_or(0..examples, |s| s.local_examples());
+                let fresh = if problem.shards().is_some() {
+                    // One example's difference and the step's sums (see `sharded_saga_step`).
+                    zeros(n.checked_mul(3).and_then(|m| m.checked_add(1)), "dim", n)?
+                } else {
+                    zeros(b.checked_mul(n), "batch_size", b)?
+                };
+                EstimatorState::Saga(Saga {
+                    table: zeros(rows.len().checked_mul(n), "examples", rows.len())?,
+                    first: rows.start,
+                    mean: zeros(Some(n), "dim", n)?,
+                    fresh,
+                    filled: false,
+                })
+            }
         };
         let order = match settings.sampling {
             Sampling::Shuffle => {
@@ -303,6 +319,18 @@ impl<F: Real> SamplerState<F> {
                          resume it with the estimator it was made with",
             });
         }
+        if let EstimatorState::Saga(saga) = &self.estimator {
+            let rows = problem
+                .shards()
+                .map_or(0..self.examples, |s| s.local_examples());
+            if saga.first != rows.start || saga.table.len() != rows.len() * self.dim {
+                return Err(Error::Incompatible {
+                    reason: "the run state's SAGA table holds the rows of other examples than \
+                             this process's: a SAGA run resumes on the processes and shards it \
+                             was saved from, each process from its own state",
+                });
+            }
+        }
         Ok(())
     }
 
@@ -368,6 +396,30 @@ impl<F: Real> SamplerState<F> {
                 }
             }
             EstimatorState::Saga(saga) => {
+                if !saga.filled
+                    && let Some(shards) = problem.shards()
+                {
+                    // Each process fills its rows; the mean is summed over the processes.
+                    let (n, first) = (self.dim, saga.first);
+                    let table = &mut saga.table;
+                    shards.sum_terms(
+                        x,
+                        Batch::all(self.examples),
+                        n,
+                        &mut |i, _, gradient, term| {
+                            let row = &mut table[(i - first) * n..(i - first + 1) * n];
+                            for ((a, t), &v) in row.iter_mut().zip(term.iter_mut()).zip(gradient) {
+                                *a = v;
+                                *t = v;
+                            }
+                        },
+                        &mut saga.mean,
+                    );
+                    let scale = F::one() / F::from_count(self.examples);
+                    saga.mean.iter_mut().for_each(|m| *m *= scale);
+                    saga.filled = true;
+                    self.example_gradients = self.example_gradients.saturating_add(self.examples);
+                }
                 if !saga.filled {
                     let n = self.dim;
                     for (i, row) in saga.table.chunks_exact_mut(n).enumerate() {
@@ -418,6 +470,9 @@ fn saga_step<F: Real, P: FiniteSum<F> + ?Sized>(
     examples: usize,
 ) -> F {
     let n = g.len();
+    if let Some(shards) = problem.shards() {
+        return sharded_saga_step(shards, saga, x, batch, g, examples);
+    }
     let mut value = F::zero();
     g.fill(F::zero());
     for (k, i) in batch.iter().enumerate() {
@@ -449,6 +504,79 @@ fn saga_step<F: Real, P: FiniteSum<F> + ?Sized>(
         }
     }
     value / size
+}
+
+/// [`saga_step`] for a sum spread over processes, whose table holds this process's rows: each
+/// process computes the terms of its examples, and one sum over the processes gives the loss,
+/// `Σ (∇f_i - α_i)` over the batch's draws (for the estimate) and over its distinct examples
+/// (for the table's mean), the same on every process.
+fn sharded_saga_step<F: Real>(
+    shards: &dyn crate::finite_sum::Shards<F>,
+    saga: &mut Saga<F>,
+    x: ArrayView1<'_, F>,
+    batch: Batch<'_>,
+    mut g: ArrayViewMut1<'_, F>,
+    examples: usize,
+) -> F {
+    let n = g.len();
+    let Saga {
+        table,
+        first,
+        mean,
+        fresh,
+        ..
+    } = saga;
+    let first = *first;
+    // `fresh` holds one example's difference `∇f_i - α_i`, then the sums
+    // `[loss, per draw (n), per distinct example (n)]`.
+    let (difference, totals) = fresh.split_at_mut(n);
+    let mut last = None;
+    shards.sum_terms(
+        x,
+        batch,
+        1 + 2 * n,
+        &mut |i, f, gradient, term| {
+            let (loss, rest) = term.split_at_mut(1);
+            let (per_draw, per_example) = rest.split_at_mut(n);
+            loss[0] = f;
+            if last == Some(i) {
+                // A repetition (sampling with replacement) comes right after the first draw of
+                // its example: the same difference, and the table changes once.
+                per_draw.copy_from_slice(difference);
+                per_example.fill(F::zero());
+                return;
+            }
+            let row = &mut table[(i - first) * n..(i - first + 1) * n];
+            for ((((d, a), &v), p), e) in difference
+                .iter_mut()
+                .zip(row.iter_mut())
+                .zip(gradient.iter())
+                .zip(per_draw.iter_mut())
+                .zip(per_example.iter_mut())
+            {
+                *d = v - *a;
+                *a = v;
+                *p = *d;
+                *e = *d;
+            }
+            last = Some(i);
+        },
+        totals,
+    );
+    // The estimate from the mean before the step, then the mean kept in step with the table.
+    let size = F::from_count(batch.len());
+    let per_example = F::one() / F::from_count(examples);
+    let (per_draw, distinct) = totals[1..].split_at(n);
+    for (((gk, m), &p), &d) in g
+        .iter_mut()
+        .zip(mean.iter_mut())
+        .zip(per_draw)
+        .zip(distinct)
+    {
+        *gk = p / size + *m;
+        *m += d * per_example;
+    }
+    totals[0] / size
 }
 
 /// The minibatch oracle of the loop: the finite sum and the sampler of the run, which draws

@@ -90,6 +90,14 @@ pub fn runs<P: FiniteSum<f64>>(problem: &P) -> Vec<(&'static str, Array1<f64>)> 
         .minimize_finite_sum(problem, x0.view())
         .unwrap();
     out.push(("SAGA", saga.x));
+    // Batches of 200 drawn with replacement from 3,000 examples repeat examples.
+    let saga = Minimizer::new(GradientDescent::default())
+        .lr(0.3)
+        .minibatch(minibatch(200, Sampling::WithReplacement, Estimator::Saga))
+        .max_epochs(2)
+        .minimize_finite_sum(problem, x0.view())
+        .unwrap();
+    out.push(("SAGA, with replacement", saga.x));
     let lbfgs = Minimizer::new(Lbfgs::default())
         .max_iterations(25)
         .minimize(&FullBatch::new(problem), x0.view())
