@@ -65,6 +65,75 @@ pub fn read_csv<F: Real>(path: impl AsRef<Path>, target: &TargetColumn) -> Resul
     parse_table(&text, &source, target)
 }
 
+/// [`read_csv`] of the examples `rows` only (counted from 0, the header and blank lines not
+/// counted): the shard of one process of a distributed run
+/// ([`distributed`](crate::distributed)). The file is read line by line up to the last row
+/// wanted, and only those rows are kept, so that no process holds the whole table.
+///
+/// ```
+/// use gradus::problems::{TargetColumn, read_csv, read_csv_rows};
+///
+/// let all = read_csv::<f64>("data/diabetes.csv", &TargetColumn::Last)?;
+/// let part = read_csv_rows::<f64>("data/diabetes.csv", &TargetColumn::Last, 100..150)?;
+/// assert_eq!(part.dataset.features, all.dataset.features.slice(ndarray::s![100..150, ..]));
+/// assert_eq!(part.feature_names, all.feature_names);
+/// # Ok::<(), gradus::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`read_csv`] for the header and the rows read; [`Error::Data`] when the file has fewer
+/// than `rows.end` rows, naming both; [`Error::Empty`] for an empty range.
+pub fn read_csv_rows<F: Real>(
+    path: impl AsRef<Path>,
+    target: &TargetColumn,
+    rows: std::ops::Range<usize>,
+) -> Result<Table<F>> {
+    use std::io::BufRead;
+    let path = path.as_ref();
+    let source = path.display().to_string();
+    let unreadable = |e: std::io::Error| Error::Data {
+        source: source.clone(),
+        line: 0,
+        reason: format!("cannot be read ({e}); check the path and that the file is UTF-8 text"),
+    };
+    if rows.is_empty() {
+        return Err(Error::Empty { what: "rows" });
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut lines = Vec::new();
+    let mut data_rows = 0usize;
+    let mut header_seen = false;
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(unreadable)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !header_seen {
+            header_seen = true;
+            lines.push((i + 1, line));
+            continue;
+        }
+        if rows.contains(&data_rows) {
+            lines.push((i + 1, line));
+        }
+        data_rows += 1;
+        if data_rows == rows.end {
+            break;
+        }
+    }
+    if header_seen && data_rows < rows.end {
+        return Err(Error::Data {
+            source,
+            line: 0,
+            reason: format!(
+                "has {data_rows} rows, fewer than the {} that rows {}..{} need",
+                rows.end, rows.start, rows.end
+            ),
+        });
+    }
+    parse_lines(lines.iter().map(|(n, l)| (*n, l.as_str())), &source, target)
+}
+
 /// [`read_csv`] on text already in memory (reported as `"<text>"` in errors).
 ///
 /// ```
@@ -98,18 +167,29 @@ fn fields(line: &str) -> impl Iterator<Item = &str> {
 }
 
 fn parse_table<F: Real>(text: &str, source: &str, target: &TargetColumn) -> Result<Table<F>> {
+    let lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
+    parse_lines(lines, source, target)
+}
+
+/// The table of the numbered lines `lines` (blank ones left out): a header, then rows.
+fn parse_lines<'a, F: Real>(
+    mut lines: impl Iterator<Item = (usize, &'a str)>,
+    source: &str,
+    target: &TargetColumn,
+) -> Result<Table<F>> {
     let error = |line: usize, reason: String| Error::Data {
         source: source.to_string(),
         line,
         reason,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((header_line, header)) = lines.next() else {
+    let Some((header_line, header)) = lines
+        .next()
+        .map(|(n, l)| (n, l.strip_prefix('\u{feff}').unwrap_or(l)))
+    else {
         return Err(error(
             0,
             "is empty; give a header row of column names, then one row per example".into(),
