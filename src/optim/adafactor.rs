@@ -334,3 +334,257 @@ fn factored_updates<F: Real>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Optimizer;
+    use crate::optim::shaped::testing::assert_tensor_iterates;
+    use crate::optim::tests::{assert_maximize_negates_the_gradient, assert_rejects};
+    use ndarray::array;
+
+    const GRADS: [&[f64]; 4] = [
+        &[0.5, -2.0, 0.0],
+        &[-0.3, 0.1, 0.0],
+        &[0.2, 0.05, 0.7],
+        &[0.4, -1.0, -0.2],
+    ];
+
+    /// Gradients of a 2 × 3 matrix; the last row of the third is zero.
+    const MATRIX_GRADS: [&[f64]; 3] = [
+        &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
+        &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
+        &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
+    ];
+
+    const MATRIX_X0: [f64; 6] = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5];
+
+    fn vector_config<F: Real>() -> AdafactorConfig<F> {
+        AdafactorConfig {
+            lr: F::lit(0.05),
+            beta2_decay: F::lit(-0.6),
+            eps: (Some(F::lit(1e-3)), F::lit(1e-2)),
+            d: F::one(),
+            weight_decay: F::lit(0.1),
+            maximize: false,
+        }
+    }
+
+    #[test]
+    fn adafactor_matches_pytorch_on_a_vector() {
+        // torch.optim.Adafactor([p], lr=0.05, beta2_decay=-0.6, eps=(1e-3, 1e-2), d=1,
+        // weight_decay=0.1), PyTorch 2.15, float64 then float32: the unfactored second moment,
+        // the relative step, and the clipping (active from the second step on).
+        let f64s: [&[f64]; 4] = [
+            &[0.9288562172233852, -1.9238562172233853, 0.4975],
+            &[0.9741956150113898, -1.9196516200355274, 0.4950125],
+            &[0.9269123146940795, -1.9139735179738486, 0.4038793943097734],
+            &[0.8503343313690214, -1.8349224729414095, 0.4330499637767905],
+        ];
+        let x0 = [1.0, -2.0, 0.5];
+        assert_tensor_iterates(&vector_config::<f64>(), &[3], 0.05, &x0, &GRADS, &f64s, 1e-12);
+        let f32s: [&[f64]; 4] = [
+            &[0.9288562536239624, -1.923856258392334, 0.4975000023841858],
+            &[0.974195659160614, -1.919651746749878, 0.495012491941452],
+            &[0.9269123673439026, -1.9139736890792847, 0.4038793742656708],
+            &[0.8503344058990479, -1.8349226713180542, 0.4330499470233917],
+        ];
+        assert_tensor_iterates(&vector_config::<f32>(), &[3], 0.05, &x0, &GRADS, &f32s, 1e-6);
+    }
+
+    #[test]
+    fn adafactor_matches_pytorch_on_a_matrix_factored() {
+        // torch.optim.Adafactor([p], lr=0.05, weight_decay=0.1) on a 2 × 3 matrix, eps1 the
+        // machine epsilon: row and column averages, a zero row in the third gradient.
+        let config = AdafactorConfig {
+            lr: 0.05,
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        let expected: [&[f64]; 3] = [
+            &[
+                0.9700960518483503,
+                -1.9343825574310944,
+                0.47556384714940825,
+                0.21377775908591923,
+                -0.0047302081778905995,
+                -1.4054364274121478,
+            ],
+            &[
+                1.0041484704686463,
+                -1.9290972291247175,
+                0.4731860279136612,
+                0.19641439275678735,
+                -0.0736060842259645,
+                -1.3283805114075666,
+            ],
+            &[
+                0.9683886035895529,
+                -1.9221109965656111,
+                0.39152416905763204,
+                0.1954323207930034,
+                -0.07323805380483468,
+                -1.3217386088505287,
+            ],
+        ];
+        let f = &MATRIX_X0;
+        assert_tensor_iterates(&config, &[2, 3], 0.05, f, &MATRIX_GRADS, &expected, 1e-12);
+        let single = AdafactorConfig::<f32> {
+            lr: 0.05,
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        assert_tensor_iterates(&single, &[2, 3], 0.05, f, &MATRIX_GRADS, &expected, 1e-6);
+        let mut state = AdafactorState::default();
+        config.start(&mut state, &[2, 3]);
+        assert_eq!((state.row_var.len(), state.col_var.len()), (2, 3));
+        assert!(state.variance.is_empty());
+    }
+
+    #[test]
+    fn adafactor_matches_pytorch_on_a_stack_of_matrices() {
+        // torch.optim.Adafactor([p], lr=0.05, d=1.5) on a 2 × 2 × 2 tensor: two matrices, each
+        // with its own rows, columns and row mean; α and the clipping over the whole tensor.
+        let config = AdafactorConfig {
+            lr: 0.05,
+            d: 1.5,
+            ..Default::default()
+        };
+        let x0 = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5, 2.0, 1.0];
+        let grads: [&[f64]; 2] = [
+            &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7, -0.3, 0.1],
+            &[0.2, 2.5, -1.0, 0.2, 0.05, 0.7, 0.4, -1.0],
+        ];
+        let expected: [&[f64]; 2] = [
+            &[
+                0.9397100969909198,
+                -1.9371132670870033,
+                0.42857059185402563,
+                0.23791163074834162,
+                -0.02172843758764077,
+                -1.4319792311128432,
+                2.145758790472479,
+                0.9782715624123592,
+            ],
+            &[
+                0.9238499361951784,
+                -2.008389077871588,
+                0.6078080240280133,
+                0.22502369755202414,
+                -0.03493639808979485,
+                -1.4979208659113254,
+                2.0573965105203245,
+                1.0570491785111606,
+            ],
+        ];
+        assert_tensor_iterates(&config, &[2, 2, 2], 0.05, &x0, &grads, &expected, 1e-12);
+    }
+
+    #[test]
+    fn a_rank_one_gradient_is_estimated_exactly_so_the_factored_first_step_is_the_unfactored() {
+        // G = a bᵀ: R_i = a_i² mean(b²), C_j = mean(a²) b_j², mean R = mean(a²) mean(b²), so
+        // V̂ = R Cᵀ / mean R = G² exactly and U = sign(G) in both cases: the matrix moves as its
+        // values would as one vector, to rounding. A gradient that is not of rank one is not.
+        let config = AdafactorConfig::<f64>::default();
+        let (a, b) = ([0.5, -2.0], [1.0, 0.25, -3.0]);
+        let g: Vec<f64> = a.iter().flat_map(|ai| b.iter().map(move |bj| ai * bj)).collect();
+        let x0 = MATRIX_X0;
+        let step = |shape: &[usize], g: &[f64]| {
+            let mut state = AdafactorState::default();
+            config.start(&mut state, shape);
+            let mut x = x0.to_vec();
+            assert!(config.update(&mut state, 1, shape, &mut x, g, 0.01));
+            x
+        };
+        let (factored, flat) = (step(&[2, 3], &g), step(&[6], &g));
+        // U = sign(G), of RMS 1: the step is α = RMS(x₀) · min(lr, 1) against each sign.
+        let rms = (x0.iter().map(|v| v * v).sum::<f64>() / 6.0).sqrt();
+        for k in 0..6 {
+            let hand = x0[k] - rms * 0.01 * g[k].signum();
+            assert!((factored[k] - hand).abs() < 1e-14, "{k}");
+            assert!((flat[k] - hand).abs() < 1e-14, "{k}");
+        }
+        let mut g2 = g.clone();
+        g2[0] = 5.0;
+        assert_ne!(step(&[2, 3], &g2), step(&[6], &g2));
+    }
+
+    #[test]
+    fn one_matrix_stacked_is_the_matrix() {
+        let config = AdafactorConfig::<f64>::default();
+        let run = |shape: &[usize]| {
+            let mut state = AdafactorState::default();
+            config.start(&mut state, shape);
+            let mut x = MATRIX_X0.to_vec();
+            for (t, g) in MATRIX_GRADS.iter().enumerate() {
+                assert!(config.update(&mut state, t + 1, shape, &mut x, g, 0.05));
+            }
+            x
+        };
+        assert_eq!(run(&[1, 2, 3]), run(&[2, 3]));
+        assert_eq!(run(&[1, 1, 2, 3]), run(&[2, 3]));
+    }
+
+    #[test]
+    fn a_zero_gradient_moves_only_by_the_weight_decay() {
+        for shape in [&[6][..], &[2, 3]] {
+            let config = AdafactorConfig::<f64> {
+                weight_decay: 0.5,
+                ..Default::default()
+            };
+            let mut state = AdafactorState::default();
+            config.start(&mut state, shape);
+            let mut x = MATRIX_X0.to_vec();
+            assert!(config.update(&mut state, 1, shape, &mut x, &[0.0; 6], 0.1));
+            for (x, x0) in x.iter().zip(MATRIX_X0) {
+                assert_eq!(*x, x0 * (1.0 - 0.1 * 0.5));
+            }
+        }
+        let mut rule = Adafactor::<f64>::default();
+        let mut x = array![1.5, -2.0, 0.0];
+        rule.step(x.view_mut(), array![0.0, 0.0, 0.0].view(), 0.1)
+            .unwrap();
+        assert_eq!(x, array![1.5, -2.0, 0.0]);
+    }
+
+    #[test]
+    fn a_huge_gradient_overflows_the_averages_and_is_reported() {
+        let mut rule = Adafactor::<f64>::default();
+        let mut x = array![1.0, 2.0];
+        let err = rule.step(x.view_mut(), array![1e200, 1.0].view(), 0.1);
+        assert!(matches!(err, Err(crate::Error::NonFiniteState { .. })));
+    }
+
+    #[test]
+    fn maximize_negates_the_gradient() {
+        let config = AdafactorConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        assert_maximize_negates_the_gradient(
+            Adafactor::new(config).unwrap(),
+            Adafactor::new(AdafactorConfig {
+                maximize: true,
+                ..config
+            })
+            .unwrap(),
+        );
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_rejected() {
+        assert_rejects(
+            Adafactor::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("beta2_decay", |c| c.beta2_decay = 0.5),
+                ("beta2_decay", |c| c.beta2_decay = f64::NEG_INFINITY),
+                ("eps.0", |c| c.eps.0 = Some(-1.0)),
+                ("eps.1", |c| c.eps.1 = f64::NAN),
+                ("d", |c| c.d = 0.5),
+                ("weight_decay", |c| c.weight_decay = -0.1),
+            ],
+        );
+        assert_eq!(Adafactor::<f64>::default().default_lr(), 1e-2);
+    }
+}

@@ -23,6 +23,9 @@ pub enum AdjustLr {
     /// AdamW's step size and weight decay carry over (Moonshot's; PyTorch's
     /// `"match_rms_adamw"`).
     MatchRmsAdamW,
+    /// `γ √(A/B)`, the original without its floor at 1: the scaling of the update's spectral
+    /// norm Bernstein derives (PyTorch's `"spectral_unclamped"`).
+    SpectralUnclamped,
 }
 
 rule_config! {
@@ -61,7 +64,7 @@ rule_config! {
 /// replaced by the nearest semi-orthogonal matrix, approximated by a few Newton-Schulz
 /// iterations; the other tensors are updated by AdamW.
 ///
-/// This is `torch.optim.Muon` (PyTorch 2.9) for matrices. At step `t` (from 1) of a matrix
+/// This is `torch.optim.Muon` (PyTorch 2.15) for matrices. At step `t` (from 1) of a matrix
 /// `X` of `A × B` values with gradient `G`:
 ///
 /// ```text
@@ -71,6 +74,7 @@ rule_config! {
 /// Y_{k+1} = a Y_k + (b Y_k Y_kᵀ + c (Y_k Y_kᵀ)²) Y_k              k = 0 … ns_steps - 1
 /// X_t = (1 - γλ) X_{t-1} - γ' Y_{ns_steps}
 /// γ' = γ √max(1, A/B)   (AdjustLr::Original)     γ' = 0.2 γ √max(A, B)   (MatchRmsAdamW)
+/// γ' = γ √(A/B)          (SpectralUnclamped)
 /// ```
 ///
 /// The Newton-Schulz map `y ↦ a y + b y³ + c y⁵` acts on the singular values of `Y_0`, all in
@@ -218,6 +222,7 @@ impl<F: Real> MuonConfig<F> {
         let ratio = match self.adjust_lr_fn {
             AdjustLr::Original => (a / b).max(1.0).sqrt(),
             AdjustLr::MatchRmsAdamW => 0.2 * a.max(b).sqrt(),
+            AdjustLr::SpectralUnclamped => (a / b).sqrt(),
         };
         F::lit(lr.as_f64() * ratio)
     }

@@ -280,3 +280,41 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
 pub(crate) fn zeros<F: Real>(buffer: &mut Vec<F>, n: usize) {
     super::state::fill(buffer, n, F::zero());
 }
+
+/// Helpers for the shaped rules' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::ShapedRule;
+    use crate::Real;
+
+    /// Steps a tensor of shape `shape` from `x0` with each of `grads` (row-major) and step size
+    /// `lr` by `config`, and checks every iterate against `expected` (a reference
+    /// implementation's, or values computed by hand) to a relative `tol` (absolute near zero).
+    #[track_caller]
+    pub(crate) fn assert_tensor_iterates<F: Real, R: ShapedRule<Float = F>>(
+        config: &R,
+        shape: &[usize],
+        lr: f64,
+        x0: &[f64],
+        grads: &[&[f64]],
+        expected: &[&[f64]],
+        tol: f64,
+    ) {
+        assert_eq!(grads.len(), expected.len());
+        let mut state = R::State::default();
+        config.start(&mut state, shape);
+        let mut x: Vec<F> = x0.iter().map(|&v| F::lit(v)).collect();
+        for (t, (g, want)) in grads.iter().zip(expected).enumerate() {
+            let g: Vec<F> = g.iter().map(|&v| F::lit(v)).collect();
+            assert!(config.update(&mut state, t + 1, shape, &mut x, &g, F::lit(lr)));
+            for (i, (&got, &want)) in x.iter().zip(want.iter()).enumerate() {
+                let got = got.as_f64();
+                assert!(
+                    (got - want).abs() <= tol * want.abs().max(1.0),
+                    "step {}, value {i}: {got} vs {want}",
+                    t + 1
+                );
+            }
+        }
+    }
+}
