@@ -362,3 +362,334 @@ impl<F: Real> ShapedRule for MuonConfig<F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Adam;
+    use crate::optim::Optimizer;
+    use crate::optim::shaped::testing::assert_tensor_iterates;
+    use crate::optim::tests::assert_rejects;
+    use ndarray::{Array1, Array2, array};
+
+    const X0: [f64; 6] = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5];
+
+    /// Gradients of a 2 × 3 matrix.
+    const GRADS: [&[f64]; 3] = [
+        &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
+        &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
+        &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
+    ];
+
+    /// `m` (row-major, `rows × cols`) transposed.
+    fn transposed(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+        (0..rows * cols)
+            .map(|k| m[(k % rows) * cols + k / rows])
+            .collect()
+    }
+
+    fn config(adjust_lr_fn: AdjustLr) -> MuonConfig<f64> {
+        MuonConfig {
+            lr: 0.05,
+            weight_decay: 0.1,
+            adjust_lr_fn,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn muon_matches_pytorch_with_the_iteration_in_double_precision() {
+        // torch.optim.Muon([p], lr=0.05, weight_decay=0.1, adjust_lr_fn=...) of PyTorch 2.15,
+        // float64, with its Newton-Schulz iteration run in float64 instead of bfloat16 (the
+        // same code, without the cast): momentum, Nesterov, the transposition of a tall matrix
+        // and the three adjustments of the step size.
+        let wide: [&[f64]; 3] = [
+            &[
+                0.9841566155082161,
+                -1.9456050243212861,
+                0.4906700988110146,
+                0.26857806247457466,
+                -0.0035029126083316823,
+                -1.4713927084852447,
+            ],
+            &[
+                0.967510111341669,
+                -1.9111318493888694,
+                0.5114103777122587,
+                0.2562309162078234,
+                -0.028592405501368726,
+                -1.4421110666008539,
+            ],
+            &[
+                0.9246171773151207,
+                -1.8897579747623123,
+                0.47855869030964066,
+                0.22059916363275336,
+                -0.0562116922520542,
+                -1.4286540908914833,
+            ],
+        ];
+        assert_tensor_iterates(&config(AdjustLr::Original), &[2, 3], 0.05, &X0, &GRADS, &wide, 1e-12);
+        // The 3 × 2 transposes of the same matrices.
+        let tall_x0 = transposed(&X0, 2, 3);
+        let tall_grads: Vec<Vec<f64>> = GRADS.iter().map(|g| transposed(g, 2, 3)).collect();
+        let tall_grads: Vec<&[f64]> = tall_grads.iter().map(|g| &g[..]).collect();
+        let match_rms: [&[f64]; 3] = [
+            &[
+                0.9912437414268451,
+                0.2881347367890123,
+                -1.9746211293047367,
+                -0.0012134445224208183,
+                0.4951340528260004,
+                -1.4851882197372552,
+            ],
+            &[
+                0.9822256137834028,
+                0.2828820770225721,
+                -1.9561760523155676,
+                -0.009904699807796501,
+                0.5006928914667867,
+                -1.4701673472729915,
+            ],
+            &[
+                0.9641317141802298,
+                0.2695682704382522,
+                -1.9423012221555336,
+                -0.01947230139199673,
+                0.4876950574280274,
+                -1.4606526870451664,
+            ],
+        ];
+        let c = config(AdjustLr::MatchRmsAdamW);
+        assert_tensor_iterates(&c, &[3, 2], 0.05, &tall_x0, &tall_grads, &match_rms, 1e-12);
+        // For a tall matrix (A/B = 3/2 > 1) the original and the unclamped adjustments agree.
+        let tall: [&[f64]; 3] = [
+            &[
+                0.9817196204551606,
+                0.2618532604736358,
+                -1.9356274812219407,
+                -0.004290174251987161,
+                0.4891351135466788,
+                -1.4666489529683362,
+            ],
+            &[
+                0.9624500055857564,
+                0.24706658812766236,
+                -1.8956428484932246,
+                -0.03501840199855,
+                0.5150957166297954,
+                -1.432463570847263,
+            ],
+            &[
+                0.9110296198243011,
+                0.20376053646460046,
+                -1.8716903355755767,
+                -0.06884498179794568,
+                0.4754170385701278,
+                -1.417650981672516,
+            ],
+        ];
+        for adjust in [AdjustLr::Original, AdjustLr::SpectralUnclamped] {
+            let c = config(adjust);
+            assert_tensor_iterates(&c, &[3, 2], 0.05, &tall_x0, &tall_grads, &tall, 1e-12);
+        }
+    }
+
+    #[test]
+    fn muon_agrees_with_pytorchs_bfloat16_iteration_to_its_precision() {
+        // torch.optim.Muon([p], lr=0.05, nesterov=False) of PyTorch 2.15 in float32, its
+        // iteration in bfloat16 (8 bits of mantissa): the iterates agree to about 1e-3.
+        let expected: [&[f64]; 3] = [
+            &[
+                0.9839160442352295,
+                -1.9452733993530273,
+                0.49071288108825684,
+                0.2692031264305115,
+                -0.0032470703590661287,
+                -1.47189462184906,
+            ],
+            &[
+                0.9605394005775452,
+                -1.9058594703674316,
+                0.49729251861572266,
+                0.2474469542503357,
+                -0.024324584752321243,
+                -1.4412928819656372,
+            ],
+            &[
+                0.9289788603782654,
+                -1.8742599487304688,
+                0.48367324471473694,
+                0.22101441025733948,
+                -0.04705452546477318,
+                -1.4181684255599976,
+            ],
+        ];
+        let c = MuonConfig::<f32> {
+            lr: 0.05,
+            nesterov: false,
+            ..Default::default()
+        };
+        assert_tensor_iterates(&c, &[2, 3], 0.05, &X0, &GRADS, &expected, 2e-3);
+    }
+
+    #[test]
+    fn a_row_is_normalized_and_scaled_by_the_iteration_on_its_one_singular_value() {
+        // A 1 × 3 matrix has one singular value, |M|, which Y₀ = M/|M| brings to 1; each
+        // iteration multiplies Y by a + b s + c s² where s = |Y|², by hand. The first step's
+        // Nesterov update (1 - μ)(1 + μ) g is parallel to g, and γ' = γ (A/B = 1/3 < 1).
+        let (a, b, c) = (3.4445, -4.7750, 2.0315);
+        let (mut y, mut s) = (1.0_f64, 1.0_f64);
+        for _ in 0..5 {
+            let f = a + b * s + c * s * s;
+            y *= f;
+            s *= f * f;
+        }
+        let g = [2.0, -1.0, 2.0]; // |g| = 3
+        let (lr, wd) = (0.1, 0.5);
+        let config = MuonConfig {
+            weight_decay: wd,
+            ..MuonConfig::default()
+        };
+        let mut state = MuonState::default();
+        config.start(&mut state, &[1, 3]);
+        let mut x = [1.0, 2.0, 3.0];
+        assert!(config.update(&mut state, 1, &[1, 3], &mut x, &g, lr));
+        for k in 0..3 {
+            let hand = [1.0, 2.0, 3.0][k] * (1.0 - lr * wd) - lr * y * g[k] / 3.0;
+            assert!((x[k] - hand).abs() < 1e-14, "{k}: {} vs {hand}", x[k]);
+        }
+        // The same column, 3 × 1, is transposed first and scaled by √max(1, 3/1) = √3.
+        config.start(&mut state, &[3, 1]);
+        let mut x = [1.0, 2.0, 3.0];
+        assert!(config.update(&mut state, 1, &[3, 1], &mut x, &g, lr));
+        for k in 0..3 {
+            let hand = [1.0, 2.0, 3.0][k] * (1.0 - lr * wd) - lr * 3f64.sqrt() * y * g[k] / 3.0;
+            assert!((x[k] - hand).abs() < 1e-14, "{k}");
+        }
+    }
+
+    #[test]
+    fn a_diagonal_matrix_has_each_singular_value_mapped_by_the_quintic() {
+        // M = diag(σ) stays diagonal: Y₀ = diag(σ/|σ|), and each iteration maps every diagonal
+        // value y to a y + b y³ + c y⁵, by hand. Five iterations bring singular values from 1 to
+        // a hundredth of the largest into about [0.7, 1.2].
+        let sigma = [1.0, 0.5, 0.1, 0.01];
+        let norm = sigma.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let (a, b, c) = (3.4445, -4.7750, 2.0315);
+        let mut g = Array2::<f64>::zeros((4, 4));
+        for (i, s) in sigma.iter().enumerate() {
+            g[(i, i)] = *s;
+        }
+        let config = MuonConfig {
+            weight_decay: 0.0,
+            momentum: 0.0,
+            ..MuonConfig::default()
+        };
+        let mut state = MuonState::default();
+        config.start(&mut state, &[4, 4]);
+        let mut x = vec![0.0; 16];
+        assert!(config.update(&mut state, 1, &[4, 4], &mut x, g.as_slice().unwrap(), 1.0));
+        for i in 0..4 {
+            let mut y = sigma[i] / norm;
+            for _ in 0..5 {
+                y = a * y + b * y.powi(3) + c * y.powi(5);
+            }
+            assert!((-x[i * 4 + i] - y).abs() < 1e-13, "{i}: {} vs {y}", -x[i * 4 + i]);
+            assert!((0.68..1.2).contains(&y), "{y}");
+            for j in (0..4).filter(|&j| j != i) {
+                assert_eq!(x[i * 4 + j], 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn the_update_has_the_singular_values_of_the_quintic_map_and_is_nearly_orthogonal() {
+        // The iteration is an odd polynomial in M, so it keeps M's singular vectors and maps each
+        // singular value σ/‖M‖_F by y ↦ a y + b y³ + c y⁵ five times: the singular values of the
+        // update are those, computed by hand from M's. For a 3 × 5 matrix of condition about 2
+        // they lie in [0.5, 1.5] (PyTorch's documented range): nearly orthogonal rows.
+        let m = Array2::from_shape_fn((3, 5), |(i, j)| {
+            let base = if i == j { 1.5 } else { 0.0 };
+            base + 0.3 * ((i * 5 + j) as f64).sin()
+        });
+        let config = MuonConfig {
+            weight_decay: 0.0,
+            momentum: 0.0,
+            ..MuonConfig::default()
+        };
+        let mut state = MuonState::default();
+        config.start(&mut state, &[3, 5]);
+        let mut x = vec![0.0; 15];
+        assert!(config.update(&mut state, 1, &[3, 5], &mut x, m.as_slice().unwrap(), 1.0));
+        let o = Array2::from_shape_vec((3, 5), x).unwrap();
+        let sorted = |a: Array2<f64>| {
+            let mut e = crate::linalg::symmetric_eigenvalues(a.view()).to_vec();
+            e.sort_by(f64::total_cmp);
+            e
+        };
+        let frobenius = m.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let (a, b, c) = (3.4445, -4.7750, 2.0315);
+        let found = sorted(o.dot(&o.t()));
+        let sigmas = sorted(m.dot(&m.t()));
+        assert!(sigmas[2] / sigmas[0] < 4.0, "{sigmas:?}");
+        for (e, sigma_sq) in found.iter().zip(&sigmas) {
+            let mut y = sigma_sq.sqrt() / frobenius;
+            for _ in 0..5 {
+                y = a * y + b * y.powi(3) + c * y.powi(5);
+            }
+            assert!((e.sqrt() - y.abs()).abs() < 1e-10, "{} vs {y}", e.sqrt());
+            assert!((0.5..1.5).contains(&e.sqrt()), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_vector_is_adamw_bit_for_bit() {
+        // PyTorch's AdamW at its defaults, the configuration Muon gives to what is not a matrix.
+        let mut muon = Muon::<f64>::default();
+        let mut adamw = Adam::adamw(1e-3, 1e-2).unwrap();
+        assert_eq!(muon.default_lr(), 1e-3);
+        let (mut x, mut y) = (array![1.0, -2.0, 0.5], array![1.0, -2.0, 0.5]);
+        for k in 0..5 {
+            let g = Array1::from_shape_fn(3, |i| ((k * 3 + i) as f64).cos());
+            muon.step(x.view_mut(), g.view(), 0.01).unwrap();
+            adamw.step(y.view_mut(), g.view(), 0.01).unwrap();
+        }
+        assert_eq!(x, y);
+        // Three dimensions and scalars too, with AdamW's own step size in a set.
+        let mut state = MuonState::default();
+        let c = MuonConfig::<f64>::default();
+        assert_eq!(c.lr_for(3), 1e-3);
+        assert_eq!(c.lr_for(0), c.adamw.lr);
+        c.start(&mut state, &[1, 1, 2]);
+        assert!(state.momentum_buffer.is_empty());
+    }
+
+    #[test]
+    fn a_zero_gradient_from_a_fresh_state_moves_only_by_the_weight_decay() {
+        let config = MuonConfig::<f64>::default();
+        let mut state = MuonState::default();
+        config.start(&mut state, &[2, 3]);
+        let mut x = X0;
+        assert!(config.update(&mut state, 1, &[2, 3], &mut x, &[0.0; 6], 0.1));
+        for (x, x0) in x.iter().zip(X0) {
+            assert_eq!(*x, x0 * (1.0 - 0.1 * 0.1));
+        }
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_rejected() {
+        assert_rejects(
+            Muon::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("weight_decay", |c| c.weight_decay = f64::NAN),
+                ("momentum", |c| c.momentum = 1.0),
+                ("ns_coefficients.1", |c| c.ns_coefficients.1 = f64::INFINITY),
+                ("eps", |c| c.eps = 0.0),
+                ("ns_steps", |c| c.ns_steps = 100),
+                ("betas.0", |c| c.adamw.betas.0 = 1.5),
+            ],
+        );
+    }
+}
