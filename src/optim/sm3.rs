@@ -241,3 +241,217 @@ impl<F: Real> ShapedRule for Sm3Config<F> {
         finite
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Optimizer;
+    use crate::optim::shaped::testing::assert_tensor_iterates;
+    use crate::optim::tests::assert_rejects;
+    use ndarray::array;
+
+    const X0: [f64; 6] = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5];
+
+    /// Gradients of a 2 × 3 matrix; the last row of the third is zero.
+    const GRADS: [&[f64]; 3] = [
+        &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
+        &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
+        &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
+    ];
+
+    fn config(b2: f64, eps: f64) -> Sm3Config<f64> {
+        Sm3Config {
+            lr: 0.05,
+            momentum: 0.8,
+            b2,
+            eps,
+        }
+    }
+
+    #[test]
+    fn sm3_matches_optax_on_a_vector_and_a_matrix() {
+        // optax 0.2.8: chain(scale_by_sm3(b1=0.8, ...), scale(-0.05)), float64 (and float32 for
+        // the vector); optax.sm3(0.05, momentum=0.8) gives the same matrix iterates.
+        let grads: [&[f64]; 4] = [
+            &[0.5, -2.0, 0.0],
+            &[-0.3, 0.1, 0.0],
+            &[0.2, 0.05, 0.7],
+            &[0.4, -1.0, -0.2],
+        ];
+        let vector: [&[f64]; 4] = [
+            &[0.9900000002, -1.9900000000125, 0.5],
+            &[0.9871449578386141, -1.9824993761913163, 0.5],
+            &[0.98161649556958, -1.9767484874222079, 0.4900000001020408],
+            &[0.9717504152652355, -1.967681220166541, 0.48474721143673016],
+        ];
+        let x0 = [1.0, -2.0, 0.5];
+        assert_tensor_iterates(&config(1.0, 1e-8), &[3], 0.05, &x0, &grads, &vector, 1e-12);
+        let single = Sm3Config::<f32> {
+            lr: 0.05,
+            momentum: 0.8,
+            ..Default::default()
+        };
+        assert_tensor_iterates(&single, &[3], 0.05, &x0, &grads, &vector, 1e-6);
+        let matrix: [&[f64]; 3] = [
+            &[
+                0.9900000002,
+                -1.9900000000125,
+                0.4900000005555555,
+                0.29000000005,
+                -0.009999995000003746,
+                -1.4900000001020408,
+            ],
+            &[
+                0.9848734792024824,
+                -1.9824993761913163,
+                0.4820000009999999,
+                0.2800388387480468,
+                -0.027284757902456047,
+                -1.4738076810059741,
+            ],
+            &[
+                0.9788908206760261,
+                -1.9767484874222079,
+                0.4706253179864868,
+                0.27206990970648426,
+                -0.04111256822441789,
+                -1.4608538257291208,
+            ],
+        ];
+        assert_tensor_iterates(&config(1.0, 1e-8), &[2, 3], 0.05, &X0, &GRADS, &matrix, 1e-12);
+        let averaged: [&[f64]; 3] = [
+            &[
+                0.9689913163526979,
+                -1.9684166779072567,
+                0.47000000000000003,
+                0.26853416122362234,
+                -0.022360679774997894,
+                -1.468695048315003,
+            ],
+            &[
+                0.9536712024153613,
+                -1.9448120764713483,
+                0.446,
+                0.23687263335728972,
+                -0.0697941897979378,
+                -1.417398851329871,
+            ],
+            &[
+                0.934895297599104,
+                -1.92680390572981,
+                0.41028661578596826,
+                0.21154341106422364,
+                -0.10774099781628974,
+                -1.3763618937417654,
+            ],
+        ];
+        assert_tensor_iterates(&config(0.9, 1e-3), &[2, 3], 0.05, &X0, &GRADS, &averaged, 1e-12);
+    }
+
+    #[test]
+    fn sm3_matches_optax_on_three_dimensions() {
+        let x0 = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5, 2.0, 1.0];
+        let grads: [&[f64]; 2] = [
+            &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7, -0.3, 0.1],
+            &[0.2, 2.5, -1.0, 0.2, 0.05, 0.7, 0.4, -1.0],
+        ];
+        let expected: [&[f64]; 2] = [
+            &[
+                0.9900000002,
+                -1.9900000000125,
+                0.4900000005555555,
+                0.29000000005,
+                -0.009999995000003746,
+                -1.4900000001020408,
+                2.0099999994444446,
+                0.9900000049999963,
+            ],
+            &[
+                0.9782860936604918,
+                -1.9898086881131212,
+                0.49094427287422193,
+                0.2800388387480468,
+                -0.018995028170513024,
+                -1.489071067959462,
+                2.0117530486006383,
+                0.9901923281776926,
+            ],
+        ];
+        let c = config(1.0, 1e-8);
+        assert_tensor_iterates(&c, &[2, 2, 2], 0.05, &x0, &grads, &expected, 1e-12);
+    }
+
+    #[test]
+    fn a_matrix_matches_the_covers_written_out_by_hand() {
+        // Rows r and columns c: ν_ij = g_ij² + min(r_i, c_j), then r_i = max_j ν_ij and
+        // c_j = max_i ν_ij; u = g/√(ν + ε), m = β₁ m + (1 - β₁) u, x -= γ m.
+        let (lr, b1, eps) = (0.05, 0.8, 1e-8);
+        let (mut r, mut c, mut m) = ([0.0_f64; 2], [0.0_f64; 3], [0.0; 6]);
+        let mut hand = X0;
+        let mut expected = Vec::new();
+        for g in GRADS {
+            let mut nu = [0.0; 6];
+            for i in 0..2 {
+                for j in 0..3 {
+                    nu[i * 3 + j] = g[i * 3 + j].powi(2) + r[i].min(c[j]);
+                }
+            }
+            for k in 0..6 {
+                let u = if nu[k] > 0.0 { g[k] / (nu[k] + eps).sqrt() } else { 0.0 };
+                m[k] = b1 * m[k] + (1.0 - b1) * u;
+                hand[k] -= lr * m[k];
+            }
+            for i in 0..2 {
+                r[i] = (0..3).map(|j| nu[i * 3 + j]).fold(0.0, f64::max);
+            }
+            for j in 0..3 {
+                c[j] = (0..2).map(|i| nu[i * 3 + j]).fold(0.0, f64::max);
+            }
+            expected.push(hand);
+        }
+        let expected: Vec<&[f64]> = expected.iter().map(|e| &e[..]).collect();
+        assert_tensor_iterates(&config(1.0, eps), &[2, 3], lr, &X0, &GRADS, &expected, 1e-14);
+        let mut state = Sm3State::default();
+        config(1.0, eps).start(&mut state, &[2, 3]);
+        assert_eq!((state.accumulators.len(), state.nu.len()), (5, 6));
+    }
+
+    #[test]
+    fn zero_gradients_from_a_fresh_state_leave_x_unchanged_and_the_average_moves_it_later() {
+        let mut rule = Sm3::<f64>::default();
+        let mut x = array![1.5, -2.0, 0.0];
+        rule.step(x.view_mut(), array![0.0, 0.0, 0.0].view(), 0.1)
+            .unwrap();
+        assert_eq!(x, array![1.5, -2.0, 0.0]);
+        rule.step(x.view_mut(), array![1.0, 0.0, 0.0].view(), 0.1)
+            .unwrap();
+        let after = x.clone();
+        rule.step(x.view_mut(), array![0.0, 0.0, 0.0].view(), 0.1)
+            .unwrap();
+        assert!(x[0] < after[0] && x[1] == after[1]);
+    }
+
+    #[test]
+    fn a_huge_gradient_overflows_the_accumulators_and_is_reported() {
+        let config = Sm3Config::<f64>::default();
+        let mut state = Sm3State::default();
+        config.start(&mut state, &[2, 2]);
+        let mut x = [1.0; 4];
+        assert!(!config.update(&mut state, 1, &[2, 2], &mut x, &[1e200, 1.0, 1.0, 1.0], 0.1));
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_rejected() {
+        assert_rejects(
+            Sm3::<f64>::new,
+            &[
+                ("lr", |c| c.lr = -1.0),
+                ("momentum", |c| c.momentum = 1.0),
+                ("b2", |c| c.b2 = 0.0),
+                ("b2", |c| c.b2 = 1.5),
+                ("eps", |c| c.eps = -1e-8),
+            ],
+        );
+        assert_eq!(Sm3::<f64>::default().name(), "SM3");
+    }
+}
