@@ -2,9 +2,7 @@
 //! each tensor alone, with its group's hyperparameters; everything is checked before anything
 //! moves; a checkpoint resumes bit for bit.
 
-use gradus::optim::{
-    AdafactorConfig, AdamConfig, AdjustLr, MuonConfig, ShapedRule, Sm3Config,
-};
+use gradus::optim::{AdafactorConfig, AdamConfig, AdjustLr, MuonConfig, ShapedRule, Sm3Config};
 use gradus::params::ShapedParameterSet;
 use gradus::{Adafactor, Error, Optimizer, Sm3};
 use ndarray::{Array1, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, s};
@@ -52,7 +50,11 @@ fn run<R: ShapedRule<Float = f64>>(
 
 /// Checks that a set of the model's tensors, with the tensors at `group` in a group of
 /// configuration `other`, updates every tensor as a set of that tensor alone does.
-fn assert_set_is_each_tensor_alone<R: ShapedRule<Float = f64>>(config: R, other: R, group: &[usize]) {
+fn assert_set_is_each_tensor_alone<R: ShapedRule<Float = f64>>(
+    config: R,
+    other: R,
+    group: &[usize],
+) {
     let mut set = ShapedParameterSet::new(config.clone())
         .unwrap()
         .group(group.iter().copied(), other.clone())
@@ -70,7 +72,12 @@ fn assert_set_is_each_tensor_alone<R: ShapedRule<Float = f64>>(config: R, other:
                 .step_scaled(&mut [xi[0].view_mut()], &[g.view()], 0.5)
                 .unwrap();
         }
-        assert_eq!(x[i], xi.remove(0), "{}: tensor {i} of shape {shape:?}", config.name());
+        assert_eq!(
+            x[i],
+            xi.remove(0),
+            "{}: tensor {i} of shape {shape:?}",
+            config.name()
+        );
     }
     assert_eq!(set.steps_taken(), 4);
 }
@@ -120,7 +127,10 @@ fn a_vector_in_a_set_is_the_rule_on_one_vector() {
     // Shaped<R> on a vector is the set's tensor of one dimension, step for step.
     let mut set = ShapedParameterSet::new(AdafactorConfig::<f64>::default()).unwrap();
     let mut rule = Adafactor::<f64>::default();
-    let (mut a, mut b) = (Array1::linspace(-1.0, 2.0, 7), Array1::linspace(-1.0, 2.0, 7));
+    let (mut a, mut b) = (
+        Array1::linspace(-1.0, 2.0, 7),
+        Array1::linspace(-1.0, 2.0, 7),
+    );
     for k in 0..5 {
         let g = Array1::from_shape_fn(7, |i| ((k * 7 + i) as f64).cos());
         set.step(&mut [a.view_mut().into_dyn()], &[g.view().into_dyn()])
@@ -150,7 +160,10 @@ fn factored_and_unfactored_second_moments_differ_unless_the_gradient_has_rank_on
         matrix.step(&mut [xm.view_mut()], &[gm.view()]).unwrap();
         vector.step(&mut [xv.view_mut()], &[gv.view()]).unwrap();
         let flat: Vec<f64> = xm.iter().copied().collect();
-        let close = flat.iter().zip(xv.iter()).all(|(a, b)| (a - b).abs() < 1e-14);
+        let close = flat
+            .iter()
+            .zip(xv.iter())
+            .all(|(a, b)| (a - b).abs() < 1e-14);
         assert_eq!(close, k == 0, "step {}", k + 1);
     }
 }
@@ -164,7 +177,10 @@ fn strided_tensors_are_updated_as_contiguous_copies() {
     };
     let mut base = tensor(&[4, 3], 0.3);
     let mut wide = tensor(&[10], 0.9);
-    let mut copy = vec![base.t().to_owned(), wide.slice(s![..;2]).to_owned().into_dyn()];
+    let mut copy = vec![
+        base.t().to_owned(),
+        wide.slice(s![..;2]).to_owned().into_dyn(),
+    ];
     let mut strided = ShapedParameterSet::new(config).unwrap();
     let mut contiguous = ShapedParameterSet::new(config).unwrap();
     for k in 0..3 {
@@ -316,7 +332,16 @@ fn errors_are_found_before_anything_moves() {
         }),
         Err(Error::InvalidParameter { name: "d", .. })
     ));
-    assert!(set.set_group_config(1, AdafactorConfig { lr: 0.1, ..Default::default() }).is_ok());
+    assert!(
+        set.set_group_config(
+            1,
+            AdafactorConfig {
+                lr: 0.1,
+                ..Default::default()
+            }
+        )
+        .is_ok()
+    );
     assert!(set.set_group_config(2, AdafactorConfig::default()).is_err());
 }
 
@@ -409,19 +434,28 @@ fn a_checkpoint_resumes_bit_for_bit_and_an_edited_one_is_refused() {
         assert_eq!(resumed.steps_taken(), 5);
         // Read for another model, the states do not fit.
         let mut other = ShapedParameterSet::new(set.groups()[0].clone()).unwrap();
-        let mut z: Vec<ArrayD<f64>> = SHAPES.iter().map(|s| {
-            let mut s = s.to_vec();
-            s.push(2);
-            tensor(&s, 0.1)
-        }).collect();
+        let mut z: Vec<ArrayD<f64>> = SHAPES
+            .iter()
+            .map(|s| {
+                let mut s = s.to_vec();
+                s.push(2);
+                tensor(&s, 0.1)
+            })
+            .collect();
         run(&mut other, &mut z, 1, 1.0);
-        let mut value: ciborium::Value = ciborium::from_reader(&to_bytes(&set).unwrap()[..]).unwrap();
+        let mut value: ciborium::Value =
+            ciborium::from_reader(&to_bytes(&set).unwrap()[..]).unwrap();
         let mut other_value: ciborium::Value =
             ciborium::from_reader(&to_bytes(&other).unwrap()[..]).unwrap();
         if let (ciborium::Value::Map(fields), ciborium::Value::Map(others)) =
             (&mut value, &mut other_value)
         {
-            let shapes = others.iter().find(|(k, _)| k.as_text() == Some("shapes")).unwrap().1.clone();
+            let shapes = others
+                .iter()
+                .find(|(k, _)| k.as_text() == Some("shapes"))
+                .unwrap()
+                .1
+                .clone();
             for (k, v) in fields.iter_mut() {
                 if k.as_text() == Some("shapes") {
                     *v = shapes.clone();
@@ -444,10 +478,14 @@ fn a_checkpoint_resumes_bit_for_bit_and_an_edited_one_is_refused() {
     // A rule on one vector, too.
     let mut rule = gradus::Muon::<f64>::default();
     let mut x = Array1::linspace(-1.0, 1.0, 4);
-    rule.step(x.view_mut(), Array1::ones(4).view(), 0.1).unwrap();
+    rule.step(x.view_mut(), Array1::ones(4).view(), 0.1)
+        .unwrap();
     let mut resumed: gradus::Muon<f64> = from_bytes(&to_bytes(&rule).unwrap()).unwrap();
     let mut y = x.clone();
-    rule.step(x.view_mut(), Array1::ones(4).view(), 0.1).unwrap();
-    resumed.step(y.view_mut(), Array1::ones(4).view(), 0.1).unwrap();
+    rule.step(x.view_mut(), Array1::ones(4).view(), 0.1)
+        .unwrap();
+    resumed
+        .step(y.view_mut(), Array1::ones(4).view(), 0.1)
+        .unwrap();
     assert_eq!(x, y);
 }

@@ -35,9 +35,9 @@ use gradus::minimize::PolyakStep;
 use gradus::optim::LookaheadConfig;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaBelief, AdaGrad, Adafactor, Adadelta, Adam, Adamax, Adan, Adopt, Asgd, Averaged,
-    Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error,
-    GradientDescent, Lbfgs, LineSearch, Lion, Lookahead, Minimizer, Momentum, Muon, NAdam,
+    AcceleratedGradient, AdaBelief, AdaGrad, Adadelta, Adafactor, Adam, Adamax, Adan, Adopt, Asgd,
+    Averaged, Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg,
+    Error, GradientDescent, Lbfgs, LineSearch, Lion, Lookahead, Minimizer, Momentum, Muon, NAdam,
     OptimisticGradientDescent, Optimizer, Prodigy, RAdam, Result, RmsProp, Rprop,
     ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Sm3, Termination, Yogi,
 };

@@ -119,7 +119,11 @@ impl Layout {
         match shape {
             [.., rows, cols] => Layout {
                 factored: true,
-                batch: if rows * cols == 0 { 0 } else { n / (rows * cols) },
+                batch: if rows * cols == 0 {
+                    0
+                } else {
+                    n / (rows * cols)
+                },
                 rows: *rows,
                 cols: *cols,
             },
@@ -382,14 +386,30 @@ mod tests {
             &[0.8503343313690214, -1.8349224729414095, 0.4330499637767905],
         ];
         let x0 = [1.0, -2.0, 0.5];
-        assert_tensor_iterates(&vector_config::<f64>(), &[3], 0.05, &x0, &GRADS, &f64s, 1e-12);
+        assert_tensor_iterates(
+            &vector_config::<f64>(),
+            &[3],
+            0.05,
+            &x0,
+            &GRADS,
+            &f64s,
+            1e-12,
+        );
         let f32s: [&[f64]; 4] = [
             &[0.9288562536239624, -1.923856258392334, 0.4975000023841858],
             &[0.974195659160614, -1.919651746749878, 0.495012491941452],
             &[0.9269123673439026, -1.9139736890792847, 0.4038793742656708],
             &[0.8503344058990479, -1.8349226713180542, 0.4330499470233917],
         ];
-        assert_tensor_iterates(&vector_config::<f32>(), &[3], 0.05, &x0, &GRADS, &f32s, 1e-6);
+        assert_tensor_iterates(
+            &vector_config::<f32>(),
+            &[3],
+            0.05,
+            &x0,
+            &GRADS,
+            &f32s,
+            1e-6,
+        );
     }
 
     #[test]
@@ -487,7 +507,10 @@ mod tests {
         // values would as one vector, to rounding. A gradient that is not of rank one is not.
         let config = AdafactorConfig::<f64>::default();
         let (a, b) = ([0.5, -2.0], [1.0, 0.25, -3.0]);
-        let g: Vec<f64> = a.iter().flat_map(|ai| b.iter().map(move |bj| ai * bj)).collect();
+        let g: Vec<f64> = a
+            .iter()
+            .flat_map(|ai| b.iter().map(move |bj| ai * bj))
+            .collect();
         let x0 = MATRIX_X0;
         let step = |shape: &[usize], g: &[f64]| {
             let mut state = AdafactorState::default();

@@ -90,8 +90,8 @@ use crate::error::{Domain, Error, Result, check, check_len};
 
 mod accelerated_gradient;
 mod adabelief;
-mod adafactor;
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adam_family;
@@ -134,8 +134,8 @@ mod yogi;
 
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
 pub use adabelief::{AdaBelief, AdaBeliefConfig};
-pub use adafactor::{Adafactor, AdafactorConfig, AdafactorState};
 pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adafactor::{Adafactor, AdafactorConfig, AdafactorState};
 pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
@@ -167,8 +167,8 @@ pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
     ScheduleFreeSgdConfig, ScheduleFreeSgdState,
 };
-pub use sign_sgd::{SignSgd, SignSgdConfig};
 pub use shaped::{Shaped, ShapedRule};
+pub use sign_sgd::{SignSgd, SignSgdConfig};
 pub use signum::{Signum, SignumConfig};
 pub use sm3::{Sm3, Sm3Config, Sm3State};
 pub use state::{Buffers, MAX_BUFFERS};

@@ -317,9 +317,7 @@ impl<F: Real> ShapedRule for MuonConfig<F> {
         let n = shape.iter().product();
         if let [rows, cols] = *shape {
             zeros(&mut state.momentum_buffer, n);
-            state
-                .scratch
-                .size(rows.min(cols), rows.max(cols));
+            state.scratch.size(rows.min(cols), rows.max(cols));
             self.adamw.start(&mut state.adamw, 0);
         } else {
             state.momentum_buffer.clear();
@@ -429,7 +427,15 @@ mod tests {
                 -1.4286540908914833,
             ],
         ];
-        assert_tensor_iterates(&config(AdjustLr::Original), &[2, 3], 0.05, &X0, &GRADS, &wide, 1e-12);
+        assert_tensor_iterates(
+            &config(AdjustLr::Original),
+            &[2, 3],
+            0.05,
+            &X0,
+            &GRADS,
+            &wide,
+            1e-12,
+        );
         // The 3 × 2 transposes of the same matrices.
         let tall_x0 = transposed(&X0, 2, 3);
         let tall_grads: Vec<Vec<f64>> = GRADS.iter().map(|g| transposed(g, 2, 3)).collect();
@@ -595,7 +601,11 @@ mod tests {
             for _ in 0..5 {
                 y = a * y + b * y.powi(3) + c * y.powi(5);
             }
-            assert!((-x[i * 4 + i] - y).abs() < 1e-13, "{i}: {} vs {y}", -x[i * 4 + i]);
+            assert!(
+                (-x[i * 4 + i] - y).abs() < 1e-13,
+                "{i}: {} vs {y}",
+                -x[i * 4 + i]
+            );
             assert!((0.68..1.2).contains(&y), "{y}");
             for j in (0..4).filter(|&j| j != i) {
                 assert_eq!(x[i * 4 + j], 0.0);

@@ -137,9 +137,7 @@ impl<R: ShapedRule> TryFrom<ShapedParts<R>> for Shaped<R> {
         let ShapedParts { config, state } = parts;
         config.validate()?;
         if state.steps() > 0 {
-            let fits = state
-                .len()
-                .is_some_and(|n| config.fits(state.get(), &[n]));
+            let fits = state.len().is_some_and(|n| config.fits(state.get(), &[n]));
             if !fits {
                 return Err(crate::Error::Checkpoint {
                     reason: format!(
@@ -215,9 +213,9 @@ impl<R: ShapedRule> Optimizer<R::Float> for Shaped<R> {
     ) -> Result<()> {
         let config = &self.config;
         let n = x.len();
-        let (t, state) = self
-            .state
-            .advance_by(n, grad.len(), lr, true, |state, n| config.start(state, &[n]))?;
+        let (t, state) = self.state.advance_by(n, grad.len(), lr, true, |state, n| {
+            config.start(state, &[n])
+        })?;
         let shape = [n];
         let (xs, gs) = &mut self.scratch;
         let finite = match (x.as_slice_mut(), grad.as_slice()) {

@@ -153,7 +153,11 @@ impl<F: Real> ShapedRule for Sm3Config<F> {
     ) -> bool {
         let (b1, b2, eps) = (self.momentum, self.b2, self.eps);
         let one_minus_b1 = F::one() - b1;
-        let c = if b2 == F::one() { F::one() } else { F::one() - b2 };
+        let c = if b2 == F::one() {
+            F::one()
+        } else {
+            F::one() - b2
+        };
         let scaled = |g: F, nu: F| {
             if nu > F::zero() {
                 g * (F::one() / (nu + eps).sqrt())
@@ -318,7 +322,15 @@ mod tests {
                 -1.4608538257291208,
             ],
         ];
-        assert_tensor_iterates(&config(1.0, 1e-8), &[2, 3], 0.05, &X0, &GRADS, &matrix, 1e-12);
+        assert_tensor_iterates(
+            &config(1.0, 1e-8),
+            &[2, 3],
+            0.05,
+            &X0,
+            &GRADS,
+            &matrix,
+            1e-12,
+        );
         let averaged: [&[f64]; 3] = [
             &[
                 0.9689913163526979,
@@ -345,7 +357,15 @@ mod tests {
                 -1.3763618937417654,
             ],
         ];
-        assert_tensor_iterates(&config(0.9, 1e-3), &[2, 3], 0.05, &X0, &GRADS, &averaged, 1e-12);
+        assert_tensor_iterates(
+            &config(0.9, 1e-3),
+            &[2, 3],
+            0.05,
+            &X0,
+            &GRADS,
+            &averaged,
+            1e-12,
+        );
     }
 
     #[test]
@@ -397,7 +417,11 @@ mod tests {
                 }
             }
             for k in 0..6 {
-                let u = if nu[k] > 0.0 { g[k] / (nu[k] + eps).sqrt() } else { 0.0 };
+                let u = if nu[k] > 0.0 {
+                    g[k] / (nu[k] + eps).sqrt()
+                } else {
+                    0.0
+                };
                 m[k] = b1 * m[k] + (1.0 - b1) * u;
                 hand[k] -= lr * m[k];
             }
@@ -410,7 +434,15 @@ mod tests {
             expected.push(hand);
         }
         let expected: Vec<&[f64]> = expected.iter().map(|e| &e[..]).collect();
-        assert_tensor_iterates(&config(1.0, eps), &[2, 3], lr, &X0, &GRADS, &expected, 1e-14);
+        assert_tensor_iterates(
+            &config(1.0, eps),
+            &[2, 3],
+            lr,
+            &X0,
+            &GRADS,
+            &expected,
+            1e-14,
+        );
         let mut state = Sm3State::default();
         config(1.0, eps).start(&mut state, &[2, 3]);
         assert_eq!((state.accumulators.len(), state.nu.len()), (5, 6));

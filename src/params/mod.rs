@@ -404,9 +404,8 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             x,
             grad,
             &self.group_of,
-            (self.steps > 0).then_some((self.tensors.len(), |i: usize| {
-                self.tensors[i].shape.slice()
-            })),
+            (self.steps > 0)
+                .then_some((self.tensors.len(), |i: usize| self.tensors[i].shape.slice())),
         )
     }
 

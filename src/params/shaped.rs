@@ -143,9 +143,7 @@ impl<R: ShapedRule> ShapedParameterSet<R> {
         config.validate()?;
         if self.steps > 0 {
             for (i, (state, shape)) in self.states.iter().zip(&self.shapes).enumerate() {
-                if self.group_of(i) == group
-                    && !config.fits(state, shape.slice())
-                {
+                if self.group_of(i) == group && !config.fits(state, shape.slice()) {
                     return Err(Error::Incompatible {
                         reason: "the new configuration of the group keeps other state than \
                                  the one it replaces; call reset() first",
@@ -214,7 +212,11 @@ impl<R: ShapedRule> ShapedParameterSet<R> {
         check("scale", scale, Domain::NonNegative)?;
         for (i, x) in x.iter().enumerate() {
             let config = &self.groups[self.group_of(i)];
-            check("lr x scale", config.lr_for(x.ndim()) * scale, Domain::NonNegative)?;
+            check(
+                "lr x scale",
+                config.lr_for(x.ndim()) * scale,
+                Domain::NonNegative,
+            )?;
         }
         check_tensors(
             x,
@@ -285,8 +287,7 @@ impl<R: ShapedRule> Tensors<'_, R> {
         #[cfg(feature = "parallel")]
         if x.len() > 1
             && rayon::current_num_threads() > 1
-            && x.iter().map(|x| x.len()).sum::<usize>()
-                >= crate::optim::kernel::PARALLEL_THRESHOLD
+            && x.iter().map(|x| x.len()).sum::<usize>() >= crate::optim::kernel::PARALLEL_THRESHOLD
         {
             let mid = x.len() / 2;
             let (x_left, x_right) = x.split_at_mut(mid);
