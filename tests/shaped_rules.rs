@@ -177,7 +177,7 @@ fn strided_tensors_are_updated_as_contiguous_copies() {
     };
     let mut base = tensor(&[4, 3], 0.3);
     let mut wide = tensor(&[10], 0.9);
-    let mut copy = vec![
+    let mut copy = [
         base.t().to_owned(),
         wide.slice(s![..;2]).to_owned().into_dyn(),
     ];

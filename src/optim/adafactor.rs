@@ -119,11 +119,7 @@ impl Layout {
         match shape {
             [.., rows, cols] => Layout {
                 factored: true,
-                batch: if rows * cols == 0 {
-                    0
-                } else {
-                    n / (rows * cols)
-                },
+                batch: n.checked_div(rows * cols).unwrap_or(0),
                 rows: *rows,
                 cols: *cols,
             },

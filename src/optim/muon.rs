@@ -257,7 +257,7 @@ impl<F: Real> MuonConfig<F> {
             scratch.y[at] = m;
         }
         let norm = norm_of(scratch.y.iter().copied()).max(self.eps);
-        scratch.y.iter_mut().for_each(|v| *v = *v / norm);
+        scratch.y.iter_mut().for_each(|v| *v /= norm);
         scratch.iterate(p, q, self.ns_coefficients, self.ns_steps);
         let step = self.adjusted_lr(lr, rows, cols);
         let shrink = F::one() - lr * self.weight_decay;
