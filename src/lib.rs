@@ -46,7 +46,7 @@
 //! | [`FnObjective`], [`Combined`], [`FnConstraint`], [`check_gradient`] | closures as objectives and constraints; a gradient check |
 //! | [`Minimizer`], [`Report`], [`Best`], [`Termination`], [`Criteria`], [`StepSize`], [`ProxBacktracking`], [`Restart`], [`Minibatch`], [`Sampling`], [`Estimator`], [`RunState`], [`Clip`] | the loop, its settings, its report and its state for resuming |
 //! | [`Observer`], [`IterationState`], [`Control`], [`Progress`], [`History`], [`Record`] | watching a run |
-//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`Lion`], [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`], [`OptimisticGradientDescent`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
+//! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`Lion`], [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`], [`OptimisticGradientDescent`], [`Adafactor`], [`Muon`], [`Sm3`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`Averaged`], [`Averaging`], [`Lookahead`] | wrappers around any rule: iterate averaging (Polyak-Ruppert, EMA, SWA), Lookahead |
 //! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
@@ -55,7 +55,7 @@
 //!
 //! | module | what else it holds |
 //! | --- | --- |
-//! | [`optim`] | each rule's configuration (`AdamConfig`, ...), [`ElementwiseRule`](optim::ElementwiseRule) and the generic [`Rule`](optim::Rule) |
+//! | [`optim`] | each rule's configuration (`AdamConfig`, ...), [`ElementwiseRule`](optim::ElementwiseRule) and the generic [`Rule`](optim::Rule); [`ShapedRule`](optim::ShapedRule) for the rules that see a tensor's shape (Adafactor, Muon, SM3) and [`Shaped`](optim::Shaped), such a rule on one vector |
 //! | [`schedule`] | step-size schedules (cosine, one-cycle, warmup, ...) |
 //! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
 //! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
@@ -65,11 +65,11 @@
 //! | [`curvature`] | second-order information: the smallest Hessian eigenvalue (Lanczos) and a certificate telling minima from saddles |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
 //! | [`distributed`] | finite sums spread over processes (MPI with the `mpi` feature), with the same iterates for any number of processes |
-//! | [`params`] | parameter sets: one rule over many tensors, with groups; clipping over a set |
+//! | [`params`] | parameter sets: one rule over many tensors, with groups ([`ParameterSet`](params::ParameterSet) for the elementwise rules, [`ShapedParameterSet`](params::ShapedParameterSet) for Adafactor, Muon and SM3); clipping over a set |
 //! | [`training`] | a guide to training models, for PyTorch users |
 //! | `checkpoint` (`serde` feature) | saving and loading rules, sets, schedules and run states |
 //! | [`clip`] | gradient clipping, also by hand |
-//! | [`problems`] | test functions with certified minima, seeded datasets, and a CSV loader |
+//! | [`problems`] | test functions with certified minima, seeded datasets, a CSV loader, and readers of row ranges of CSV, `.npy` and LIBSVM files |
 //!
 //! `use gradus::prelude::*;` brings the traits, the loop with its settings, report and
 //! observer types ([`IterationState`], [`Control`]), the rules and the line searches: with it,
@@ -118,6 +118,7 @@ pub use optim::{
     ScheduleFreeSgd,
 };
 pub use optim::{AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi};
+pub use optim::{Adafactor, Muon, Sm3};
 pub use optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
 pub use prox::Prox;
@@ -142,6 +143,7 @@ pub mod prelude {
     pub use crate::optim::{
         AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signum, Yogi,
     };
+    pub use crate::optim::{Adafactor, Muon, Sm3};
     pub use crate::optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
     pub use crate::prox::Prox;

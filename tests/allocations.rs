@@ -122,6 +122,9 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(gradus::Yogi::default()),
         Box::new(gradus::AdaBelief::default()),
         Box::new(gradus::Adan::default()),
+        Box::new(gradus::Adafactor::default()),
+        Box::new(gradus::Muon::default()),
+        Box::new(gradus::Sm3::default()),
         Box::new(gradus::OptimisticGradientDescent::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
@@ -186,4 +189,55 @@ fn a_reset_keeps_the_state_so_that_only_a_new_length_allocates() {
             );
         }
     }
+}
+
+/// Allocations of `steps` steps of a shaped parameter set (Adafactor, Muon, SM3) on a model of
+/// matrices, a stack of matrices, biases and a strided view, after its first step.
+fn shaped_set_allocations<R: gradus::optim::ShapedRule<Float = f64>>(
+    config: R,
+    steps: usize,
+) -> usize {
+    use gradus::params::ShapedParameterSet;
+    use ndarray::{Array2, Array3, s};
+    let (mut w1, mut b1) = (Array2::from_elem((16, 8), 0.3), Array1::from_elem(16, 0.1));
+    let (mut w2, mut stack) = (
+        Array2::from_elem((4, 16), -0.2),
+        Array3::from_elem((2, 3, 5), 0.4),
+    );
+    let gw1 = Array2::from_shape_fn((16, 8), |(i, j)| ((i * 8 + j) as f64).sin());
+    let gb1 = Array1::from_shape_fn(16, |i| (i as f64).cos());
+    let gw2 = Array2::from_shape_fn((4, 16), |(i, j)| ((i + j) as f64).sin());
+    let gstack = Array3::from_shape_fn((2, 3, 5), |(i, j, k)| ((i + j * k) as f64).cos());
+    let mut set = ShapedParameterSet::new(config).unwrap();
+    let mut step = |set: &mut ShapedParameterSet<R>| {
+        set.step(
+            &mut [
+                w1.view_mut().into_dyn(),
+                b1.view_mut().into_dyn(),
+                w2.view_mut().reversed_axes().into_dyn(),
+                stack.slice_mut(s![.., .., ..;2]).into_dyn(),
+            ],
+            &[
+                gw1.view().into_dyn(),
+                gb1.view().into_dyn(),
+                gw2.t().into_dyn(),
+                gstack.slice(s![.., .., ..;2]).into_dyn(),
+            ],
+        )
+        .unwrap();
+    };
+    step(&mut set);
+    allocations(|| {
+        for _ in 0..steps {
+            step(&mut set);
+        }
+    })
+}
+
+#[test]
+fn shaped_sets_allocate_only_on_their_first_step() {
+    use gradus::optim::{AdafactorConfig, MuonConfig, Sm3Config};
+    assert_eq!(shaped_set_allocations(AdafactorConfig::default(), 200), 0);
+    assert_eq!(shaped_set_allocations(MuonConfig::default(), 200), 0);
+    assert_eq!(shaped_set_allocations(Sm3Config::default(), 200), 0);
 }

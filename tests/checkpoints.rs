@@ -44,6 +44,31 @@ fn every_rule(check: &mut impl Check) {
         check.rule(BarzilaiBorwein::with_variant(variant));
     }
     check.rule(AcceleratedGradient::new(AcceleratedGradientConfig::default()).unwrap());
+    // The rules that see a tensor's shape, on one vector.
+    check.rule(
+        gradus::Adafactor::new(gradus::optim::AdafactorConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    check.rule(
+        gradus::Muon::new(gradus::optim::MuonConfig {
+            adamw: gradus::optim::AdamConfig {
+                amsgrad: true,
+                ..gradus::optim::AdamConfig::adamw()
+            },
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    check.rule(
+        gradus::Sm3::new(gradus::optim::Sm3Config {
+            b2: 0.9,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
 }
 
 #[test]

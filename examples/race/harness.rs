@@ -35,11 +35,11 @@ use gradus::minimize::PolyakStep;
 use gradus::optim::LookaheadConfig;
 use gradus::problems::{SuiteProblem, TestFunction};
 use gradus::{
-    AcceleratedGradient, AdaBelief, AdaGrad, Adadelta, Adam, Adamax, Adan, Adopt, Asgd, Averaged,
-    Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg, Error,
-    GradientDescent, Lbfgs, LineSearch, Lion, Lookahead, Minimizer, Momentum, NAdam,
+    AcceleratedGradient, AdaBelief, AdaGrad, Adadelta, Adafactor, Adam, Adamax, Adan, Adopt, Asgd,
+    Averaged, Averaging, BarzilaiBorwein, Cocob, Criteria, DAdaptAdamW, DAdaptSgd, Dog, Dowg,
+    Error, GradientDescent, Lbfgs, LineSearch, Lion, Lookahead, Minimizer, Momentum, Muon, NAdam,
     OptimisticGradientDescent, Optimizer, Prodigy, RAdam, Result, RmsProp, Rprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Termination, Yogi,
+    ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Sm3, Termination, Yogi,
 };
 
 #[cfg(test)]
@@ -220,7 +220,10 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   exponential moving average of its iterates, decay 0.9, judged there; a uniform average
 ///   would converge as `O(1/k)` only, where gradient descent's iterates converge linearly), `ADOPT`, `SF-SGD` and `SF-AdamW`
 ///   (schedule-free, judged at their evaluation point), Lion, SignSGD, Signum, Yogi, AdaBelief
-///   and Adan run with a constant step size like the other adaptive rules; optimistic gradient
+///   and Adan run with a constant step size like the other adaptive rules; so do the rules that
+///   see a tensor's shape, on the race's one vector: Adafactor (its unfactored second moment,
+///   `lr` the largest relative step), Muon (which gives a vector to AdamW: the contender is
+///   AdamW at PyTorch's defaults) and SM3 (an accumulator per coordinate); optimistic gradient
 ///   descent with `1/(2L)`, within its stability bound `γL < 2/3`; Adam inside Lookahead
 ///   (`k = 5`, `α = 0.5`, judged at the slow weights).
 /// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
@@ -267,6 +270,9 @@ pub fn contenders() -> Vec<Contender> {
         Contender::constant("Yogi", 1e-2, || Ok(Yogi::default())),
         Contender::constant("AdaBelief", 1e-2, || Ok(AdaBelief::default())),
         Contender::constant("Adan", 1e-2, || Ok(Adan::default())),
+        Contender::constant("Adafactor", 1e-2, || Ok(Adafactor::default())),
+        Contender::constant("Muon (AdamW)", 1e-2, || Ok(Muon::default())),
+        Contender::constant("SM3", 1e-1, || Ok(Sm3::default())),
         Contender::inverse_smoothness("Optimistic GD", 0.5, || {
             Ok(OptimisticGradientDescent::default())
         }),

@@ -25,7 +25,8 @@
 //! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
 //! which PyTorch does not have, follow optax's `optax.contrib` instead, and [`Lion`],
 //! [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`] and
-//! [`OptimisticGradientDescent`] optax's own optimizers of those names. Each rule validates its
+//! [`OptimisticGradientDescent`] optax's own optimizers of those names; [`Adafactor`] and
+//! [`Muon`] are PyTorch's, [`Sm3`] optax's `sm3`. Each rule validates its
 //! hyperparameters once, when it is built, and allocates its state once, on its first step (a
 //! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
@@ -36,6 +37,16 @@
 //! vector); [`Rule<C>`](Rule) makes it an [`Optimizer`], so that `Adam<F>` is
 //! `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs the same
 //! update over every tensor of a model.
+//!
+//! ## Rules that see a tensor's shape
+//!
+//! [`Adafactor`] keeps the second moments of a matrix as row and column averages, [`Muon`]
+//! orthogonalizes the momentum of a matrix by Newton-Schulz iterations (and updates the other
+//! tensors by AdamW), [`Sm3`] keeps one accumulator per row and per column. They implement
+//! [`ShapedRule`], which updates one tensor knowing its shape, with a state per tensor; a
+//! [`ShapedParameterSet`](crate::params::ShapedParameterSet) runs them over a model, and
+//! [`Shaped<R>`](Shaped) on one vector (a tensor of one dimension), as an [`Optimizer`]. Their
+//! matrix products run in buffers of the state, allocated on the first step.
 //!
 //! ## Speed
 //!
@@ -80,6 +91,7 @@ use crate::error::{Domain, Error, Result, check, check_len};
 mod accelerated_gradient;
 mod adabelief;
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adam_family;
@@ -98,6 +110,7 @@ mod lbfgs;
 mod lion;
 mod lookahead;
 mod momentum;
+mod muon;
 mod nadam;
 mod optimistic_gradient_descent;
 mod prodigy;
@@ -106,8 +119,10 @@ mod rmsprop;
 mod rprop;
 mod rule;
 mod schedule_free;
+mod shaped;
 mod sign_sgd;
 mod signum;
+mod sm3;
 mod state;
 mod weight_decay;
 
@@ -120,6 +135,7 @@ mod yogi;
 pub use accelerated_gradient::{AcceleratedGradient, AcceleratedGradientConfig};
 pub use adabelief::{AdaBelief, AdaBeliefConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adafactor::{Adafactor, AdafactorConfig, AdafactorState};
 pub use adagrad::{AdaGrad, AdaGradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
@@ -139,6 +155,7 @@ pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use lion::{Lion, LionConfig};
 pub use lookahead::{Lookahead, LookaheadConfig};
 pub use momentum::{Momentum, MomentumConfig};
+pub use muon::{AdjustLr, Muon, MuonConfig, MuonState};
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimistic_gradient_descent::{OptimisticGradientDescent, OptimisticGradientDescentConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
@@ -150,8 +167,10 @@ pub use schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeAdamWState, ScheduleFreeSgd,
     ScheduleFreeSgdConfig, ScheduleFreeSgdState,
 };
+pub use shaped::{Shaped, ShapedRule};
 pub use sign_sgd::{SignSgd, SignSgdConfig};
 pub use signum::{Signum, SignumConfig};
+pub use sm3::{Sm3, Sm3Config, Sm3State};
 pub use state::{Buffers, MAX_BUFFERS};
 pub use yogi::{Yogi, YogiConfig};
 

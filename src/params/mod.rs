@@ -54,8 +54,14 @@
 //! assert!(w.iter().all(|&v| v < 1.0) && b.iter().all(|&v| v > 0.0));
 //! # Ok::<(), gradus::Error>(())
 //! ```
+//!
+//! The rules that see each tensor's shape ([`ShapedRule`](crate::optim::ShapedRule): Adafactor's
+//! row and column moments, Muon's orthogonalized matrices, SM3's row and column accumulators)
+//! run over a model in a [`ShapedParameterSet`], with the same API and guarantees and a state
+//! per tensor.
 
 mod clip;
+mod shaped;
 
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Dimension, IxDyn};
 
@@ -63,6 +69,7 @@ use crate::error::{Domain, Error, Result, check};
 use crate::optim::{Buffers, ElementwiseRule, Sums};
 
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub use shaped::ShapedParameterSet;
 
 /// One elementwise rule over a list of tensors, with groups of their own hyperparameters and a
 /// state per tensor (see the [module documentation](self)).
@@ -160,21 +167,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                          before the first step, or call reset() first",
             });
         }
-        let group = self.groups.len();
-        for (k, i) in tensors.into_iter().enumerate() {
-            if i >= self.group_of.len() {
-                self.group_of.resize(i + 1, 0);
-            }
-            if self.group_of[i] != 0 {
-                return Err(Error::InvalidEntry {
-                    name: "tensors of the group",
-                    index: k,
-                    value: i as f64,
-                    expected: "the position of a tensor in no other group, given once",
-                });
-            }
-            self.group_of[i] = group;
-        }
+        place(&mut self.group_of, tensors, self.groups.len())?;
         self.groups.push(config);
         Ok(self)
     }
@@ -407,42 +400,13 @@ impl<C: ElementwiseRule> ParameterSet<C> {
         for config in &self.groups {
             check("lr x scale", config.lr() * scale, Domain::NonNegative)?;
         }
-        crate::error::check_len("gradients vs tensors", x.len(), grad.len())?;
-        if self.steps > 0 {
-            crate::error::check_len(
-                "tensors vs the optimizer state (call reset() to change the tensors)",
-                self.tensors.len(),
-                x.len(),
-            )?;
-        } else if self.group_of.len() > x.len() {
-            return Err(Error::DimensionMismatch {
-                what: "tensors vs the positions placed in groups (a group names a tensor \
-                       beyond the last one given)",
-                expected: self.group_of.len(),
-                found: x.len(),
-            });
-        }
-        for (i, (x, g)) in x.iter().zip(grad).enumerate() {
-            if !same_shape(x.shape(), g.shape()) {
-                return Err(Error::ShapeMismatch {
-                    what: "gradient vs tensor",
-                    index: i,
-                    expected: x.shape().to_vec(),
-                    found: g.shape().to_vec(),
-                });
-            }
-            if self.steps > 0 && !same_shape(x.shape(), self.tensors[i].shape.slice()) {
-                return Err(Error::ShapeMismatch {
-                    what: "tensor vs the shape it had on the first step (a tensor keeps its \
-                           shape while the optimizer keeps its state: call reset() to start \
-                           over)",
-                    index: i,
-                    expected: self.tensors[i].shape.slice().to_vec(),
-                    found: x.shape().to_vec(),
-                });
-            }
-        }
-        Ok(())
+        check_tensors(
+            x,
+            grad,
+            &self.group_of,
+            (self.steps > 0)
+                .then_some((self.tensors.len(), |i: usize| self.tensors[i].shape.slice())),
+        )
     }
 
     /// Lays out the tensors of the first step: each tensor's range in its group's state, the
@@ -485,6 +449,84 @@ fn buffers_in_use<C: ElementwiseRule>(config: &C) -> [bool; crate::optim::MAX_BU
     let mut state = C::State::default();
     config.start(&mut state, 1);
     C::buffers(&mut state).in_use()
+}
+
+/// Places the tensors at positions `tensors` in group `group`, in `group_of` (the group of each
+/// position; `0`, the default group, beyond its end).
+///
+/// # Errors
+/// [`Error::InvalidEntry`] for a position already placed in another group or given twice.
+fn place(
+    group_of: &mut Vec<usize>,
+    tensors: impl IntoIterator<Item = usize>,
+    group: usize,
+) -> Result<()> {
+    for (k, i) in tensors.into_iter().enumerate() {
+        if i >= group_of.len() {
+            group_of.resize(i + 1, 0);
+        }
+        if group_of[i] != 0 {
+            return Err(Error::InvalidEntry {
+                name: "tensors of the group",
+                index: k,
+                value: i as f64,
+                expected: "the position of a tensor in no other group, given once",
+            });
+        }
+        group_of[i] = group;
+    }
+    Ok(())
+}
+
+/// The checks of a step of a parameter set on the tensors `x` with gradients `grad`, given the
+/// group of each position placed in a group (`group_of`) and, once the set has taken a step,
+/// the number of tensors of the first step and the shape of each (`started`).
+fn check_tensors<'s, F>(
+    x: &[ArrayViewMutD<'_, F>],
+    grad: &[ArrayViewD<'_, F>],
+    group_of: &[usize],
+    started: Option<(usize, impl Fn(usize) -> &'s [usize])>,
+) -> Result<()> {
+    crate::error::check_len("gradients vs tensors", x.len(), grad.len())?;
+    match &started {
+        Some((count, _)) => crate::error::check_len(
+            "tensors vs the optimizer state (call reset() to change the tensors)",
+            *count,
+            x.len(),
+        )?,
+        None if group_of.len() > x.len() => {
+            return Err(Error::DimensionMismatch {
+                what: "tensors vs the positions placed in groups (a group names a tensor \
+                       beyond the last one given)",
+                expected: group_of.len(),
+                found: x.len(),
+            });
+        }
+        None => {}
+    }
+    for (i, (x, g)) in x.iter().zip(grad).enumerate() {
+        if !same_shape(x.shape(), g.shape()) {
+            return Err(Error::ShapeMismatch {
+                what: "gradient vs tensor",
+                index: i,
+                expected: x.shape().to_vec(),
+                found: g.shape().to_vec(),
+            });
+        }
+        if let Some((_, shape_of)) = &started
+            && !same_shape(x.shape(), shape_of(i))
+        {
+            return Err(Error::ShapeMismatch {
+                what: "tensor vs the shape it had on the first step (a tensor keeps its \
+                       shape while the optimizer keeps its state: call reset() to start \
+                       over)",
+                index: i,
+                expected: shape_of(i).to_vec(),
+                found: x.shape().to_vec(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The tensors of a step from position `first` on: their views, their gradients, what the set

@@ -624,6 +624,9 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         adabelief_rule(true),
         adan_rule(),
         optimistic_gradient_descent_rule(),
+        adafactor_rule(),
+        muon_rule(),
+        sm3_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1618,6 +1621,178 @@ fn optimistic_gradient_descent_rule<F: Real>() -> Rule<F> {
                     lr: F::one(),
                     alpha: F::one(),
                     beta: F::lit(d.rate1),
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Adafactor (`torch.optim.Adafactor`) on one vector: its unfactored second moment. Not
+/// elementwise: the relative step and the clipping are root mean squares over the vector.
+fn adafactor_rule<F: Real>() -> Rule<F> {
+    use gradus::Adafactor;
+    use gradus::optim::AdafactorConfig;
+    Rule {
+        name: "Adafactor",
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        // No first moment: a zero gradient gives a zero update.
+        momentum: false,
+        stateful: true,
+        pytorch_lr: Some(1e-2),
+        default: || boxed(Adafactor::default()),
+        with_options: |wd| {
+            boxed(
+                Adafactor::new(AdafactorConfig {
+                    lr: F::lit(0.05),
+                    beta2_decay: F::lit(-0.5),
+                    eps: (Some(F::lit(1e-6)), F::lit(1e-2)),
+                    d: F::lit(1.5),
+                    weight_decay: wd,
+                    maximize: false,
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Adafactor::new(AdafactorConfig {
+                lr: F::lit(h[0]),
+                beta2_decay: F::lit(h[1]),
+                eps: (Some(F::lit(h[2])), F::lit(h[3])),
+                d: F::lit(h[4]),
+                weight_decay: F::lit(h[5]),
+                maximize: false,
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Adafactor::new(AdafactorConfig {
+                    lr: F::one(),
+                    beta2_decay: F::lit(-d.rate1),
+                    eps: (Some(F::lit(d.eps)), F::lit(d.eps)),
+                    d: F::lit(1.0 + d.rate2),
+                    weight_decay: F::zero(),
+                    maximize: false,
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Muon (`torch.optim.Muon`) on one vector, which it gives to its AdamW (PyTorch's defaults):
+/// elementwise, as AdamW is.
+fn muon_rule<F: Real>() -> Rule<F> {
+    use gradus::Muon;
+    use gradus::optim::{AdamConfig, MuonConfig};
+    Rule {
+        name: "Muon",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        // AdamW's decoupled weight decay is on at its defaults, but the first moment moves x
+        // anyway; the variant with options has none.
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        // torch.optim.Muon(lr=1e-3), and AdamW's, the step size of a vector.
+        pytorch_lr: Some(1e-3),
+        default: || boxed(Muon::default()),
+        with_options: |wd| {
+            boxed(
+                Muon::new(MuonConfig {
+                    adamw: AdamConfig {
+                        lr: F::lit(0.01),
+                        amsgrad: true,
+                        weight_decay: wd,
+                        ..AdamConfig::adamw()
+                    },
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Muon::new(MuonConfig {
+                lr: F::lit(h[0]),
+                momentum: F::lit(h[1]),
+                eps: F::lit(h[2]),
+                adamw: AdamConfig {
+                    lr: F::lit(h[0]),
+                    betas: (F::lit(h[3]), F::lit(h[4])),
+                    weight_decay: F::lit(h[5]),
+                    ..AdamConfig::adamw()
+                },
+                ..Default::default()
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Muon::new(MuonConfig {
+                    lr: F::one(),
+                    momentum: F::lit(d.rate1),
+                    adamw: AdamConfig {
+                        lr: F::one(),
+                        betas: (F::lit(d.rate1), F::lit(d.rate2)),
+                        eps: F::lit(d.eps),
+                        weight_decay: F::zero(),
+                        ..AdamConfig::adamw()
+                    },
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// SM3 (`optax.sm3`) on one vector: an accumulator per coordinate, AdaGrad's sums with a moving
+/// average of the updates.
+fn sm3_rule<F: Real>() -> Rule<F> {
+    use gradus::Sm3;
+    use gradus::optim::Sm3Config;
+    Rule {
+        name: "SM3",
+        elementwise: true,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Sm3::default()),
+        // No weight decay; the option is a moving average of the accumulators.
+        with_options: |_| {
+            boxed(
+                Sm3::new(Sm3Config {
+                    lr: F::lit(0.05),
+                    b2: F::lit(0.9),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Sm3::new(Sm3Config {
+                lr: F::lit(h[0]),
+                momentum: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                eps: F::lit(h[3]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Sm3::new(Sm3Config {
+                    lr: F::one(),
+                    momentum: F::lit(d.rate1),
+                    b2: F::lit(1.0 - d.rate2.min(0.99)),
+                    eps: F::lit(d.eps),
                 })
                 .unwrap(),
             )
