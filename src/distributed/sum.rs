@@ -239,7 +239,7 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
         x: ArrayView1<'_, F>,
         batch: Batch<'_>,
         width: usize,
-        mut leaf: impl FnMut(Owned<'_>, &mut [F]),
+        mut leaf: impl FnMut(Owned<'_>, Owned<'_>, &mut [F]),
     ) -> Result<()> {
         let r = reduction;
         let size = self.comm.size();
@@ -272,6 +272,8 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
             tree: &self.tree,
             rows,
             leaf: &mut leaf,
+            all: owned,
+            done: 0,
         };
         let send = &mut r.send;
         local.subtrees(
@@ -348,8 +350,10 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> DistributedSum<S, C, F> {
         let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
         let reduction = &mut scratch.reduction;
         let shard = &self.shard;
-        // A block's term: its examples' mean, times their number.
-        let leaf = |examples: Owned<'_>, out: &mut [F]| {
+        // A block's term: its examples' mean, times their number (the examples of the next
+        // blocks being brought into the cache meanwhile).
+        let leaf = |examples: Owned<'_>, next: Owned<'_>, out: &mut [F]| {
+            prefetch(shard, next);
             let (value, gradient) = out.split_at_mut(1);
             let mean = shard.batch_value_and_gradient(
                 x,
@@ -393,7 +397,8 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> Shards<F> for DistributedSum<S, C,
             t.resize(width, F::zero());
             let (shard, start) = (&self.shard, self.rows.start);
             // A block's term: its examples' terms added in increasing order.
-            let leaf = |examples: Owned<'_>, sum: &mut [F]| {
+            let leaf = |examples: Owned<'_>, next: Owned<'_>, sum: &mut [F]| {
+                prefetch(shard, next);
                 sum.fill(F::zero());
                 for i in examples.iter() {
                     let f = shard.batch_value_and_gradient(
@@ -457,6 +462,21 @@ impl<S, C, F> std::fmt::Debug for DistributedSum<S, C, F> {
             .field("examples", &self.tree.examples)
             .field("block", &self.tree.block)
             .finish_non_exhaustive()
+    }
+}
+
+/// How many of the batch's examples ahead of the one evaluated are brought into the cache.
+const LOOKAHEAD: usize = 8;
+
+/// Asks the shard to bring into the cache the example [`LOOKAHEAD`] places into `next`, the
+/// batch's examples after the block being evaluated: one example per block, so that across the
+/// scattered examples of a minibatch (one per block, mostly) the rows arrive ahead of their
+/// turn. Examples in one range are left to the processor's own prefetching.
+fn prefetch<F: Real, S: FiniteSum<F>>(shard: &S, next: Owned<'_>) {
+    if let Owned::Sorted(ix) = next
+        && let Some(i) = ix.get(LOOKAHEAD - 1)
+    {
+        shard.prefetch(Batch::Indices(std::slice::from_ref(i)));
     }
 }
 

@@ -56,6 +56,14 @@ impl<'a> Owned<'a> {
         range.chain(list.iter().copied())
     }
 
+    /// The examples from position `k` of the list on.
+    pub(super) fn after(self, k: usize) -> Owned<'a> {
+        match self {
+            Owned::Range(a, b) => Owned::Range(a.saturating_add(k).min(b), b),
+            Owned::Sorted(ix) => Owned::Sorted(&ix[k.min(ix.len())..]),
+        }
+    }
+
     /// The examples below `m` and those from `m` on.
     fn split(self, m: usize) -> (Owned<'a>, Owned<'a>) {
         match self {
@@ -114,15 +122,20 @@ pub(super) fn level_buffers<F: Real>(buffers: &mut Vec<Vec<F>>, levels: u32, wid
 /// One process's part of the tree: the process owns the examples `rows` (whole blocks), and
 /// the batch's examples in it are `owned` (shard indices, that is global ones minus
 /// `rows.start`).
-pub(super) struct Local<'t, L> {
+pub(super) struct Local<'t, 'o, L> {
     pub(super) tree: &'t Tree,
     pub(super) rows: Range<usize>,
     /// Writes a block's term into its buffer: the batch's examples of one block, as shard
-    /// indices, to `[value, gradient...]`, summed (not averaged).
+    /// indices, to `[value, gradient...]`, summed (not averaged). Its second argument is the
+    /// batch's examples of this process that come after the block's (to prefetch them).
     pub(super) leaf: L,
+    /// The batch's examples of this process.
+    pub(super) all: Owned<'o>,
+    /// How many of them the leaves before have taken (the leaves come in increasing order).
+    pub(super) done: usize,
 }
 
-impl<L> Local<'_, L> {
+impl<L> Local<'_, '_, L> {
     /// Calls `emit(level, id, value)` for each largest node within the process's rows that
     /// holds examples of the batch, left to right.
     pub(super) fn subtrees<F: Real>(
@@ -132,7 +145,7 @@ impl<L> Local<'_, L> {
         out: &mut [F],
         emit: &mut impl FnMut(u32, usize, &[F]),
     ) where
-        L: FnMut(Owned<'_>, &mut [F]),
+        L: FnMut(Owned<'_>, Owned<'_>, &mut [F]),
     {
         self.visit(self.tree.levels, 0, owned, buffers, out, emit);
     }
@@ -146,7 +159,7 @@ impl<L> Local<'_, L> {
         out: &mut [F],
         emit: &mut impl FnMut(u32, usize, &[F]),
     ) where
-        L: FnMut(Owned<'_>, &mut [F]),
+        L: FnMut(Owned<'_>, Owned<'_>, &mut [F]),
     {
         if owned.is_empty() {
             return;
@@ -174,10 +187,11 @@ impl<L> Local<'_, L> {
         buffers: &mut [Vec<F>],
         out: &mut [F],
     ) where
-        L: FnMut(Owned<'_>, &mut [F]),
+        L: FnMut(Owned<'_>, Owned<'_>, &mut [F]),
     {
         if level == 0 {
-            (self.leaf)(owned, out);
+            self.done += owned.len();
+            (self.leaf)(owned, self.all.after(self.done), out);
             return;
         }
         let middle = self.tree.middle(level, id).saturating_sub(self.rows.start);
@@ -288,7 +302,9 @@ mod tests {
             let mut local = Local {
                 tree: &tree,
                 rows,
-                leaf: |o: Owned<'_>, out: &mut [f64]| {
+                all: Owned::Sorted(&owned),
+                done: 0,
+                leaf: |o: Owned<'_>, _: Owned<'_>, out: &mut [f64]| {
                     let Owned::Sorted(ix) = o else { unreachable!() };
                     out[0] = ix.iter().fold(0.0, |s, &i| s + term(i + start));
                 },
