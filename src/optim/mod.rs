@@ -25,7 +25,8 @@
 //! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
 //! which PyTorch does not have, follow optax's `optax.contrib` instead, and [`Lion`],
 //! [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`] and
-//! [`OptimisticGradientDescent`] optax's own optimizers of those names. Each rule validates its
+//! [`OptimisticGradientDescent`] optax's own optimizers of those names, as do the layer-wise
+//! rules [`Lamb`], [`Lars`], [`NovoGrad`] and [`Fromage`]. Each rule validates its
 //! hyperparameters once, when it is built, and allocates its state once, on its first step (a
 //! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
@@ -36,6 +37,15 @@
 //! vector); [`Rule<C>`](Rule) makes it an [`Optimizer`], so that `Adam<F>` is
 //! `Rule<AdamConfig<F>>`, and a [`ParameterSet`](crate::params::ParameterSet) runs the same
 //! update over every tensor of a model.
+//!
+//! ## Layer-wise rules
+//!
+//! [`Lamb`], [`Lars`], [`NovoGrad`] and [`Fromage`] scale each layer's step by norms of that
+//! layer: a trust ratio `‖x‖/‖u‖`, or a second moment `‖g‖²` of one scalar per layer. A single
+//! vector is one layer; in a [`ParameterSet`](crate::params::ParameterSet) each tensor is a
+//! layer of its own (their configurations say so with
+//! [`ElementwiseRule::SUMS_PER_TENSOR`]), so that a set gives every tensor the same bits as
+//! the rule run on that tensor alone.
 //!
 //! ## Speed
 //!
@@ -93,12 +103,16 @@ mod cocob;
 mod config;
 mod dadaptation;
 mod dog;
+mod fromage;
 mod gradient_descent;
+mod lamb;
+mod lars;
 mod lbfgs;
 mod lion;
 mod lookahead;
 mod momentum;
 mod nadam;
+mod novograd;
 mod optimistic_gradient_descent;
 mod prodigy;
 mod radam;
@@ -133,13 +147,17 @@ pub use dadaptation::{
     DAdaptAdamW, DAdaptAdamWConfig, DAdaptAdamWState, DAdaptSgd, DAdaptSgdConfig, DAdaptSgdState,
 };
 pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
+pub use fromage::{Fromage, FromageConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
+pub use lamb::{Lamb, LambConfig};
+pub use lars::{Lars, LarsConfig};
 pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use lion::{Lion, LionConfig};
 pub use lookahead::{Lookahead, LookaheadConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use novograd::{NovoGrad, NovoGradConfig, NovoGradState};
 pub use optimistic_gradient_descent::{OptimisticGradientDescent, OptimisticGradientDescentConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};
