@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 mod common;
 
-use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering};
+use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering, every_layerwise};
 
 /// A check run on one rule of every kind, whatever its type.
 trait Check {
@@ -39,6 +39,7 @@ fn every_rule(check: &mut impl Check) {
     }
     every_elementwise(&mut Elementwise(check), 0.02);
     every_gathering(&mut Elementwise(check), 0.02);
+    every_layerwise(&mut Elementwise(check), 0.02);
     check.rule(Lbfgs::new(LbfgsConfig::default()).unwrap());
     for variant in [BbVariant::Long, BbVariant::Short] {
         check.rule(BarzilaiBorwein::with_variant(variant));
