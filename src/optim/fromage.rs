@@ -148,7 +148,8 @@ impl<F: Real> ElementwiseRule for FromageConfig<F> {
         step.ratio = if x_norm == F::zero() || g_norm == F::zero() {
             F::one()
         } else {
-            x_norm / g_norm
+            // Finite, as the trust ratio of LAMB and LARS.
+            (x_norm / g_norm).min(F::max_value())
         };
         step
     }

@@ -120,6 +120,9 @@ impl<F: Real> LambStep<F> {
 
 /// optax's `scale_by_trust_ratio` with `min_norm = 0`: `c ‖x‖ / (‖u‖ + ε)` from the squared
 /// norms, or 1 if either norm is zero.
+///
+/// A ratio beyond the largest finite value (a huge `x` and a direction whose norm is near the
+/// smallest positive one) counts as that value, so that the step, `‖u‖` times it, stays finite.
 pub(super) fn trust_ratio<F: Real>(
     squared_x: F,
     squared_update: F,
@@ -130,7 +133,7 @@ pub(super) fn trust_ratio<F: Real>(
     if x_norm == F::zero() || u_norm == F::zero() {
         F::one()
     } else {
-        trust_coefficient * x_norm / (u_norm + eps)
+        (trust_coefficient * x_norm / (u_norm + eps)).min(F::max_value())
     }
 }
 

@@ -102,7 +102,11 @@ impl<F: Real> ElementwiseRule for LarsConfig<F> {
     const SUMS_PER_TENSOR: bool = true;
 
     fn name(&self) -> &'static str {
-        "LARS"
+        if self.nesterov {
+            "LARS (Nesterov)"
+        } else {
+            "LARS"
+        }
     }
 
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
@@ -347,6 +351,12 @@ mod tests {
     #[test]
     fn defaults_and_name() {
         assert_eq!(Optimizer::<f64>::name(&Lars::default()), "LARS");
+        let nesterov = Lars::<f64>::new(LarsConfig {
+            nesterov: true,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(nesterov.name(), "LARS (Nesterov)");
         let c = LarsConfig::<f64>::default();
         assert_eq!(
             (c.lr, c.weight_decay, c.trust_coefficient, c.eps, c.momentum),
