@@ -49,6 +49,7 @@
 //! | [`GradientDescent`], [`Momentum`], [`RmsProp`], [`Adam`], [`AdaGrad`], [`Adamax`], [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`Asgd`], [`Adopt`], [`Lion`], [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`], [`OptimisticGradientDescent`], [`Adafactor`], [`Muon`], [`Sm3`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`], [`Lbfgs`], [`BarzilaiBorwein`], [`AcceleratedGradient`] | the update rules |
 //! | [`Averaged`], [`Averaging`], [`Lookahead`] | wrappers around any rule: iterate averaging (Polyak-Ruppert, EMA, SWA), Lookahead |
 //! | [`Dog`], [`Dowg`], [`Prodigy`], [`DAdaptAdamW`], [`DAdaptSgd`], [`Cocob`] | the update rules that learn their step size |
+//! | [`Lamb`], [`Lars`], [`NovoGrad`], [`Fromage`] | the layer-wise update rules: norms per tensor (per layer) |
 //! | [`BoxSet`], [`NonNegative`], [`L2Ball`], [`LInfBall`], [`L1Ball`], [`Simplex`], [`HalfSpace`], [`Hyperplane`], [`Affine`], [`Product`] | the constraint sets |
 //! | [`AugmentedLagrangian`] | the solver for general constraints |
 //! | [`Error`], [`Result`] | typed errors |
@@ -121,6 +122,7 @@ pub use optim::{AdaBelief, Adan, Lion, OptimisticGradientDescent, SignSgd, Signu
 pub use optim::{Adafactor, Muon, Sm3};
 pub use optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
 pub use optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
+pub use optim::{Fromage, Lamb, Lars, NovoGrad};
 pub use prox::Prox;
 pub use real::Real;
 pub use schedule::Schedule;
@@ -146,6 +148,7 @@ pub mod prelude {
     pub use crate::optim::{Adafactor, Muon, Sm3};
     pub use crate::optim::{Asgd, Averaged, Averaging, Lookahead, Rprop};
     pub use crate::optim::{DAdaptAdamW, DAdaptSgd, Dog, Dowg, Prodigy};
+    pub use crate::optim::{Fromage, Lamb, Lars, NovoGrad};
     pub use crate::prox::Prox;
     pub use crate::{Clip, Error, Real};
 }

@@ -126,6 +126,10 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
         Box::new(gradus::Muon::default()),
         Box::new(gradus::Sm3::default()),
         Box::new(gradus::OptimisticGradientDescent::default()),
+        Box::new(gradus::Lamb::default()),
+        Box::new(gradus::Lars::default()),
+        Box::new(gradus::NovoGrad::default()),
+        Box::new(gradus::Fromage::default()),
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
         Box::new(Averaged::new(Adam::default(), Averaging::PolyakRuppert { start: 0 }).unwrap()),
@@ -182,7 +186,7 @@ fn a_reset_keeps_the_state_so_that_only_a_new_length_allocates() {
         assert_eq!(steps(rule.as_mut(), 64), 0, "{name}");
         rule.reset();
         // The rules without state allocate nothing at any length.
-        if !["GradientDescent", "SignSGD"].contains(&name) {
+        if !["GradientDescent", "SignSGD", "Fromage"].contains(&name) {
             assert!(
                 steps(rule.as_mut(), 32) > 0,
                 "{name}: a new length, new buffers"

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 mod common;
 
-use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering};
+use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering, every_layerwise};
 
 /// A check run on one rule of every kind, whatever its type.
 trait Check {
@@ -39,6 +39,7 @@ fn every_rule(check: &mut impl Check) {
     }
     every_elementwise(&mut Elementwise(check), 0.02);
     every_gathering(&mut Elementwise(check), 0.02);
+    every_layerwise(&mut Elementwise(check), 0.02);
     check.rule(Lbfgs::new(LbfgsConfig::default()).unwrap());
     for variant in [BbVariant::Long, BbVariant::Short] {
         check.rule(BarzilaiBorwein::with_variant(variant));
@@ -126,6 +127,58 @@ fn n_steps_a_checkpoint_and_m_steps_are_n_plus_m_steps_for_every_rule() {
     let path = std::env::temp_dir().join(format!("gradus-rules-{}.ckpt", std::process::id()));
     every_rule(&mut Resume(path.clone()));
     std::fs::remove_file(path).unwrap();
+}
+
+/// NovoGrad keeps one second moment per tensor of each group: a set saved between steps and
+/// read back resumes bit for bit, those moments included.
+#[test]
+fn a_parameter_set_of_a_layer_wise_rule_resumes_bit_for_bit() {
+    use gradus::optim::NovoGradConfig;
+    let shapes = [vec![3, 2], vec![3], vec![2, 2, 2]];
+    let tensors = |seed: f64| -> Vec<ArrayD<f64>> {
+        shapes
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                let mut k = 0.0;
+                ArrayD::from_shape_fn(IxDyn(s), |_| {
+                    k += 1.0;
+                    (seed + t as f64 + 0.3 * k).sin()
+                })
+            })
+            .collect()
+    };
+    let config = NovoGradConfig {
+        lr: 0.05,
+        weight_decay: 0.01,
+        ..Default::default()
+    };
+    let mut set = ParameterSet::new(config)
+        .unwrap()
+        .group([1], NovoGradConfig { b2: 0.5, ..config })
+        .unwrap();
+    let step = |set: &mut ParameterSet<NovoGradConfig<f64>>, x: &mut [ArrayD<f64>], k: usize| {
+        let g = tensors(k as f64);
+        let mut xv: Vec<_> = x.iter_mut().map(|x| x.view_mut()).collect();
+        let gv: Vec<_> = g.iter().map(|g| g.view()).collect();
+        set.step(&mut xv, &gv).unwrap();
+    };
+    let mut x = tensors(0.0);
+    for k in 0..3 {
+        step(&mut set, &mut x, k);
+    }
+    let bytes = to_bytes(&set).unwrap();
+    let mut resumed: ParameterSet<NovoGradConfig<f64>> = from_bytes(&bytes).unwrap();
+    assert_eq!(
+        resumed.group_state(0).unwrap().layer_second_moments().len(),
+        2
+    );
+    let mut y = x.clone();
+    for k in 3..8 {
+        step(&mut set, &mut x, k);
+        step(&mut resumed, &mut y, k);
+    }
+    assert_eq!(x, y);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 mod common;
 
-use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering};
+use common::configs::{ConfigCheck, Saveable, every_elementwise, every_gathering, every_layerwise};
 use common::counting::allocations_during;
 
 #[global_allocator]
@@ -49,6 +49,24 @@ fn gathering_configs(wd: f64) -> Vec<Box<dyn Case>> {
     }
     let mut all = Collect(Vec::new());
     every_gathering(&mut all, wd);
+    all.0
+}
+
+/// Every layer-wise rule (sums per tensor), as configurations with weight decay `wd`.
+fn layerwise_configs(wd: f64) -> Vec<Box<dyn Case>> {
+    struct Collect(Vec<Box<dyn Case>>);
+    impl ConfigCheck for Collect {
+        fn config<C>(&mut self, config: C)
+        where
+            C: ElementwiseRule<Float = f64> + Saveable + 'static,
+            C::State: Saveable,
+        {
+            assert!(C::SUMS_PER_TENSOR, "{}", config.name());
+            self.0.push(Box::new(config));
+        }
+    }
+    let mut all = Collect(Vec::new());
+    every_layerwise(&mut all, wd);
     all.0
 }
 
@@ -243,6 +261,70 @@ fn a_group_is_a_rule_with_sums_over_its_tensors_laid_end_to_end() {
     }
 }
 
+/// A layer-wise rule takes its norms per tensor: the set is one rule per tensor, bit for bit,
+/// whatever the groups and layouts, and not the rule on the tensors laid end to end.
+#[test]
+fn a_set_of_a_layer_wise_rule_is_the_rule_on_each_tensor_alone_bit_for_bit() {
+    let shapes = vec![vec![3], vec![4, 5], vec![2, 3, 2], vec![1], vec![6]];
+    let x = tensors_of(&shapes, 0.5);
+    let grads: Vec<_> = (0..5)
+        .map(|s| tensors_of(&shapes, s as f64 - 2.0))
+        .collect();
+    let layouts = [false, true, false, false, true];
+    for case in layerwise_configs(0.01) {
+        let (set, rules) = case.run(&x, &layouts, &grads, &[vec![4, 1], vec![3]], 0.7);
+        assert_eq!(set, rules, "{}", case.name());
+        let (set, joined) = case.run_joined(&x, &grads);
+        let apart: Vec<f64> = case.run(&x, &[false; 5], &grads, &[], 1.0).1.concat();
+        assert_eq!(set, apart, "{}", case.name());
+        assert_ne!(
+            set,
+            joined,
+            "{}: the norms must be each tensor's",
+            case.name()
+        );
+    }
+}
+
+/// NovoGrad keeps one second moment per tensor of a group, in position order, each the one
+/// of the rule on that tensor alone; a reset starts them again.
+#[test]
+fn novograd_keeps_a_second_moment_per_tensor_of_each_group() {
+    use gradus::NovoGrad;
+    use gradus::optim::NovoGradConfig;
+    let shapes = vec![vec![2, 2], vec![3], vec![5]];
+    let mut xs = tensors_of(&shapes, 0.1);
+    let g = tensors_of(&shapes, 1.3);
+    let config = NovoGradConfig::<f64>::default();
+    let mut set = ParameterSet::new(config)
+        .unwrap()
+        .group([1], config)
+        .unwrap();
+    for _ in 0..2 {
+        let mut views: Vec<ArrayViewMutD<f64>> = xs.iter_mut().map(|x| x.view_mut()).collect();
+        let gviews: Vec<ArrayViewD<f64>> = g.iter().map(|g| g.view()).collect();
+        set.step(&mut views, &gviews).unwrap();
+    }
+    let alone = |t: usize| {
+        let mut rule = NovoGrad::new(config).unwrap();
+        let mut x = row_major(&tensors_of(&shapes, 0.1)[t]);
+        for _ in 0..2 {
+            rule.step(x.view_mut(), row_major(&g[t]).view(), 1e-3)
+                .unwrap();
+        }
+        rule.state().layer_second_moments()[0]
+    };
+    let default_group = set.group_state(0).unwrap().layer_second_moments();
+    assert_eq!(default_group, [alone(0), alone(2)]);
+    assert_eq!(
+        set.group_state(1).unwrap().layer_second_moments(),
+        [alone(1)]
+    );
+    // ν_2 = (1 - β₂) ‖g‖² + β₂ ‖g‖² = ‖g‖² for a gradient that does not change.
+    let squared: f64 = g[1].iter().map(|v| v * v).sum();
+    assert!((alone(1) - squared).abs() <= 1e-12 * squared);
+}
+
 #[test]
 fn large_sets_split_over_threads_are_the_rules_bit_for_bit() {
     // 2^18 values in all, so that the set is split over the pool, by tensors and within the
@@ -252,7 +334,11 @@ fn large_sets_split_over_threads_are_the_rules_bit_for_bit() {
     let grads: Vec<_> = (0..2)
         .map(|s| tensors_of(&shapes, s as f64 - 3.0))
         .collect();
-    for case in configs(0.01).iter().step_by(3) {
+    for case in configs(0.01)
+        .iter()
+        .step_by(3)
+        .chain(&layerwise_configs(0.01))
+    {
         let (set, rules) = case.run(&x, &[false, true, false, true], &grads, &[vec![2, 0]], 0.5);
         assert!(set == rules, "{}", case.name());
     }
@@ -280,7 +366,7 @@ proptest! {
             .collect();
         let x = tensors_of(&shapes, seed);
         let grads: Vec<_> = (0..3).map(|s| tensors_of(&shapes, seed + s as f64 + 0.5)).collect();
-        for case in configs(0.03) {
+        for case in configs(0.03).into_iter().chain(layerwise_configs(0.03)) {
             let (set, rules) = case.run(&x, &layouts[..n], &grads, &groups, scale);
             prop_assert_eq!(set, rules, "{}", case.name());
         }
@@ -437,6 +523,45 @@ fn a_step_after_the_first_allocates_nothing() {
     };
     step();
     assert_eq!(allocations_during(|| (0..50).for_each(|_| step())), 0);
+}
+
+#[test]
+fn a_step_of_a_layer_wise_rule_after_the_first_allocates_nothing() {
+    use gradus::optim::NovoGradConfig;
+    let shapes = [vec![4, 3], vec![3], vec![2, 2, 2]];
+    let mut x = tensors_of(&shapes, 0.0);
+    let g: Vec<_> = tensors_of(&shapes, 1.0)
+        .iter()
+        .enumerate()
+        .map(|(i, g)| in_layout(g, i == 0))
+        .collect();
+    let config = NovoGradConfig::<f64>::default();
+    let mut set = ParameterSet::new(config)
+        .unwrap()
+        .group([1], config)
+        .unwrap();
+    let [a, b, c] = &mut x[..] else {
+        unreachable!()
+    };
+    let [ga, gb, gc] = &g[..] else { unreachable!() };
+    let mut step = |set: &mut ParameterSet<NovoGradConfig<f64>>| {
+        set.step(
+            &mut [a.view_mut(), b.view_mut(), c.view_mut()],
+            &[ga.view(), gb.view(), gc.view()],
+        )
+        .unwrap()
+    };
+    step(&mut set);
+    assert_eq!(
+        allocations_during(|| (0..50).for_each(|_| step(&mut set))),
+        0
+    );
+    // Nor does a reset, whose next step refills the per-tensor moments in place.
+    set.reset();
+    assert_eq!(
+        allocations_during(|| (0..5).for_each(|_| step(&mut set))),
+        0
+    );
 }
 
 #[test]

@@ -38,6 +38,10 @@ const SQUARING: [&str; 18] = [
     "Adan",
 ];
 
+/// The layer-wise rules of the registry (norms per tensor, so not elementwise) that square the
+/// gradient: checked in a parameter set, where each tensor is one rule's vector.
+const LAYERWISE_SQUARING: [&str; 1] = ["LAMB"];
+
 /// The elementwise rules of the registry that do not square the gradient.
 const NOT_SQUARING: [&str; 11] = [
     "GradientDescent",
@@ -233,6 +237,10 @@ fn every_squaring_config<F: Real>(check: &mut impl ConfigCheck<F>) {
         });
     }
     check.config(gradus::optim::YogiConfig::default());
+    check.config(gradus::optim::LambConfig {
+        weight_decay: wd,
+        ..Default::default()
+    });
 }
 
 /// Three tensors, the middle one with gradient `v` at one coordinate, the last in a group of
@@ -309,6 +317,7 @@ fn sets<F: Real>() {
     let mut names = check.0;
     names.sort();
     let mut squaring = SQUARING.to_vec();
+    squaring.extend(LAYERWISE_SQUARING);
     squaring.sort();
     assert_eq!(names, squaring);
 }

@@ -450,3 +450,28 @@ fn optimistic_gradient_descent_reaches_the_quadratic_minimiser() {
         600,
     );
 }
+
+#[test]
+fn the_layer_wise_rules_reach_the_quadratic_minimiser_with_a_decaying_step() {
+    // LAMB, LARS and Fromage move by a fraction of ‖x‖ whatever the gradient's scale, and
+    // NovoGrad by about γ g/‖g‖ (with its momentum): as for the sign rules, a geometric decay
+    // of the step brings them to x*. ~720 (LAMB), ~1050 (LARS, whose trust coefficient 1e-3
+    // asks for γ₀ = 50), ~1170 (NovoGrad) and ~790 (Fromage) steps.
+    let schedule = |lr| Exponential::new(lr, 0.99).unwrap();
+    quadratic_converges_with(
+        Minimizer::new(gradus::Lamb::default()).schedule(schedule(0.05)),
+        1_500,
+    );
+    quadratic_converges_with(
+        Minimizer::new(gradus::Lars::default()).schedule(schedule(50.0)),
+        2_100,
+    );
+    quadratic_converges_with(
+        Minimizer::new(gradus::NovoGrad::default()).schedule(schedule(0.05)),
+        2_400,
+    );
+    quadratic_converges_with(
+        Minimizer::new(gradus::Fromage::default()).schedule(schedule(0.05)),
+        1_600,
+    );
+}

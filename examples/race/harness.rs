@@ -41,6 +41,7 @@ use gradus::{
     OptimisticGradientDescent, Optimizer, Prodigy, RAdam, Result, RmsProp, Rprop,
     ScheduleFreeAdamW, ScheduleFreeSgd, SignSgd, Signum, Sm3, Termination, Yogi,
 };
+use gradus::{Fromage, Lamb, Lars, NovoGrad};
 
 #[cfg(test)]
 mod tests;
@@ -226,6 +227,10 @@ fn boxed<O: Optimizer<f64> + 'static>(rule: O) -> Box<dyn Optimizer<f64>> {
 ///   AdamW at PyTorch's defaults) and SM3 (an accumulator per coordinate); optimistic gradient
 ///   descent with `1/(2L)`, within its stability bound `γL < 2/3`; Adam inside Lookahead
 ///   (`k = 5`, `α = 0.5`, judged at the slow weights).
+/// - The layer-wise rules LAMB, LARS (`γ = 1` with its trust coefficient `1e-3`), NovoGrad
+///   and Fromage run with a constant step size: the vector is one layer, whose steps are a
+///   fraction of `‖x‖` (a normalised gradient for NovoGrad), so they end within about that
+///   fraction of the minimiser.
 /// - The rules that learn their step size (DoG, DoWG, Prodigy, D-Adaptation AdamW and SGD,
 ///   COCOB) run with their defaults and the multiplier `1`, untuned.
 pub fn contenders() -> Vec<Contender> {
@@ -273,6 +278,10 @@ pub fn contenders() -> Vec<Contender> {
         Contender::constant("Adafactor", 1e-2, || Ok(Adafactor::default())),
         Contender::constant("Muon (AdamW)", 1e-2, || Ok(Muon::default())),
         Contender::constant("SM3", 1e-1, || Ok(Sm3::default())),
+        Contender::constant("LAMB", 1e-2, || Ok(Lamb::default())),
+        Contender::constant("LARS", 1.0, || Ok(Lars::default())),
+        Contender::constant("NovoGrad", 1e-2, || Ok(NovoGrad::default())),
+        Contender::constant("Fromage", 1e-2, || Ok(Fromage::default())),
         Contender::inverse_smoothness("Optimistic GD", 0.5, || {
             Ok(OptimisticGradientDescent::default())
         }),

@@ -25,8 +25,9 @@
 //! inputs give the same iterates; [`Adopt`], [`Cocob`], DoG, DoWG and the schedule-free rules,
 //! which PyTorch does not have, follow optax's `optax.contrib` instead, and [`Lion`],
 //! [`SignSgd`], [`Signum`], [`Yogi`], [`AdaBelief`], [`Adan`] and
-//! [`OptimisticGradientDescent`] optax's own optimizers of those names; [`Adafactor`] and
-//! [`Muon`] are PyTorch's, [`Sm3`] optax's `sm3`. Each rule validates its
+//! [`OptimisticGradientDescent`] optax's own optimizers of those names, as do the layer-wise
+//! rules [`Lamb`], [`Lars`], [`NovoGrad`] and [`Fromage`]; [`Adafactor`] and [`Muon`] are
+//! PyTorch's, [`Sm3`] optax's `sm3`. Each rule validates its
 //! hyperparameters once, when it is built, and allocates its state once, on its first step (a
 //! [`reset`](Optimizer::reset) keeps it for the next run).
 //!
@@ -47,6 +48,15 @@
 //! [`ShapedParameterSet`](crate::params::ShapedParameterSet) runs them over a model, and
 //! [`Shaped<R>`](Shaped) on one vector (a tensor of one dimension), as an [`Optimizer`]. Their
 //! matrix products run in buffers of the state, allocated on the first step.
+//!
+//! ## Layer-wise rules
+//!
+//! [`Lamb`], [`Lars`], [`NovoGrad`] and [`Fromage`] scale each layer's step by norms of that
+//! layer: a trust ratio `‖x‖/‖u‖`, or a second moment `‖g‖²` of one scalar per layer. A single
+//! vector is one layer; in a [`ParameterSet`](crate::params::ParameterSet) each tensor is a
+//! layer of its own (their configurations say so with
+//! [`ElementwiseRule::SUMS_PER_TENSOR`]), so that a set gives every tensor the same bits as
+//! the rule run on that tensor alone.
 //!
 //! ## Speed
 //!
@@ -105,13 +115,17 @@ mod cocob;
 mod config;
 mod dadaptation;
 mod dog;
+mod fromage;
 mod gradient_descent;
+mod lamb;
+mod lars;
 mod lbfgs;
 mod lion;
 mod lookahead;
 mod momentum;
 mod muon;
 mod nadam;
+mod novograd;
 mod optimistic_gradient_descent;
 mod prodigy;
 mod radam;
@@ -149,14 +163,18 @@ pub use dadaptation::{
     DAdaptAdamW, DAdaptAdamWConfig, DAdaptAdamWState, DAdaptSgd, DAdaptSgdConfig, DAdaptSgdState,
 };
 pub use dog::{DistanceState, Dog, DogConfig, DogStart, Dowg, DowgConfig};
+pub use fromage::{Fromage, FromageConfig};
 pub use gradient_descent::{GradientDescent, GradientDescentConfig};
 pub use kernel::Sums;
+pub use lamb::{Lamb, LambConfig};
+pub use lars::{Lars, LarsConfig};
 pub use lbfgs::{Lbfgs, LbfgsConfig};
 pub use lion::{Lion, LionConfig};
 pub use lookahead::{Lookahead, LookaheadConfig};
 pub use momentum::{Momentum, MomentumConfig};
 pub use muon::{AdjustLr, Muon, MuonConfig, MuonState};
 pub use nadam::{NAdam, NAdamConfig};
+pub use novograd::{NovoGrad, NovoGradConfig, NovoGradState};
 pub use optimistic_gradient_descent::{OptimisticGradientDescent, OptimisticGradientDescentConfig};
 pub use prodigy::{Prodigy, ProdigyConfig, ProdigyState};
 pub use radam::{RAdam, RAdamConfig};

@@ -129,8 +129,9 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// `kernel::gather`, whose order of additions depends on the length alone.
     ///
     /// Called only for rules whose `Sums` is not `()`, once per vector of the step (a parameter
-    /// set's tensors one after another, their sums added in position order); the default
-    /// gathers nothing.
+    /// set's tensors one after another, their sums added in position order, or each settled
+    /// alone for the rules with [`SUMS_PER_TENSOR`](ElementwiseRule::SUMS_PER_TENSOR)); the
+    /// default gathers nothing.
     fn gather(
         &self,
         step: Self::Step,
@@ -145,16 +146,51 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
     /// The step completed by the sums over every coordinate that
     /// [`gather`](ElementwiseRule::gather) returned, and the state's scalars advanced by them
     /// (a distance estimate, a running sum of squared norms). Called once per step, after
-    /// `gather` and before `apply`, only for rules whose `Sums` is not `()`; the default
-    /// returns `step`.
+    /// `gather` and before `apply`, only for rules whose `Sums` is not `()` and not
+    /// [per tensor](ElementwiseRule::SUMS_PER_TENSOR); the default returns `step`.
     fn settle(&self, state: &mut Self::State, step: Self::Step, sums: Self::Sums) -> Self::Step {
         let _ = (state, sums);
         step
     }
 
+    /// Whether the sums are taken per tensor (per layer) rather than over every coordinate of
+    /// the step: `true` for the layer-wise rules (LAMB's and LARS's trust ratio `‖x‖/‖u‖` of
+    /// each tensor, NovoGrad's second moment `‖g‖²` of each layer, Fromage's `‖x‖/‖g‖`).
+    ///
+    /// Such a rule's step is then, for each tensor in turn, [`gather`](ElementwiseRule::gather)
+    /// over that tensor alone, [`settle_tensor`](ElementwiseRule::settle_tensor) with the
+    /// tensor's index, and [`apply`](ElementwiseRule::apply) to that tensor with the step
+    /// `settle_tensor` returned; [`prepare`](ElementwiseRule::prepare) is still called once per
+    /// step. A single vector ([`Rule`]) is one layer, of index 0: its norms are the vector's.
+    /// In a [`ParameterSet`](crate::params::ParameterSet) every tensor is a layer of its own,
+    /// numbered from 0 by position within its group, so that the set gives each tensor the
+    /// bits of the rule run on that tensor alone. Default `false`: the sums of a parameter-set
+    /// group are taken over all its tensors together.
+    const SUMS_PER_TENSOR: bool = false;
+
+    /// The step of the tensor of index `tensor` (from 0, by position within its group; 0 for a
+    /// single vector), completed by that tensor's [`gather`](ElementwiseRule::gather)ed sums,
+    /// and the state's per-tensor scalars advanced by them (NovoGrad's second moment of the
+    /// layer). Called once per tensor and step, after that tensor's `gather` and before its
+    /// `apply`, only for rules with [`SUMS_PER_TENSOR`](ElementwiseRule::SUMS_PER_TENSOR); the
+    /// tensors of a group in position order, so that a state may grow its per-tensor scalars on
+    /// the first step, when they are met in turn. The default is
+    /// [`settle`](ElementwiseRule::settle).
+    fn settle_tensor(
+        &self,
+        state: &mut Self::State,
+        step: Self::Step,
+        sums: Self::Sums,
+        tensor: usize,
+    ) -> Self::Step {
+        let _ = tensor;
+        self.settle(state, step, sums)
+    }
+
     /// Step `t` (from 1) of one vector: [`prepare`](ElementwiseRule::prepare), for the rules
     /// that need sums over the coordinates [`gather`](ElementwiseRule::gather) and
-    /// [`settle`](ElementwiseRule::settle), then [`apply`](ElementwiseRule::apply) to every
+    /// [`settle`](ElementwiseRule::settle) (or [`settle_tensor`](ElementwiseRule::settle_tensor)
+    /// of tensor 0, the vector being one layer), then [`apply`](ElementwiseRule::apply) to every
     /// coordinate of `x` with the whole state. Returns what `apply` returns.
     #[inline]
     #[must_use]
@@ -169,7 +205,11 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
         let mut step = self.prepare(state, t, lr);
         if !Self::Sums::NONE {
             let sums = self.gather(step, x.view(), grad, Self::buffers(state));
-            step = self.settle(state, step, sums);
+            step = if Self::SUMS_PER_TENSOR {
+                self.settle_tensor(state, step, sums, 0)
+            } else {
+                self.settle(state, step, sums)
+            };
         }
         self.apply(step, x, grad, Self::buffers(state))
     }

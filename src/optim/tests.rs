@@ -414,6 +414,33 @@ fn elementwise_variants<F: Real>() -> Vec<Box<dyn Optimizer<F>>> {
             .unwrap(),
         ),
         Box::new(Dowg::default()),
+        // The layer-wise rules: sums over the vector, one layer.
+        Box::new(
+            Rule::new(LambConfig {
+                eps_root: l(1e-8),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(
+            Rule::new(LarsConfig {
+                weight_decay: l(0.01),
+                trust_coefficient: l(0.02),
+                nesterov: true,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(
+            Rule::new(NovoGradConfig {
+                b2: l(0.5),
+                weight_decay: l(0.01),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(Fromage::default()),
         Box::new(Prodigy::default()),
         Box::new(
             Prodigy::new(ProdigyConfig {

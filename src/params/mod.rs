@@ -31,6 +31,13 @@
 //!   corrections, step sizes) are computed once per group, and a model of many small tensors
 //!   is updated at close to the speed of one vector of the same length
 //!   (`cargo bench --bench parameter_sets`).
+//! - **Layer-wise rules.** The sums a rule takes over the coordinates (norms, inner products)
+//!   are taken over all the tensors of a group together, except for the layer-wise rules
+//!   ([`ElementwiseRule::SUMS_PER_TENSOR`]: LAMB, LARS, NovoGrad, Fromage), whose norms are
+//!   each tensor's own: every tensor is a layer, with its own trust ratio or second moment,
+//!   numbered by its position within its group. Their step takes two passes over each
+//!   tensor, the first (the sums) tensor after tensor, the second (the move) split over the
+//!   cores as for every rule.
 //!
 //! ```
 //! use gradus::optim::AdamConfig;
@@ -107,6 +114,10 @@ pub struct ParameterSet<C: ElementwiseRule> {
     /// contiguous in that order (allocated on the first such step, reused after).
     #[cfg_attr(feature = "serde", serde(skip))]
     scratch: Vec<Scratch<C::Float>>,
+    /// The step of each tensor of the group being updated, for the rules whose sums are taken
+    /// per tensor (allocated on the first step, reused after).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    tensor_steps: Vec<C::Step>,
     /// Steps taken since construction or the last reset.
     steps: usize,
 }
@@ -146,6 +157,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
             members: Vec::new(),
             tensors: Vec::new(),
             scratch: Vec::new(),
+            tensor_steps: Vec::new(),
             steps: 0,
         })
     }
@@ -282,7 +294,20 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                 continue;
             }
             let mut step = config.prepare(state, t, config.lr() * scale);
-            if !C::Sums::NONE {
+            let per_tensor = !C::Sums::NONE && C::SUMS_PER_TENSOR;
+            if per_tensor {
+                settle_tensors(
+                    config,
+                    step,
+                    &*x,
+                    grad,
+                    &self.tensors,
+                    &mut self.scratch,
+                    members,
+                    state,
+                    &mut self.tensor_steps,
+                );
+            } else if !C::Sums::NONE {
                 let sums = gather_group(
                     config,
                     step,
@@ -302,7 +327,12 @@ impl<C: ElementwiseRule> ParameterSet<C> {
                 scratch: &mut self.scratch,
                 first: 0,
             };
-            let first = update_group(config, step, span, members, C::buffers(state));
+            let steps = if per_tensor {
+                Steps::Each(&self.tensor_steps)
+            } else {
+                Steps::One(step)
+            };
+            let first = update_group(config, steps, span, members, C::buffers(state));
             // The first tensor, in position order, whose state is no longer finite.
             if let Some(i) = first {
                 overflowed = Some(overflowed.map_or(i, |o: usize| o.min(i)));
@@ -573,7 +603,38 @@ impl<'s, 'x, 'g, F> Span<'s, 'x, 'g, F> {
     }
 }
 
-/// Applies `step` to the tensors of one group at positions `members` (increasing, all within
+/// The step of each tensor of a group: one for all (`One`), or one per member, in the order of
+/// the members (`Each`, for the rules whose sums are taken per tensor).
+#[derive(Debug, Clone, Copy)]
+enum Steps<'a, S> {
+    One(S),
+    Each(&'a [S]),
+}
+
+impl<S: Copy> Steps<'_, S> {
+    /// The step of the `k`-th member.
+    #[inline]
+    fn get(&self, k: usize) -> S {
+        match self {
+            Steps::One(step) => *step,
+            Steps::Each(steps) => steps[k],
+        }
+    }
+
+    /// The steps of the first `k` members, and of the others.
+    #[cfg(feature = "parallel")]
+    fn split_at(self, k: usize) -> (Self, Self) {
+        match self {
+            Steps::One(step) => (Steps::One(step), Steps::One(step)),
+            Steps::Each(steps) => {
+                let (left, right) = steps.split_at(k);
+                (Steps::Each(left), Steps::Each(right))
+            }
+        }
+    }
+}
+
+/// Applies `steps` to the tensors of one group at positions `members` (increasing, all within
 /// `span`), `state` being the buffers of the group's state from the first member's range on:
 /// in order on one thread, or, with the `parallel` feature and at least
 /// [`PARALLEL_THRESHOLD`](crate::optim::kernel::PARALLEL_THRESHOLD) values, split into two
@@ -582,7 +643,7 @@ impl<'s, 'x, 'g, F> Span<'s, 'x, 'g, F> {
 /// is no longer finite after the step, if any.
 fn update_group<C: ElementwiseRule>(
     config: &C,
-    step: C::Step,
+    steps: Steps<'_, C::Step>,
     span: Span<'_, '_, '_, C::Float>,
     members: &[usize],
     state: Buffers<'_, C::Float>,
@@ -595,11 +656,12 @@ fn update_group<C: ElementwiseRule>(
             // The left half ends with the first member whose values reach half of the total.
             let k = members.partition_point(|&p| 2 * (span.tensor(p).end() - start) < total);
             let (left, right) = members.split_at((k + 1).min(members.len() - 1));
+            let (steps_left, steps_right) = steps.split_at(left.len());
             let (s_left, s_right) = state.split_at(span.tensor(right[0]).offset - start);
             let (span_left, span_right) = span.split_at(right[0]);
             let (left, right) = rayon::join(
-                || update_group(config, step, span_left, left, s_left),
-                || update_group(config, step, span_right, right, s_right),
+                || update_group(config, steps_left, span_left, left, s_left),
+                || update_group(config, steps_right, span_right, right, s_right),
             );
             return left.or(right);
         }
@@ -613,10 +675,11 @@ fn update_group<C: ElementwiseRule>(
     } = span;
     let mut overflowed = None;
     let mut rest = state;
-    for &p in members {
+    for (k, &p) in members.iter().enumerate() {
         let i = p - first;
         let (own, after) = rest.split_at(tensors[i].len);
         rest = after;
+        let step = steps.get(k);
         if !update_tensor(config, step, &mut scratch[i], &mut x[i], &grad[i], own) {
             overflowed = overflowed.or(Some(p));
         }
@@ -647,24 +710,66 @@ fn gather_group<C: ElementwiseRule>(
         if x.is_empty() {
             continue;
         }
-        let own_sums = if let (Some(xs), Some(gs)) = (x.as_slice(), g.as_slice()) {
-            config.gather(step, ArrayView1::from(xs), ArrayView1::from(gs), own)
-        } else {
-            let Scratch { x: xs, g: gs } = &mut scratch[p];
-            xs.clear();
-            xs.extend(x.iter().copied());
-            gs.clear();
-            gs.extend(g.iter().copied());
-            config.gather(
-                step,
-                ArrayView1::from(&xs[..]),
-                ArrayView1::from(&gs[..]),
-                own,
-            )
-        };
-        sums = sums.plus(own_sums);
+        sums = sums.plus(gather_tensor(config, step, x, g, &mut scratch[p], own));
     }
     sums
+}
+
+/// The step of each tensor of one group at positions `members` (increasing), for a rule whose
+/// sums are taken per tensor, written into `steps` in the order of the members: each tensor's
+/// sums [gathered](ElementwiseRule::gather) alone, then
+/// [settled](ElementwiseRule::settle_tensor) with its index within the group. An empty tensor
+/// keeps `step` (it has nothing to move) and settles nothing.
+#[allow(clippy::too_many_arguments)]
+fn settle_tensors<C: ElementwiseRule>(
+    config: &C,
+    step: C::Step,
+    x: &[ArrayViewMutD<'_, C::Float>],
+    grad: &[ArrayViewD<'_, C::Float>],
+    tensors: &[Tensor],
+    scratch: &mut [Scratch<C::Float>],
+    members: &[usize],
+    state: &mut C::State,
+    steps: &mut Vec<C::Step>,
+) {
+    steps.clear();
+    for (k, &p) in members.iter().enumerate() {
+        let (x, g, tensor) = (&x[p], &grad[p], &tensors[p]);
+        if x.is_empty() {
+            steps.push(step);
+            continue;
+        }
+        let (_, rest) = C::buffers(state).split_at(tensor.offset);
+        let (own, _) = rest.split_at(tensor.len);
+        let sums = gather_tensor(config, step, x, g, &mut scratch[p], own);
+        steps.push(config.settle_tensor(state, step, sums, k));
+    }
+}
+
+/// The sums a rule gathers over one non-empty tensor, in its row-major order: from slices when
+/// the tensor and its gradient are both contiguous in that order, and from copies otherwise.
+fn gather_tensor<C: ElementwiseRule>(
+    config: &C,
+    step: C::Step,
+    x: &ArrayViewMutD<'_, C::Float>,
+    g: &ArrayViewD<'_, C::Float>,
+    scratch: &mut Scratch<C::Float>,
+    state: Buffers<'_, C::Float>,
+) -> C::Sums {
+    if let (Some(xs), Some(gs)) = (x.as_slice(), g.as_slice()) {
+        return config.gather(step, ArrayView1::from(xs), ArrayView1::from(gs), state);
+    }
+    let Scratch { x: xs, g: gs } = scratch;
+    xs.clear();
+    xs.extend(x.iter().copied());
+    gs.clear();
+    gs.extend(g.iter().copied());
+    config.gather(
+        step,
+        ArrayView1::from(&xs[..]),
+        ArrayView1::from(&gs[..]),
+        state,
+    )
 }
 
 /// Whether two shapes are equal (a loop the compiler inlines: shapes are short).
@@ -797,6 +902,7 @@ impl<C: ElementwiseRule> TryFrom<Saved<C>> for ParameterSet<C> {
             scratch: std::iter::repeat_with(Scratch::default)
                 .take(tensors.len())
                 .collect(),
+            tensor_steps: Vec::new(),
             tensors,
             steps,
         })

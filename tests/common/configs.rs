@@ -193,3 +193,39 @@ pub fn every_gathering(check: &mut impl ConfigCheck, wd: f64) {
         ..Default::default()
     });
 }
+
+/// Runs `check` on every layer-wise rule (sums [per tensor](ElementwiseRule::SUMS_PER_TENSOR):
+/// LAMB, LARS, NovoGrad, Fromage), with weight decay `wd`: on a parameter set every tensor is a
+/// layer of its own, so a set is the rule on each tensor alone.
+pub fn every_layerwise(check: &mut impl ConfigCheck, wd: f64) {
+    check.config(gradus::optim::LambConfig {
+        lr: 0.01,
+        b2: 0.9,
+        eps_root: 1e-8,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    for nesterov in [false, true] {
+        check.config(gradus::optim::LarsConfig {
+            lr: 0.5,
+            weight_decay: wd,
+            trust_coefficient: 0.02,
+            eps: 1e-9,
+            momentum: 0.8,
+            nesterov,
+            ..Default::default()
+        });
+    }
+    check.config(gradus::optim::NovoGradConfig {
+        lr: 0.01,
+        b2: 0.5,
+        eps_root: 1e-8,
+        weight_decay: wd,
+        ..Default::default()
+    });
+    // Fromage has no weight decay (it shrinks x by 1/√(1 + γ²) instead).
+    check.config(gradus::optim::FromageConfig {
+        lr: 0.05,
+        min_norm: 1e-6,
+    });
+}

@@ -65,7 +65,8 @@ pub struct Rule<F> {
     /// The rule keeps per-coordinate state, allocated for the length of its first step.
     pub stateful: bool,
     /// The rule shrinks `x` towards zero at every step, whatever the gradient (ASGD's factor
-    /// `1 - λη`, on at its defaults): a zero gradient still moves `x`, from a fresh state too.
+    /// `1 - λη`, on at its defaults; Fromage's `1/√(1 + γ²)`): a zero gradient still moves `x`,
+    /// from a fresh state too.
     pub shrinks: bool,
     /// The default `lr` of the PyTorch optimizer of the same name, which the rule's
     /// [`Optimizer::default_lr`] must equal; `None` for rules PyTorch does not have.
@@ -627,6 +628,11 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
         adafactor_rule(),
         muon_rule(),
         sm3_rule(),
+        lamb_rule(),
+        lars_rule(false),
+        lars_rule(true),
+        novograd_rule(),
+        fromage_rule(),
         Rule {
             name: "L-BFGS",
             elementwise: false,
@@ -1793,6 +1799,245 @@ fn sm3_rule<F: Real>() -> Rule<F> {
                     momentum: F::lit(d.rate1),
                     b2: F::lit(1.0 - d.rate2.min(0.99)),
                     eps: F::lit(d.eps),
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// LAMB (`optax.lamb`): Adam's moments, and a trust ratio `‖x‖/‖u‖` per layer, so not
+/// elementwise.
+fn lamb_rule<F: Real>() -> Rule<F> {
+    use gradus::Lamb;
+    use gradus::optim::LambConfig;
+    Rule {
+        name: "LAMB",
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(Lamb::default()),
+        with_options: |wd| {
+            boxed(
+                Lamb::new(LambConfig {
+                    lr: F::lit(0.01),
+                    eps_root: F::lit(1e-8),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Lamb::new(LambConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                eps: F::lit(h[3]),
+                eps_root: F::lit(h[4]),
+                weight_decay: F::lit(h[5]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Lamb::new(LambConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// LARS (`optax.lars`): a trust ratio per layer and a velocity of steps.
+fn lars_rule<F: Real>(nesterov: bool) -> Rule<F> {
+    use gradus::Lars;
+    use gradus::optim::LarsConfig;
+    fn from_raw<F: Real>(h: &[f64; 6], nesterov: bool) -> Option<Boxed<F>> {
+        built(Lars::new(LarsConfig {
+            lr: F::lit(h[0]),
+            weight_decay: F::lit(h[1]),
+            trust_coefficient: F::lit(h[2]),
+            eps: F::lit(h[3]),
+            momentum: F::lit(h[4]),
+            trust_ratio_mask: h[5] >= 0.0,
+            nesterov,
+        }))
+    }
+    fn from_draw<F: Real>(d: &Draw, nesterov: bool) -> Boxed<F> {
+        boxed(
+            Lars::new(LarsConfig {
+                lr: F::one(),
+                trust_coefficient: F::lit(0.1),
+                eps: F::lit(d.eps),
+                momentum: F::lit(d.rate1),
+                nesterov,
+                ..Default::default()
+            })
+            .unwrap(),
+        )
+    }
+    Rule {
+        name: if nesterov { "LARS (Nesterov)" } else { "LARS" },
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: if nesterov {
+            || {
+                boxed(
+                    Lars::new(LarsConfig {
+                        nesterov: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            || boxed(Lars::default())
+        },
+        with_options: if nesterov {
+            |wd| {
+                boxed(
+                    Lars::new(LarsConfig {
+                        lr: F::lit(0.5),
+                        weight_decay: wd,
+                        trust_coefficient: F::lit(0.02),
+                        eps: F::lit(1e-9),
+                        nesterov: true,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        } else {
+            |wd| {
+                boxed(
+                    Lars::new(LarsConfig {
+                        lr: F::lit(0.5),
+                        weight_decay: wd,
+                        trust_coefficient: F::lit(0.02),
+                        eps: F::lit(1e-9),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                )
+            }
+        },
+        from_raw: if nesterov {
+            |h| from_raw(h, true)
+        } else {
+            |h| from_raw(h, false)
+        },
+        from_draw: if nesterov {
+            |d| from_draw(d, true)
+        } else {
+            |d| from_draw(d, false)
+        },
+    }
+}
+
+/// NovoGrad (`optax.novograd`): a second moment of one scalar per layer.
+fn novograd_rule<F: Real>() -> Rule<F> {
+    use gradus::NovoGrad;
+    use gradus::optim::NovoGradConfig;
+    Rule {
+        name: "NovoGrad",
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: false,
+        momentum: true,
+        stateful: true,
+        pytorch_lr: None,
+        default: || boxed(NovoGrad::default()),
+        with_options: |wd| {
+            boxed(
+                NovoGrad::new(NovoGradConfig {
+                    lr: F::lit(0.01),
+                    b2: F::lit(0.5),
+                    eps_root: F::lit(1e-8),
+                    weight_decay: wd,
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(NovoGrad::new(NovoGradConfig {
+                lr: F::lit(h[0]),
+                b1: F::lit(h[1]),
+                b2: F::lit(h[2]),
+                eps: F::lit(h[3]),
+                eps_root: F::lit(h[4]),
+                weight_decay: F::lit(h[5]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                NovoGrad::new(NovoGradConfig {
+                    lr: F::one(),
+                    b1: F::lit(d.rate1),
+                    b2: F::lit(d.rate2),
+                    eps: F::lit(d.eps),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+        },
+    }
+}
+
+/// Fromage (`optax.fromage`): no state, and a shrinking of `x` by `1/√(1 + γ²)` at every step,
+/// whatever the gradient.
+fn fromage_rule<F: Real>() -> Rule<F> {
+    use gradus::Fromage;
+    use gradus::optim::FromageConfig;
+    Rule {
+        name: "Fromage",
+        elementwise: false,
+        has_search_direction: false,
+        needs_exact_gradients: false,
+        needs_unconstrained: false,
+        shrinks: true,
+        momentum: false,
+        stateful: false,
+        pytorch_lr: None,
+        default: || boxed(Fromage::default()),
+        with_options: |_| {
+            boxed(
+                Fromage::new(FromageConfig {
+                    lr: F::lit(0.05),
+                    min_norm: F::lit(1e-4),
+                })
+                .unwrap(),
+            )
+        },
+        from_raw: |h| {
+            built(Fromage::new(FromageConfig {
+                lr: F::lit(h[0]),
+                min_norm: F::lit(h[1]),
+            }))
+        },
+        from_draw: |d| {
+            boxed(
+                Fromage::new(FromageConfig {
+                    lr: F::one(),
+                    min_norm: F::lit(d.eps),
                 })
                 .unwrap(),
             )
