@@ -105,64 +105,65 @@ fn main() -> Result<(), gradus::Error> {
         schedule_per_epoch: true,
         ..minibatch(batch_size, Estimator::Minibatch)
     };
-    let mut rows: Vec<(&str, Report<f64>)> = Vec::new();
-    rows.push((
-        "GD (full batch, 1/L)",
-        Minimizer::new(GradientDescent::default())
-            .lr(1.0 / lipschitz)
-            .with_criteria(criteria())
-            .minimize(&full, x0.view())?,
-    ));
-    rows.push((
-        "SGD (B=256, 0.1)",
-        Minimizer::new(GradientDescent::default())
-            .lr(0.1)
-            .with_criteria(criteria())
-            .minibatch(minibatch(256, Estimator::Minibatch))
-            .max_epochs(15)
-            .minimize_finite_sum(&problem, x0.view())?,
-    ));
-    rows.push((
-        "SGD (B=256, 1.0·0.6^epoch)",
-        Minimizer::new(GradientDescent::default())
-            .schedule(Exponential::new(1.0, 0.6)?)
-            .with_criteria(criteria())
-            .minibatch(decaying(256))
-            .max_epochs(50)
-            .minimize_finite_sum(&problem, x0.view())?,
-    ));
-    rows.push((
-        "Adam (1e-2·0.6^epoch)",
-        Minimizer::new(Adam::default())
-            .schedule(Exponential::new(1e-2, 0.6)?)
-            .with_criteria(criteria())
-            .minibatch(decaying(256))
-            .max_epochs(50)
-            .minimize_finite_sum(&problem, x0.view())?,
-    ));
-    rows.push((
-        "SVRG (B=64, 0.5)",
-        Minimizer::new(GradientDescent::default())
-            .lr(0.5)
-            .with_criteria(criteria())
-            .minibatch(minibatch(
-                64,
-                Estimator::Svrg {
-                    snapshot_every: None,
-                },
-            ))
-            .max_epochs(50)
-            .minimize_finite_sum(&problem, x0.view())?,
-    ));
-    rows.push((
-        "SAGA (B=64, 0.5)",
-        Minimizer::new(GradientDescent::default())
-            .lr(0.5)
-            .with_criteria(criteria())
-            .minibatch(minibatch(64, Estimator::Saga))
-            .max_epochs(50)
-            .minimize_finite_sum(&problem, x0.view())?,
-    ));
+    let rows: Vec<(&str, Report<f64>)> = vec![
+        (
+            "GD (full batch, 1/L)",
+            Minimizer::new(GradientDescent::default())
+                .lr(1.0 / lipschitz)
+                .with_criteria(criteria())
+                .minimize(&full, x0.view())?,
+        ),
+        (
+            "SGD (B=256, 0.1)",
+            Minimizer::new(GradientDescent::default())
+                .lr(0.1)
+                .with_criteria(criteria())
+                .minibatch(minibatch(256, Estimator::Minibatch))
+                .max_epochs(15)
+                .minimize_finite_sum(&problem, x0.view())?,
+        ),
+        (
+            "SGD (B=256, 1.0·0.6^epoch)",
+            Minimizer::new(GradientDescent::default())
+                .schedule(Exponential::new(1.0, 0.6)?)
+                .with_criteria(criteria())
+                .minibatch(decaying(256))
+                .max_epochs(50)
+                .minimize_finite_sum(&problem, x0.view())?,
+        ),
+        (
+            "Adam (1e-2·0.6^epoch)",
+            Minimizer::new(Adam::default())
+                .schedule(Exponential::new(1e-2, 0.6)?)
+                .with_criteria(criteria())
+                .minibatch(decaying(256))
+                .max_epochs(50)
+                .minimize_finite_sum(&problem, x0.view())?,
+        ),
+        (
+            "SVRG (B=64, 0.5)",
+            Minimizer::new(GradientDescent::default())
+                .lr(0.5)
+                .with_criteria(criteria())
+                .minibatch(minibatch(
+                    64,
+                    Estimator::Svrg {
+                        snapshot_every: None,
+                    },
+                ))
+                .max_epochs(50)
+                .minimize_finite_sum(&problem, x0.view())?,
+        ),
+        (
+            "SAGA (B=64, 0.5)",
+            Minimizer::new(GradientDescent::default())
+                .lr(0.5)
+                .with_criteria(criteria())
+                .minibatch(minibatch(64, Estimator::Saga))
+                .max_epochs(50)
+                .minimize_finite_sum(&problem, x0.view())?,
+        ),
+    ];
     if let Some(e) = problem.failure() {
         return Err(e);
     }

@@ -132,6 +132,10 @@ pub trait FiniteSum<F: Real>: Sync {
     }
 }
 
+/// The term of one example in [`Shards::sum_terms`]: `term(i, f_i(x), ∇f_i(x), t)` writes the
+/// term of example `i` (a global index) into `t`.
+pub type ExampleTerm<'t, F> = dyn FnMut(usize, F, ArrayView1<'_, F>, &mut [F]) + 't;
+
 /// Sums of per-example terms of a finite sum whose examples are spread over processes, each
 /// example evaluated by the process that holds it: what SAGA needs to keep its table of
 /// per-example gradients sharded (see [`FiniteSum::shards`]).
@@ -151,7 +155,7 @@ pub trait Shards<F: Real> {
         x: ArrayView1<'_, F>,
         batch: Batch<'_>,
         width: usize,
-        term: &mut dyn FnMut(usize, F, ArrayView1<'_, F>, &mut [F]),
+        term: &mut ExampleTerm<'_, F>,
         out: &mut [F],
     );
 }

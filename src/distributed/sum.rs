@@ -9,7 +9,7 @@ use super::Collective;
 use super::tree::{Local, Owned, Tree, combine, level_buffers};
 use crate::Real;
 use crate::error::{Error, Result};
-use crate::finite_sum::{Batch, FiniteSum, Shards};
+use crate::finite_sum::{Batch, ExampleTerm, FiniteSum, Shards};
 
 /// The [`FiniteSum`] of the examples of every process, each process holding the shard of
 /// consecutive examples `rows` (see the [module documentation](super) for the guarantee).
@@ -383,7 +383,7 @@ impl<S: FiniteSum<F>, C: Collective, F: Real> Shards<F> for DistributedSum<S, C,
         x: ArrayView1<'_, F>,
         batch: Batch<'_>,
         width: usize,
-        term: &mut dyn FnMut(usize, F, ArrayView1<'_, F>, &mut [F]),
+        term: &mut ExampleTerm<'_, F>,
         out: &mut [F],
     ) {
         if !self.failed() {

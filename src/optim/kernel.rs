@@ -305,6 +305,7 @@ pub(crate) fn gather<F: Real, const K: usize, S: Sums>(
 }
 
 /// The halving of [`gather`]: the same tree of additions with or without threads.
+#[cfg_attr(not(feature = "parallel"), allow(clippy::only_used_in_recursion))]
 fn gather_tree<F: Real, const K: usize, S: Sums>(
     x: ArrayView1<'_, F>,
     g: ArrayView1<'_, F>,

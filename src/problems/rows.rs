@@ -50,7 +50,7 @@ pub fn read_npy_rows<F: Real>(path: impl AsRef<Path>, rows: Range<usize>) -> Res
         return Err(Error::Empty { what: "rows" });
     }
     let mut file = File::open(path).map_err(io)?;
-    let header = NpyHeader::read(&mut file).map_err(|reason| error(reason))?;
+    let header = NpyHeader::read(&mut file).map_err(&error)?;
     if rows.end > header.rows {
         return Err(error(format!(
             "has {} rows, fewer than the {} that rows {}..{} need",
