@@ -245,3 +245,48 @@ fn a_checkpoint_written_by_one_process_resumes_on_another_number_of_processes() 
         assert_eq!(bits(&x), bits(&whole_run));
     }
 }
+
+#[test]
+fn a_saga_state_resumes_only_on_the_shards_it_was_made_on() {
+    let settings = Minibatch {
+        batch_size: 40,
+        seed: 3,
+        estimator: Estimator::Saga,
+        ..Minibatch::default()
+    };
+    let states = Threads::run(2, |t| {
+        let sum = distributed(t).unwrap();
+        let mut m = Minimizer::new(GradientDescent::default())
+            .lr(0.2)
+            .minibatch(settings.clone())
+            .max_epochs(1);
+        m.minimize_finite_sum(&sum, Array1::zeros(D).view())
+            .unwrap();
+        m.run_state().cloned().unwrap()
+    });
+    // On the same two shards, each process's own state goes on.
+    let resumed = Threads::run(2, |t| {
+        let rank = t.rank();
+        let sum = distributed(t).unwrap();
+        let mut m = Minimizer::new(GradientDescent::default())
+            .lr(0.2)
+            .minibatch(settings.clone())
+            .max_epochs(2);
+        m.set_run_state(states[rank].clone());
+        m.resume_finite_sum(&sum).map(|r| r.x)
+    });
+    assert!(resumed.iter().all(|r| r.is_ok()));
+    // On three shards, every process refuses it, before any communication.
+    let refused = Threads::run(3, |t| {
+        let sum = distributed(t).unwrap();
+        let mut m = Minimizer::new(GradientDescent::default())
+            .lr(0.2)
+            .minibatch(settings.clone())
+            .max_epochs(2);
+        m.set_run_state(states[0].clone());
+        m.resume_finite_sum(&sum).unwrap_err()
+    });
+    for e in refused {
+        assert!(e.to_string().contains("SAGA table"), "{e}");
+    }
+}

@@ -17,7 +17,7 @@ use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
 /// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 18] = [
+const SQUARING: [&str; 20] = [
     "Adam",
     "AdamW",
     "AMSGrad",
@@ -36,6 +36,10 @@ const SQUARING: [&str; 18] = [
     "AdaBelief",
     "AdaBelief (Nesterov)",
     "Adan",
+    // On one vector: AdamW (Muon's fallback for every tensor but matrices), and SM3's one
+    // accumulator per coordinate.
+    "Muon",
+    "SM3",
 ];
 
 /// The layer-wise rules of the registry (norms per tensor, so not elementwise) that square the
@@ -316,7 +320,12 @@ fn sets<F: Real>() {
     every_squaring_config(&mut check);
     let mut names = check.0;
     names.sort();
-    let mut squaring = SQUARING.to_vec();
+    // Muon and SM3 run on shaped sets (tests/shaped_rules.rs checks their overflow there).
+    let mut squaring: Vec<&str> = SQUARING
+        .iter()
+        .filter(|n| !["Muon", "SM3"].contains(n))
+        .copied()
+        .collect();
     squaring.extend(LAYERWISE_SQUARING);
     squaring.sort();
     assert_eq!(names, squaring);

@@ -32,7 +32,18 @@
 //!   sum), and so the iterates of a short run agree to about the precision of the type.
 //!
 //! The processes exchange, per evaluation, at most about `2 log2(blocks)` partial sums each, of
-//! `dim + 1` values: see `docs/scaling.md` in the repository for what this costs.
+//! `dim + 1` values: see `docs/scaling.md` in the repository for what this costs. The block size
+//! trades speed for granularity: with blocks of 256 almost every example of a shuffled minibatch
+//! is a block of its own (one call of the shard each), with blocks of 4096 a few examples share
+//! a call, about twice as fast, but the examples can be cut into at most `N / block` shards.
+//!
+//! ## Checkpoints
+//!
+//! The loop's run state does not depend on the number of processes: one process writes it
+//! (with the rule, through `gradus::checkpoint` of the `serde` feature), and any number of
+//! processes read it and resume, bit for bit. SAGA is the exception: its table of per-example
+//! gradients is sharded, so each process saves its own run state and a SAGA run resumes on the
+//! same shards.
 //!
 //! ## Failures end every process
 //!
