@@ -4,9 +4,10 @@
 //! A data set too large for one machine is cut into shards of consecutive examples (rows), one
 //! per process, each loaded by its process alone ([`shard_rows`] says which rows, and the
 //! row-range readers of [`problems`](crate::problems) read just those). A
-//! [`DistributedSum`] wraps the shard's own [`FiniteSum`] and is the [`FiniteSum`] of all the
-//! examples: asked for the mean over a batch of global example indices, each process evaluates
-//! the examples of the batch it owns and the processes exchange their partial sums. Every
+//! [`DistributedSum`] wraps the shard's own [`FiniteSum`](crate::FiniteSum) and is the
+//! [`FiniteSum`](crate::FiniteSum) of all the examples: asked for the mean over a batch of
+//! global example indices, each process evaluates the examples of the batch it owns and the
+//! processes exchange their partial sums. Every
 //! process then starts the same run, with the same settings and seed: they draw the same
 //! batches from the shared seed over the global indices, receive the same gradients, and take
 //! the same steps. Minibatch runs, SVRG, SAGA, full checks and full-batch runs (L-BFGS with its
