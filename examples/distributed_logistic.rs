@@ -4,8 +4,7 @@
 //! number of processes; only the times change.
 //!
 //! ```text
-//! cargo build --release --features mpi --example distributed_logistic
-//! mpirun -np 4 --oversubscribe target/release/examples/distributed_logistic
+//! mpirun -np 4 --oversubscribe cargo run --release --features mpi --example distributed_logistic
 //! ```
 //!
 //! (As root, OpenMPI also wants `--allow-run-as-root`.) With one process it runs without

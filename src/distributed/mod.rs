@@ -64,8 +64,9 @@
 //! over an MPI communicator (the `mpi` crate, rsmpi):
 //!
 //! ```text
-//! cargo run --release --features mpi --example distributed_logistic           # 1 process
-//! mpirun -np 4 --oversubscribe target/release/examples/distributed_logistic   # 4 processes
+//! cargo run --release --features mpi --example distributed_logistic         # 1 process
+//! mpirun -np 4 --oversubscribe cargo run --release --features mpi \
+//!     --example distributed_logistic                                         # 4 processes
 //! ```
 //!
 //! A run on one process without MPI:
