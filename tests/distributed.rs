@@ -3,6 +3,9 @@
 
 mod common;
 
+#[global_allocator]
+static COUNTING: common::counting::Counting = common::counting::Counting;
+
 use common::distributed::{BLOCK, D, LAMBDA, N, Threads, data, distributed, runs, whole};
 use gradus::distributed::{Collective, DistributedSum, SingleProcess, shard_rows};
 use gradus::finite_sum::{Batch, evaluate_batch};
@@ -289,4 +292,36 @@ fn a_saga_state_resumes_only_on_the_shards_it_was_made_on() {
     for e in refused {
         assert!(e.to_string().contains("SAGA table"), "{e}");
     }
+}
+
+#[test]
+fn evaluations_allocate_nothing_once_the_buffers_are_grown() {
+    use common::counting::allocations_during;
+    let sum = distributed(SingleProcess).unwrap();
+    let x = Array1::from_elem(D, 0.1);
+    let mut g = Array1::zeros(D);
+    let batches: Vec<Vec<usize>> = (0..20)
+        .map(|b| (0..100).map(|k| (k * 613 + b * 97) % N).collect())
+        .collect();
+    let mut terms = vec![0.0; 1 + D];
+    let mut run = |g: &mut Array1<f64>, terms: &mut [f64]| {
+        for b in &batches {
+            sum.batch_value_and_gradient(x.view(), Batch::Indices(b), g.view_mut());
+        }
+        sum.batch_value_and_gradient(x.view(), Batch::all(N), g.view_mut());
+        if let Some(shards) = sum.shards() {
+            shards.sum_terms(
+                x.view(),
+                Batch::Indices(&batches[0]),
+                1 + D,
+                &mut |_, f, gradient, t| {
+                    t[0] = f;
+                    t[1..].iter_mut().zip(gradient).for_each(|(t, &v)| *t = v);
+                },
+                terms,
+            );
+        }
+    };
+    run(&mut g, &mut terms);
+    assert_eq!(allocations_during(|| run(&mut g, &mut terms)), 0);
 }
