@@ -304,7 +304,7 @@ fn evaluations_allocate_nothing_once_the_buffers_are_grown() {
         .map(|b| (0..100).map(|k| (k * 613 + b * 97) % N).collect())
         .collect();
     let mut terms = vec![0.0; 1 + D];
-    let mut run = |g: &mut Array1<f64>, terms: &mut [f64]| {
+    let run = |g: &mut Array1<f64>, terms: &mut [f64]| {
         for b in &batches {
             sum.batch_value_and_gradient(x.view(), Batch::Indices(b), g.view_mut());
         }
