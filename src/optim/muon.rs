@@ -5,6 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::adam::{AdamConfig, AdamState};
 use super::config::rule_config;
+use super::kernel::widest_simd;
 use super::rule::ElementwiseRule;
 use super::shaped::{Shaped, ShapedRule, lerp, zeros};
 use crate::Real;
@@ -170,8 +171,19 @@ impl<F: Real> NewtonSchulz<F> {
     }
 
     /// Runs `steps` iterations `Y ← a Y + (b Y Yᵀ + c (Y Yᵀ)²) Y` on the `p × q` iterate in
-    /// `y`, row-major; the result is left in `y`.
-    fn iterate(&mut self, p: usize, q: usize, (a, b, c): (F, F, F), steps: usize) {
+    /// `y`, row-major; the result is left in `y`. Compiled for the widest SIMD instructions the
+    /// processor has, as the elementwise kernel is: the same arithmetic in the same order, so the
+    /// same bits on every machine.
+    fn iterate(&mut self, p: usize, q: usize, coefficients: (F, F, F), steps: usize) {
+        widest_simd(
+            #[inline(always)]
+            || self.iterate_here(p, q, coefficients, steps),
+        )
+    }
+
+    /// [`iterate`](Self::iterate), inlined into the SIMD copy that calls it.
+    #[inline(always)]
+    fn iterate_here(&mut self, p: usize, q: usize, (a, b, c): (F, F, F), steps: usize) {
         for _ in 0..steps {
             let NewtonSchulz {
                 y,
