@@ -1,6 +1,7 @@
 //! Adafactor: second moments of a matrix kept as row and column averages.
 
 use super::config::rule_config;
+use super::kernel::widest_simd;
 use super::shaped::{Shaped, ShapedRule, lerp, numel, zeros};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
@@ -212,6 +213,27 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
         grad: &[F],
         lr: F,
     ) -> bool {
+        // Compiled for the widest SIMD instructions the processor has, as the elementwise
+        // kernel is: the same arithmetic in the same order, so the same bits on every machine.
+        widest_simd(
+            #[inline(always)]
+            || self.update_here(state, t, shape, x, grad, lr),
+        )
+    }
+}
+
+impl<F: Real> AdafactorConfig<F> {
+    /// [`ShapedRule::update`], inlined into the SIMD copy that calls it.
+    #[inline(always)]
+    fn update_here(
+        &self,
+        state: &mut AdafactorState<F>,
+        t: usize,
+        shape: &[usize],
+        x: &mut [F],
+        grad: &[F],
+        lr: F,
+    ) -> bool {
         let layout = Layout::of(shape);
         let t = t as f64;
         let w = F::lit(t.powf(self.beta2_decay.as_f64()));
@@ -228,12 +250,14 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
         let floor = eps1 * eps1;
         // Whether the averages written are finite, then the update's sum of squares: the update
         // is computed twice, once for its RMS and once to apply it, so that it needs no buffer.
+        // The sum of squares in eight running sums (one per index mod 8, added in a fixed order
+        // at the end), so that it runs in SIMD lanes.
         let finite;
-        let mut sum_sq = F::zero();
+        let mut lanes = [F::zero(); 8];
         if layout.factored {
             finite = factored_moments(state, layout, grad, sign, w);
-            factored_updates(state, layout, grad, sign, eps1, floor, |_, u| {
-                sum_sq += u * u;
+            factored_updates(state, layout, grad, sign, eps1, floor, |k, u| {
+                lanes[k % 8] += u * u;
             });
         } else {
             let mut all_finite = true;
@@ -243,11 +267,13 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
                 all_finite &= v.is_finite();
             }
             finite = all_finite;
-            for (&v, &g) in state.variance.iter().zip(grad) {
+            for (k, (&v, &g)) in state.variance.iter().zip(grad).enumerate() {
                 let u = sign * g * (F::one() / v.max(floor).sqrt());
-                sum_sq += u * u;
+                lanes[k % 8] += u * u;
             }
         }
+        let sum_sq = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
         let clip = F::one().max(sum_sq.sqrt() / (size * self.d));
         let step = alpha / clip;
         if layout.factored {
@@ -266,6 +292,7 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
 
 /// Updates the row and column averages `R_t`, `C_t` of every matrix of the tensor with the
 /// weight `w = 1 - β̂₂ₜ`; returns whether they are all finite.
+#[inline(always)]
 fn factored_moments<F: Real>(
     state: &mut AdafactorState<F>,
     layout: Layout,
@@ -307,6 +334,7 @@ fn factored_moments<F: Real>(
 
 /// Calls `each(k, u)` with the update `u = G_k / √max(R_i C_j / max(mean R, ε₁), ε₁²)` of every
 /// value `k` (row `i`, column `j` of its matrix) of a factored tensor, in row-major order.
+#[inline(always)]
 fn factored_updates<F: Real>(
     state: &AdafactorState<F>,
     layout: Layout,
