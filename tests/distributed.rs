@@ -325,3 +325,43 @@ fn evaluations_allocate_nothing_once_the_buffers_are_grown() {
     run(&mut g, &mut terms);
     assert_eq!(allocations_during(|| run(&mut g, &mut terms)), 0);
 }
+
+#[test]
+fn a_saga_state_moves_between_the_plain_and_the_one_process_distributed_sum() {
+    // The same examples in one process, as a plain sum and as a distributed one: a SAGA state
+    // of either goes on over the other (its scratch has the other layout), close to the run
+    // that was not interrupted.
+    let settings = Minibatch {
+        batch_size: 1,
+        seed: 4,
+        estimator: Estimator::Saga,
+        ..Minibatch::default()
+    };
+    let plain = whole();
+    let one = distributed(SingleProcess).unwrap();
+    let run = |epochs: usize| {
+        Minimizer::new(GradientDescent::default())
+            .lr(0.05)
+            .minibatch(settings.clone())
+            .max_epochs(epochs)
+    };
+    let reference = run(2)
+        .minimize_finite_sum(&plain, Array1::zeros(D).view())
+        .unwrap()
+        .x;
+    let mut first = run(1);
+    first
+        .minimize_finite_sum(&plain, Array1::zeros(D).view())
+        .unwrap();
+    let mut second = run(2);
+    second.set_run_state(first.run_state().cloned().unwrap());
+    let x = second.resume_finite_sum(&one).unwrap().x;
+    let gap = (&x - &reference)
+        .mapv(f64::abs)
+        .fold(0.0, |m: f64, &v| m.max(v));
+    assert!(gap < 1e-10, "{gap:e}");
+    let mut third = run(3);
+    third.set_run_state(second.run_state().cloned().unwrap());
+    let x = third.resume_finite_sum(&plain).unwrap().x;
+    assert!(x.iter().all(|v| v.is_finite()));
+}

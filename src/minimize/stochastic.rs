@@ -129,7 +129,7 @@ struct Saga<F> {
     /// `(1/N) Σ_i α_i`.
     mean: Vec<F>,
     /// `B × n`: the gradients `∇f_i(x)` of the current batch, row `k` for its `k`-th example
-    /// (scratch).
+    /// (scratch). For a sum spread over processes, `1 + 3n` values: see `sharded_saga_step`.
     fresh: Vec<F>,
     filled: bool,
 }
@@ -473,6 +473,11 @@ fn saga_step<F: Real, P: FiniteSum<F> + ?Sized>(
     if let Some(shards) = problem.shards() {
         return sharded_saga_step(shards, saga, x, batch, g, examples);
     }
+    // A state made over a distributed sum and resumed over the undistributed one has the
+    // scratch of the other layout: grown once.
+    if saga.fresh.len() < batch.len() * n {
+        saga.fresh.resize(batch.len() * n, F::zero());
+    }
     let mut value = F::zero();
     g.fill(F::zero());
     for (k, i) in batch.iter().enumerate() {
@@ -528,7 +533,11 @@ fn sharded_saga_step<F: Real>(
     } = saga;
     let first = *first;
     // `fresh` holds one example's difference `∇f_i - α_i`, then the sums
-    // `[loss, per draw (n), per distinct example (n)]`.
+    // `[loss, per draw (n), per distinct example (n)]` (grown once if the state was made over an
+    // undistributed sum).
+    if fresh.len() != 1 + 3 * n {
+        fresh.resize(1 + 3 * n, F::zero());
+    }
     let (difference, totals) = fresh.split_at_mut(n);
     let mut last = None;
     shards.sum_terms(
