@@ -199,17 +199,37 @@ impl<L> Local<'_, '_, L> {
         match (left.is_empty(), right.is_empty()) {
             (false, true) => self.node(level - 1, 2 * id, left, buffers, out),
             (true, false) => self.node(level - 1, 2 * id + 1, right, buffers, out),
-            _ => {
-                let (lower, this) = buffers.split_at_mut(level as usize);
-                let right_value = &mut this[0][..];
-                self.node(level - 1, 2 * id, left, lower, out);
-                self.node(level - 1, 2 * id + 1, right, lower, right_value);
-                out.iter_mut()
-                    .zip(right_value.iter())
-                    .for_each(|(o, &r)| *o += r);
-            }
+            _ => add_children(
+                self,
+                level,
+                buffers,
+                out,
+                |me, lower, value| me.node(level - 1, 2 * id, left, lower, value),
+                |me, lower, value| me.node(level - 1, 2 * id + 1, right, lower, value),
+            ),
         }
     }
+}
+
+/// The value of a node whose two children hold examples: `left + right`, the left child
+/// written into `out` and the right one into the buffer of the node's level, each computed
+/// with the buffers of the levels below (through `context`, which both need).
+#[inline]
+fn add_children<C, F: Real>(
+    context: &mut C,
+    level: u32,
+    buffers: &mut [Vec<F>],
+    out: &mut [F],
+    left: impl FnOnce(&mut C, &mut [Vec<F>], &mut [F]),
+    right: impl FnOnce(&mut C, &mut [Vec<F>], &mut [F]),
+) {
+    let (lower, this) = buffers.split_at_mut(level as usize);
+    let right_value = &mut this[0][..];
+    left(context, lower, out);
+    right(context, lower, right_value);
+    out.iter_mut()
+        .zip(right_value.iter())
+        .for_each(|(o, &r)| *o += r);
 }
 
 /// The subtrees every process sent, combined by the tree's rule into `out`: `nodes[k]` is the
@@ -258,22 +278,25 @@ fn combine_node<F: Real>(
             out,
         );
     } else {
-        let (lower, this) = buffers.split_at_mut(level as usize);
-        let right_value = &mut this[0][..];
-        combine_node(tree, level - 1, 2 * id, left, first, value, lower, out);
-        combine_node(
-            tree,
-            level - 1,
-            2 * id + 1,
-            right,
-            first + k,
-            value,
-            lower,
-            right_value,
+        add_children(
+            &mut (),
+            level,
+            buffers,
+            out,
+            |_, lower, v| combine_node(tree, level - 1, 2 * id, left, first, value, lower, v),
+            |_, lower, v| {
+                combine_node(
+                    tree,
+                    level - 1,
+                    2 * id + 1,
+                    right,
+                    first + k,
+                    value,
+                    lower,
+                    v,
+                )
+            },
         );
-        out.iter_mut()
-            .zip(right_value.iter())
-            .for_each(|(o, &r)| *o += r);
     }
 }
 
