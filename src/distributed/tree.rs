@@ -150,6 +150,8 @@ impl<L> Local<'_, '_, L> {
         self.visit(self.tree.levels, 0, owned, buffers, out, emit);
     }
 
+    /// Emits the largest nodes under `(level, id)` that lie within the process's rows and hold
+    /// examples of the batch (`owned`, those under this node).
     fn visit<F: Real>(
         &mut self,
         level: u32,
