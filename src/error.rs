@@ -86,7 +86,7 @@ pub enum Error {
         reason: String,
     },
     /// A checkpoint that cannot be written or read: not a checkpoint, a newer format, another
-    /// type, truncated, corrupted (see [`checkpoint`](crate::checkpoint), `serde` feature).
+    /// type, truncated, corrupted (see `gradus::checkpoint`, `serde` feature).
     Checkpoint {
         /// What is wrong, and how to fix it.
         reason: String,

@@ -77,7 +77,7 @@
 //!
 //! With the `serde` feature, every rule, schedule, parameter set and the loop's
 //! [`RunState`](crate::RunState) implement `Serialize` and `Deserialize`. The
-//! [`checkpoint`](crate::checkpoint) module writes one value (a tuple, or a struct of your own
+//! `gradus::checkpoint` module writes one value (a tuple, or a struct of your own
 //! holding the model, the optimizer, the schedule and your loop's counters) to a file: atomic
 //! (written then renamed), checked (signature, format version, the type's name, a checksum), and
 //! exact (floats in binary), so that training resumed from a checkpoint gives the bits of the

@@ -60,7 +60,7 @@
 //! ## Transport
 //!
 //! [`Collective`] is the two operations the sum needs. [`SingleProcess`] is the trivial
-//! transport (one process, which owns everything), and, with the `mpi` feature, [`Mpi`] runs
+//! transport (one process, which owns everything), and, with the `mpi` feature, `Mpi` runs
 //! over an MPI communicator (the `mpi` crate, rsmpi):
 //!
 //! ```text
