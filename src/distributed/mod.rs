@@ -80,7 +80,8 @@
 //! let data = Dataset::<f64>::classification(1_000, 5, 7)?;
 //! let (rank, size) = (0, 1);
 //! let rows = shard_rows(data.len(), 64, rank, size)?;
-//! let shard = LogisticRegression::new(data.rows(rows.clone())?, 1e-3);
+//! // A failure to load is passed to `new`, not returned early: every process must call it.
+//! let shard = data.rows(rows.clone()).and_then(|d| LogisticRegression::new(d, 1e-3));
 //! let sum = DistributedSum::new(SingleProcess, shard, rows, 64)?;
 //! let report = Minimizer::new(Adam::default())
 //!     .lr(1e-2)
