@@ -8,24 +8,24 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::yogi::bias_correction;
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`AdaBelief`] (the arguments and defaults of `optax.adabelief`).
     pub struct AdaBeliefConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`, the authors'.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β₁` of the first moment, in `[0, 1)`. Default `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the second moment of the prediction error, in `[0, 1)`. Default
         /// `0.999`.
-        pub b2: F = F::lit(0.999),
+        pub b2: F = F::lit(0.999) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-16`.
-        pub eps: F = F::lit(1e-16),
+        pub eps: F = F::lit(1e-16) => Positive,
         /// Term `ε_root >= 0` added to the second moment at every step (and kept in it).
         /// Default `1e-16`.
-        pub eps_root: F = F::lit(1e-16),
+        pub eps_root: F = F::lit(1e-16) => NonNegative,
         /// Nesterov's momentum: step along `β₁ m̂_{t+1} + (1 - β₁) ĝ_t` (see [`AdaBelief`]).
         /// Default `false`.
         pub nesterov: bool = false,
@@ -122,11 +122,7 @@ impl<F: Real> ElementwiseRule for AdaBeliefConfig<F> {
     /// `lr` or `eps_root`, a `b1` or `b2` outside `[0, 1)`, or an `eps` that is not finite and
     /// positive.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("eps_root", self.eps_root, Domain::NonNegative)
+        self.check_domains()
     }
 
     fn start(&self, state: &mut AdaBeliefState<F>, n: usize) {

@@ -9,19 +9,18 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Adadelta`] (PyTorch's `Adadelta` arguments and defaults).
     pub struct AdadeltaConfig<F> {
         /// Factor `γ` scaling the update, used when the loop sets none. Default `1.0`.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// Decay rate `ρ` of the running averages, in `[0, 1)`. Default `0.9`.
-        pub rho: F = F::lit(0.9),
+        pub rho: F = F::lit(0.9) => UnitInterval,
         /// Term `ε > 0` added inside both roots. Default `1e-6`.
-        pub eps: F = F::lit(1e-6),
+        pub eps: F = F::lit(1e-6) => Positive,
         /// L2 penalty `λ` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
         /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
         /// always minimizes `f`, so this is for stepping the rule by hand on a function to
@@ -73,21 +72,7 @@ pub struct AdadeltaStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
-    rule_types!(AdadeltaState<F>, AdadeltaStep<F>);
-
-    fn name(&self) -> &'static str {
-        "Adadelta"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, a `rho` outside `[0, 1)`, or an `eps` that is not finite and
-    /// positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("rho", self.rho, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("Adadelta", AdadeltaState<F>, AdadeltaStep<F>);
 
     fn start(&self, state: &mut AdadeltaState<F>, n: usize) {
         fill(&mut state.square_avg, n, F::zero());

@@ -8,21 +8,20 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`AdaGrad`] (PyTorch's `Adagrad` arguments and defaults).
     pub struct AdaGradConfig<F> {
         /// Step size `γ` used when the loop sets none. Default `1e-2`.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Decay `η` of the step size: step `t` uses `γ / (1 + (t - 1) η)`. Default `0`.
-        pub lr_decay: F = F::zero(),
+        pub lr_decay: F = F::zero() => NonNegative,
         /// L2 penalty `λ` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Starting value `s_0` of every accumulator. Default `0`.
-        pub initial_accumulator_value: F = F::zero(),
+        pub initial_accumulator_value: F = F::zero() => NonNegative,
         /// Term `ε > 0` added to the denominator. Default `1e-10`.
-        pub eps: F = F::lit(1e-10),
+        pub eps: F = F::lit(1e-10) => Positive,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
         /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
         /// always minimizes `f`, so this is for stepping the rule by hand on a function to
@@ -72,26 +71,7 @@ pub struct AdaGradStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
-    rule_types!(AdaGradState<F>, AdaGradStep<F>);
-
-    fn name(&self) -> &'static str {
-        "AdaGrad"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `lr_decay`, `weight_decay` or `initial_accumulator_value`, or an `eps` that is not
-    /// finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("lr_decay", self.lr_decay, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
-        check(
-            "initial_accumulator_value",
-            self.initial_accumulator_value,
-            Domain::NonNegative,
-        )?;
-        check("eps", self.eps, Domain::Positive)
-    }
+    rule_types!("AdaGrad", AdaGradState<F>, AdaGradStep<F>);
 
     fn start(&self, state: &mut AdaGradState<F>, n: usize) {
         fill(&mut state.sum, n, self.initial_accumulator_value);

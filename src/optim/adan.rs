@@ -8,28 +8,27 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::yogi::bias_correction;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Adan`] (the arguments and defaults of `optax.adan`).
     pub struct AdanConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`, the authors' implementation's.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β₁` of the gradients' average, in `[0, 1)`. Default `0.98`.
-        pub b1: F = F::lit(0.98),
+        pub b1: F = F::lit(0.98) => UnitInterval,
         /// Decay rate `β₂` of the average of the gradients' differences, in `[0, 1)`. Default
         /// `0.92`.
-        pub b2: F = F::lit(0.92),
+        pub b2: F = F::lit(0.92) => UnitInterval,
         /// Decay rate `β₃` of the second moment, in `[0, 1)`. Default `0.99`.
-        pub b3: F = F::lit(0.99),
+        pub b3: F = F::lit(0.99) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// Term `ε_root >= 0` added to the second moment under the root. Default `1e-8`.
-        pub eps_root: F = F::lit(1e-8),
+        pub eps_root: F = F::lit(1e-8) => NonNegative,
         /// Weight decay `λ`, added to the update before the step size multiplies it (a
         /// shrinking of `x` by `1 - γλ`). Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -116,24 +115,7 @@ pub struct AdanStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AdanConfig<F> {
-    rule_types!(AdanState<F>, AdanStep<F>);
-
-    fn name(&self) -> &'static str {
-        "Adan"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `eps_root` or `weight_decay`, a `b1`, `b2` or `b3` outside `[0, 1)`, or an `eps`
-    /// that is not finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("b3", self.b3, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("eps_root", self.eps_root, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("Adan", AdanState<F>, AdanStep<F>);
 
     fn start(&self, state: &mut AdanState<F>, n: usize) {
         fill(&mut state.exp_avg, n, F::zero());

@@ -8,7 +8,7 @@ use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`Adopt`] (the arguments and defaults of optax's
@@ -16,14 +16,14 @@ rule_config! {
     pub struct AdoptConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`, the default of the authors' implementation and Adam's.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β₁` of the momentum of the normalised gradients, in `[0, 1)`. Default
         /// `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the second moment estimate, in `[0, 1)`. Default `0.9999`.
-        pub b2: F = F::lit(0.9999),
+        pub b2: F = F::lit(0.9999) => UnitInterval,
         /// Floor `ε > 0` of the denominator `max(√v, ε)`. Default `1e-6`.
-        pub eps: F = F::lit(1e-6),
+        pub eps: F = F::lit(1e-6) => Positive,
         /// Nesterov's momentum: step along `β₁ m_t + (1 - β₁) u_t` instead of `m_t`. Default
         /// `false`.
         pub nesterov: bool = false,
@@ -152,10 +152,7 @@ impl<F: Real> ElementwiseRule for AdoptConfig<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr`, a `b1` or `b2` outside `[0, 1)`, or an `eps` that is not finite and positive.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)
+        self.check_domains()
     }
 
     fn start(&self, state: &mut AdoptState<F>, n: usize) {

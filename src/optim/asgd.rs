@@ -9,23 +9,22 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Asgd`] (PyTorch's `ASGD` arguments and defaults).
     pub struct AsgdConfig<F> {
         /// Step size `γ` used when the loop sets none. Default `1e-2`.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Decay `λ`: the step size decays as `γ / (1 + λγt)^α`, and `x` shrinks by `1 - λη` at
         /// every step. Default `1e-4`.
-        pub lambd: F = F::lit(1e-4),
+        pub lambd: F = F::lit(1e-4) => NonNegative,
         /// Power `α` of the step size's decay. Default `0.75`.
-        pub alpha: F = F::lit(0.75),
+        pub alpha: F = F::lit(0.75) => NonNegative,
         /// When the average starts: until step `t0 + 2` the average is the iterate itself, and
         /// from there on the mean of the iterates since that step. Default `1e6`.
-        pub t0: F = F::lit(1e6),
+        pub t0: F = F::lit(1e6) => NonNegative,
         /// L2 penalty `λ_wd` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
         /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
         /// always minimizes `f`, so this is for stepping the rule by hand on a function to
@@ -142,21 +141,7 @@ pub struct AsgdStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for AsgdConfig<F> {
-    rule_types!(AsgdState<F>, AsgdStep<F>);
-
-    fn name(&self) -> &'static str {
-        "ASGD"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `lambd`, `alpha`, `t0` or `weight_decay`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("lambd", self.lambd, Domain::NonNegative)?;
-        check("alpha", self.alpha, Domain::NonNegative)?;
-        check("t0", self.t0, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("ASGD", AsgdState<F>, AsgdStep<F>);
 
     fn start(&self, state: &mut AsgdState<F>, n: usize) {
         fill(&mut state.ax, n, F::zero());

@@ -9,7 +9,6 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Cocob`] (the arguments and defaults of optax's
@@ -18,16 +17,16 @@ rule_config! {
         /// Multiplier `γ` of the gradient (optax's `learning_rate`), used when the loop sets
         /// none. Default `1.0`: COCOB needs no step size, and `γ` is there for schedules (see
         /// [`Cocob`]).
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// `α > 0`, which bounds the fraction of its wealth each coordinate bets while its
         /// gradients are few: the first step moves each coordinate by `1/max(α, 2)`. Default
         /// `100`.
-        pub alpha: F = F::lit(100.0),
+        pub alpha: F = F::lit(100.0) => Positive,
         /// `ε > 0`, the starting value of the largest gradient magnitude `L`, so that nothing is
         /// divided by zero. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// L2 penalty `λ` added to the gradient before the multiplier. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -113,20 +112,7 @@ pub struct CocobStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for CocobConfig<F> {
-    rule_types!(CocobState<F>, CocobStep<F>);
-
-    fn name(&self) -> &'static str {
-        "COCOB"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, or an `alpha` or `eps` that is not finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("alpha", self.alpha, Domain::Positive)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("COCOB", CocobState<F>, CocobStep<F>);
 
     fn start(&self, state: &mut CocobState<F>, n: usize) {
         // x_0 is written by the first step.

@@ -8,17 +8,16 @@ use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::Buffers;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Fromage`] (the arguments and defaults of `optax.fromage`).
     pub struct FromageConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires): the relative length of a step. Default `1e-2`, the paper's.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Smallest norm `n_min >= 0` of a layer or of its gradient: smaller norms count as
         /// `n_min`. Default `1e-6`.
-        pub min_norm: F = F::lit(1e-6),
+        pub min_norm: F = F::lit(1e-6) => NonNegative,
     }
 }
 
@@ -83,20 +82,9 @@ fn safe_norm<F: Real>(squared: F, min_norm: F) -> F {
 }
 
 impl<F: Real> ElementwiseRule for FromageConfig<F> {
-    rule_types!((), FromageStep<F>, [F; 2]);
+    rule_types!("Fromage", (), FromageStep<F>, [F; 2]);
 
     const SUMS_PER_TENSOR: bool = true;
-
-    fn name(&self) -> &'static str {
-        "Fromage"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `min_norm`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("min_norm", self.min_norm, Domain::NonNegative)
-    }
 
     fn start(&self, _state: &mut (), _n: usize) {}
 

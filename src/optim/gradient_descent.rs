@@ -8,15 +8,14 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::Buffers;
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`GradientDescent`].
     pub struct GradientDescentConfig<F> {
         /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// L2 penalty `λ` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
         /// before anything else, weight decay included. The [`Minimizer`](crate::Minimizer)
         /// always minimizes `f`, so this is for stepping the rule by hand on a function to
@@ -47,18 +46,7 @@ pub struct GradientDescentStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
-    rule_types!((), GradientDescentStep<F>);
-
-    fn name(&self) -> &'static str {
-        "GradientDescent"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("GradientDescent", (), GradientDescentStep<F>);
 
     fn start(&self, _state: &mut (), _n: usize) {}
 

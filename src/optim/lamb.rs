@@ -8,25 +8,24 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::yogi::bias_correction;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Lamb`] (the arguments and defaults of `optax.lamb`).
     pub struct LambConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β₁` of the gradients' average, in `[0, 1)`. Default `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the squared gradients' average, in `[0, 1)`. Default `0.999`.
-        pub b2: F = F::lit(0.999),
+        pub b2: F = F::lit(0.999) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-6`.
-        pub eps: F = F::lit(1e-6),
+        pub eps: F = F::lit(1e-6) => Positive,
         /// Term `ε_root >= 0` added to the second moment under the root. Default `0`.
-        pub eps_root: F = F::zero(),
+        pub eps_root: F = F::zero() => NonNegative,
         /// Weight decay `λ`, added to Adam's direction before the trust ratio scales it.
         /// Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -138,25 +137,9 @@ pub(super) fn trust_ratio<F: Real>(
 }
 
 impl<F: Real> ElementwiseRule for LambConfig<F> {
-    rule_types!(LambState<F>, LambStep<F>, [F; 2]);
+    rule_types!("LAMB", LambState<F>, LambStep<F>, [F; 2]);
 
     const SUMS_PER_TENSOR: bool = true;
-
-    fn name(&self) -> &'static str {
-        "LAMB"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `eps_root` or `weight_decay`, a `b1` or `b2` outside `[0, 1)`, or an `eps` that is
-    /// not finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("eps_root", self.eps_root, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
 
     fn start(&self, state: &mut LambState<F>, n: usize) {
         fill(&mut state.exp_avg, n, F::zero());

@@ -8,27 +8,27 @@ use super::lamb::trust_ratio;
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`Lars`] (the arguments and defaults of `optax.lars`).
     pub struct LarsConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1`: the trust coefficient already makes the steps small.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// Weight decay `λ`, added to the gradient before the trust ratio. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Trust coefficient `c > 0`, the fraction of `‖x‖` a step of `γ = 1` moves a layer by
         /// (before momentum). Default `1e-3`.
-        pub trust_coefficient: F = F::lit(1e-3),
+        pub trust_coefficient: F = F::lit(1e-3) => Positive,
         /// Term `ε >= 0` added to the norm of the direction in the trust ratio. Default `0`.
-        pub eps: F = F::zero(),
+        pub eps: F = F::zero() => NonNegative,
         /// Whether the trust ratio scales the step (optax's `trust_ratio_mask` for one layer):
         /// `false` makes the rule momentum SGD, for the tensors (biases, norms) that a
         /// parameter-set group leaves out of the adaptation. Default `true`.
         pub trust_ratio_mask: bool = true,
         /// Momentum `μ`, in `[0, 1)`. Default `0.9`.
-        pub momentum: F = F::lit(0.9),
+        pub momentum: F = F::lit(0.9) => UnitInterval,
         /// Nesterov momentum. Default `false`.
         pub nesterov: bool = false,
     }
@@ -113,15 +113,7 @@ impl<F: Real> ElementwiseRule for LarsConfig<F> {
     /// `lr`, `weight_decay` or `eps`, a `trust_coefficient` that is not finite and positive, or
     /// a `momentum` outside `[0, 1)`.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
-        check(
-            "trust_coefficient",
-            self.trust_coefficient,
-            Domain::Positive,
-        )?;
-        check("eps", self.eps, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)
+        self.check_domains()
     }
 
     fn start(&self, state: &mut LarsState<F>, n: usize) {

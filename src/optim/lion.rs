@@ -8,7 +8,6 @@ use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Lion`] (the arguments and defaults of `optax.lion`).
@@ -16,15 +15,15 @@ rule_config! {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-4`: every coordinate moves by about `γ` at every step, and the
         /// authors advise a step size several times smaller than AdamW's.
-        pub lr: F = F::lit(1e-4),
+        pub lr: F = F::lit(1e-4) => NonNegative,
         /// Weight `β₁` of the momentum against the gradient in the direction whose sign is
         /// taken, in `[0, 1)`. Default `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the momentum, in `[0, 1)`. Default `0.99`.
-        pub b2: F = F::lit(0.99),
+        pub b2: F = F::lit(0.99) => UnitInterval,
         /// Weight decay `λ`, added to the signed direction before the step size multiplies it
         /// (a shrinking of `x` by `1 - γλ`). Default `1e-3`, optax's.
-        pub weight_decay: F = F::lit(1e-3),
+        pub weight_decay: F = F::lit(1e-3) => NonNegative,
     }
 }
 
@@ -103,20 +102,7 @@ pub(super) fn sign<F: Real>(v: F) -> F {
 }
 
 impl<F: Real> ElementwiseRule for LionConfig<F> {
-    rule_types!(LionState<F>, LionStep<F>);
-
-    fn name(&self) -> &'static str {
-        "Lion"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr` or `weight_decay`, or a `b1` or `b2` outside `[0, 1)`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
+    rule_types!("Lion", LionState<F>, LionStep<F>);
 
     fn start(&self, state: &mut LionState<F>, n: usize) {
         fill(&mut state.exp_avg, n, F::zero());

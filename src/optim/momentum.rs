@@ -8,21 +8,21 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check, check_that};
+use crate::error::{Result, check_that};
 
 rule_config! {
     /// Hyperparameters of [`Momentum`] (PyTorch's `SGD` arguments).
     pub struct MomentumConfig<F> {
         /// Step size `γ` used when the loop sets none. Default `1e-3` (PyTorch's `SGD`).
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Momentum factor `μ`, in `[0, 1)`. Default `0.9`, the usual choice (PyTorch's `SGD`
         /// defaults to `0`, which is plain [`GradientDescent`](crate::GradientDescent)).
-        pub momentum: F = F::lit(0.9),
+        pub momentum: F = F::lit(0.9) => UnitInterval,
         /// Dampening `τ` of the gradient added to the velocity from the second step on, in `[0, 1]`.
         /// Default `0`.
-        pub dampening: F = F::zero(),
+        pub dampening: F = F::zero() => ClosedUnitInterval,
         /// L2 penalty `λ` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Use Nesterov's momentum (requires `momentum > 0` and `dampening = 0`). Default `false`.
         pub nesterov: bool = false,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
@@ -138,10 +138,7 @@ impl<F: Real> ElementwiseRule for MomentumConfig<F> {
     /// `lr` or `weight_decay`, a `momentum` outside `[0, 1)`, a `dampening` outside `[0, 1]`, and,
     /// with `nesterov`, a zero `momentum` or a non-zero `dampening`.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)?;
-        check("dampening", self.dampening, Domain::ClosedUnitInterval)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
+        self.check_domains()?;
         if self.nesterov {
             check_that(
                 "momentum",

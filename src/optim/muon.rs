@@ -34,12 +34,12 @@ rule_config! {
     /// that updates the tensors that are not matrices.
     pub struct MuonConfig<F> {
         /// Step size `γ` of the matrices, used when the loop sets none. Default `1e-3`.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decoupled weight decay `λ` of the matrices: `X` shrinks by `1 - γλ` at every step.
         /// Default `0.1`.
-        pub weight_decay: F = F::lit(0.1),
+        pub weight_decay: F = F::lit(0.1) => NonNegative,
         /// Momentum `μ`, in `[0, 1)` (PyTorch accepts any `μ >= 0`). Default `0.95`.
-        pub momentum: F = F::lit(0.95),
+        pub momentum: F = F::lit(0.95) => UnitInterval,
         /// Orthogonalize the Nesterov look-ahead `(1 - μ) G + μ B` instead of the momentum `B`.
         /// Default `true`.
         pub nesterov: bool = true,
@@ -308,9 +308,7 @@ impl<F: Real> ShapedRule for MuonConfig<F> {
     /// `ns_steps >= 100`, or a hyperparameter of `adamw` outside its domain (named as
     /// [`AdamConfig`] names it).
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)?;
+        self.check_domains()?;
         let (a, b, c) = self.ns_coefficients;
         check("ns_coefficients.0", a, Domain::Finite)?;
         check("ns_coefficients.1", b, Domain::Finite)?;

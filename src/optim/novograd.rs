@@ -7,24 +7,23 @@ use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`NovoGrad`] (the arguments and defaults of `optax.novograd`).
     pub struct NovoGradConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β₁` of the first moment, in `[0, 1)`. Default `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the per-layer second moment, in `[0, 1)`. Default `0.25`.
-        pub b2: F = F::lit(0.25),
+        pub b2: F = F::lit(0.25) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-6`.
-        pub eps: F = F::lit(1e-6),
+        pub eps: F = F::lit(1e-6) => Positive,
         /// Term `ε_root >= 0` added to the second moment under the root. Default `0`.
-        pub eps_root: F = F::zero(),
+        pub eps_root: F = F::zero() => NonNegative,
         /// Weight decay `λ`, added to the normalised gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -108,25 +107,9 @@ pub struct NovoGradStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for NovoGradConfig<F> {
-    rule_types!(NovoGradState<F>, NovoGradStep<F>, [F; 1]);
+    rule_types!("NovoGrad", NovoGradState<F>, NovoGradStep<F>, [F; 1]);
 
     const SUMS_PER_TENSOR: bool = true;
-
-    fn name(&self) -> &'static str {
-        "NovoGrad"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, `eps_root` or `weight_decay`, a `b1` or `b2` outside `[0, 1)`, or an `eps` that is
-    /// not finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("eps_root", self.eps_root, Domain::NonNegative)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
-    }
 
     fn start(&self, state: &mut NovoGradState<F>, n: usize) {
         fill(&mut state.exp_avg, n, F::zero());

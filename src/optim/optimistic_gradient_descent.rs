@@ -15,12 +15,12 @@ rule_config! {
     pub struct OptimisticGradientDescentConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-3`, [`GradientDescent`](crate::GradientDescent)'s.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Weight `α >= 0` of the current gradient. Default `1`.
-        pub alpha: F = F::one(),
+        pub alpha: F = F::one() => NonNegative,
         /// Weight `β >= 0` of the optimism: the change of the gradient since the previous step.
         /// Default `1`.
-        pub beta: F = F::one(),
+        pub beta: F = F::one() => NonNegative,
     }
 }
 
@@ -102,9 +102,7 @@ impl<F: Real> ElementwiseRule for OptimisticGradientDescentConfig<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr`, `alpha` or `beta`.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("alpha", self.alpha, Domain::NonNegative)?;
-        check("beta", self.beta, Domain::NonNegative)?;
+        self.check_domains()?;
         check("alpha + beta", self.alpha + self.beta, Domain::NonNegative)
     }
 

@@ -8,21 +8,21 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`RmsProp`] (PyTorch's `RMSprop` arguments and defaults).
     pub struct RmsPropConfig<F> {
         /// Step size `γ` used when the loop sets none. Default `1e-2`.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Smoothing constant `α` of the running averages, in `[0, 1)`. Default `0.99`.
-        pub alpha: F = F::lit(0.99),
+        pub alpha: F = F::lit(0.99) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// L2 penalty `λ` added to the gradient. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Momentum factor `μ` of the scaled step, in `[0, 1)`. Default `0`.
-        pub momentum: F = F::zero(),
+        pub momentum: F = F::zero() => UnitInterval,
         /// Normalise by an estimate of the gradient's variance instead of its second moment
         /// (Graves, 2013). Default `false`.
         pub centered: bool = false,
@@ -121,11 +121,7 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
     /// `lr` or `weight_decay`, an `alpha` or `momentum` outside `[0, 1)`, or an `eps` that is not
     /// finite and positive.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("alpha", self.alpha, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)
+        self.check_domains()
     }
 
     fn start(&self, state: &mut RmsPropState<F>, n: usize) {

@@ -263,7 +263,26 @@ pub trait ElementwiseRule: Clone + Debug + Send + Sync {
 /// The items of an [`ElementwiseRule`] implementation that every configuration type writes the
 /// same way: the float type `F`, the state and step types given, and the step size as the field
 /// `lr`.
+///
+/// Given the rule's name first (`rule_types!("LAMB", LambState<F>, LambStep<F>, [F; 2])`), it
+/// also writes [`name`](ElementwiseRule::name) and [`validate`](ElementwiseRule::validate), the
+/// check of every domain of the configuration's table (see `rule_config!`); a rule whose name
+/// depends on its options, or whose hyperparameters are checked beyond their domains, writes
+/// those two itself.
 macro_rules! rule_types {
+    ($name:literal, $state:ty, $step:ty $(, $sums:ty)?) => {
+        $crate::optim::rule::rule_types!($state, $step $(, $sums)?);
+
+        fn name(&self) -> &'static str {
+            $name
+        }
+
+        /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the first
+        /// hyperparameter outside the domain its field gives.
+        fn validate(&self) -> $crate::error::Result<()> {
+            self.check_domains()
+        }
+    };
     ($state:ty, $step:ty) => {
         $crate::optim::rule::rule_types!($state, $step, ());
     };

@@ -8,7 +8,6 @@ use super::lion::sign;
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::Buffers;
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`SignSgd`] (the arguments of `optax.sign_sgd`).
@@ -16,7 +15,7 @@ rule_config! {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires): the distance every coordinate with a non-zero gradient moves. Default
         /// `1e-3`.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
     }
 }
 
@@ -61,17 +60,7 @@ pub struct SignSgdStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for SignSgdConfig<F> {
-    rule_types!((), SignSgdStep<F>);
-
-    fn name(&self) -> &'static str {
-        "SignSGD"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)
-    }
+    rule_types!("SignSGD", (), SignSgdStep<F>);
 
     fn start(&self, _state: &mut (), _n: usize) {}
 

@@ -8,7 +8,6 @@ use super::lion::sign;
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Signum`] (the arguments and defaults of `optax.signum`).
@@ -16,9 +15,9 @@ rule_config! {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires): the distance every coordinate with a non-zero momentum moves. Default
         /// `1e-3`.
-        pub lr: F = F::lit(1e-3),
+        pub lr: F = F::lit(1e-3) => NonNegative,
         /// Decay rate `β` of the momentum, in `[0, 1)`. Default `0.9`.
-        pub beta: F = F::lit(0.9),
+        pub beta: F = F::lit(0.9) => UnitInterval,
     }
 }
 
@@ -77,18 +76,7 @@ pub struct SignumStep<F> {
 }
 
 impl<F: Real> ElementwiseRule for SignumConfig<F> {
-    rule_types!(SignumState<F>, SignumStep<F>);
-
-    fn name(&self) -> &'static str {
-        "Signum"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, or a `beta` outside `[0, 1)`.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("beta", self.beta, Domain::UnitInterval)
-    }
+    rule_types!("Signum", SignumState<F>, SignumStep<F>);
 
     fn start(&self, state: &mut SignumState<F>, n: usize) {
         fill(&mut state.exp_avg, n, F::zero());

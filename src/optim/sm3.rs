@@ -3,7 +3,7 @@
 use super::config::rule_config;
 use super::shaped::{Shaped, ShapedRule, numel, zeros};
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`Sm3`] (the arguments of `optax.sm3`, and those of
@@ -11,16 +11,16 @@ rule_config! {
     pub struct Sm3Config<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-2`, PyTorch's AdaGrad's.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Decay rate `β₁` of the update's moving average, in `[0, 1)` (optax's `momentum`,
         /// `scale_by_sm3`'s `b1`). Default `0.9`.
-        pub momentum: F = F::lit(0.9),
+        pub momentum: F = F::lit(0.9) => UnitInterval,
         /// Decay rate `β₂` of the accumulators, in `(0, 1]`: `1` adds the squared gradients
         /// (AdaGrad's sums, the paper's SM3-II), below `1` keeps a moving average
         /// (`scale_by_sm3`'s `b2`). Default `1`.
-        pub b2: F = F::one(),
+        pub b2: F = F::one() => DecayFactor,
         /// Term `ε >= 0` added to an accumulator under the root. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => NonNegative,
     }
 }
 
@@ -107,10 +107,7 @@ impl<F: Real> ShapedRule for Sm3Config<F> {
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
     /// `lr` or `eps`, a `momentum` outside `[0, 1)`, or a `b2` outside `(0, 1]`.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::DecayFactor)?;
-        check("eps", self.eps, Domain::NonNegative)
+        self.check_domains()
     }
 
     fn start(&self, state: &mut Sm3State<F>, shape: &[usize]) {

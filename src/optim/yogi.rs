@@ -8,7 +8,6 @@ use super::lion::sign;
 use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use crate::Real;
-use crate::error::{Domain, Result, check};
 
 rule_config! {
     /// Hyperparameters of [`Yogi`] (the arguments and defaults of `optax.yogi`, with
@@ -16,17 +15,17 @@ rule_config! {
     pub struct YogiConfig<F> {
         /// Step size `γ` used when the loop sets none (optax's `learning_rate`, which optax
         /// requires). Default `1e-2`, the paper's.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Decay rate `β₁` of the first moment, in `[0, 1)`. Default `0.9`.
-        pub b1: F = F::lit(0.9),
+        pub b1: F = F::lit(0.9) => UnitInterval,
         /// Rate `β₂` of the second moment's moves, in `[0, 1)`. Default `0.999`.
-        pub b2: F = F::lit(0.999),
+        pub b2: F = F::lit(0.999) => UnitInterval,
         /// Term `ε > 0` added to the denominator. Default `1e-3`, optax's and the paper's
         /// (larger than Adam's).
-        pub eps: F = F::lit(1e-3),
+        pub eps: F = F::lit(1e-3) => Positive,
         /// The starting value `v₀ > 0` of *both* moments (optax starts `m` there too). Default
         /// `1e-6`.
-        pub initial_accumulator_value: F = F::lit(1e-6),
+        pub initial_accumulator_value: F = F::lit(1e-6) => Positive,
     }
 }
 
@@ -107,26 +106,7 @@ pub(super) fn bias_correction<F: Real>(beta: F, t: usize) -> F {
 }
 
 impl<F: Real> ElementwiseRule for YogiConfig<F> {
-    rule_types!(YogiState<F>, YogiStep<F>);
-
-    fn name(&self) -> &'static str {
-        "Yogi"
-    }
-
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a negative or non-finite
-    /// `lr`, a `b1` or `b2` outside `[0, 1)`, or an `eps` or `initial_accumulator_value` that
-    /// is not finite and positive.
-    fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("b1", self.b1, Domain::UnitInterval)?;
-        check("b2", self.b2, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check(
-            "initial_accumulator_value",
-            self.initial_accumulator_value,
-            Domain::Positive,
-        )
-    }
+    rule_types!("Yogi", YogiState<F>, YogiStep<F>);
 
     fn start(&self, state: &mut YogiState<F>, n: usize) {
         fill(&mut state.exp_avg, n, self.initial_accumulator_value);
