@@ -1,7 +1,6 @@
 //! No heap allocation per iteration once a run has started: a counting global allocator shows
 //! that a long run allocates exactly as much as a short one.
 
-use gradus::optim::{AdoptConfig, RmsPropConfig};
 use gradus::prelude::*;
 use gradus::problems::Rosenbrock;
 use ndarray::{Array1, array};
@@ -75,61 +74,21 @@ fn step_allocations(rule: &mut dyn Optimizer<f64>, n: usize, steps: usize) -> us
     })
 }
 
-/// Every rule, with the variants that keep other state.
-fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
-    vec![
-        Box::new(GradientDescent::default()),
-        Box::new(Momentum::default()),
-        Box::new(Momentum::nesterov(1e-3, 0.9).unwrap()),
-        Box::new(RmsProp::default()),
-        Box::new(
-            RmsProp::new(RmsPropConfig {
-                centered: true,
-                momentum: 0.9,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(Adam::default()),
-        Box::new(Adam::amsgrad(1e-3).unwrap()),
-        Box::new(Adam::adamw(1e-3, 1e-2).unwrap()),
-        Box::new(AdaGrad::default()),
-        Box::new(Adamax::default()),
-        Box::new(NAdam::default()),
-        Box::new(RAdam::default()),
-        Box::new(Adadelta::default()),
-        Box::new(Rprop::default()),
-        Box::new(
-            Asgd::new(gradus::optim::AsgdConfig {
-                t0: 2.0,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(Adopt::default()),
-        Box::new(
-            Adopt::new(AdoptConfig {
-                nesterov: true,
-                use_clipping: false,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
-        Box::new(Cocob::default()),
-        Box::new(gradus::Lion::default()),
-        Box::new(gradus::SignSgd::default()),
-        Box::new(gradus::Signum::default()),
-        Box::new(gradus::Yogi::default()),
-        Box::new(gradus::AdaBelief::default()),
-        Box::new(gradus::Adan::default()),
-        Box::new(gradus::Adafactor::default()),
-        Box::new(gradus::Muon::default()),
-        Box::new(gradus::Sm3::default()),
-        Box::new(gradus::OptimisticGradientDescent::default()),
-        Box::new(gradus::Lamb::default()),
-        Box::new(gradus::Lars::default()),
-        Box::new(gradus::NovoGrad::default()),
-        Box::new(gradus::Fromage::default()),
+/// Every rule of the registry (`tests/common/rules.rs`), at its defaults and with every option
+/// on (the variants that keep other state), each with whether it keeps per-coordinate state;
+/// then the rules the registry leaves out, all with state: the schedule-free rules and the
+/// wrappers of another rule.
+fn every_rule() -> Vec<(bool, Box<dyn Optimizer<f64>>)> {
+    let mut all: Vec<(bool, Box<dyn Optimizer<f64>>)> = common::rules::rules::<f64>()
+        .into_iter()
+        .flat_map(|r| {
+            [
+                (r.stateful, (r.default)()),
+                (r.stateful, (r.with_options)(1e-2)),
+            ]
+        })
+        .collect();
+    let outside: [Box<dyn Optimizer<f64>>; 5] = [
         Box::new(ScheduleFreeSgd::default()),
         Box::new(ScheduleFreeAdamW::default()),
         Box::new(Averaged::new(Adam::default(), Averaging::PolyakRuppert { start: 0 }).unwrap()),
@@ -144,20 +103,14 @@ fn every_rule() -> Vec<Box<dyn Optimizer<f64>>> {
             )
             .unwrap(),
         ),
-        Box::new(Lbfgs::default()),
-        Box::new(BarzilaiBorwein::default()),
-        Box::new(AcceleratedGradient::default()),
-        Box::new(Dog::default()),
-        Box::new(Dowg::default()),
-        Box::new(Prodigy::default()),
-        Box::new(DAdaptAdamW::default()),
-        Box::new(DAdaptSgd::default()),
-    ]
+    ];
+    all.extend(outside.map(|rule| (true, rule)));
+    all
 }
 
 #[test]
 fn every_rule_allocates_only_on_its_first_step() {
-    for mut rule in every_rule() {
+    for (_, mut rule) in every_rule() {
         assert_eq!(
             step_allocations(rule.as_mut(), 64, 1_000),
             0,
@@ -169,7 +122,7 @@ fn every_rule_allocates_only_on_its_first_step() {
 
 #[test]
 fn a_reset_keeps_the_state_so_that_only_a_new_length_allocates() {
-    for mut rule in every_rule() {
+    for (stateful, mut rule) in every_rule() {
         let name = rule.name();
         let steps = |rule: &mut dyn Optimizer<f64>, n: usize| {
             let mut x = Array1::from_elem(n, 0.5);
@@ -186,7 +139,7 @@ fn a_reset_keeps_the_state_so_that_only_a_new_length_allocates() {
         assert_eq!(steps(rule.as_mut(), 64), 0, "{name}");
         rule.reset();
         // The rules without state allocate nothing at any length.
-        if !["GradientDescent", "SignSGD", "Fromage"].contains(&name) {
+        if stateful {
             assert!(
                 steps(rule.as_mut(), 32) > 0,
                 "{name}: a new length, new buffers"
