@@ -173,14 +173,13 @@ impl<C: ElementwiseRule> ParameterSet<C> {
     /// taken a step (groups are fixed then; call [`reset`](ParameterSet::reset) first).
     pub fn group(mut self, tensors: impl IntoIterator<Item = usize>, config: C) -> Result<Self> {
         config.validate()?;
-        if self.steps > 0 {
-            return Err(Error::Incompatible {
-                reason: "groups are fixed once the parameter set has taken a step; add them \
-                         before the first step, or call reset() first",
-            });
-        }
-        place(&mut self.group_of, tensors, self.groups.len())?;
-        self.groups.push(config);
+        add_group(
+            &mut self.groups,
+            &mut self.group_of,
+            self.steps,
+            tensors,
+            config,
+        )?;
         Ok(self)
     }
 
@@ -199,13 +198,7 @@ impl<C: ElementwiseRule> ParameterSet<C> {
     /// centred RMSProp or momentum switched on or off: call [`reset`](ParameterSet::reset)
     /// first). The set is unchanged then.
     pub fn set_group_config(&mut self, group: usize, config: C) -> Result<()> {
-        if group >= self.groups.len() {
-            return Err(Error::InvalidCount {
-                name: "group",
-                value: group,
-                expected: "the number of an existing group (0 is the default group)",
-            });
-        }
+        check_group(group, self.groups.len())?;
         config.validate()?;
         if self.steps > 0 && buffers_in_use(&config) != buffers_in_use(&self.groups[group]) {
             return Err(Error::Incompatible {
@@ -504,6 +497,57 @@ fn place(
             });
         }
         group_of[i] = group;
+    }
+    Ok(())
+}
+
+/// Adds the group of hyperparameters `config` (validated) for the tensors at positions
+/// `tensors`: what both kinds of parameter set do on [`ParameterSet::group`].
+///
+/// # Errors
+/// [`Error::Incompatible`] once the set has taken a step (`steps > 0`); as [`place`].
+fn add_group<C>(
+    groups: &mut Vec<C>,
+    group_of: &mut Vec<usize>,
+    steps: usize,
+    tensors: impl IntoIterator<Item = usize>,
+    config: C,
+) -> Result<()> {
+    if steps > 0 {
+        return Err(Error::Incompatible {
+            reason: "groups are fixed once the parameter set has taken a step; add them before \
+                     the first step, or call reset() first",
+        });
+    }
+    place(group_of, tensors, groups.len())?;
+    groups.push(config);
+    Ok(())
+}
+
+/// Checks that `group` is the number of one of a set's `groups` groups.
+///
+/// # Errors
+/// [`Error::InvalidCount`] otherwise.
+fn check_group(group: usize, groups: usize) -> Result<()> {
+    if group < groups {
+        return Ok(());
+    }
+    Err(Error::InvalidCount {
+        name: "group",
+        value: group,
+        expected: "the number of an existing group (0 is the default group)",
+    })
+}
+
+/// The checks of the groups of a parameter set read from a file: at least the default group,
+/// and every tensor placed in one of them. Returns what disagrees.
+#[cfg(feature = "serde")]
+fn check_saved_groups(groups: usize, group_of: &[usize]) -> std::result::Result<(), &'static str> {
+    if groups == 0 {
+        return Err("no group");
+    }
+    if group_of.iter().any(|&g| g >= groups) {
+        return Err("a tensor names a group the set does not have");
     }
     Ok(())
 }
@@ -845,15 +889,10 @@ impl<C: ElementwiseRule> TryFrom<Saved<C>> for ParameterSet<C> {
                  this version of the crate for this configuration type"
             ),
         };
-        if groups.is_empty() {
-            return Err(fail("no group"));
-        }
         for config in &groups {
             config.validate()?;
         }
-        if group_of.iter().any(|&g| g >= groups.len()) {
-            return Err(fail("a tensor names a group the set does not have"));
-        }
+        check_saved_groups(groups.len(), &group_of).map_err(fail)?;
         if steps > 0 {
             if states.len() != groups.len() || members.len() != groups.len() {
                 return Err(fail("not one state and one list of tensors per group"));

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 
-use super::{Scratch, check_tensors, place};
+use super::{Scratch, add_group, check_group, check_tensors};
 use crate::error::{Domain, Error, Result, check};
 use crate::optim::ShapedRule;
 
@@ -107,14 +107,13 @@ impl<R: ShapedRule> ShapedParameterSet<R> {
     /// As [`ParameterSet::group`](super::ParameterSet::group).
     pub fn group(mut self, tensors: impl IntoIterator<Item = usize>, config: R) -> Result<Self> {
         config.validate()?;
-        if self.steps > 0 {
-            return Err(Error::Incompatible {
-                reason: "groups are fixed once the parameter set has taken a step; add them \
-                         before the first step, or call reset() first",
-            });
-        }
-        place(&mut self.group_of, tensors, self.groups.len())?;
-        self.groups.push(config);
+        add_group(
+            &mut self.groups,
+            &mut self.group_of,
+            self.steps,
+            tensors,
+            config,
+        )?;
         Ok(self)
     }
 
@@ -133,13 +132,7 @@ impl<R: ShapedRule> ShapedParameterSet<R> {
     /// configuration it replaces (Muon's AdamW switched to AMSGrad: call
     /// [`reset`](ShapedParameterSet::reset) first). The set is unchanged then.
     pub fn set_group_config(&mut self, group: usize, config: R) -> Result<()> {
-        if group >= self.groups.len() {
-            return Err(Error::InvalidCount {
-                name: "group",
-                value: group,
-                expected: "the number of an existing group (0 is the default group)",
-            });
-        }
+        check_group(group, self.groups.len())?;
         config.validate()?;
         if self.steps > 0 {
             for (i, (state, shape)) in self.states.iter().zip(&self.shapes).enumerate() {
@@ -384,15 +377,10 @@ impl<R: ShapedRule> TryFrom<Saved<R>> for ShapedParameterSet<R> {
                  this version of the crate for this configuration type"
             ),
         };
-        if groups.is_empty() {
-            return Err(fail("no group"));
-        }
         for config in &groups {
             config.validate()?;
         }
-        if group_of.iter().any(|&g| g >= groups.len()) {
-            return Err(fail("a tensor names a group the set does not have"));
-        }
+        super::check_saved_groups(groups.len(), &group_of).map_err(fail)?;
         if steps > 0 {
             if states.len() != shapes.len() {
                 return Err(fail("not one state per tensor"));
