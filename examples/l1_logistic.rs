@@ -27,8 +27,9 @@ use std::path::PathBuf;
 
 use gradus::prelude::*;
 use gradus::problems::{TargetColumn, read_csv};
-use gradus::prox::path::{Penalty, RegularizationPath, lambda_max, log_grid};
+use gradus::prox::Penalty;
 use gradus::prox::{WeightedL1, kkt};
+use gradus::solvers::regularization_path::{RegularizationPath, lambda_max, log_grid};
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, Axis, concatenate};
 
 /// The mean logistic loss of a linear model whose first column is the intercept's.

@@ -27,8 +27,9 @@ use std::path::PathBuf;
 
 use gradus::prelude::*;
 use gradus::problems::{Dataset, LeastSquares, TargetColumn, TestFunction, read_csv};
-use gradus::prox::path::{Penalty, RegularizationPath, lambda_max, log_grid};
+use gradus::prox::Penalty;
 use gradus::prox::{ElasticNet, L1Norm, duality_gap};
+use gradus::solvers::regularization_path::{RegularizationPath, lambda_max, log_grid};
 use ndarray::Array1;
 
 /// The duality gap every solution must reach.

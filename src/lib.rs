@@ -61,8 +61,8 @@
 //! | [`line_search`] | Armijo backtracking, strong Wolfe, exact steps on quadratics |
 //! | [`minimize`] | the loop's parts: criteria, observers, reports, minibatch settings |
 //! | [`constraints`] | the sets and constraint functions |
-//! | [`prox`] | proximal operators (L1, weighted L1, elastic net, group lasso, ..., a set's indicator), optimality certificates (KKT residuals, the lasso's duality gap), regularization paths |
-//! | [`solvers`] | outer methods built on the loop: [`AugmentedLagrangian`], the learning-rate range test, basin hopping, multi-start |
+//! | [`prox`] | proximal operators (L1, weighted L1, elastic net, group lasso, ..., a set's indicator), the penalty families of regularization paths, optimality certificates (KKT residuals, the lasso's duality gap) |
+//! | [`solvers`] | outer methods built on the loop: [`AugmentedLagrangian`], the learning-rate range test, basin hopping, multi-start, regularization paths |
 //! | [`curvature`] | second-order information: the smallest Hessian eigenvalue (Lanczos) and a certificate telling minima from saddles |
 //! | [`finite_sum`] | minibatches and their parallel reduction |
 //! | [`distributed`] | finite sums spread over processes (MPI with the `mpi` feature), with the same iterates for any number of processes |

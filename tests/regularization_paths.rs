@@ -7,8 +7,9 @@ use approx::assert_abs_diff_eq;
 use gradus::minimize::Restart;
 use gradus::prelude::*;
 use gradus::problems::{Dataset, LeastSquares, TestFunction};
-use gradus::prox::path::{Penalty, RegularizationPath, lambda_max, log_grid};
+use gradus::prox::Penalty;
 use gradus::prox::{ElasticNet, GroupLasso, L1Norm, NonNegativeL1, WeightedL1, duality_gap};
+use gradus::solvers::regularization_path::{RegularizationPath, lambda_max, log_grid};
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, array};
 
 fn problem() -> (Dataset<f64>, LeastSquares<f64>, f64) {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gradus::prox::RegularizationPath;
+use gradus::solvers::RegularizationPath;
 use plotters::prelude::*;
 
 /// Ten colours that stay apart from each other on white (matplotlib's `tab10`).

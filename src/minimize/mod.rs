@@ -578,7 +578,7 @@ impl<'a, F: Real, O: Optimizer<F>> Minimizer<'a, F, O> {
     }
 
     /// Replaces the penalty (or projection set) of the next runs by `h`, in place: what a
-    /// [regularization path](crate::prox::path) does between the values of `λ`.
+    /// [regularization path](crate::solvers::regularization_path) does between the values of `λ`.
     pub fn set_prox(&mut self, h: impl Prox<F> + 'a) {
         self.prox = Some(Box::new(h));
     }

@@ -4,7 +4,7 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 use super::Prox;
 use super::l2_norm::shrink_factor;
-use super::path::Penalty;
+use super::penalty::Penalty;
 use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_entries};
 use crate::linalg::norm_of;

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::path::{Penalty, max_abs};
+use super::penalty::{Penalty, max_abs};
 use super::{Prox, soft_threshold};
 use crate::Real;
 use crate::error::{Domain, Result, check};

@@ -33,7 +33,7 @@
 //! # The operators
 //!
 //! One file per operator, each with its value, its prox in closed form and its dual norm (the
-//! `λ_max` of a [regularization path](path)):
+//! `λ_max` of a [regularization path](crate::solvers::regularization_path)):
 //!
 //! | operator | `h(x)` | `prox_{γh}(v)_i` |
 //! |---|---|---|
@@ -52,7 +52,8 @@
 //! proximal gradient method (ISTA), with [`Minimizer::accelerate`](crate::Minimizer::accelerate)
 //! FISTA, over minibatches proximal SGD and Prox-SVRG. [`certificate`] checks a solution (the
 //! subgradient conditions coordinate by coordinate, and the duality gap of the lasso), and
-//! [`path`] follows the solutions along a decreasing grid of `λ`.
+//! [`RegularizationPath`](crate::solvers::RegularizationPath) follows the solutions along a
+//! decreasing grid of `λ`.
 //!
 //! ```
 //! use gradus::prelude::*;
@@ -92,7 +93,7 @@ mod indicator;
 mod l1;
 mod l2_norm;
 mod nonnegative_l1;
-pub mod path;
+mod penalty;
 mod weighted_l1;
 
 pub use certificate::{DualityGap, Kkt, Subdifferential, duality_gap, kkt};
@@ -102,7 +103,7 @@ pub use indicator::Indicator;
 pub use l1::L1Norm;
 pub use l2_norm::L2Norm;
 pub use nonnegative_l1::NonNegativeL1;
-pub use path::{Penalty, RegularizationPath};
+pub use penalty::Penalty;
 pub use weighted_l1::WeightedL1;
 
 /// A closed convex function `h: R^n → R ∪ {+∞}` with its proximal map

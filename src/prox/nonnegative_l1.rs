@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::Prox;
-use super::path::Penalty;
+use super::penalty::Penalty;
 use crate::Real;
 use crate::error::{Domain, Result, check};
 

@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView1, ArrayViewMut1, Zip};
 
-use super::path::Penalty;
+use super::penalty::Penalty;
 use super::{Prox, reject_wrong_length, soft_threshold};
 use crate::Real;
 use crate::error::{Domain, Error, Result, check, check_entries};
@@ -20,7 +20,7 @@ use crate::error::{Domain, Error, Result, check, check_entries};
 /// `|∇f(0)_i| <= λ w_i` for every `i`, so
 /// [`lambda_max`](super::Penalty::lambda_max) is `max_{w_i > 0} |∇f(0)_i| / w_i`; it needs
 /// `∇f(0)_i = 0` on the unpenalised coordinates, which holds at a point where `f` is minimised
-/// over them (see [`path`](super::path)).
+/// over them (see [the path](crate::solvers::regularization_path)).
 ///
 /// ```
 /// use gradus::prox::{Prox, WeightedL1};

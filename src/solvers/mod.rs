@@ -7,11 +7,14 @@
 //!   loss curve suggests a step size.
 //! - [`BasinHopping`] and [`MultiStart`]: global search for functions with many local minima, by
 //!   a random walk over local minima or by local runs from random starts.
+//! - [`RegularizationPath`]: the solutions of `min f + h_λ` along a decreasing grid of `λ`,
+//!   each warm-started from the one before (see [`regularization_path`]).
 
 mod augmented_lagrangian;
 mod basin_hopping;
 mod lr_range_test;
 mod multi_start;
+pub mod regularization_path;
 
 pub use augmented_lagrangian::{
     AugmentedLagrangian, AugmentedLagrangianConfig, ConstrainedReport, ConstrainedTermination,
@@ -19,3 +22,4 @@ pub use augmented_lagrangian::{
 pub use basin_hopping::{Adaptation, BasinHopping, BasinHoppingConfig, BasinHoppingReport};
 pub use lr_range_test::{LrRangeTest, LrRangeTestConfig, RangeTestCurve, Spacing};
 pub use multi_start::{LocalMinimum, MultiStart, MultiStartConfig, MultiStartReport};
+pub use regularization_path::{RegularizationPath, lambda_max, log_grid};

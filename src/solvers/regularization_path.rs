@@ -29,7 +29,7 @@
 //! ```
 //! use gradus::prelude::*;
 //! use gradus::problems::{Dataset, LeastSquares, TestFunction};
-//! use gradus::prox::path::{RegularizationPath, lambda_max, log_grid};
+//! use gradus::solvers::regularization_path::{RegularizationPath, lambda_max, log_grid};
 //! use gradus::prox::{L1Norm, duality_gap};
 //! use ndarray::Array1;
 //!
@@ -54,7 +54,6 @@
 
 use ndarray::{Array1, ArrayView1};
 
-use super::{Prox, support};
 use crate::Real;
 use crate::error::{
     Domain, Error, Result, check, check_count, check_entries, check_finite, check_len,
@@ -62,29 +61,14 @@ use crate::error::{
 use crate::minimize::{Minimizer, Termination};
 use crate::objective::Objective;
 use crate::optim::Optimizer;
-
-/// A penalty family `h_λ = λ h_1` scaled by one weight `λ`, for
-/// [regularization paths](self).
-pub trait Penalty<F: Real>: Prox<F> + Clone {
-    /// The weight `λ` of this penalty.
-    fn lambda(&self) -> F;
-
-    /// The same penalty (weights, groups, mixing) with the weight `lambda`, which the caller
-    /// has checked to be finite and `>= 0`.
-    fn with_lambda(&self, lambda: F) -> Self;
-
-    /// The smallest `λ` for which `0 ∈ g + ∂h_λ(0)`: the dual norm `‖g‖_*` of `h_1` at the
-    /// gradient `g = ∇f(x̂)` of the path's starting point (`+∞` if no `λ` makes it optimal;
-    /// unpenalised coordinates are not counted, see [`lambda_max`]).
-    fn lambda_max(&self, gradient: ArrayView1<'_, F>) -> F;
-}
+use crate::prox::{Penalty, support};
 
 /// `λ_max` of a path of `penalty` on `objective` starting at `start`: the dual norm of
 /// `∇f(start)` (see [`Penalty::lambda_max`]), above which `start` is the solution.
 ///
 /// `start` is `0` on the penalised coordinates; on unpenalised ones (weight `0` in
-/// [`WeightedL1`](super::WeightedL1), or outside every group of a
-/// [`GroupLasso`](super::GroupLasso)) it must minimise `f` with the rest fixed (for an
+/// [`WeightedL1`](crate::prox::WeightedL1), or outside every group of a
+/// [`GroupLasso`](crate::prox::GroupLasso)) it must minimise `f` with the rest fixed (for an
 /// intercept: the intercept of the model without features), so that `∇f(start)` is `0` there.
 ///
 /// # Errors
@@ -115,7 +99,7 @@ pub fn lambda_max<F: Real, P: Penalty<F>, O: Objective<F> + ?Sized>(
 /// `λ_max`, when `count = 1`).
 ///
 /// ```
-/// use gradus::prox::path::log_grid;
+/// use gradus::solvers::regularization_path::log_grid;
 ///
 /// let grid = log_grid(10.0_f64, 1e-2, 3)?;
 /// assert_eq!((grid[0], grid[2]), (10.0, 10.0 * 1e-2));
@@ -226,15 +210,4 @@ impl<F: Real> RegularizationPath<F> {
     pub fn is_empty(&self) -> bool {
         self.lambdas.is_empty()
     }
-}
-
-/// `max_i |g_i|`, NaN if an entry is.
-pub(super) fn max_abs<F: Real>(g: impl Iterator<Item = F>) -> F {
-    g.fold(F::zero(), |m, v| {
-        if v.abs() > m || v.is_nan() {
-            v.abs()
-        } else {
-            m
-        }
-    })
 }
