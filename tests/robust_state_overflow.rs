@@ -16,51 +16,6 @@ use gradus::{Error, FnObjective, Minimizer, Objective, Optimizer, Real, Terminat
 use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewMut1, IxDyn, array, s};
 use std::cell::Cell;
 
-/// The rules of the registry whose state holds squared gradients.
-const SQUARING: [&str; 20] = [
-    "Adam",
-    "AdamW",
-    "AMSGrad",
-    "AMSGradW",
-    "NAdam",
-    "NAdamW",
-    "RAdam",
-    "RAdamW",
-    "RMSProp",
-    "RMSProp (centered)",
-    "AdaGrad",
-    "Adadelta",
-    "ADOPT",
-    "ADOPT (Nesterov)",
-    "Yogi",
-    "AdaBelief",
-    "AdaBelief (Nesterov)",
-    "Adan",
-    // On one vector: AdamW (Muon's fallback for every tensor but matrices), and SM3's one
-    // accumulator per coordinate.
-    "Muon",
-    "SM3",
-];
-
-/// The layer-wise rules of the registry (norms per tensor, so not elementwise) that square the
-/// gradient: checked in a parameter set, where each tensor is one rule's vector.
-const LAYERWISE_SQUARING: [&str; 1] = ["LAMB"];
-
-/// The elementwise rules of the registry that do not square the gradient.
-const NOT_SQUARING: [&str; 11] = [
-    "GradientDescent",
-    "Momentum",
-    "Nesterov",
-    "Adamax",
-    "COCOB",
-    "Rprop",
-    "ASGD",
-    "Lion",
-    "SignSGD",
-    "Signum",
-    "OptimisticGradientDescent",
-];
-
 /// The gradient components tried: harmless, large, and the two sides of `√MAX`, and `MAX`.
 fn magnitudes<F: Real>() -> [F; 5] {
     let root = F::max_value().sqrt();
@@ -76,19 +31,6 @@ fn magnitudes<F: Real>() -> [F; 5] {
 /// Whether `v²` overflows.
 fn overflows<F: Real>(v: F) -> bool {
     (v * v).is_infinite()
-}
-
-#[test]
-fn the_lists_are_every_elementwise_rule_of_the_registry() {
-    let mut ours: Vec<&str> = SQUARING.iter().chain(&NOT_SQUARING).copied().collect();
-    let mut registry: Vec<&str> = rules::<f64>()
-        .into_iter()
-        .filter(|r| r.elementwise)
-        .map(|r| r.name)
-        .collect();
-    ours.sort();
-    registry.sort();
-    assert_eq!(ours, registry);
 }
 
 /// One step of `rule` on `x = (1, -2, 0.5)` with gradient `(v, 0.5, -0.25)`, and of `reference`
@@ -109,7 +51,7 @@ fn step_with<F: Real>(
 
 fn direct_steps<F: Real>() {
     for entry in rules::<F>().into_iter().filter(|r| r.elementwise) {
-        let squares = SQUARING.contains(&entry.name);
+        let squares = entry.squares_gradient;
         let makers: [&dyn Fn() -> Boxed<F>; 2] =
             [&entry.default, &|| (entry.with_options)(F::lit(0.01))];
         for make in makers {
@@ -321,12 +263,11 @@ fn sets<F: Real>() {
     let mut names = check.0;
     names.sort();
     // Muon and SM3 run on shaped sets (tests/shaped_rules.rs checks their overflow there).
-    let mut squaring: Vec<&str> = SQUARING
-        .iter()
-        .filter(|n| !["Muon", "SM3"].contains(n))
-        .copied()
+    let mut squaring: Vec<&str> = rules::<F>()
+        .into_iter()
+        .filter(|r| r.squares_gradient && !["Muon", "SM3"].contains(&r.name))
+        .map(|r| r.name)
         .collect();
-    squaring.extend(LAYERWISE_SQUARING);
     squaring.sort();
     assert_eq!(names, squaring);
 }
@@ -408,10 +349,7 @@ fn quadratic_turning_huge<F: Real>(
 fn loop_runs<F: Real>() {
     let huge = F::max_value().sqrt() * F::lit(4.0);
     let x0 = array![F::one(), F::lit(-0.5), F::lit(2.0)];
-    for entry in rules::<F>()
-        .into_iter()
-        .filter(|r| SQUARING.contains(&r.name))
-    {
+    for entry in rules::<F>().into_iter().filter(|r| r.squares_gradient) {
         for from in [1, 6] {
             let calls = Cell::new(0);
             let objective = quadratic_turning_huge(huge, from, &calls);

@@ -68,6 +68,10 @@ pub struct Rule<F> {
     /// `1 - λη`, on at its defaults; Fromage's `1/√(1 + γ²)`): a zero gradient still moves `x`,
     /// from a fresh state too.
     pub shrinks: bool,
+    /// The rule's state holds squared gradients (second moments, accumulators), so a gradient
+    /// component beyond about `√MAX` makes it infinite: the rule reports
+    /// `Error::NonFiniteState` after such a step.
+    pub squares_gradient: bool,
     /// The default `lr` of the PyTorch optimizer of the same name, which the rule's
     /// [`Optimizer::default_lr`] must equal; `None` for rules PyTorch does not have.
     pub pytorch_lr: Option<f64>,
@@ -110,6 +114,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: false,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: Some(1e-3),
             default: || boxed(GradientDescent::default()),
             with_options: |wd| {
@@ -148,6 +153,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: true,
             pytorch_lr: Some(1e-2),
             default: || boxed(AdaGrad::default()),
             with_options: |wd| {
@@ -194,6 +200,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: true,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: Some(2e-3),
             default: || boxed(Adamax::default()),
             with_options: |wd| {
@@ -236,6 +243,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(Dog::default()),
             with_options: |wd| {
@@ -276,6 +284,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(Dowg::default()),
             with_options: |wd| {
@@ -316,6 +325,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: true,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(Prodigy::default()),
             with_options: |wd| {
@@ -360,6 +370,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: true,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(DAdaptAdamW::default()),
             with_options: |_wd| {
@@ -405,6 +416,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(DAdaptSgd::default()),
             with_options: |wd| {
@@ -451,6 +463,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: true,
             pytorch_lr: Some(1.0),
             default: || boxed(Adadelta::default()),
             with_options: |wd| {
@@ -493,6 +506,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: Some(1e-2),
             default: || boxed(Rprop::default()),
             with_options: |_wd| {
@@ -534,6 +548,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: true,
+            squares_gradient: false,
             pytorch_lr: Some(1e-2),
             default: || boxed(Asgd::default()),
             with_options: |wd| {
@@ -585,6 +600,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(Cocob::default()),
             with_options: |wd| {
@@ -642,6 +658,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: false,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             // torch.optim.LBFGS(lr=1).
             pytorch_lr: Some(1.0),
             default: || boxed(Lbfgs::default()),
@@ -677,6 +694,7 @@ pub fn rules<F: Real>() -> Vec<Rule<F>> {
             momentum: true,
             stateful: true,
             shrinks: false,
+            squares_gradient: false,
             pytorch_lr: None,
             default: || boxed(AcceleratedGradient::default()),
             with_options: |_| {
@@ -721,6 +739,7 @@ fn momentum_rule<F: Real>(nesterov: bool) -> Rule<F> {
         momentum: true,
         stateful: true,
         shrinks: false,
+        squares_gradient: false,
         pytorch_lr: Some(1e-3),
         default: if nesterov {
             || boxed(Momentum::nesterov(F::lit(1e-3), F::lit(0.9)).unwrap())
@@ -808,6 +827,7 @@ fn rmsprop_rule<F: Real>(centered: bool) -> Rule<F> {
         momentum: false,
         stateful: true,
         shrinks: false,
+        squares_gradient: true,
         pytorch_lr: Some(1e-2),
         default: if centered {
             || {
@@ -903,6 +923,7 @@ fn adam_rule<F: Real>(amsgrad: bool, decoupled: bool) -> Rule<F> {
         momentum: true,
         stateful: true,
         shrinks: false,
+        squares_gradient: true,
         pytorch_lr: Some(1e-3),
         default: match (amsgrad, decoupled) {
             (false, false) => || boxed(Adam::default()),
@@ -989,6 +1010,7 @@ fn nadam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         momentum: true,
         stateful: true,
         shrinks: false,
+        squares_gradient: true,
         pytorch_lr: Some(2e-3),
         default: if decoupled {
             || {
@@ -1070,6 +1092,7 @@ fn radam_rule<F: Real>(decoupled: bool) -> Rule<F> {
         momentum: true,
         stateful: true,
         shrinks: false,
+        squares_gradient: true,
         pytorch_lr: Some(1e-3),
         default: if decoupled {
             || {
@@ -1150,6 +1173,7 @@ fn barzilai_borwein_rule<F: Real>(variant: BbVariant) -> Rule<F> {
         momentum: false,
         stateful: true,
         shrinks: false,
+        squares_gradient: false,
         pytorch_lr: None,
         default: if long {
             || boxed(BarzilaiBorwein::with_variant(BbVariant::Long))
@@ -1233,6 +1257,7 @@ fn adopt_rule<F: Real>(nesterov: bool) -> Rule<F> {
         momentum: true,
         stateful: true,
         shrinks: false,
+        squares_gradient: true,
         pytorch_lr: None,
         default: if nesterov {
             || adopt_with(F::lit(1e-3), true, true)
@@ -1307,6 +1332,7 @@ fn lion_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1354,6 +1380,7 @@ fn sign_sgd_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: false,
         stateful: false,
         pytorch_lr: None,
@@ -1376,6 +1403,7 @@ fn signum_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1420,6 +1448,7 @@ fn yogi_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1506,6 +1535,7 @@ fn adabelief_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1544,6 +1574,7 @@ fn adan_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1597,6 +1628,7 @@ fn optimistic_gradient_descent_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1646,6 +1678,7 @@ fn adafactor_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         // No first moment: a zero gradient gives a zero update.
         momentum: false,
         stateful: true,
@@ -1704,6 +1737,7 @@ fn muon_rule<F: Real>() -> Rule<F> {
         // AdamW's decoupled weight decay is on at its defaults, but the first moment moves x
         // anyway; the variant with options has none.
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         // torch.optim.Muon(lr=1e-3), and AdamW's, the step size of a vector.
@@ -1769,6 +1803,7 @@ fn sm3_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1818,6 +1853,7 @@ fn lamb_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: true,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1893,6 +1929,7 @@ fn lars_rule<F: Real>(nesterov: bool) -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -1961,6 +1998,7 @@ fn novograd_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: false,
+        squares_gradient: false,
         momentum: true,
         stateful: true,
         pytorch_lr: None,
@@ -2014,6 +2052,7 @@ fn fromage_rule<F: Real>() -> Rule<F> {
         needs_exact_gradients: false,
         needs_unconstrained: false,
         shrinks: true,
+        squares_gradient: false,
         momentum: false,
         stateful: false,
         pytorch_lr: None,
