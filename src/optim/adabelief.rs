@@ -187,15 +187,8 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
-
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
 
     fn config(nesterov: bool) -> AdaBeliefConfig<f64> {
         AdaBeliefConfig {
@@ -351,21 +344,13 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            AdaBelief::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-                ("eps_root", |c| c.eps_root = -1e-16),
-                ("eps_root", |c| c.eps_root = f64::NAN),
-            ],
-        );
-        assert_rejects(AdaBelief::<f32>::new, &[("b1", |c| c.b1 = 1.5)]);
+        assert_rejects_fields!(AdaBelief::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            eps: [0.0, f64::INFINITY],
+            eps_root: [-1e-16, f64::NAN],
+        });
+        assert_rejects_fields!(AdaBelief::<f32>::new, { b1: [1.5] });
     }
 }

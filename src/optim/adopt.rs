@@ -225,18 +225,11 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     /// Three coordinates; the third has a zero gradient at the first two steps, so that its
     /// `v` is zero when its first non-zero gradient comes.
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
     /// Four steps against the recurrences written out per coordinate, with non-default
     /// hyperparameters.
     fn check_against_hand(nesterov: bool, use_clipping: bool) {
@@ -485,19 +478,12 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adopt::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1e-3),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-            ],
-        );
-        assert_rejects(Adopt::<f32>::new, &[("b2", |c| c.b2 = 1.5)]);
+        assert_rejects_fields!(Adopt::<f64>::new, {
+            lr: [-1e-3, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            eps: [0.0, f64::INFINITY],
+        });
+        assert_rejects_fields!(Adopt::<f32>::new, { b2: [1.5] });
     }
 }

@@ -312,14 +312,12 @@ impl<F: Real> ElementwiseRule for ProdigyConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     const X0: [f64; 3] = [1.0, -2.0, 0.5];
     /// Gradients that keep their direction, so that the numerator grows and the estimate with
     /// it.
-    const GRADS: [[f64; 3]; 3] = [[0.5, -2.0, 1.0], [0.45, -1.8, 1.1], [0.4, -1.7, 0.9]];
-
     /// Prodigy written out by hand on whole vectors.
     struct Hand {
         c: ProdigyConfig<f64>,
@@ -412,7 +410,7 @@ mod tests {
                 weight_decay: 0.1,
                 safeguard_warmup,
             };
-            let d = check_steps(config, 0.7, X0, &GRADS);
+            let d = check_steps(config, 0.7, X0, &CLOSE_GRADS);
             assert!(
                 d[2] > d[1] && d[1] > 0.05,
                 "the sequence must make the estimate grow: {d:?}"
@@ -464,12 +462,12 @@ mod tests {
             estim_lr_coef: 3.0,
             ..Default::default()
         };
-        let d = check_steps(config, 1.0, [0.0; 3], &GRADS);
+        let d = check_steps(config, 1.0, [0.0; 3], &CLOSE_GRADS);
         assert!(d[2] > 0.05, "{d:?}");
         // γ = 0 (a warm-up from zero): s stays zero, and so do x and d.
         let mut rule = Prodigy::<f64>::default();
         let mut x = array![1.0, -2.0, 0.5];
-        for g in GRADS {
+        for g in CLOSE_GRADS {
             rule.step(x.view_mut(), Array1::from(g.to_vec()).view(), 0.0)
                 .unwrap();
         }
@@ -527,20 +525,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Prodigy::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("betas.0", |c| c.betas = (1.0, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, f64::NAN)),
-                ("beta3", |c| c.beta3 = Some(1.0)),
-                ("beta3", |c| c.beta3 = Some(-0.1)),
-                ("eps", |c| c.eps = 0.0),
-                ("estim_lr0", |c| c.estim_lr0 = 0.0),
-                ("estim_lr0", |c| c.estim_lr0 = f64::INFINITY),
-                ("estim_lr_coef", |c| c.estim_lr_coef = -1.0),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
+        assert_rejects_fields!(Prodigy::<f64>::new, {
+            lr: [-1.0],
+            betas.0: [1.0],
+            betas.1: [f64::NAN],
+            beta3: [Some(1.0), Some(-0.1)],
+            eps: [0.0],
+            estim_lr0: [0.0, f64::INFINITY],
+            estim_lr_coef: [-1.0],
+            weight_decay: [-0.1],
+        });
     }
 }

@@ -101,15 +101,8 @@ impl<F: Real> ElementwiseRule for SignSgdConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
-
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
 
     #[test]
     fn sign_sgd_matches_hand_computed_first_four_steps() {
@@ -179,10 +172,7 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            SignSgd::<f64>::new,
-            &[("lr", |c| c.lr = -1.0), ("lr", |c| c.lr = f64::NAN)],
-        );
-        assert_rejects(SignSgd::<f32>::new, &[("lr", |c| c.lr = f32::INFINITY)]);
+        assert_rejects_fields!(SignSgd::<f64>::new, { lr: [-1.0, f64::NAN] });
+        assert_rejects_fields!(SignSgd::<f32>::new, { lr: [f32::INFINITY] });
     }
 }

@@ -121,15 +121,8 @@ impl<F: Real> ElementwiseRule for SignumConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
-
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
 
     fn config() -> SignumConfig<f64> {
         SignumConfig { lr: 1.0, beta: 0.8 }
@@ -203,16 +196,10 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Signum::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("beta", |c| c.beta = 1.0),
-                ("beta", |c| c.beta = -0.5),
-                ("beta", |c| c.beta = f64::NAN),
-            ],
-        );
-        assert_rejects(Signum::<f32>::new, &[("beta", |c| c.beta = 2.0)]);
+        assert_rejects_fields!(Signum::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            beta: [1.0, -0.5, f64::NAN],
+        });
+        assert_rejects_fields!(Signum::<f32>::new, { beta: [2.0] });
     }
 }

@@ -26,8 +26,72 @@ macro_rules! assert_close {
 }
 pub(crate) use assert_close;
 
+/// The gradients of the rules' reference runs: four steps on three coordinates, with entries
+/// of both signs and a zero gradient of the last coordinate twice.
+pub(crate) const GRADS: [[f64; 3]; 4] = [
+    [0.5, -2.0, 0.0],
+    [-0.3, 0.1, 0.0],
+    [0.2, 0.05, 0.7],
+    [0.4, -1.0, -0.2],
+];
+
+/// The starting point of the rules' reference runs.
+pub(crate) const X0: [f64; 3] = [1.0, -2.0, 0.5];
+
+/// The step size of the rules' reference runs.
+pub(crate) const LR: f64 = 0.05;
+
+/// The gradients of the reference runs of the rules on matrices: three steps on six entries,
+/// a 2×3 or 3×2 matrix, with zeros.
+pub(crate) const MATRIX_GRADS: [&[f64]; 3] = [
+    &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
+    &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
+    &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
+];
+
+/// The gradients of the reference runs of the rules that estimate a distance (D-Adaptation,
+/// Prodigy): three steps on three coordinates, each close to the one before.
+pub(crate) const CLOSE_GRADS: [[f64; 3]; 3] =
+    [[0.5, -2.0, 1.0], [0.45, -1.8, 1.1], [0.4, -1.7, 0.9]];
+
 /// A case of [`assert_rejects`]: the name of a field, and how to set it to a bad value.
 pub(crate) type BadField<C> = (&'static str, fn(&mut C));
+
+/// Asserts that `build` rejects the default configuration with one field edited, one row per
+/// field: `field: [bad values]` (a field of a field as `field.0`), each by an
+/// [`Error::InvalidParameter`] naming the field (see [`assert_rejects_values`]).
+macro_rules! assert_rejects_fields {
+    ($build:expr, { $($field:ident $(.$sub:tt)*: [$($bad:expr),+ $(,)?]),+ $(,)? }) => {
+        $(
+            $crate::optim::tests::assert_rejects_values(
+                $build,
+                concat!(stringify!($field) $(, ".", stringify!($sub))*),
+                |c, v| c.$field $(.$sub)* = v,
+                &[$($bad),+],
+            );
+        )+
+    };
+}
+pub(crate) use assert_rejects_fields;
+
+/// Asserts that `build` rejects the default configuration edited by `set` with each of `bad`,
+/// by an [`Error::InvalidParameter`] naming `name`.
+#[track_caller]
+pub(crate) fn assert_rejects_values<C: Default, V: Copy + Debug, T: Debug>(
+    build: impl Fn(C) -> Result<T>,
+    name: &str,
+    set: impl Fn(&mut C, V),
+    bad: &[V],
+) {
+    for &value in bad {
+        let mut config = C::default();
+        set(&mut config, value);
+        match build(config) {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name} = {value:?}: expected an error, got {other:?}"),
+        }
+    }
+}
 
 /// Asserts that `build` rejects the default configuration with one field edited, by an
 /// [`Error::InvalidParameter`] naming that field: one case `(name, edit)` per field and value.
@@ -93,6 +157,46 @@ pub(crate) fn assert_f32_iterates<const N: usize>(
     }
 }
 
+/// [`assert_f32_iterates`] with the reference run's step size [`LR`], start [`X0`] and
+/// gradients [`GRADS`].
+#[track_caller]
+pub(crate) fn assert_f32_reference(
+    single: &mut dyn Optimizer<f32>,
+    double: &mut dyn Optimizer<f64>,
+    reference: [f64; 3],
+) {
+    assert_f32_iterates(single, double, LR, X0, &GRADS, reference);
+}
+
+/// [`assert_iterates`] with the reference run's step size [`LR`], start [`X0`] and gradients
+/// [`GRADS`].
+#[track_caller]
+pub(crate) fn assert_reference(rule: &mut dyn Optimizer<f64>, expected: &[[f64; 3]; 4]) {
+    assert_iterates(rule, LR, X0, &GRADS, expected);
+}
+
+/// Asserts that a gradient whose square overflows, `(1e200, 1)` at `(1, 1)` with step size
+/// `0.1`, is reported as an [`Error::NonFiniteState`] of the rule named `name`, after the step:
+/// the other coordinate has moved.
+#[track_caller]
+pub(crate) fn assert_overflow_reported_after_the_move(
+    rule: &mut dyn Optimizer<f64>,
+    name: &'static str,
+) {
+    let mut x = ndarray::array![1.0, 1.0];
+    let err = rule
+        .step(x.view_mut(), ndarray::array![1e200, 1.0].view(), 0.1)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::NonFiniteState {
+            rule: name,
+            tensor: None
+        }
+    );
+    assert!(x[1] < 1.0);
+}
+
 /// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
 /// coordinate of every iterate against `hand(t, i, g_i, &mut x_i)`: the rule's recurrence for
 /// coordinate `i` at step `t` (from 1) written out by hand, which moves `x_i` and keeps any state
@@ -146,6 +250,22 @@ pub(crate) fn assert_maximize_negates_the_gradient(
         maximizing.name()
     );
 }
+
+/// Asserts, with [`assert_maximize_negates_the_gradient`], that the rule `build` makes of
+/// `config` (which minimizes) with `maximize: true` steps as the one it makes of `config` does
+/// with the negated gradient.
+macro_rules! assert_maximize {
+    ($build:expr, $config:expr) => {{
+        let minimizing = $config;
+        let mut maximizing = minimizing;
+        maximizing.maximize = true;
+        $crate::optim::tests::assert_maximize_negates_the_gradient(
+            $build(minimizing).unwrap(),
+            $build(maximizing).unwrap(),
+        );
+    }};
+}
+pub(crate) use assert_maximize;
 
 /// The weight decay and moment estimates of the Adam family (Adam, NAdam, RAdam) written out by
 /// hand for two coordinates, for the rules' hand-computed steps.
