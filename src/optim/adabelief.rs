@@ -188,15 +188,16 @@ mod tests {
     use crate::Error;
     use crate::optim::Optimizer;
     use crate::optim::tests::*;
-    use ndarray::{Array1, array};
+    use ndarray::array;
 
-    fn config(nesterov: bool) -> AdaBeliefConfig<f64> {
+    fn config<F: Real>(nesterov: bool) -> AdaBeliefConfig<F> {
+        let l = F::lit;
         AdaBeliefConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
             nesterov,
         }
     }
@@ -281,35 +282,15 @@ mod tests {
     #[test]
     fn f32_runs_the_same_recurrences() {
         for nesterov in [false, true] {
-            let mut single = AdaBelief::<f32>::new(AdaBeliefConfig {
-                lr: 1.0,
-                b1: 0.8,
-                b2: 0.9,
-                eps: 1e-3,
-                eps_root: 1e-4,
-                nesterov,
-            })
-            .unwrap();
+            let mut single = AdaBelief::<f32>::new(config(nesterov)).unwrap();
             let mut double = AdaBelief::new(config(nesterov)).unwrap();
-            let mut xs = array![1.0f32, -2.0, 0.5];
-            let mut xd = array![1.0f64, -2.0, 0.5];
-            for g in GRADS {
-                let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-                single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-                double
-                    .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                    .unwrap();
-            }
             // optax 0.2.8 in float32.
             let optax = if nesterov {
                 [0.854_419_35_f64, -1.827_791, 0.427_691_64]
             } else {
                 [0.875_357_57, -1.836_960_6, 0.439_339_58]
             };
-            for i in 0..3 {
-                assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-                assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-            }
+            assert_f32_reference(&mut single, &mut double, optax);
         }
     }
 
@@ -333,7 +314,7 @@ mod tests {
     #[test]
     fn defaults_and_names() {
         assert_eq!(Optimizer::<f64>::name(&AdaBelief::default()), "AdaBelief");
-        let nesterov = AdaBelief::new(config(true)).unwrap();
+        let nesterov = AdaBelief::<f64>::new(config(true)).unwrap();
         assert_eq!(nesterov.name(), "AdaBelief (Nesterov)");
         let c = AdaBeliefConfig::<f64>::default();
         assert_eq!(

@@ -191,15 +191,16 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::array;
 
-    fn config() -> AdanConfig<f64> {
+    fn config<F: Real>() -> AdanConfig<F> {
+        let l = F::lit;
         AdanConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.7,
-            b3: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.7),
+            b3: l(0.9),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
+            weight_decay: l(0.1),
         }
     }
 
@@ -258,16 +259,7 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Adan::<f32>::new(AdanConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.7,
-            b3: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
-        })
-        .unwrap();
+        let mut single = Adan::<f32>::new(config()).unwrap();
         let mut double = Adan::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.903_020_74_f64, -1.856_796_4, 0.448_784_32];

@@ -353,20 +353,17 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let config = CocobConfig {
-            lr: 0.5,
-            alpha: 10.0,
-            eps: 1e-3,
-            weight_decay: 0.1,
-        };
-        let mut single = Cocob::<f32>::new(CocobConfig {
-            lr: 0.5,
-            alpha: 10.0,
-            eps: 1e-3,
-            weight_decay: 0.1,
-        })
-        .unwrap();
-        let mut double = Cocob::<f64>::new(config).unwrap();
+        fn config<F: Real>() -> CocobConfig<F> {
+            let l = F::lit;
+            CocobConfig {
+                lr: l(0.5),
+                alpha: l(10.0),
+                eps: l(1e-3),
+                weight_decay: l(0.1),
+            }
+        }
+        let mut single = Cocob::<f32>::new(config()).unwrap();
+        let mut double = Cocob::<f64>::new(config()).unwrap();
         let mut xs = array![1.0f32, -2.0, 0.5];
         let mut xd = array![1.0f64, -2.0, 0.5];
         for g in GRADS {

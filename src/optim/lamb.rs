@@ -231,14 +231,15 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    fn config() -> LambConfig<f64> {
+    fn config<F: Real>() -> LambConfig<F> {
+        let l = F::lit;
         LambConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
+            weight_decay: l(0.1),
         }
     }
 
@@ -288,15 +289,7 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Lamb::<f32>::new(LambConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
-        })
-        .unwrap();
+        let mut single = Lamb::<f32>::new(config()).unwrap();
         let mut double = Lamb::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.789_698_66_f64, -1.678_129_8, 0.384_068_73];

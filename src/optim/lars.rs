@@ -204,14 +204,15 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    fn config(nesterov: bool) -> LarsConfig<f64> {
+    fn config<F: Real>(nesterov: bool) -> LarsConfig<F> {
+        let l = F::lit;
         LarsConfig {
-            lr: 1.0,
-            weight_decay: 0.1,
-            trust_coefficient: 0.5,
-            eps: 1e-3,
+            lr: l(1.0),
+            weight_decay: l(0.1),
+            trust_coefficient: l(0.5),
+            eps: l(1e-3),
             trust_ratio_mask: true,
-            momentum: 0.8,
+            momentum: l(0.8),
             nesterov,
         }
     }
@@ -266,16 +267,7 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Lars::<f32>::new(LarsConfig {
-            lr: 1.0,
-            weight_decay: 0.1,
-            trust_coefficient: 0.5,
-            eps: 1e-3,
-            trust_ratio_mask: true,
-            momentum: 0.8,
-            nesterov: false,
-        })
-        .unwrap();
+        let mut single = Lars::<f32>::new(config(false)).unwrap();
         let mut double = Lars::new(config(false)).unwrap();
         // optax 0.2.8 in float32.
         let optax = [1.018_480_9_f64, -1.715_545_1, 0.383_012_35];

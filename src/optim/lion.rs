@@ -155,12 +155,13 @@ mod tests {
     use ndarray::{Array1, array};
 
     /// Three coordinates over four steps; the third has a zero gradient at the first two steps.
-    fn config() -> LionConfig<f64> {
+    fn config<F: Real>() -> LionConfig<F> {
+        let l = F::lit;
         LionConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            weight_decay: l(0.1),
         }
     }
 
@@ -248,15 +249,8 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let c = config();
-        let mut single = Lion::<f32>::new(LionConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            weight_decay: 0.1,
-        })
-        .unwrap();
-        let mut double = Lion::new(c).unwrap();
+        let mut single = Lion::<f32>::new(config()).unwrap();
+        let mut double = Lion::new(config()).unwrap();
         // optax 0.2.8 in float32 ends within an ulp or two of these.
         let optax = [0.880_647_f64, -1.761_794_1, 0.390_324_74];
         assert_f32_reference(&mut single, &mut double, optax);

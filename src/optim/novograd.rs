@@ -207,14 +207,15 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    fn config() -> NovoGradConfig<f64> {
+    fn config<F: Real>() -> NovoGradConfig<F> {
+        let l = F::lit;
         NovoGradConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.5,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.5),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
+            weight_decay: l(0.1),
         }
     }
 
@@ -262,15 +263,7 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = NovoGrad::<f32>::new(NovoGradConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.5,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
-        })
-        .unwrap();
+        let mut single = NovoGrad::<f32>::new(config()).unwrap();
         let mut double = NovoGrad::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.915_587_6_f64, -1.745_406_2, 0.434_572_22];

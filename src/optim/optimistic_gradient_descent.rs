@@ -159,11 +159,12 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    fn config() -> OptimisticGradientDescentConfig<f64> {
+    fn config<F: Real>() -> OptimisticGradientDescentConfig<F> {
+        let l = F::lit;
         OptimisticGradientDescentConfig {
-            lr: 1.0,
-            alpha: 0.7,
-            beta: 0.4,
+            lr: l(1.0),
+            alpha: l(0.7),
+            beta: l(0.4),
         }
     }
 
@@ -214,22 +215,11 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = OptimisticGradientDescent::<f32>::new(OptimisticGradientDescentConfig {
-            lr: 1.0,
-            alpha: 0.7,
-            beta: 0.4,
-        })
-        .unwrap();
-        let mut xs = array![1.0f32, -2.0, 0.5];
-        for g in GRADS {
-            let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-            single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-        }
+        let mut single = OptimisticGradientDescent::<f32>::new(config()).unwrap();
+        let mut double = OptimisticGradientDescent::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.974_000_04_f64, -1.920_249_9, 0.4865];
-        for i in 0..3 {
-            assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-        }
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]

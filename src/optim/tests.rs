@@ -133,7 +133,8 @@ pub(crate) fn assert_iterates<const N: usize>(
 
 /// Steps a rule in `f32` (`single`) and the same rule in `f64` (`double`) from `x0` with `grads`
 /// and step size `lr`, and checks that the `f32` iterate ends within `1e-6` of the `f64` one and
-/// of `reference`, the final iterate a reference implementation printed in `float32`.
+/// of `reference`, the final iterate a reference implementation printed in `float32`. Returns
+/// the final `f32` iterate.
 #[track_caller]
 pub(crate) fn assert_f32_iterates<const N: usize>(
     single: &mut dyn Optimizer<f32>,
@@ -142,7 +143,7 @@ pub(crate) fn assert_f32_iterates<const N: usize>(
     x0: [f64; N],
     grads: &[[f64; N]],
     reference: [f64; N],
-) {
+) -> Array1<f32> {
     let mut xs: Array1<f32> = x0.iter().map(|&v| v as f32).collect();
     let mut xd = Array1::from(x0.to_vec());
     for g in grads {
@@ -155,17 +156,18 @@ pub(crate) fn assert_f32_iterates<const N: usize>(
         assert!((s - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
         assert!((s - reference[i]).abs() < 1e-6, "{xs} vs {reference:?}");
     }
+    xs
 }
 
 /// [`assert_f32_iterates`] with the reference run's step size [`LR`], start [`X0`] and
-/// gradients [`GRADS`].
+/// gradients [`GRADS`]. Returns the final `f32` iterate.
 #[track_caller]
 pub(crate) fn assert_f32_reference(
     single: &mut dyn Optimizer<f32>,
     double: &mut dyn Optimizer<f64>,
     reference: [f64; 3],
-) {
-    assert_f32_iterates(single, double, LR, X0, &GRADS, reference);
+) -> Array1<f32> {
+    assert_f32_iterates(single, double, LR, X0, &GRADS, reference)
 }
 
 /// [`assert_iterates`] with the reference run's step size [`LR`], start [`X0`] and gradients

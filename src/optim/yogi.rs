@@ -163,12 +163,13 @@ mod tests {
     use crate::optim::tests::*;
     use ndarray::array;
 
-    fn config() -> YogiConfig<f64> {
+    fn config<F: Real>() -> YogiConfig<F> {
+        let l = F::lit;
         YogiConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            eps: l(1e-3),
             ..Default::default()
         }
     }
@@ -229,14 +230,7 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Yogi::<f32>::new(YogiConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut single = Yogi::<f32>::new(config()).unwrap();
         let mut double = Yogi::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.901_662_7_f64, -1.874_899_5, 0.449_460_7];
