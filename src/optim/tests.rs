@@ -269,6 +269,30 @@ macro_rules! assert_maximize {
 }
 pub(crate) use assert_maximize;
 
+/// Asserts that `rule`, an AdamW-like rule estimating its distance (D-Adaptation's AdamW,
+/// Prodigy) with its defaults (`d₀ = 1e-6`, `β = (0.9, 0.999)`) and weight decay `λ = 0.1`,
+/// keeps its estimate `d(rule)` at `d₀` after a zero gradient at `(1, -2, 0.5)` with step size
+/// `1`, moving `x` by the weight decay alone, `λ η₀ x` with `η₀ = d₀ γ √(1 - β₂) / (1 - β₁)`;
+/// and that the steps that follow with the gradient `(1, -1, 0)` are finite and descend.
+#[track_caller]
+pub(crate) fn assert_a_zero_first_gradient_keeps_the_estimate<R: Optimizer<f64>>(
+    mut rule: R,
+    d: impl Fn(&R) -> f64,
+) {
+    let mut x = ndarray::array![1.0_f64, -2.0, 0.5];
+    rule.step(x.view_mut(), Array1::zeros(3).view(), 1.0)
+        .unwrap();
+    assert_eq!(d(&rule), 1e-6);
+    let eta = 1e-6 * 0.001_f64.sqrt() / 0.1;
+    assert_close!(x[1], -2.0 * (1.0 - 0.1 * eta));
+    for _ in 0..3 {
+        rule.step(x.view_mut(), ndarray::array![1.0, -1.0, 0.0].view(), 1.0)
+            .unwrap();
+    }
+    assert!(x.iter().all(|v| v.is_finite()) && d(&rule).is_finite());
+    assert!(x[0] < 1.0 && x[1] > -2.0);
+}
+
 /// The weight decay and moment estimates of the Adam family (Adam, NAdam, RAdam) written out by
 /// hand for two coordinates, for the rules' hand-computed steps.
 pub(crate) struct HandMoments {
