@@ -223,23 +223,17 @@ mod tests {
         let (lr, wd, c, eps, mu) = (0.05, 0.1, 0.5, 1e-3, 0.8);
         for nesterov in [false, true] {
             let mut rule = Lars::new(config(nesterov)).unwrap();
-            let mut x = array![1.0, -2.0, 0.5];
-            let mut hand = [1.0, -2.0, 0.5];
             let mut b = [0.0; 3];
-            for (k, g) in GRADS.iter().enumerate() {
+            assert_matches_hand_vectors(&mut rule, lr, X0, &GRADS, |_, g, hand| {
                 let u: Vec<f64> = (0..3).map(|i| g[i] + wd * hand[i]).collect();
                 let norm = |a: &[f64]| a.iter().map(|v| v * v).sum::<f64>().sqrt();
-                let ratio = c * norm(&hand) / (norm(&u) + eps);
+                let ratio = c * norm(hand) / (norm(&u) + eps);
                 for i in 0..3 {
                     let step = lr * ratio * u[i];
                     b[i] = step + mu * b[i];
                     hand[i] -= if nesterov { step + mu * b[i] } else { b[i] };
                 }
-                rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
-                for i in 0..3 {
-                    assert_close!(x[i], hand[i], "step {}, coordinate {i}", k + 1);
-                }
-            }
+            });
         }
     }
 

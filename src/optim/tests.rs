@@ -170,6 +170,19 @@ pub(crate) fn assert_f32_reference(
     assert_f32_iterates(single, double, LR, X0, &GRADS, reference)
 }
 
+/// The iterates of `rule` stepped in the precision `F` from [`X0`] with [`GRADS`] and step size
+/// [`LR`], each rounded to `F` to nearest: to compare with a reference to the bit.
+pub(crate) fn reference_run<F: Real>(rule: &mut dyn Optimizer<F>) -> Vec<Vec<F>> {
+    let mut x: Array1<F> = X0.iter().map(|&v| F::lit(v)).collect();
+    let mut iterates = Vec::new();
+    for g in GRADS {
+        let g: Array1<F> = g.iter().map(|&v| F::lit(v)).collect();
+        rule.step(x.view_mut(), g.view(), F::lit(LR)).unwrap();
+        iterates.push(x.to_vec());
+    }
+    iterates
+}
+
 /// [`assert_iterates`] with the reference run's step size [`LR`], start [`X0`] and gradients
 /// [`GRADS`].
 #[track_caller]
@@ -219,6 +232,27 @@ pub(crate) fn assert_matches_hand<const N: usize>(
         for i in 0..N {
             hand(t, i, g[i], &mut hand_x[i]);
             assert_close!(x[i], hand_x[i], "at step {t}, coordinate {i}");
+        }
+    }
+}
+
+/// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
+/// iterate against `hand(t, g, &mut x)`: the rule's step `t` (from 1) on the whole vector
+/// written out by hand, which moves `x` and keeps any state of its own.
+#[track_caller]
+pub(crate) fn assert_matches_hand_vectors<const N: usize>(
+    rule: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    mut hand: impl FnMut(usize, &[f64; N], &mut [f64; N]),
+) {
+    let (mut x, mut hand_x) = (Array1::from(x0.to_vec()), x0);
+    for (k, g) in grads.iter().enumerate() {
+        hand(k + 1, g, &mut hand_x);
+        rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
+        for i in 0..N {
+            assert_close!(x[i], hand_x[i], "step {}, coordinate {i}", k + 1);
         }
     }
 }
