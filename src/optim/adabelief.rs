@@ -187,23 +187,17 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
-    use ndarray::{Array1, array};
+    use crate::optim::tests::*;
+    use ndarray::array;
 
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
-    fn config(nesterov: bool) -> AdaBeliefConfig<f64> {
+    fn config<F: Real>(nesterov: bool) -> AdaBeliefConfig<F> {
+        let l = F::lit;
         AdaBeliefConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
             nesterov,
         }
     }
@@ -262,13 +256,7 @@ mod tests {
         ];
         for (nesterov, expected) in runs {
             let mut rule = AdaBelief::new(config(nesterov)).unwrap();
-            let mut x = array![1.0, -2.0, 0.5];
-            for (g, want) in GRADS.iter().zip(expected) {
-                rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-                for i in 0..3 {
-                    assert_close!(x[i], want[i], "nesterov {nesterov}");
-                }
-            }
+            assert_reference(&mut rule, &expected);
         }
     }
 
@@ -288,35 +276,15 @@ mod tests {
     #[test]
     fn f32_runs_the_same_recurrences() {
         for nesterov in [false, true] {
-            let mut single = AdaBelief::<f32>::new(AdaBeliefConfig {
-                lr: 1.0,
-                b1: 0.8,
-                b2: 0.9,
-                eps: 1e-3,
-                eps_root: 1e-4,
-                nesterov,
-            })
-            .unwrap();
+            let mut single = AdaBelief::<f32>::new(config(nesterov)).unwrap();
             let mut double = AdaBelief::new(config(nesterov)).unwrap();
-            let mut xs = array![1.0f32, -2.0, 0.5];
-            let mut xd = array![1.0f64, -2.0, 0.5];
-            for g in GRADS {
-                let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-                single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-                double
-                    .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                    .unwrap();
-            }
             // optax 0.2.8 in float32.
             let optax = if nesterov {
                 [0.854_419_35_f64, -1.827_791, 0.427_691_64]
             } else {
                 [0.875_357_57, -1.836_960_6, 0.439_339_58]
             };
-            for i in 0..3 {
-                assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-                assert!((f64::from(xs[i]) - optax[i]).abs() < 1e-6, "{xs}");
-            }
+            assert_f32_reference(&mut single, &mut double, optax);
         }
     }
 
@@ -340,7 +308,7 @@ mod tests {
     #[test]
     fn defaults_and_names() {
         assert_eq!(Optimizer::<f64>::name(&AdaBelief::default()), "AdaBelief");
-        let nesterov = AdaBelief::new(config(true)).unwrap();
+        let nesterov = AdaBelief::<f64>::new(config(true)).unwrap();
         assert_eq!(nesterov.name(), "AdaBelief (Nesterov)");
         let c = AdaBeliefConfig::<f64>::default();
         assert_eq!(
@@ -351,21 +319,13 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            AdaBelief::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-                ("eps_root", |c| c.eps_root = -1e-16),
-                ("eps_root", |c| c.eps_root = f64::NAN),
-            ],
-        );
-        assert_rejects(AdaBelief::<f32>::new, &[("b1", |c| c.b1 = 1.5)]);
+        assert_rejects_fields!(AdaBelief::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            eps: [0.0, f64::INFINITY],
+            eps_root: [-1e-16, f64::NAN],
+        });
+        assert_rejects_fields!(AdaBelief::<f32>::new, { b1: [1.5] });
     }
 }

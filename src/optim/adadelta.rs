@@ -130,7 +130,7 @@ impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     #[test]
@@ -171,31 +171,22 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adadelta::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("rho", |c| c.rho = 1.0),
-                ("rho", |c| c.rho = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = -0.5),
-            ],
-        );
+        assert_rejects_fields!(Adadelta::<f64>::new, {
+            lr: [-1.0],
+            rho: [1.0, f64::NAN],
+            eps: [0.0],
+            weight_decay: [-0.5],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = AdadeltaConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            Adadelta::new(config).unwrap(),
-            Adadelta::new(AdadeltaConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            Adadelta::new,
+            AdadeltaConfig {
+                weight_decay: 0.1,
+                ..Default::default()
+            }
         );
     }
 }

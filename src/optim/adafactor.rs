@@ -368,7 +368,7 @@ mod tests {
     use super::*;
     use crate::optim::Optimizer;
     use crate::optim::shaped::testing::assert_tensor_iterates;
-    use crate::optim::tests::{assert_maximize_negates_the_gradient, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     const GRADS: [&[f64]; 4] = [
@@ -604,34 +604,25 @@ mod tests {
 
     #[test]
     fn maximize_negates_the_gradient() {
-        let config = AdafactorConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
-        assert_maximize_negates_the_gradient(
-            Adafactor::new(config).unwrap(),
-            Adafactor::new(AdafactorConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            Adafactor::new,
+            AdafactorConfig {
+                weight_decay: 0.1,
+                ..Default::default()
+            }
         );
     }
 
     #[test]
     fn invalid_hyperparameters_are_rejected() {
-        assert_rejects(
-            Adafactor::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("beta2_decay", |c| c.beta2_decay = 0.5),
-                ("beta2_decay", |c| c.beta2_decay = f64::NEG_INFINITY),
-                ("eps.0", |c| c.eps.0 = Some(-1.0)),
-                ("eps.1", |c| c.eps.1 = f64::NAN),
-                ("d", |c| c.d = 0.5),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
+        assert_rejects_fields!(Adafactor::<f64>::new, {
+            lr: [-1.0],
+            beta2_decay: [0.5, f64::NEG_INFINITY],
+            eps.0: [Some(-1.0)],
+            eps.1: [f64::NAN],
+            d: [0.5],
+            weight_decay: [-0.1],
+        });
         assert_eq!(Adafactor::<f64>::default().default_lr(), 1e-2);
     }
 }

@@ -123,7 +123,7 @@ impl<F: Real> ElementwiseRule for AdaGradConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     #[test]
@@ -165,34 +165,24 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            AdaGrad::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -0.1),
-                ("lr_decay", |c| c.lr_decay = -1.0),
-                ("weight_decay", |c| c.weight_decay = f64::NAN),
-                ("initial_accumulator_value", |c| {
-                    c.initial_accumulator_value = -1.0
-                }),
-                ("eps", |c| c.eps = -1e-10),
-            ],
-        );
+        assert_rejects_fields!(AdaGrad::<f64>::new, {
+            lr: [-0.1],
+            lr_decay: [-1.0],
+            weight_decay: [f64::NAN],
+            initial_accumulator_value: [-1.0],
+            eps: [-1e-10],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = AdaGradConfig {
-            weight_decay: 0.1,
-            lr_decay: 0.5,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            AdaGrad::new(config).unwrap(),
-            AdaGrad::new(AdaGradConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            AdaGrad::new,
+            AdaGradConfig {
+                weight_decay: 0.1,
+                lr_decay: 0.5,
+                ..Default::default()
+            }
         );
     }
 }

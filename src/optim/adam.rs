@@ -250,7 +250,7 @@ impl<F: Real> ElementwiseRule for AdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{HandMoments, assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array, s};
 
     /// Three steps against the recurrences written out per coordinate. The second gradient of
@@ -358,35 +358,26 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adam::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1e-3),
-                ("betas.0", |c| c.betas = (1.0, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, -0.5)),
-                ("betas.1", |c| c.betas = (0.9, f64::NAN)),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
+        assert_rejects_fields!(Adam::<f64>::new, {
+            lr: [-1e-3],
+            betas.0: [1.0],
+            betas.1: [-0.5, f64::NAN],
+            eps: [0.0],
+            weight_decay: [-0.1],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
         for (amsgrad, decoupled_weight_decay) in [(false, false), (true, false), (false, true)] {
-            let config = AdamConfig {
-                weight_decay: 0.1,
-                amsgrad,
-                decoupled_weight_decay,
-                ..Default::default()
-            };
-            crate::optim::tests::assert_maximize_negates_the_gradient(
-                Adam::new(config).unwrap(),
-                Adam::new(AdamConfig {
-                    maximize: true,
-                    ..config
-                })
-                .unwrap(),
+            assert_maximize!(
+                Adam::new,
+                AdamConfig {
+                    weight_decay: 0.1,
+                    amsgrad,
+                    decoupled_weight_decay,
+                    ..Default::default()
+                }
             );
         }
     }

@@ -142,7 +142,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::tests::{assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
 
     #[test]
     fn adamax_with_weight_decay_matches_hand_computed_first_three_steps() {
@@ -168,31 +168,23 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adamax::<f64>::new,
-            &[
-                ("lr", |c| c.lr = f64::INFINITY),
-                ("betas.0", |c| c.betas = (-0.1, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, 1.0)),
-                ("eps", |c| c.eps = f64::NAN),
-                ("weight_decay", |c| c.weight_decay = -1.0),
-            ],
-        );
+        assert_rejects_fields!(Adamax::<f64>::new, {
+            lr: [f64::INFINITY],
+            betas.0: [-0.1],
+            betas.1: [1.0],
+            eps: [f64::NAN],
+            weight_decay: [-1.0],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = AdamaxConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            Adamax::new(config).unwrap(),
-            Adamax::new(AdamaxConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            Adamax::new,
+            AdamaxConfig {
+                weight_decay: 0.1,
+                ..Default::default()
+            }
         );
     }
 }

@@ -187,29 +187,20 @@ impl<F: Real> ElementwiseRule for AdanConfig<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{
-        assert_close, assert_f32_iterates, assert_iterates, assert_matches_hand, assert_rejects,
-    };
+    use crate::optim::tests::*;
     use ndarray::array;
 
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
-    fn config() -> AdanConfig<f64> {
+    fn config<F: Real>() -> AdanConfig<F> {
+        let l = F::lit;
         AdanConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.7,
-            b3: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.7),
+            b3: l(0.9),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
+            weight_decay: l(0.1),
         }
     }
 
@@ -244,7 +235,7 @@ mod tests {
             [0.9030207870170991, -1.856796399116541, 0.4487843511313435],
         ];
         let mut rule = Adan::new(config()).unwrap();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
+        assert_reference(&mut rule, &expected);
     }
 
     #[test]
@@ -268,44 +259,16 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Adan::<f32>::new(AdanConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.7,
-            b3: 0.9,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
-        })
-        .unwrap();
+        let mut single = Adan::<f32>::new(config()).unwrap();
         let mut double = Adan::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.903_020_74_f64, -1.856_796_4, 0.448_784_32];
-        assert_f32_iterates(
-            &mut single,
-            &mut double,
-            0.05,
-            [1.0, -2.0, 0.5],
-            &GRADS,
-            optax,
-        );
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]
     fn an_overflowing_square_is_reported_after_the_move() {
-        let mut rule = Adan::<f64>::default();
-        let mut x = array![1.0, 1.0];
-        let err = rule
-            .step(x.view_mut(), array![1e200, 1.0].view(), 0.1)
-            .unwrap_err();
-        assert_eq!(
-            err,
-            Error::NonFiniteState {
-                rule: "Adan",
-                tensor: None
-            }
-        );
-        assert!(x[1] < 1.0);
+        assert_overflow_reported_after_the_move(&mut Adan::<f64>::default(), "Adan");
     }
 
     #[test]
@@ -320,24 +283,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adan::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("b3", |c| c.b3 = 1.0),
-                ("b3", |c| c.b3 = -1e-9),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-                ("eps_root", |c| c.eps_root = -1e-8),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-                ("weight_decay", |c| c.weight_decay = f64::INFINITY),
-            ],
-        );
-        assert_rejects(Adan::<f32>::new, &[("b3", |c| c.b3 = 1.5)]);
+        assert_rejects_fields!(Adan::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            b3: [1.0, -1e-9],
+            eps: [0.0, f64::INFINITY],
+            eps_root: [-1e-8],
+            weight_decay: [-0.1, f64::INFINITY],
+        });
+        assert_rejects_fields!(Adan::<f32>::new, { b3: [1.5] });
     }
 }

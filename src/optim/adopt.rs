@@ -225,18 +225,11 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     /// Three coordinates; the third has a zero gradient at the first two steps, so that its
     /// `v` is zero when its first non-zero gradient comes.
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
     /// Four steps against the recurrences written out per coordinate, with non-default
     /// hyperparameters.
     fn check_against_hand(nesterov: bool, use_clipping: bool) {
@@ -337,13 +330,7 @@ mod tests {
                 ..Default::default()
             })
             .unwrap();
-            let mut x = array![1.0, -2.0, 0.5];
-            for (g, want) in GRADS.iter().zip(expected) {
-                rule.step(x.view_mut(), ArrayView1::from(g), 0.05).unwrap();
-                for i in 0..3 {
-                    assert_close!(x[i], want[i], "nesterov {nesterov}, clip {use_clipping}");
-                }
-            }
+            assert_reference(&mut rule, &expected);
         }
     }
 
@@ -408,34 +395,21 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Adopt::<f32>::new(AdoptConfig {
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            ..Default::default()
-        })
-        .unwrap();
-        let mut double = Adopt::<f64>::new(AdoptConfig {
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            ..Default::default()
-        })
-        .unwrap();
-        let mut xs = array![1.0f32, -2.0, 0.5];
-        let mut xd = array![1.0f64, -2.0, 0.5];
-        for g in GRADS {
-            let gs: Array1<f32> = g.iter().map(|&v| v as f32).collect();
-            single.step(xs.view_mut(), gs.view(), 0.05).unwrap();
-            double
-                .step(xd.view_mut(), ArrayView1::from(&g), 0.05)
-                .unwrap();
+        fn config<F: Real>() -> AdoptConfig<F> {
+            let l = F::lit;
+            AdoptConfig {
+                b1: l(0.8),
+                b2: l(0.9),
+                eps: l(1e-3),
+                ..Default::default()
+            }
         }
-        for i in 0..3 {
-            assert!((f64::from(xs[i]) - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
-        }
+        let mut single = Adopt::<f32>::new(config()).unwrap();
+        let mut double = Adopt::<f64>::new(config()).unwrap();
         // optax 0.2.8 in float32 (JAX's default precision) ends at these very numbers.
-        assert_eq!(xs, array![0.998_563_35_f32, -1.996_139_6, 0.487_629_35]);
+        let optax = [0.998_563_35_f32, -1.996_139_6, 0.487_629_35];
+        let xs = assert_f32_reference(&mut single, &mut double, optax.map(f64::from));
+        assert_eq!(xs.to_vec(), optax);
         // 1 - β is taken in f32, as optax takes it in the parameters' precision.
         let s = single.config().prepare(&mut AdoptState::default(), 2, 1.0);
         assert_eq!(s.one_minus_b1, 1.0f32 - 0.8f32);
@@ -485,19 +459,12 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Adopt::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1e-3),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-            ],
-        );
-        assert_rejects(Adopt::<f32>::new, &[("b2", |c| c.b2 = 1.5)]);
+        assert_rejects_fields!(Adopt::<f64>::new, {
+            lr: [-1e-3, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            eps: [0.0, f64::INFINITY],
+        });
+        assert_rejects_fields!(Adopt::<f32>::new, { b2: [1.5] });
     }
 }

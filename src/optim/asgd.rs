@@ -241,9 +241,7 @@ impl<F: Real> ElementwiseRule for AsgdConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{
-        assert_close, assert_matches_hand, assert_maximize_negates_the_gradient, assert_rejects,
-    };
+    use crate::optim::tests::*;
     use ndarray::array;
 
     #[test]
@@ -334,33 +332,25 @@ mod tests {
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = AsgdConfig {
-            weight_decay: 0.1,
-            lambd: 0.5,
-            t0: 1.0,
-            ..Default::default()
-        };
-        assert_maximize_negates_the_gradient(
-            Asgd::new(config).unwrap(),
-            Asgd::new(AsgdConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            Asgd::new,
+            AsgdConfig {
+                weight_decay: 0.1,
+                lambd: 0.5,
+                t0: 1.0,
+                ..Default::default()
+            }
         );
     }
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Asgd::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1e-2),
-                ("lambd", |c| c.lambd = -1.0),
-                ("alpha", |c| c.alpha = f64::NAN),
-                ("t0", |c| c.t0 = f64::INFINITY),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
+        assert_rejects_fields!(Asgd::<f64>::new, {
+            lr: [-1e-2],
+            lambd: [-1.0],
+            alpha: [f64::NAN],
+            t0: [f64::INFINITY],
+            weight_decay: [-0.1],
+        });
     }
 }

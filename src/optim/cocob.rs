@@ -188,17 +188,10 @@ impl<F: Real> ElementwiseRule for CocobConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     /// Three coordinates; the third has a zero gradient at the first two steps.
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
     /// Four steps from `x0` against the recurrences written out per coordinate.
     fn check_against_hand(x0: [f64; 3], lr: f64, alpha: f64, eps: f64, wd: f64) {
         let mut rule = Cocob::new(CocobConfig {
@@ -360,20 +353,17 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let config = CocobConfig {
-            lr: 0.5,
-            alpha: 10.0,
-            eps: 1e-3,
-            weight_decay: 0.1,
-        };
-        let mut single = Cocob::<f32>::new(CocobConfig {
-            lr: 0.5,
-            alpha: 10.0,
-            eps: 1e-3,
-            weight_decay: 0.1,
-        })
-        .unwrap();
-        let mut double = Cocob::<f64>::new(config).unwrap();
+        fn config<F: Real>() -> CocobConfig<F> {
+            let l = F::lit;
+            CocobConfig {
+                lr: l(0.5),
+                alpha: l(10.0),
+                eps: l(1e-3),
+                weight_decay: l(0.1),
+            }
+        }
+        let mut single = Cocob::<f32>::new(config()).unwrap();
+        let mut double = Cocob::<f64>::new(config()).unwrap();
         let mut xs = array![1.0f32, -2.0, 0.5];
         let mut xd = array![1.0f64, -2.0, 0.5];
         for g in GRADS {
@@ -401,20 +391,12 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Cocob::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::INFINITY),
-                ("alpha", |c| c.alpha = 0.0),
-                ("alpha", |c| c.alpha = -100.0),
-                ("alpha", |c| c.alpha = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = -1e-8),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-                ("weight_decay", |c| c.weight_decay = f64::NAN),
-            ],
-        );
-        assert_rejects(Cocob::<f32>::new, &[("eps", |c| c.eps = f32::NAN)]);
+        assert_rejects_fields!(Cocob::<f64>::new, {
+            lr: [-1.0, f64::INFINITY],
+            alpha: [0.0, -100.0, f64::NAN],
+            eps: [0.0, -1e-8],
+            weight_decay: [-0.1, f64::NAN],
+        });
+        assert_rejects_fields!(Cocob::<f32>::new, { eps: [f32::NAN] });
     }
 }

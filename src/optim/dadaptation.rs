@@ -608,14 +608,12 @@ impl<F: Real> ElementwiseRule for DAdaptSgdConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     const X0: [f64; 3] = [1.0, -2.0, 0.5];
     /// Gradients that keep their direction, so that the numerator grows and the estimate with
     /// it.
-    const GRADS: [[f64; 3]; 3] = [[0.5, -2.0, 1.0], [0.45, -1.8, 1.1], [0.4, -1.7, 0.9]];
-
     fn norm1(v: &[f64; 3]) -> f64 {
         v.iter().map(|v| v.abs()).sum()
     }
@@ -720,7 +718,7 @@ mod tests {
                 DAdaptAdamWState::d,
                 0.7,
                 x0,
-                &GRADS,
+                &CLOSE_GRADS,
                 hand_adamw(config),
             );
             assert!(
@@ -746,7 +744,7 @@ mod tests {
                 DAdaptSgdState::d,
                 2.0,
                 x0,
-                &GRADS,
+                &CLOSE_GRADS,
                 hand_sgd(config),
             );
             assert!(
@@ -784,24 +782,11 @@ mod tests {
 
     #[test]
     fn a_zero_gradient_at_the_start_keeps_the_estimate_and_stays_finite() {
-        let mut rule = DAdaptAdamW::new(DAdaptAdamWConfig {
+        let rule = DAdaptAdamW::new(DAdaptAdamWConfig {
             weight_decay: 0.1,
             ..Default::default()
-        })
-        .unwrap();
-        let mut x = array![1.0_f64, -2.0, 0.5];
-        rule.step(x.view_mut(), Array1::zeros(3).view(), 1.0)
-            .unwrap();
-        assert_eq!(rule.state().d(), 1e-6);
-        // Only the weight decay moves x: by λ η₀ x, with η₀ = d₀ γ √(1 - β₂) / (1 - β₁).
-        let eta = 1e-6 * 0.001_f64.sqrt() / 0.1;
-        assert_close!(x[1], -2.0 * (1.0 - 0.1 * eta));
-        for _ in 0..3 {
-            rule.step(x.view_mut(), array![1.0, -1.0, 0.0].view(), 1.0)
-                .unwrap();
-        }
-        assert!(x.iter().all(|v| v.is_finite()) && rule.state().d().is_finite());
-        assert!(x[0] < 1.0 && x[1] > -2.0);
+        });
+        assert_a_zero_first_gradient_keeps_the_estimate(rule.unwrap(), |r| r.state().d());
     }
 
     #[test]
@@ -819,13 +804,13 @@ mod tests {
                 .step(x.view_mut(), Array1::zeros(3).view(), 1.0)
                 .unwrap();
         }
-        assert_eq!(x, Array1::zeros(3));
+        assert_eq!(x, Array1::<f64>::zeros(3));
         assert_eq!(waiting.state().g0_norm(), 0.0);
         assert_eq!(waiting.state().d(), 1e-6);
         // The run then is that of a rule whose first gradient is the first non-zero one.
         let mut fresh = DAdaptSgd::new(config).unwrap();
         let mut y = x.clone();
-        for g in GRADS {
+        for g in CLOSE_GRADS {
             let g = Array1::from(g.to_vec());
             waiting.step(x.view_mut(), g.view(), 1.0).unwrap();
             fresh.step(y.view_mut(), g.view(), 1.0).unwrap();
@@ -840,7 +825,7 @@ mod tests {
         let mut adamw = DAdaptAdamW::<f64>::default();
         let mut sgd = DAdaptSgd::<f64>::default();
         let (mut x, mut y) = (Array1::from(X0.to_vec()), Array1::from(X0.to_vec()));
-        for g in GRADS {
+        for g in CLOSE_GRADS {
             let g = Array1::from(g.to_vec());
             adamw.step(x.view_mut(), g.view(), 0.0).unwrap();
             sgd.step(y.view_mut(), g.view(), 0.0).unwrap();
@@ -850,7 +835,7 @@ mod tests {
         assert_eq!(adamw.state().d(), 1e-6);
         assert_eq!(sgd.state().d(), 1e-6);
         // The steps that follow are finite.
-        for g in GRADS {
+        for g in CLOSE_GRADS {
             let g = Array1::from(g.to_vec());
             adamw.step(x.view_mut(), g.view(), 1.0).unwrap();
             sgd.step(y.view_mut(), g.view(), 1.0).unwrap();
@@ -865,7 +850,11 @@ mod tests {
         let mut adamw = DAdaptAdamW::<f64>::default();
         let mut x = Array1::from(X0.to_vec());
         adamw
-            .step(x.view_mut(), Array1::from(GRADS[0].to_vec()).view(), 1.0)
+            .step(
+                x.view_mut(),
+                Array1::from(CLOSE_GRADS[0].to_vec()).view(),
+                1.0,
+            )
             .unwrap();
         // v becomes NaN: the rule says its state is no longer finite.
         assert!(adamw.step(x.view_mut(), nan.view(), 1.0).is_err());
@@ -877,8 +866,12 @@ mod tests {
         assert_eq!(y, Array1::from(X0.to_vec()));
         assert_eq!(sgd.state().g0_norm(), 0.0);
         // A later one makes x NaN (the loop stops there) but not the estimate.
-        sgd.step(y.view_mut(), Array1::from(GRADS[0].to_vec()).view(), 1.0)
-            .unwrap();
+        sgd.step(
+            y.view_mut(),
+            Array1::from(CLOSE_GRADS[0].to_vec()).view(),
+            1.0,
+        )
+        .unwrap();
         sgd.step(y.view_mut(), nan.view(), 1.0).unwrap();
         assert!(y[0].is_nan());
         assert_eq!(sgd.state().d(), 1e-6);
@@ -940,27 +933,20 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            DAdaptAdamW::<f64>::new,
-            &[
-                ("lr", |c| c.lr = f64::NAN),
-                ("betas.0", |c| c.betas = (-0.1, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, 1.0)),
-                ("eps", |c| c.eps = 0.0),
-                ("estim_lr0", |c| c.estim_lr0 = -1e-6),
-                ("weight_decay", |c| c.weight_decay = f64::INFINITY),
-            ],
-        );
-        assert_rejects(
-            DAdaptSgd::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("momentum", |c| c.momentum = 1.0),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-                ("d0", |c| c.d0 = 0.0),
-                ("growth_rate", |c| c.growth_rate = Some(0.5)),
-                ("growth_rate", |c| c.growth_rate = Some(f64::INFINITY)),
-            ],
-        );
+        assert_rejects_fields!(DAdaptAdamW::<f64>::new, {
+            lr: [f64::NAN],
+            betas.0: [-0.1],
+            betas.1: [1.0],
+            eps: [0.0],
+            estim_lr0: [-1e-6],
+            weight_decay: [f64::INFINITY],
+        });
+        assert_rejects_fields!(DAdaptSgd::<f64>::new, {
+            lr: [-1.0],
+            momentum: [1.0],
+            weight_decay: [-0.1],
+            d0: [0.0],
+            growth_rate: [Some(0.5), Some(f64::INFINITY)],
+        });
     }
 }

@@ -383,7 +383,7 @@ impl<F: Real> ElementwiseRule for DowgConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     /// Three steps of a rule from `x0` with `grads`, against `hand(t, x, g) -> η_t` that keeps
@@ -501,7 +501,7 @@ mod tests {
             let mut x = Array1::zeros(3);
             rule.step(x.view_mut(), Array1::zeros(3).view(), 1.0)
                 .unwrap();
-            assert_eq!(x, Array1::zeros(3), "{}", rule.name());
+            assert_eq!(x, Array1::<f64>::zeros(3), "{}", rule.name());
             rule.step(x.view_mut(), array![1.0, -1.0, 0.0].view(), 1.0)
                 .unwrap();
             assert!(x.iter().all(|v| v.is_finite()), "{}", rule.name());
@@ -534,25 +534,16 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Dog::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("init_step", |c| c.init_step = DogStart::Heuristic(0.0)),
-                ("init_step", |c| {
-                    c.init_step = DogStart::LearningRate(f64::NAN)
-                }),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
-        assert_rejects(
-            Dowg::<f64>::new,
-            &[
-                ("lr", |c| c.lr = f64::INFINITY),
-                ("init_estim_sq_dist", |c| c.init_estim_sq_dist = Some(-1.0)),
-                ("eps", |c| c.eps = -1e-4),
-            ],
-        );
+        assert_rejects_fields!(Dog::<f64>::new, {
+            lr: [-1.0],
+            init_step: [DogStart::Heuristic(0.0), DogStart::LearningRate(f64::NAN)],
+            eps: [0.0],
+            weight_decay: [-0.1],
+        });
+        assert_rejects_fields!(Dowg::<f64>::new, {
+            lr: [f64::INFINITY],
+            init_estim_sq_dist: [Some(-1.0)],
+            eps: [-1e-4],
+        });
     }
 }

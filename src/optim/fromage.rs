@@ -167,34 +167,21 @@ impl<F: Real> ElementwiseRule for FromageConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_f32_iterates, assert_iterates, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
-
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
 
     /// The update written out on whole vectors, the norms taken in the plain order.
     #[test]
     fn fromage_matches_hand_computed_first_four_steps() {
         let lr: f64 = 0.05;
         let mut rule = Fromage::<f64>::default();
-        let mut x = array![1.0, -2.0, 0.5];
-        let mut hand = [1.0, -2.0, 0.5];
-        for (k, g) in GRADS.iter().enumerate() {
+        assert_matches_hand_vectors(&mut rule, lr, X0, &GRADS, |_, g, hand| {
             let norm = |a: &[f64; 3]| a.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let ratio = norm(&hand) / norm(g);
+            let ratio = norm(hand) / norm(g);
             for i in 0..3 {
                 hand[i] = (hand[i] - lr * ratio * g[i]) / (1.0 + lr * lr).sqrt();
             }
-            rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
-            for i in 0..3 {
-                assert_close!(x[i], hand[i], "step {}, coordinate {i}", k + 1);
-            }
-        }
+        });
     }
 
     /// The iterates of optax 0.2.8 (`optax.fromage(0.05)`, float64, from `(1, -2, 0.5)` with
@@ -208,7 +195,7 @@ mod tests {
             [0.9990479382621416, -1.8201957681916754, 0.40992170749732454],
         ];
         let mut rule = Fromage::default();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
+        assert_reference(&mut rule, &expected);
     }
 
     #[test]
@@ -217,14 +204,7 @@ mod tests {
         let mut double = Fromage::default();
         // optax 0.2.8 in float32.
         let optax = [0.999_047_9_f64, -1.820_195_7, 0.409_921_7];
-        assert_f32_iterates(
-            &mut single,
-            &mut double,
-            0.05,
-            [1.0, -2.0, 0.5],
-            &GRADS,
-            optax,
-        );
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]
@@ -264,15 +244,10 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Fromage::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("min_norm", |c| c.min_norm = -1e-6),
-                ("min_norm", |c| c.min_norm = f64::INFINITY),
-            ],
-        );
-        assert_rejects(Fromage::<f32>::new, &[("min_norm", |c| c.min_norm = -1.0)]);
+        assert_rejects_fields!(Fromage::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            min_norm: [-1e-6, f64::INFINITY],
+        });
+        assert_rejects_fields!(Fromage::<f32>::new, { min_norm: [-1.0] });
     }
 }

@@ -104,6 +104,7 @@ impl<F: Real> ElementwiseRule for GradientDescentConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
+    use crate::optim::tests::*;
     use ndarray::array;
 
     #[test]
@@ -127,17 +128,12 @@ mod tests {
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = GradientDescentConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            GradientDescent::new(config).unwrap(),
-            GradientDescent::new(GradientDescentConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            GradientDescent::new,
+            GradientDescentConfig {
+                weight_decay: 0.1,
+                ..Default::default()
+            }
         );
     }
 }

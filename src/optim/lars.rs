@@ -201,24 +201,18 @@ impl<F: Real> ElementwiseRule for LarsConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_f32_iterates, assert_iterates, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
-    fn config(nesterov: bool) -> LarsConfig<f64> {
+    fn config<F: Real>(nesterov: bool) -> LarsConfig<F> {
+        let l = F::lit;
         LarsConfig {
-            lr: 1.0,
-            weight_decay: 0.1,
-            trust_coefficient: 0.5,
-            eps: 1e-3,
+            lr: l(1.0),
+            weight_decay: l(0.1),
+            trust_coefficient: l(0.5),
+            eps: l(1e-3),
             trust_ratio_mask: true,
-            momentum: 0.8,
+            momentum: l(0.8),
             nesterov,
         }
     }
@@ -229,23 +223,17 @@ mod tests {
         let (lr, wd, c, eps, mu) = (0.05, 0.1, 0.5, 1e-3, 0.8);
         for nesterov in [false, true] {
             let mut rule = Lars::new(config(nesterov)).unwrap();
-            let mut x = array![1.0, -2.0, 0.5];
-            let mut hand = [1.0, -2.0, 0.5];
             let mut b = [0.0; 3];
-            for (k, g) in GRADS.iter().enumerate() {
+            assert_matches_hand_vectors(&mut rule, lr, X0, &GRADS, |_, g, hand| {
                 let u: Vec<f64> = (0..3).map(|i| g[i] + wd * hand[i]).collect();
                 let norm = |a: &[f64]| a.iter().map(|v| v * v).sum::<f64>().sqrt();
-                let ratio = c * norm(&hand) / (norm(&u) + eps);
+                let ratio = c * norm(hand) / (norm(&u) + eps);
                 for i in 0..3 {
                     let step = lr * ratio * u[i];
                     b[i] = step + mu * b[i];
                     hand[i] -= if nesterov { step + mu * b[i] } else { b[i] };
                 }
-                rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
-                for i in 0..3 {
-                    assert_close!(x[i], hand[i], "step {}, coordinate {i}", k + 1);
-                }
-            }
+            });
         }
     }
 
@@ -266,34 +254,18 @@ mod tests {
             [1.007332731644899, -1.6436876142192156, 0.35205956907099845],
         ];
         let mut rule = Lars::new(config(false)).unwrap();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &heavy_ball);
+        assert_reference(&mut rule, &heavy_ball);
         let mut rule = Lars::new(config(true)).unwrap();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &nesterov);
+        assert_reference(&mut rule, &nesterov);
     }
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Lars::<f32>::new(LarsConfig {
-            lr: 1.0,
-            weight_decay: 0.1,
-            trust_coefficient: 0.5,
-            eps: 1e-3,
-            trust_ratio_mask: true,
-            momentum: 0.8,
-            nesterov: false,
-        })
-        .unwrap();
+        let mut single = Lars::<f32>::new(config(false)).unwrap();
         let mut double = Lars::new(config(false)).unwrap();
         // optax 0.2.8 in float32.
         let optax = [1.018_480_9_f64, -1.715_545_1, 0.383_012_35];
-        assert_f32_iterates(
-            &mut single,
-            &mut double,
-            0.05,
-            [1.0, -2.0, 0.5],
-            &GRADS,
-            optax,
-        );
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]
@@ -359,19 +331,13 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Lars::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-                ("trust_coefficient", |c| c.trust_coefficient = 0.0),
-                ("trust_coefficient", |c| c.trust_coefficient = f64::INFINITY),
-                ("eps", |c| c.eps = -1e-8),
-                ("momentum", |c| c.momentum = 1.0),
-                ("momentum", |c| c.momentum = -0.1),
-            ],
-        );
-        assert_rejects(Lars::<f32>::new, &[("momentum", |c| c.momentum = 1.5)]);
+        assert_rejects_fields!(Lars::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            weight_decay: [-0.1],
+            trust_coefficient: [0.0, f64::INFINITY],
+            eps: [-1e-8],
+            momentum: [1.0, -0.1],
+        });
+        assert_rejects_fields!(Lars::<f32>::new, { momentum: [1.5] });
     }
 }

@@ -227,7 +227,7 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     /// Three steps with the given options against the recurrence written out per coordinate.
@@ -325,32 +325,23 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Momentum::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("momentum", |c| c.momentum = 1.0),
-                ("momentum", |c| c.momentum = f64::NAN),
-                ("dampening", |c| c.dampening = 1.5),
-                ("weight_decay", |c| c.weight_decay = f64::INFINITY),
-            ],
-        );
+        assert_rejects_fields!(Momentum::<f64>::new, {
+            lr: [-1.0],
+            momentum: [1.0, f64::NAN],
+            dampening: [1.5],
+            weight_decay: [f64::INFINITY],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = MomentumConfig {
-            weight_decay: 0.1,
-            dampening: 0.2,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            Momentum::new(config).unwrap(),
-            Momentum::new(MomentumConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            Momentum::new,
+            MomentumConfig {
+                weight_decay: 0.1,
+                dampening: 0.2,
+                ..Default::default()
+            }
         );
     }
 }

@@ -377,18 +377,12 @@ mod tests {
     use crate::Adam;
     use crate::optim::Optimizer;
     use crate::optim::shaped::testing::assert_tensor_iterates;
-    use crate::optim::tests::assert_rejects;
+    use crate::optim::tests::*;
     use ndarray::{Array1, Array2, array};
 
     const X0: [f64; 6] = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5];
 
     /// Gradients of a 2 × 3 matrix.
-    const GRADS: [&[f64]; 3] = [
-        &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
-        &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
-        &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
-    ];
-
     /// `m` (row-major, `rows × cols`) transposed.
     fn transposed(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
         (0..rows * cols)
@@ -442,13 +436,13 @@ mod tests {
             &[2, 3],
             0.05,
             &X0,
-            &GRADS,
+            &MATRIX_GRADS,
             &wide,
             1e-12,
         );
         // The 3 × 2 transposes of the same matrices.
         let tall_x0 = transposed(&X0, 2, 3);
-        let tall_grads: Vec<Vec<f64>> = GRADS.iter().map(|g| transposed(g, 2, 3)).collect();
+        let tall_grads: Vec<Vec<f64>> = MATRIX_GRADS.iter().map(|g| transposed(g, 2, 3)).collect();
         let tall_grads: Vec<&[f64]> = tall_grads.iter().map(|g| &g[..]).collect();
         let match_rms: [&[f64]; 3] = [
             &[
@@ -546,7 +540,7 @@ mod tests {
             nesterov: false,
             ..Default::default()
         };
-        assert_tensor_iterates(&c, &[2, 3], 0.05, &X0, &GRADS, &expected, 2e-3);
+        assert_tensor_iterates(&c, &[2, 3], 0.05, &X0, &MATRIX_GRADS, &expected, 2e-3);
     }
 
     #[test]
@@ -699,17 +693,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_rejected() {
-        assert_rejects(
-            Muon::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("weight_decay", |c| c.weight_decay = f64::NAN),
-                ("momentum", |c| c.momentum = 1.0),
-                ("ns_coefficients.1", |c| c.ns_coefficients.1 = f64::INFINITY),
-                ("eps", |c| c.eps = 0.0),
-                ("ns_steps", |c| c.ns_steps = 100),
-                ("betas.0", |c| c.adamw.betas.0 = 1.5),
-            ],
-        );
+        assert_rejects_fields!(Muon::<f64>::new, {
+            lr: [-1.0],
+            weight_decay: [f64::NAN],
+            momentum: [1.0],
+            ns_coefficients.1: [f64::INFINITY],
+            eps: [0.0],
+            ns_steps: [100],
+        });
+        // The AdamW part's fields are named as AdamW names them.
+        assert_rejects(Muon::<f64>::new, &[("betas.0", |c| c.adamw.betas.0 = 1.5)]);
     }
 }

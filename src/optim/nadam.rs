@@ -179,7 +179,7 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{HandMoments, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     fn check_against_hand(decoupled: bool) {
@@ -244,32 +244,24 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            NAdam::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("betas.0", |c| c.betas = (1.5, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, 1.0)),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = -1.0),
-                ("momentum_decay", |c| c.momentum_decay = f64::NAN),
-            ],
-        );
+        assert_rejects_fields!(NAdam::<f64>::new, {
+            lr: [-1.0],
+            betas.0: [1.5],
+            betas.1: [1.0],
+            eps: [0.0],
+            weight_decay: [-1.0],
+            momentum_decay: [f64::NAN],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = NAdamConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            NAdam::new(config).unwrap(),
-            NAdam::new(NAdamConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            NAdam::new,
+            NAdamConfig {
+                weight_decay: 0.1,
+                ..Default::default()
+            }
         );
     }
 }

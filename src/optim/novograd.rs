@@ -204,24 +204,18 @@ impl<F: Real> ElementwiseRule for NovoGradConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_f32_iterates, assert_iterates, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
-    fn config() -> NovoGradConfig<f64> {
+    fn config<F: Real>() -> NovoGradConfig<F> {
+        let l = F::lit;
         NovoGradConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.5,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.5),
+            eps: l(1e-3),
+            eps_root: l(1e-4),
+            weight_decay: l(0.1),
         }
     }
 
@@ -264,31 +258,16 @@ mod tests {
             [0.9155876127045276, -1.745406079670511, 0.4345722248265597],
         ];
         let mut rule = NovoGrad::new(config()).unwrap();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
+        assert_reference(&mut rule, &expected);
     }
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = NovoGrad::<f32>::new(NovoGradConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.5,
-            eps: 1e-3,
-            eps_root: 1e-4,
-            weight_decay: 0.1,
-        })
-        .unwrap();
+        let mut single = NovoGrad::<f32>::new(config()).unwrap();
         let mut double = NovoGrad::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.915_587_6_f64, -1.745_406_2, 0.434_572_22];
-        assert_f32_iterates(
-            &mut single,
-            &mut double,
-            0.05,
-            [1.0, -2.0, 0.5],
-            &GRADS,
-            optax,
-        );
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]
@@ -337,18 +316,14 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            NovoGrad::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("b1", |c| c.b1 = 1.0),
-                ("b2", |c| c.b2 = -0.1),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps_root", |c| c.eps_root = -1e-8),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
-        assert_rejects(NovoGrad::<f32>::new, &[("b1", |c| c.b1 = 1.5)]);
+        assert_rejects_fields!(NovoGrad::<f64>::new, {
+            lr: [-1.0],
+            b1: [1.0],
+            b2: [-0.1, f64::NAN],
+            eps: [0.0],
+            eps_root: [-1e-8],
+            weight_decay: [-0.1],
+        });
+        assert_rejects_fields!(NovoGrad::<f32>::new, { b1: [1.5] });
     }
 }

@@ -312,14 +312,12 @@ impl<F: Real> ElementwiseRule for ProdigyConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     const X0: [f64; 3] = [1.0, -2.0, 0.5];
     /// Gradients that keep their direction, so that the numerator grows and the estimate with
     /// it.
-    const GRADS: [[f64; 3]; 3] = [[0.5, -2.0, 1.0], [0.45, -1.8, 1.1], [0.4, -1.7, 0.9]];
-
     /// Prodigy written out by hand on whole vectors.
     struct Hand {
         c: ProdigyConfig<f64>,
@@ -412,7 +410,7 @@ mod tests {
                 weight_decay: 0.1,
                 safeguard_warmup,
             };
-            let d = check_steps(config, 0.7, X0, &GRADS);
+            let d = check_steps(config, 0.7, X0, &CLOSE_GRADS);
             assert!(
                 d[2] > d[1] && d[1] > 0.05,
                 "the sequence must make the estimate grow: {d:?}"
@@ -435,25 +433,12 @@ mod tests {
 
     #[test]
     fn a_zero_gradient_at_the_start_keeps_the_estimate_and_stays_finite() {
-        let config = ProdigyConfig {
+        let rule = Prodigy::new(ProdigyConfig {
             weight_decay: 0.1,
             ..Default::default()
-        };
-        let mut rule = Prodigy::new(config).unwrap();
-        let mut x = array![1.0_f64, -2.0, 0.5];
-        rule.step(x.view_mut(), Array1::zeros(3).view(), 1.0)
-            .unwrap();
-        assert_eq!(rule.state().d(), 1e-6);
-        // Only the weight decay moves x: by λ η₀ x, with η₀ = d₀ γ √(1 - β₂) / (1 - β₁).
-        let eta = 1e-6 * 0.001_f64.sqrt() / 0.1;
-        assert_close!(x[1], -2.0 * (1.0 - 0.1 * eta));
-        // The next steps are those of a run started with that gradient.
-        for _ in 0..3 {
-            rule.step(x.view_mut(), array![1.0, -1.0, 0.0].view(), 1.0)
-                .unwrap();
-        }
-        assert!(x.iter().all(|v| v.is_finite()) && rule.state().d().is_finite());
-        assert!(x[0] < 1.0 && x[1] > -2.0);
+        });
+        // The steps after the zero one are those of a run started with their first gradient.
+        assert_a_zero_first_gradient_keeps_the_estimate(rule.unwrap(), |r| r.state().d());
     }
 
     #[test]
@@ -464,12 +449,12 @@ mod tests {
             estim_lr_coef: 3.0,
             ..Default::default()
         };
-        let d = check_steps(config, 1.0, [0.0; 3], &GRADS);
+        let d = check_steps(config, 1.0, [0.0; 3], &CLOSE_GRADS);
         assert!(d[2] > 0.05, "{d:?}");
         // γ = 0 (a warm-up from zero): s stays zero, and so do x and d.
         let mut rule = Prodigy::<f64>::default();
         let mut x = array![1.0, -2.0, 0.5];
-        for g in GRADS {
+        for g in CLOSE_GRADS {
             rule.step(x.view_mut(), Array1::from(g.to_vec()).view(), 0.0)
                 .unwrap();
         }
@@ -527,20 +512,15 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Prodigy::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("betas.0", |c| c.betas = (1.0, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, f64::NAN)),
-                ("beta3", |c| c.beta3 = Some(1.0)),
-                ("beta3", |c| c.beta3 = Some(-0.1)),
-                ("eps", |c| c.eps = 0.0),
-                ("estim_lr0", |c| c.estim_lr0 = 0.0),
-                ("estim_lr0", |c| c.estim_lr0 = f64::INFINITY),
-                ("estim_lr_coef", |c| c.estim_lr_coef = -1.0),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-            ],
-        );
+        assert_rejects_fields!(Prodigy::<f64>::new, {
+            lr: [-1.0],
+            betas.0: [1.0],
+            betas.1: [f64::NAN],
+            beta3: [Some(1.0), Some(-0.1)],
+            eps: [0.0],
+            estim_lr0: [0.0, f64::INFINITY],
+            estim_lr_coef: [-1.0],
+            weight_decay: [-0.1],
+        });
     }
 }

@@ -202,7 +202,7 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{HandMoments, assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     /// Steps against the recurrence written out per coordinate; returns how many of them took
@@ -276,32 +276,24 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            RAdam::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("betas.0", |c| c.betas = (1.0, 0.999)),
-                ("betas.1", |c| c.betas = (0.9, 2.0)),
-                ("eps", |c| c.eps = -1.0),
-                ("weight_decay", |c| c.weight_decay = f64::NAN),
-            ],
-        );
+        assert_rejects_fields!(RAdam::<f64>::new, {
+            lr: [-1.0],
+            betas.0: [1.0],
+            betas.1: [2.0],
+            eps: [-1.0],
+            weight_decay: [f64::NAN],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = RAdamConfig {
-            weight_decay: 0.1,
-            betas: (0.9, 0.5),
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            RAdam::new(config).unwrap(),
-            RAdam::new(RAdamConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            RAdam::new,
+            RAdamConfig {
+                weight_decay: 0.1,
+                betas: (0.9, 0.5),
+                ..Default::default()
+            }
         );
     }
 }

@@ -207,7 +207,7 @@ impl<F: Real> ElementwiseRule for RmsPropConfig<F> {
 mod tests {
     use super::*;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_matches_hand, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::array;
 
     fn check_against_hand(centered: bool, mu: f64) {
@@ -267,34 +267,25 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            RmsProp::<f64>::new,
-            &[
-                ("lr", |c| c.lr = f64::NAN),
-                ("alpha", |c| c.alpha = 1.0),
-                ("alpha", |c| c.alpha = -0.1),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = -1.0),
-                ("momentum", |c| c.momentum = 1.2),
-            ],
-        );
+        assert_rejects_fields!(RmsProp::<f64>::new, {
+            lr: [f64::NAN],
+            alpha: [1.0, -0.1],
+            eps: [0.0],
+            weight_decay: [-1.0],
+            momentum: [1.2],
+        });
     }
 
     #[test]
     fn maximize_steps_as_the_negated_gradient_does() {
-        let config = RmsPropConfig {
-            weight_decay: 0.1,
-            centered: true,
-            momentum: 0.5,
-            ..Default::default()
-        };
-        crate::optim::tests::assert_maximize_negates_the_gradient(
-            RmsProp::new(config).unwrap(),
-            RmsProp::new(RmsPropConfig {
-                maximize: true,
-                ..config
-            })
-            .unwrap(),
+        assert_maximize!(
+            RmsProp::new,
+            RmsPropConfig {
+                weight_decay: 0.1,
+                centered: true,
+                momentum: 0.5,
+                ..Default::default()
+            }
         );
     }
 }

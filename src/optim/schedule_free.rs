@@ -567,7 +567,7 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{assert_close, assert_rejects};
+    use crate::optim::tests::*;
     use ndarray::{Array1, array};
 
     /// The hyperparameters of a hand-computed run.
@@ -963,32 +963,20 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            ScheduleFreeSgd::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::INFINITY),
-                ("b1", |c| c.b1 = 0.0),
-                ("b1", |c| c.b1 = 1.5),
-                ("b1", |c| c.b1 = f64::NAN),
-                ("weight_decay", |c| c.weight_decay = -0.1),
-                ("weight_lr_power", |c| c.weight_lr_power = -1.0),
-                ("weight_lr_power", |c| c.weight_lr_power = f64::NAN),
-            ],
-        );
-        assert_rejects(
-            ScheduleFreeAdamW::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("b1", |c| c.b1 = 0.0),
-                ("b1", |c| c.b1 = -0.5),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = -0.1),
-                ("eps", |c| c.eps = 0.0),
-                ("weight_decay", |c| c.weight_decay = f64::NAN),
-                ("weight_lr_power", |c| c.weight_lr_power = f64::INFINITY),
-            ],
-        );
+        assert_rejects_fields!(ScheduleFreeSgd::<f64>::new, {
+            lr: [-1.0, f64::INFINITY],
+            b1: [0.0, 1.5, f64::NAN],
+            weight_decay: [-0.1],
+            weight_lr_power: [-1.0, f64::NAN],
+        });
+        assert_rejects_fields!(ScheduleFreeAdamW::<f64>::new, {
+            lr: [-1.0],
+            b1: [0.0, -0.5],
+            b2: [1.0, -0.1],
+            eps: [0.0],
+            weight_decay: [f64::NAN],
+            weight_lr_power: [f64::INFINITY],
+        });
         // `b1 = 1` (the gradient at the average itself) is allowed.
         assert!(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig {

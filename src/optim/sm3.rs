@@ -248,18 +248,12 @@ mod tests {
     use super::*;
     use crate::optim::Optimizer;
     use crate::optim::shaped::testing::assert_tensor_iterates;
-    use crate::optim::tests::assert_rejects;
+    use crate::optim::tests::*;
     use ndarray::array;
 
     const X0: [f64; 6] = [1.0, -2.0, 0.5, 0.3, 0.0, -1.5];
 
     /// Gradients of a 2 × 3 matrix; the last row of the third is zero.
-    const GRADS: [&[f64]; 3] = [
-        &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
-        &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
-        &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
-    ];
-
     fn config(b2: f64, eps: f64) -> Sm3Config<f64> {
         Sm3Config {
             lr: 0.05,
@@ -324,7 +318,7 @@ mod tests {
             &[2, 3],
             0.05,
             &X0,
-            &GRADS,
+            &MATRIX_GRADS,
             &matrix,
             1e-12,
         );
@@ -359,7 +353,7 @@ mod tests {
             &[2, 3],
             0.05,
             &X0,
-            &GRADS,
+            &MATRIX_GRADS,
             &averaged,
             1e-12,
         );
@@ -406,7 +400,7 @@ mod tests {
         let (mut r, mut c, mut m) = ([0.0_f64; 2], [0.0_f64; 3], [0.0; 6]);
         let mut hand = X0;
         let mut expected = Vec::new();
-        for g in GRADS {
+        for g in MATRIX_GRADS {
             let mut nu = [0.0; 6];
             for i in 0..2 {
                 for j in 0..3 {
@@ -436,7 +430,7 @@ mod tests {
             &[2, 3],
             lr,
             &X0,
-            &GRADS,
+            &MATRIX_GRADS,
             &expected,
             1e-14,
         );
@@ -471,16 +465,12 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_rejected() {
-        assert_rejects(
-            Sm3::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("momentum", |c| c.momentum = 1.0),
-                ("b2", |c| c.b2 = 0.0),
-                ("b2", |c| c.b2 = 1.5),
-                ("eps", |c| c.eps = -1e-8),
-            ],
-        );
+        assert_rejects_fields!(Sm3::<f64>::new, {
+            lr: [-1.0],
+            momentum: [1.0],
+            b2: [0.0, 1.5],
+            eps: [-1e-8],
+        });
         assert_eq!(Sm3::<f64>::default().name(), "SM3");
     }
 }

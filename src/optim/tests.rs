@@ -26,8 +26,72 @@ macro_rules! assert_close {
 }
 pub(crate) use assert_close;
 
+/// The gradients of the rules' reference runs: four steps on three coordinates, with entries
+/// of both signs and a zero gradient of the last coordinate twice.
+pub(crate) const GRADS: [[f64; 3]; 4] = [
+    [0.5, -2.0, 0.0],
+    [-0.3, 0.1, 0.0],
+    [0.2, 0.05, 0.7],
+    [0.4, -1.0, -0.2],
+];
+
+/// The starting point of the rules' reference runs.
+pub(crate) const X0: [f64; 3] = [1.0, -2.0, 0.5];
+
+/// The step size of the rules' reference runs.
+pub(crate) const LR: f64 = 0.05;
+
+/// The gradients of the reference runs of the rules on matrices: three steps on six entries,
+/// a 2×3 or 3×2 matrix, with zeros.
+pub(crate) const MATRIX_GRADS: [&[f64]; 3] = [
+    &[0.5, -2.0, 0.3, 1.0, 0.1, -0.7],
+    &[-0.3, 0.1, 0.0, 0.2, 2.5, -1.0],
+    &[0.2, 0.05, 0.7, 0.0, 0.0, 0.0],
+];
+
+/// The gradients of the reference runs of the rules that estimate a distance (D-Adaptation,
+/// Prodigy): three steps on three coordinates, each close to the one before.
+pub(crate) const CLOSE_GRADS: [[f64; 3]; 3] =
+    [[0.5, -2.0, 1.0], [0.45, -1.8, 1.1], [0.4, -1.7, 0.9]];
+
 /// A case of [`assert_rejects`]: the name of a field, and how to set it to a bad value.
 pub(crate) type BadField<C> = (&'static str, fn(&mut C));
+
+/// Asserts that `build` rejects the default configuration with one field edited, one row per
+/// field: `field: [bad values]` (a field of a field as `field.0`), each by an
+/// [`Error::InvalidParameter`] naming the field (see [`assert_rejects_values`]).
+macro_rules! assert_rejects_fields {
+    ($build:expr, { $($field:ident $(.$sub:tt)*: [$($bad:expr),+ $(,)?]),+ $(,)? }) => {
+        $(
+            $crate::optim::tests::assert_rejects_values(
+                $build,
+                concat!(stringify!($field) $(, ".", stringify!($sub))*),
+                |c, v| c.$field $(.$sub)* = v,
+                &[$($bad),+],
+            );
+        )+
+    };
+}
+pub(crate) use assert_rejects_fields;
+
+/// Asserts that `build` rejects the default configuration edited by `set` with each of `bad`,
+/// by an [`Error::InvalidParameter`] naming `name`.
+#[track_caller]
+pub(crate) fn assert_rejects_values<C: Default, V: Copy + Debug, T: Debug>(
+    build: impl Fn(C) -> Result<T>,
+    name: &str,
+    set: impl Fn(&mut C, V),
+    bad: &[V],
+) {
+    for &value in bad {
+        let mut config = C::default();
+        set(&mut config, value);
+        match build(config) {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name} = {value:?}: expected an error, got {other:?}"),
+        }
+    }
+}
 
 /// Asserts that `build` rejects the default configuration with one field edited, by an
 /// [`Error::InvalidParameter`] naming that field: one case `(name, edit)` per field and value.
@@ -69,7 +133,8 @@ pub(crate) fn assert_iterates<const N: usize>(
 
 /// Steps a rule in `f32` (`single`) and the same rule in `f64` (`double`) from `x0` with `grads`
 /// and step size `lr`, and checks that the `f32` iterate ends within `1e-6` of the `f64` one and
-/// of `reference`, the final iterate a reference implementation printed in `float32`.
+/// of `reference`, the final iterate a reference implementation printed in `float32`. Returns
+/// the final `f32` iterate.
 #[track_caller]
 pub(crate) fn assert_f32_iterates<const N: usize>(
     single: &mut dyn Optimizer<f32>,
@@ -78,7 +143,7 @@ pub(crate) fn assert_f32_iterates<const N: usize>(
     x0: [f64; N],
     grads: &[[f64; N]],
     reference: [f64; N],
-) {
+) -> Array1<f32> {
     let mut xs: Array1<f32> = x0.iter().map(|&v| v as f32).collect();
     let mut xd = Array1::from(x0.to_vec());
     for g in grads {
@@ -91,6 +156,60 @@ pub(crate) fn assert_f32_iterates<const N: usize>(
         assert!((s - xd[i]).abs() < 1e-6, "{xs} vs {xd}");
         assert!((s - reference[i]).abs() < 1e-6, "{xs} vs {reference:?}");
     }
+    xs
+}
+
+/// [`assert_f32_iterates`] with the reference run's step size [`LR`], start [`X0`] and
+/// gradients [`GRADS`]. Returns the final `f32` iterate.
+#[track_caller]
+pub(crate) fn assert_f32_reference(
+    single: &mut dyn Optimizer<f32>,
+    double: &mut dyn Optimizer<f64>,
+    reference: [f64; 3],
+) -> Array1<f32> {
+    assert_f32_iterates(single, double, LR, X0, &GRADS, reference)
+}
+
+/// The iterates of `rule` stepped in the precision `F` from [`X0`] with [`GRADS`] and step size
+/// [`LR`], each rounded to `F` to nearest: to compare with a reference to the bit.
+pub(crate) fn reference_run<F: Real>(rule: &mut dyn Optimizer<F>) -> Vec<Vec<F>> {
+    let mut x: Array1<F> = X0.iter().map(|&v| F::lit(v)).collect();
+    let mut iterates = Vec::new();
+    for g in GRADS {
+        let g: Array1<F> = g.iter().map(|&v| F::lit(v)).collect();
+        rule.step(x.view_mut(), g.view(), F::lit(LR)).unwrap();
+        iterates.push(x.to_vec());
+    }
+    iterates
+}
+
+/// [`assert_iterates`] with the reference run's step size [`LR`], start [`X0`] and gradients
+/// [`GRADS`].
+#[track_caller]
+pub(crate) fn assert_reference(rule: &mut dyn Optimizer<f64>, expected: &[[f64; 3]; 4]) {
+    assert_iterates(rule, LR, X0, &GRADS, expected);
+}
+
+/// Asserts that a gradient whose square overflows, `(1e200, 1)` at `(1, 1)` with step size
+/// `0.1`, is reported as an [`Error::NonFiniteState`] of the rule named `name`, after the step:
+/// the other coordinate has moved.
+#[track_caller]
+pub(crate) fn assert_overflow_reported_after_the_move(
+    rule: &mut dyn Optimizer<f64>,
+    name: &'static str,
+) {
+    let mut x = ndarray::array![1.0, 1.0];
+    let err = rule
+        .step(x.view_mut(), ndarray::array![1e200, 1.0].view(), 0.1)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::NonFiniteState {
+            rule: name,
+            tensor: None
+        }
+    );
+    assert!(x[1] < 1.0);
 }
 
 /// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
@@ -113,6 +232,27 @@ pub(crate) fn assert_matches_hand<const N: usize>(
         for i in 0..N {
             hand(t, i, g[i], &mut hand_x[i]);
             assert_close!(x[i], hand_x[i], "at step {t}, coordinate {i}");
+        }
+    }
+}
+
+/// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
+/// iterate against `hand(t, g, &mut x)`: the rule's step `t` (from 1) on the whole vector
+/// written out by hand, which moves `x` and keeps any state of its own.
+#[track_caller]
+pub(crate) fn assert_matches_hand_vectors<const N: usize>(
+    rule: &mut dyn Optimizer<f64>,
+    lr: f64,
+    x0: [f64; N],
+    grads: &[[f64; N]],
+    mut hand: impl FnMut(usize, &[f64; N], &mut [f64; N]),
+) {
+    let (mut x, mut hand_x) = (Array1::from(x0.to_vec()), x0);
+    for (k, g) in grads.iter().enumerate() {
+        hand(k + 1, g, &mut hand_x);
+        rule.step(x.view_mut(), ArrayView1::from(g), lr).unwrap();
+        for i in 0..N {
+            assert_close!(x[i], hand_x[i], "step {}, coordinate {i}", k + 1);
         }
     }
 }
@@ -145,6 +285,46 @@ pub(crate) fn assert_maximize_negates_the_gradient(
         "{}: maximize changed nothing",
         maximizing.name()
     );
+}
+
+/// Asserts, with [`assert_maximize_negates_the_gradient`], that the rule `build` makes of
+/// `config` (which minimizes) with `maximize: true` steps as the one it makes of `config` does
+/// with the negated gradient.
+macro_rules! assert_maximize {
+    ($build:expr, $config:expr) => {{
+        let minimizing = $config;
+        let mut maximizing = minimizing;
+        maximizing.maximize = true;
+        $crate::optim::tests::assert_maximize_negates_the_gradient(
+            $build(minimizing).unwrap(),
+            $build(maximizing).unwrap(),
+        );
+    }};
+}
+pub(crate) use assert_maximize;
+
+/// Asserts that `rule`, an AdamW-like rule estimating its distance (D-Adaptation's AdamW,
+/// Prodigy) with its defaults (`d₀ = 1e-6`, `β = (0.9, 0.999)`) and weight decay `λ = 0.1`,
+/// keeps its estimate `d(rule)` at `d₀` after a zero gradient at `(1, -2, 0.5)` with step size
+/// `1`, moving `x` by the weight decay alone, `λ η₀ x` with `η₀ = d₀ γ √(1 - β₂) / (1 - β₁)`;
+/// and that the steps that follow with the gradient `(1, -1, 0)` are finite and descend.
+#[track_caller]
+pub(crate) fn assert_a_zero_first_gradient_keeps_the_estimate<R: Optimizer<f64>>(
+    mut rule: R,
+    d: impl Fn(&R) -> f64,
+) {
+    let mut x = ndarray::array![1.0_f64, -2.0, 0.5];
+    rule.step(x.view_mut(), Array1::zeros(3).view(), 1.0)
+        .unwrap();
+    assert_eq!(d(&rule), 1e-6);
+    let eta = 1e-6 * 0.001_f64.sqrt() / 0.1;
+    assert_close!(x[1], -2.0 * (1.0 - 0.1 * eta));
+    for _ in 0..3 {
+        rule.step(x.view_mut(), ndarray::array![1.0, -1.0, 0.0].view(), 1.0)
+            .unwrap();
+    }
+    assert!(x.iter().all(|v| v.is_finite()) && d(&rule).is_finite());
+    assert!(x[0] < 1.0 && x[1] > -2.0);
 }
 
 /// The weight decay and moment estimates of the Adam family (Adam, NAdam, RAdam) written out by

@@ -159,26 +159,17 @@ impl<F: Real> ElementwiseRule for YogiConfig<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::optim::Optimizer;
-    use crate::optim::tests::{
-        assert_close, assert_f32_iterates, assert_iterates, assert_matches_hand, assert_rejects,
-    };
+    use crate::optim::tests::*;
     use ndarray::array;
 
-    const GRADS: [[f64; 3]; 4] = [
-        [0.5, -2.0, 0.0],
-        [-0.3, 0.1, 0.0],
-        [0.2, 0.05, 0.7],
-        [0.4, -1.0, -0.2],
-    ];
-
-    fn config() -> YogiConfig<f64> {
+    fn config<F: Real>() -> YogiConfig<F> {
+        let l = F::lit;
         YogiConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
+            lr: l(1.0),
+            b1: l(0.8),
+            b2: l(0.9),
+            eps: l(1e-3),
             ..Default::default()
         }
     }
@@ -217,7 +208,7 @@ mod tests {
             [0.9016627607317509, -1.8748994918525166, 0.4494606821594773],
         ];
         let mut rule = Yogi::new(config()).unwrap();
-        assert_iterates(&mut rule, 0.05, [1.0, -2.0, 0.5], &GRADS, &expected);
+        assert_reference(&mut rule, &expected);
     }
 
     #[test]
@@ -239,42 +230,16 @@ mod tests {
 
     #[test]
     fn f32_runs_the_same_recurrences() {
-        let mut single = Yogi::<f32>::new(YogiConfig {
-            lr: 1.0,
-            b1: 0.8,
-            b2: 0.9,
-            eps: 1e-3,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut single = Yogi::<f32>::new(config()).unwrap();
         let mut double = Yogi::new(config()).unwrap();
         // optax 0.2.8 in float32.
         let optax = [0.901_662_7_f64, -1.874_899_5, 0.449_460_7];
-        assert_f32_iterates(
-            &mut single,
-            &mut double,
-            0.05,
-            [1.0, -2.0, 0.5],
-            &GRADS,
-            optax,
-        );
+        assert_f32_reference(&mut single, &mut double, optax);
     }
 
     #[test]
     fn an_overflowing_square_is_reported_after_the_move() {
-        let mut rule = Yogi::<f64>::default();
-        let mut x = array![1.0, 1.0];
-        let err = rule
-            .step(x.view_mut(), array![1e200, 1.0].view(), 0.1)
-            .unwrap_err();
-        assert_eq!(
-            err,
-            Error::NonFiniteState {
-                rule: "Yogi",
-                tensor: None
-            }
-        );
-        assert!(x[1] < 1.0);
+        assert_overflow_reported_after_the_move(&mut Yogi::<f64>::default(), "Yogi");
     }
 
     #[test]
@@ -289,25 +254,13 @@ mod tests {
 
     #[test]
     fn invalid_hyperparameters_are_named() {
-        assert_rejects(
-            Yogi::<f64>::new,
-            &[
-                ("lr", |c| c.lr = -1.0),
-                ("lr", |c| c.lr = f64::NAN),
-                ("b1", |c| c.b1 = 1.0),
-                ("b1", |c| c.b1 = -0.1),
-                ("b2", |c| c.b2 = 1.0),
-                ("b2", |c| c.b2 = f64::NAN),
-                ("eps", |c| c.eps = 0.0),
-                ("eps", |c| c.eps = f64::INFINITY),
-                ("initial_accumulator_value", |c| {
-                    c.initial_accumulator_value = 0.0
-                }),
-                ("initial_accumulator_value", |c| {
-                    c.initial_accumulator_value = -1.0
-                }),
-            ],
-        );
-        assert_rejects(Yogi::<f32>::new, &[("b2", |c| c.b2 = 1.5)]);
+        assert_rejects_fields!(Yogi::<f64>::new, {
+            lr: [-1.0, f64::NAN],
+            b1: [1.0, -0.1],
+            b2: [1.0, f64::NAN],
+            eps: [0.0, f64::INFINITY],
+            initial_accumulator_value: [0.0, -1.0],
+        });
+        assert_rejects_fields!(Yogi::<f32>::new, { b2: [1.5] });
     }
 }
