@@ -5,7 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use super::yogi::bias_correction;
 use crate::Real;
 use crate::error::Result;
@@ -77,14 +77,14 @@ rule_config! {
 /// ```
 pub type AdaBelief<F> = Rule<AdaBeliefConfig<F>>;
 
-/// The state of [`AdaBelief`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdaBeliefState<F> {
-    /// `m_t`, the first moment estimate.
-    exp_avg: Vec<F>,
-    /// `s_t`, the second moment of the prediction error, `ε_root` included.
-    exp_avg_var: Vec<F>,
+zero_state! {
+    /// The state of [`AdaBelief`]: one value per coordinate in each buffer.
+    pub struct AdaBeliefState<F> {
+        /// `m_t`, the first moment estimate.
+        exp_avg,
+        /// `s_t`, the second moment of the prediction error, `ε_root` included.
+        exp_avg_var,
+    }
 }
 
 /// Everything of one AdaBelief step that is the same for all coordinates.
@@ -125,14 +125,7 @@ impl<F: Real> ElementwiseRule for AdaBeliefConfig<F> {
         self.check_domains()
     }
 
-    fn start(&self, state: &mut AdaBeliefState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_avg_var, n, F::zero());
-    }
-
-    fn buffers(state: &mut AdaBeliefState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_var])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut AdaBeliefState<F>, t: usize, lr: F) -> AdaBeliefStep<F> {
         AdaBeliefStep {

@@ -6,7 +6,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 
@@ -51,14 +51,14 @@ rule_config! {
 /// Reference: M. D. Zeiler, "ADADELTA: an adaptive learning rate method", arXiv:1212.5701, 2012.
 pub type Adadelta<F> = Rule<AdadeltaConfig<F>>;
 
-/// The state of [`Adadelta`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdadeltaState<F> {
-    /// `v_t`, the average of the squared gradients.
-    square_avg: Vec<F>,
-    /// `u_t`, the average of the squared updates.
-    acc_delta: Vec<F>,
+zero_state! {
+    /// The state of [`Adadelta`]: one value per coordinate in each buffer.
+    pub struct AdadeltaState<F> {
+        /// `v_t`, the average of the squared gradients.
+        square_avg,
+        /// `u_t`, the average of the squared updates.
+        acc_delta,
+    }
 }
 
 /// The scalars of one Adadelta step.
@@ -74,14 +74,7 @@ pub struct AdadeltaStep<F> {
 impl<F: Real> ElementwiseRule for AdadeltaConfig<F> {
     rule_types!("Adadelta", AdadeltaState<F>, AdadeltaStep<F>);
 
-    fn start(&self, state: &mut AdadeltaState<F>, n: usize) {
-        fill(&mut state.square_avg, n, F::zero());
-        fill(&mut state.acc_delta, n, F::zero());
-    }
-
-    fn buffers(state: &mut AdadeltaState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.square_avg[..], &mut state.acc_delta])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut AdadeltaState<F>, _t: usize, lr: F) -> AdadeltaStep<F> {
         AdadeltaStep {

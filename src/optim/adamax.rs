@@ -6,7 +6,7 @@ use super::adam_family::{FamilyStep, Moments, check_adam_family};
 use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use super::weight_decay::WeightDecay;
 use crate::Real;
 use crate::error::Result;
@@ -51,14 +51,14 @@ rule_config! {
 /// Reference: D. P. Kingma, J. Ba, "Adam: A method for stochastic optimization", ICLR 2015.
 pub type Adamax<F> = Rule<AdamaxConfig<F>>;
 
-/// The state of [`Adamax`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdamaxState<F> {
-    /// `m_t`, the first moment estimate.
-    exp_avg: Vec<F>,
-    /// `u_t`, the decayed infinity norm.
-    exp_inf: Vec<F>,
+zero_state! {
+    /// The state of [`Adamax`]: one value per coordinate in each buffer.
+    pub struct AdamaxState<F> {
+        /// `m_t`, the first moment estimate.
+        exp_avg,
+        /// `u_t`, the decayed infinity norm.
+        exp_inf,
+    }
 }
 
 /// The scalars of one Adamax step.
@@ -86,14 +86,7 @@ impl<F: Real> ElementwiseRule for AdamaxConfig<F> {
         check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 
-    fn start(&self, state: &mut AdamaxState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_inf, n, F::zero());
-    }
-
-    fn buffers(state: &mut AdamaxState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..], &mut state.exp_inf])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut AdamaxState<F>, t: usize, lr: F) -> AdamaxStep<F> {
         let family =

@@ -5,7 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use super::yogi::bias_correction;
 use crate::Real;
 
@@ -80,18 +80,18 @@ rule_config! {
 /// ```
 pub type Adan<F> = Rule<AdanConfig<F>>;
 
-/// The state of [`Adan`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdanState<F> {
-    /// `m_t`, the average of the gradients.
-    exp_avg: Vec<F>,
-    /// `v_t`, the average of the gradients' differences.
-    exp_avg_diff: Vec<F>,
-    /// `n_t`, the second moment of the extrapolated gradient.
-    exp_avg_sq: Vec<F>,
-    /// `g_{t-1}`, the previous gradient.
-    prev_grad: Vec<F>,
+zero_state! {
+    /// The state of [`Adan`]: one value per coordinate in each buffer.
+    pub struct AdanState<F> {
+        /// `m_t`, the average of the gradients.
+        exp_avg,
+        /// `v_t`, the average of the gradients' differences.
+        exp_avg_diff,
+        /// `n_t`, the second moment of the extrapolated gradient.
+        exp_avg_sq,
+        /// `g_{t-1}`, the previous gradient.
+        prev_grad,
+    }
 }
 
 /// Everything of one Adan step that is the same for all coordinates.
@@ -117,21 +117,7 @@ pub struct AdanStep<F> {
 impl<F: Real> ElementwiseRule for AdanConfig<F> {
     rule_types!("Adan", AdanState<F>, AdanStep<F>);
 
-    fn start(&self, state: &mut AdanState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_avg_diff, n, F::zero());
-        fill(&mut state.exp_avg_sq, n, F::zero());
-        fill(&mut state.prev_grad, n, F::zero());
-    }
-
-    fn buffers(state: &mut AdanState<F>) -> Buffers<'_, F> {
-        Buffers::new([
-            &mut state.exp_avg[..],
-            &mut state.exp_avg_diff,
-            &mut state.exp_avg_sq,
-            &mut state.prev_grad,
-        ])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut AdanState<F>, t: usize, lr: F) -> AdanStep<F> {
         AdanStep {

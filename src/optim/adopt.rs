@@ -6,7 +6,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 use crate::error::Result;
 
@@ -92,14 +92,14 @@ rule_config! {
 /// ```
 pub type Adopt<F> = Rule<AdoptConfig<F>>;
 
-/// The state of [`Adopt`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct AdoptState<F> {
-    /// `m_t`, the momentum of the normalised gradients.
-    exp_avg: Vec<F>,
-    /// `v_t`, the second moment estimate.
-    exp_avg_sq: Vec<F>,
+zero_state! {
+    /// The state of [`Adopt`]: one value per coordinate in each buffer.
+    pub struct AdoptState<F> {
+        /// `m_t`, the momentum of the normalised gradients.
+        exp_avg,
+        /// `v_t`, the second moment estimate.
+        exp_avg_sq,
+    }
 }
 
 /// Everything of one ADOPT step that is the same for all coordinates, computed once per step.
@@ -155,14 +155,7 @@ impl<F: Real> ElementwiseRule for AdoptConfig<F> {
         self.check_domains()
     }
 
-    fn start(&self, state: &mut AdoptState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_avg_sq, n, F::zero());
-    }
-
-    fn buffers(state: &mut AdoptState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_sq])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut AdoptState<F>, t: usize, lr: F) -> AdoptStep<F> {
         AdoptStep {

@@ -5,7 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use super::yogi::bias_correction;
 use crate::Real;
 
@@ -80,14 +80,14 @@ rule_config! {
 /// ```
 pub type Lamb<F> = Rule<LambConfig<F>>;
 
-/// The state of [`Lamb`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LambState<F> {
-    /// `m_t`, the average of the gradients.
-    exp_avg: Vec<F>,
-    /// `v_t`, the average of the squared gradients.
-    exp_avg_sq: Vec<F>,
+zero_state! {
+    /// The state of [`Lamb`]: one value per coordinate in each buffer.
+    pub struct LambState<F> {
+        /// `m_t`, the average of the gradients.
+        exp_avg,
+        /// `v_t`, the average of the squared gradients.
+        exp_avg_sq,
+    }
 }
 
 /// Everything of one LAMB step that is the same for all coordinates of a layer.
@@ -141,14 +141,7 @@ impl<F: Real> ElementwiseRule for LambConfig<F> {
 
     const SUMS_PER_TENSOR: bool = true;
 
-    fn start(&self, state: &mut LambState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_avg_sq, n, F::zero());
-    }
-
-    fn buffers(state: &mut LambState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_sq])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut LambState<F>, t: usize, lr: F) -> LambStep<F> {
         LambStep {

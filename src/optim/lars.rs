@@ -6,7 +6,7 @@ use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::lamb::trust_ratio;
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 use crate::error::Result;
 
@@ -77,12 +77,12 @@ rule_config! {
 /// ```
 pub type Lars<F> = Rule<LarsConfig<F>>;
 
-/// The state of [`Lars`]: the velocity, one value per coordinate.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LarsState<F> {
-    /// `b_t`, the trace of the steps.
-    velocity: Vec<F>,
+zero_state! {
+    /// The state of [`Lars`]: the velocity, one value per coordinate.
+    pub struct LarsState<F> {
+        /// `b_t`, the trace of the steps.
+        velocity,
+    }
 }
 
 /// Everything of one LARS step that is the same for all coordinates of a layer.
@@ -116,13 +116,7 @@ impl<F: Real> ElementwiseRule for LarsConfig<F> {
         self.check_domains()
     }
 
-    fn start(&self, state: &mut LarsState<F>, n: usize) {
-        fill(&mut state.velocity, n, F::zero());
-    }
-
-    fn buffers(state: &mut LarsState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.velocity[..]])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut LarsState<F>, _t: usize, lr: F) -> LarsStep<F> {
         LarsStep {

@@ -6,7 +6,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 
 rule_config! {
@@ -67,12 +67,12 @@ rule_config! {
 /// ```
 pub type Lion<F> = Rule<LionConfig<F>>;
 
-/// The state of [`Lion`]: one value per coordinate.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LionState<F> {
-    /// `m_t`, the momentum.
-    exp_avg: Vec<F>,
+zero_state! {
+    /// The state of [`Lion`]: one value per coordinate.
+    pub struct LionState<F> {
+        /// `m_t`, the momentum.
+        exp_avg,
+    }
 }
 
 /// Everything of one Lion step that is the same for all coordinates.
@@ -104,13 +104,7 @@ pub(super) fn sign<F: Real>(v: F) -> F {
 impl<F: Real> ElementwiseRule for LionConfig<F> {
     rule_types!("Lion", LionState<F>, LionStep<F>);
 
-    fn start(&self, state: &mut LionState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-    }
-
-    fn buffers(state: &mut LionState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..]])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut LionState<F>, _t: usize, lr: F) -> LionStep<F> {
         LionStep {

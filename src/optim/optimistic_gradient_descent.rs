@@ -5,7 +5,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 use crate::error::{Domain, Result, check};
 
@@ -70,12 +70,12 @@ rule_config! {
 /// ```
 pub type OptimisticGradientDescent<F> = Rule<OptimisticGradientDescentConfig<F>>;
 
-/// The state of [`OptimisticGradientDescent`]: one value per coordinate.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct OptimisticGradientDescentState<F> {
-    /// `g_{t-1}`, the previous gradient.
-    prev_grad: Vec<F>,
+zero_state! {
+    /// The state of [`OptimisticGradientDescent`]: one value per coordinate.
+    pub struct OptimisticGradientDescentState<F> {
+        /// `g_{t-1}`, the previous gradient.
+        prev_grad,
+    }
 }
 
 /// Everything of one optimistic step that is the same for all coordinates.
@@ -106,13 +106,7 @@ impl<F: Real> ElementwiseRule for OptimisticGradientDescentConfig<F> {
         check("alpha + beta", self.alpha + self.beta, Domain::NonNegative)
     }
 
-    fn start(&self, state: &mut OptimisticGradientDescentState<F>, n: usize) {
-        fill(&mut state.prev_grad, n, F::zero());
-    }
-
-    fn buffers(state: &mut OptimisticGradientDescentState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.prev_grad[..]])
-    }
+    zero_state_items!();
 
     fn prepare(
         &self,

@@ -6,7 +6,7 @@ use super::adam_family::{FamilyStep, check_adam_family};
 use super::config::rule_config;
 use super::kernel::{self, Simd, Watched};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 use crate::error::Result;
 
@@ -65,14 +65,14 @@ rule_config! {
 /// adaptive learning rate and beyond", ICLR 2020.
 pub type RAdam<F> = Rule<RAdamConfig<F>>;
 
-/// The state of [`RAdam`]: one value per coordinate in each buffer.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RAdamState<F> {
-    /// `m_t`, the first moment estimate.
-    exp_avg: Vec<F>,
-    /// `v_t`, the second moment estimate.
-    exp_avg_sq: Vec<F>,
+zero_state! {
+    /// The state of [`RAdam`]: one value per coordinate in each buffer.
+    pub struct RAdamState<F> {
+        /// `m_t`, the first moment estimate.
+        exp_avg,
+        /// `v_t`, the second moment estimate.
+        exp_avg_sq,
+    }
 }
 
 /// The scalars of one RAdam step.
@@ -137,14 +137,7 @@ impl<F: Real> ElementwiseRule for RAdamConfig<F> {
         check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 
-    fn start(&self, state: &mut RAdamState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-        fill(&mut state.exp_avg_sq, n, F::zero());
-    }
-
-    fn buffers(state: &mut RAdamState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..], &mut state.exp_avg_sq])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut RAdamState<F>, t: usize, lr: F) -> RAdamStep<F> {
         let c = *self;

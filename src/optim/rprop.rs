@@ -6,7 +6,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 use crate::error::{Domain, Result, check, check_that};
 
@@ -84,14 +84,14 @@ rule_config! {
 /// ```
 pub type Rprop<F> = Rule<RpropConfig<F>>;
 
-/// The state of [`Rprop`].
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RpropState<F> {
-    /// `p_t`, the gradient of the last step (zero where its sign had changed).
-    prev: Vec<F>,
-    /// `Δ_t`, the step size of each coordinate.
-    step_size: Vec<F>,
+zero_state! {
+    /// The state of [`Rprop`].
+    pub struct RpropState<F> {
+        /// `p_t`, the gradient of the last step (zero where its sign had changed).
+        prev,
+        /// `Δ_t`, the step size of each coordinate.
+        step_size,
+    }
 }
 
 impl<F: Real> RpropState<F> {
@@ -148,14 +148,7 @@ impl<F: Real> ElementwiseRule for RpropConfig<F> {
         check_that("step_sizes.1", max, ">= step_sizes.0", max >= min)
     }
 
-    fn start(&self, state: &mut RpropState<F>, n: usize) {
-        fill(&mut state.prev, n, F::zero());
-        fill(&mut state.step_size, n, F::zero());
-    }
-
-    fn buffers(state: &mut RpropState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.prev[..], &mut state.step_size])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut RpropState<F>, t: usize, lr: F) -> RpropStep<F> {
         RpropStep {

@@ -6,7 +6,7 @@ use super::config::rule_config;
 use super::kernel::{self, Simd};
 use super::lion::sign;
 use super::rule::{ElementwiseRule, Rule, rule_types};
-use super::state::{Buffers, fill};
+use super::state::{Buffers, zero_state, zero_state_items};
 use crate::Real;
 
 rule_config! {
@@ -58,12 +58,12 @@ rule_config! {
 /// ```
 pub type Signum<F> = Rule<SignumConfig<F>>;
 
-/// The state of [`Signum`]: one value per coordinate.
-#[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct SignumState<F> {
-    /// `m_t`, the momentum.
-    exp_avg: Vec<F>,
+zero_state! {
+    /// The state of [`Signum`]: one value per coordinate.
+    pub struct SignumState<F> {
+        /// `m_t`, the momentum.
+        exp_avg,
+    }
 }
 
 /// The scalars of one Signum step.
@@ -78,13 +78,7 @@ pub struct SignumStep<F> {
 impl<F: Real> ElementwiseRule for SignumConfig<F> {
     rule_types!("Signum", SignumState<F>, SignumStep<F>);
 
-    fn start(&self, state: &mut SignumState<F>, n: usize) {
-        fill(&mut state.exp_avg, n, F::zero());
-    }
-
-    fn buffers(state: &mut SignumState<F>) -> Buffers<'_, F> {
-        Buffers::new([&mut state.exp_avg[..]])
-    }
+    zero_state_items!();
 
     fn prepare(&self, _state: &mut SignumState<F>, _t: usize, lr: F) -> SignumStep<F> {
         SignumStep {

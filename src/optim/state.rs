@@ -50,6 +50,64 @@ impl<F: Real, C> StartState<F, C> for () {
     }
 }
 
+/// Writes the state of a rule that keeps only buffers of one value per coordinate, all
+/// starting at zero, from the documented list of their names: the struct (`Debug`, `Clone`,
+/// `Default`, and serde's traits with the `serde` feature), each buffer a `Vec<F>`, with
+/// `zero(n)`, which sets every buffer to `n` zeros (in place when it has that length), and
+/// `all_buffers()`, every buffer in the order of the list. In the rule's
+/// [`ElementwiseRule`](super::ElementwiseRule) implementation, [`zero_state_items`] writes
+/// `start` and `buffers` from them.
+macro_rules! zero_state {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident<F> {
+            $(
+                $(#[$field_attr:meta])*
+                $field:ident,
+            )+
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct $name<F> {
+            $(
+                $(#[$field_attr])*
+                $field: Vec<F>,
+            )+
+        }
+
+        impl<F: $crate::Real> $name<F> {
+            /// Sets every buffer to `n` zeros, in place when it has that length.
+            fn zero(&mut self, n: usize) {
+                $($crate::optim::state::fill(&mut self.$field, n, F::zero());)+
+            }
+
+            /// Every buffer, in the order the rule reads them.
+            fn all_buffers(&mut self) -> $crate::optim::Buffers<'_, F> {
+                $crate::optim::Buffers::new([$(&mut self.$field[..]),+])
+            }
+        }
+    };
+}
+pub(crate) use zero_state;
+
+/// The [`start`](super::ElementwiseRule::start) and
+/// [`buffers`](super::ElementwiseRule::buffers) of a rule whose state [`zero_state`] wrote:
+/// every buffer starts at zero, and the rule reads them in the order of the state's list.
+macro_rules! zero_state_items {
+    () => {
+        fn start(&self, state: &mut Self::State, n: usize) {
+            state.zero(n);
+        }
+
+        fn buffers(state: &mut Self::State) -> $crate::optim::Buffers<'_, F> {
+            state.all_buffers()
+        }
+    };
+}
+pub(crate) use zero_state_items;
+
 /// Sets `buffer` to `n` copies of `value`: in place if it has length `n`, in a new allocation
 /// otherwise.
 pub(crate) fn fill<F: Copy>(buffer: &mut Vec<F>, n: usize, value: F) {
