@@ -42,7 +42,7 @@ use super::{
     Termination,
 };
 use crate::Real;
-use crate::error::{Error, Result, check_count, check_finite, check_len};
+use crate::error::{Domain, Error, Result, check, check_count, check_finite, check_len};
 use crate::linalg::{copy, max_abs_diff, norm};
 use crate::optim::Optimizer;
 use crate::prox::Prox;
@@ -293,7 +293,7 @@ impl<F: Real> State<F> {
     /// Keeps `x_k`, `f` and the stationarity measure before a rule steps `x` in place.
     #[inline]
     pub(super) fn keep_for_undo(&mut self) {
-        copy(view_mut(&mut self.x_prev), view(&self.x));
+        copy_short(&mut self.x_prev, &self.x);
         self.previous = (self.f, self.stationarity);
     }
 
@@ -712,7 +712,11 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             StepSize::RuleDefault => self.optimizer.default_lr(),
             StepSize::Constant(lr) => *lr,
             // `stationarity` is `|∇f(x_k)|` here: a Polyak run has no prox (checked).
-            StepSize::Polyak(polyak) => polyak.step(s.f, s.stationarity)?,
+            StepSize::Polyak(polyak) => {
+                let lr = polyak.step(s.f, s.stationarity)?;
+                check("lr", lr, Domain::NonNegative)?;
+                lr
+            }
             StepSize::Schedule(schedule) => {
                 let t = if per_epoch {
                     oracle.epoch()
@@ -726,7 +730,12 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             return self.accelerated_step(oracle, s, restart, AcceleratedStep::Rule(lr));
         }
         s.keep_for_undo();
-        match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+        // Every step size above is checked: a constant one when the run started, the others
+        // as they are chosen.
+        match self
+            .optimizer
+            .step_with_checked_lr(view_mut(&mut s.x), view(&s.g), lr)
+        {
             // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
             Err(Error::NonFiniteState { .. }) => {
                 std::mem::swap(&mut s.x, &mut s.x_prev);
@@ -1032,6 +1041,20 @@ fn gradient_norm<F: Real>(g: &[F]) -> F {
         sum.sqrt()
     } else {
         norm(view(g))
+    }
+}
+
+/// `dst ← src` for slices of equal length: up to four values copied in the loop itself, more
+/// by [`copy`] (a call of the C library's `memcpy`, which costs more than a copy of a few
+/// values).
+#[inline(always)]
+fn copy_short<F: Real>(dst: &mut [F], src: &[F]) {
+    match (dst, src) {
+        ([d], [s]) => *d = *s,
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        ([d0, d1, d2, d3], [s0, s1, s2, s3]) => (*d0, *d1, *d2, *d3) = (*s0, *s1, *s2, *s3),
+        (dst, src) => copy(view_mut(dst), view(src)),
     }
 }
 
