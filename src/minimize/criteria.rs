@@ -254,6 +254,10 @@ impl<F: Real> Criteria<F> {
             max_evaluations: budget(self.max_evaluations),
             max_gradient_evaluations: budget(self.max_gradient_evaluations),
             deadline: self.max_time.map(|t| (start, t)),
+            other_budgets: self.max_epochs.is_some()
+                || self.max_evaluations.is_some()
+                || self.max_gradient_evaluations.is_some()
+                || self.max_time.is_some(),
             divergence_level: f0 + self.divergence_factor * F::one().max(f0.abs()),
         }
     }
@@ -278,6 +282,9 @@ pub(super) struct Stopping<F> {
     max_evaluations: usize,
     max_gradient_evaluations: usize,
     deadline: Option<(Instant, Duration)>,
+    /// `true` if a budget other than the iterations is set: without one, checking the budgets
+    /// is one comparison.
+    other_budgets: bool,
     /// `f(x0) + factor · max(1, |f(x0)|)`.
     divergence_level: F,
 }
@@ -352,6 +359,9 @@ impl<F: Real> Stopping<F> {
     pub(super) fn check_budgets(&self, budget: Budget) -> Option<Termination> {
         if budget.iteration >= self.max_iterations {
             return Some(Termination::MaxIterations);
+        }
+        if !self.other_budgets {
+            return None;
         }
         if budget.epoch >= self.max_epochs {
             return Some(Termination::MaxEpochs);
