@@ -619,7 +619,9 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             if !PLAIN && observed && self.observe(oracle, s) == Control::Stop {
                 return Ok(Termination::StoppedByObserver);
             }
-            if let Some(reason) = stopping.check(s.measured, s.change) {
+            // No change criterion in a plain run.
+            let change = if PLAIN { None } else { s.change };
+            if let Some(reason) = stopping.check(s.measured, change) {
                 let stationary = matches!(
                     reason,
                     Termination::GradientNorm | Termination::RelativeGradientNorm
