@@ -242,9 +242,12 @@ impl<F: Real> Criteria<F> {
             None if self.has_budget(sampled) => usize::MAX,
             None => Self::DEFAULT_MAX_ITERATIONS,
         };
+        let stationarity = self.stationarity.unwrap_or(off);
+        let relative_stationarity = self.relative_stationarity.map_or(off, |t| t * s0);
         Stopping {
-            stationarity: self.stationarity.unwrap_or(off),
-            relative_stationarity: self.relative_stationarity.map_or(off, |t| t * s0),
+            stationarity,
+            // The larger of the two (the one set, if only one is: `max` ignores a NaN).
+            either_stationarity: stationarity.max(relative_stationarity),
             target: self.target.unwrap_or(off),
             f_change: self.f_change.unwrap_or(off),
             relative_f_change: self.relative_f_change.unwrap_or(off),
@@ -271,8 +274,10 @@ impl<F: Real> Criteria<F> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Stopping<F> {
     stationarity: F,
-    /// `tol · s(x0)`.
-    relative_stationarity: F,
+    /// The larger of the thresholds of the stationarity measure, the absolute one and the
+    /// relative one (`tol · s(x0)`): the measure is at most one of them if it is at most this
+    /// one, so that a run that meets neither tests once.
+    either_stationarity: F,
     target: F,
     f_change: F,
     relative_f_change: F,
@@ -321,11 +326,12 @@ impl<F: Real> Stopping<F> {
         change: Option<Change<F>>,
     ) -> Option<Termination> {
         if let Some((f, s)) = measured {
-            if s <= self.stationarity {
-                return Some(Termination::GradientNorm);
-            }
-            if s <= self.relative_stationarity {
-                return Some(Termination::RelativeGradientNorm);
+            if s <= self.either_stationarity {
+                return Some(if s <= self.stationarity {
+                    Termination::GradientNorm
+                } else {
+                    Termination::RelativeGradientNorm
+                });
             }
             if f <= self.target {
                 return Some(Termination::TargetReached);
