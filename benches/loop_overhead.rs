@@ -6,6 +6,7 @@
 //! - `minimizer`: [`Minimizer`] with [`GradientDescent`] on the same `f` and `g`, written as a
 //!   user's [`Objective`]. The ratio `minimizer / hand-loop` is the loop's own cost: evaluation
 //!   through the trait, the criteria, the finiteness and divergence checks, the undo buffer.
+//!   (A plain run: the loop's copy without the tests of observers, clipping, a prox, and so on.)
 //! - `hand-loop-traits` / `minimizer-problems`: the same two on [`problems::Rosenbrock`]
 //!   (the n-dimensional form) and, for the hand loop, [`Optimizer::step`].
 //!

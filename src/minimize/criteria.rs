@@ -242,9 +242,12 @@ impl<F: Real> Criteria<F> {
             None if self.has_budget(sampled) => usize::MAX,
             None => Self::DEFAULT_MAX_ITERATIONS,
         };
+        let stationarity = self.stationarity.unwrap_or(off);
+        let relative_stationarity = self.relative_stationarity.map_or(off, |t| t * s0);
         Stopping {
-            stationarity: self.stationarity.unwrap_or(off),
-            relative_stationarity: self.relative_stationarity.map_or(off, |t| t * s0),
+            stationarity,
+            // The larger of the two (the one set, if only one is: `max` ignores a NaN).
+            either_stationarity: stationarity.max(relative_stationarity),
             target: self.target.unwrap_or(off),
             f_change: self.f_change.unwrap_or(off),
             relative_f_change: self.relative_f_change.unwrap_or(off),
@@ -254,6 +257,10 @@ impl<F: Real> Criteria<F> {
             max_evaluations: budget(self.max_evaluations),
             max_gradient_evaluations: budget(self.max_gradient_evaluations),
             deadline: self.max_time.map(|t| (start, t)),
+            other_budgets: self.max_epochs.is_some()
+                || self.max_evaluations.is_some()
+                || self.max_gradient_evaluations.is_some()
+                || self.max_time.is_some(),
             divergence_level: f0 + self.divergence_factor * F::one().max(f0.abs()),
         }
     }
@@ -267,8 +274,10 @@ impl<F: Real> Criteria<F> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Stopping<F> {
     stationarity: F,
-    /// `tol · s(x0)`.
-    relative_stationarity: F,
+    /// The larger of the thresholds of the stationarity measure, the absolute one and the
+    /// relative one (`tol · s(x0)`): the measure is at most one of them if it is at most this
+    /// one, so that a run that meets neither tests once.
+    either_stationarity: F,
     target: F,
     f_change: F,
     relative_f_change: F,
@@ -278,6 +287,9 @@ pub(super) struct Stopping<F> {
     max_evaluations: usize,
     max_gradient_evaluations: usize,
     deadline: Option<(Instant, Duration)>,
+    /// `true` if a budget other than the iterations is set: without one, checking the budgets
+    /// is one comparison.
+    other_budgets: bool,
     /// `f(x0) + factor · max(1, |f(x0)|)`.
     divergence_level: F,
 }
@@ -314,11 +326,12 @@ impl<F: Real> Stopping<F> {
         change: Option<Change<F>>,
     ) -> Option<Termination> {
         if let Some((f, s)) = measured {
-            if s <= self.stationarity {
-                return Some(Termination::GradientNorm);
-            }
-            if s <= self.relative_stationarity {
-                return Some(Termination::RelativeGradientNorm);
+            if s <= self.either_stationarity {
+                return Some(if s <= self.stationarity {
+                    Termination::GradientNorm
+                } else {
+                    Termination::RelativeGradientNorm
+                });
             }
             if f <= self.target {
                 return Some(Termination::TargetReached);
@@ -352,6 +365,9 @@ impl<F: Real> Stopping<F> {
     pub(super) fn check_budgets(&self, budget: Budget) -> Option<Termination> {
         if budget.iteration >= self.max_iterations {
             return Some(Termination::MaxIterations);
+        }
+        if !self.other_budgets {
+            return None;
         }
         if budget.epoch >= self.max_epochs {
             return Some(Termination::MaxEpochs);

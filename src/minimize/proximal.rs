@@ -297,7 +297,11 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             AcceleratedStep::Rule(lr) => {
                 oracle.gradient(view(&s.y), view_mut(&mut s.g));
                 s.x.copy_from_slice(&s.y);
-                match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+                // `lr` was checked where it was chosen (see `Minimizer::step`).
+                match self
+                    .optimizer
+                    .step_with_checked_lr(view_mut(&mut s.x), view(&s.g), lr)
+                {
                     // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
                     Err(Error::NonFiniteState { .. }) => {
                         std::mem::swap(&mut s.x, &mut s.x_prev);

@@ -42,7 +42,7 @@ use super::{
     Termination,
 };
 use crate::Real;
-use crate::error::{Error, Result, check_count, check_finite, check_len};
+use crate::error::{Domain, Error, Result, check, check_count, check_finite, check_len};
 use crate::linalg::{copy, max_abs_diff, norm};
 use crate::optim::Optimizer;
 use crate::prox::Prox;
@@ -293,7 +293,7 @@ impl<F: Real> State<F> {
     /// Keeps `x_k`, `f` and the stationarity measure before a rule steps `x` in place.
     #[inline]
     pub(super) fn keep_for_undo(&mut self) {
-        copy(view_mut(&mut self.x_prev), view(&self.x));
+        copy_short(&mut self.x_prev, &self.x);
         self.previous = (self.f, self.stationarity);
     }
 
@@ -409,7 +409,12 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         };
         let termination = if s.is_finite() {
             let stopping = self.criteria.resolve(s.start.0, s.start.1, clock, sampled);
-            match self.iterate(oracle, &mut s, &stopping, gamma) {
+            let iterated = if self.is_plain(oracle, &s) {
+                self.iterate::<_, true>(oracle, &mut s, &stopping, gamma)
+            } else {
+                self.iterate::<_, false>(oracle, &mut s, &stopping, gamma)
+            };
+            match iterated {
                 Ok(termination) => termination,
                 Err(e) => return (Some(s), Err(e)),
             }
@@ -567,10 +572,35 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         }
     }
 
+    /// `true` for a plain run: exact values and gradients, a constant step size (or the rule's
+    /// own), and nothing else to do per iteration (no observer or history, no clipping, no
+    /// penalty or set, no acceleration, no validation, no criterion on the change of a step, no
+    /// evaluation point to judge). [`iterate`](Self::iterate) is compiled once for such runs,
+    /// with the tests of all these left out, and once for every other run.
+    fn is_plain<Or: Oracle<F>>(&self, oracle: &Or, s: &State<F>) -> bool {
+        !oracle.is_sampled()
+            && matches!(
+                self.step_size,
+                StepSize::RuleDefault | StepSize::Constant(_)
+            )
+            && s.history.is_none()
+            && self.observers.is_empty()
+            && self.clip.is_none()
+            && self.prox.is_none()
+            && self.acceleration.is_none()
+            && !s.gradient_at_y
+            && self.validation.is_none()
+            && self.early_stopping.is_none()
+            && !self.criteria.tracks_change()
+            && s.evaluation.is_empty()
+            && s.tracking.by == Some(BestBy::Loss)
+    }
+
     /// Iterates from a finite iterate until a criterion, early stopping, a budget, an observer,
-    /// a non-finite value or divergence stops the run.
+    /// a non-finite value or divergence stops the run. `PLAIN` says the run is plain (see
+    /// [`is_plain`](Self::is_plain)): what such a run does not use is then not tested for.
     #[inline]
-    fn iterate<Or: Oracle<F>>(
+    fn iterate<Or: Oracle<F>, const PLAIN: bool>(
         &mut self,
         oracle: &mut Or,
         s: &mut State<F>,
@@ -586,10 +616,12 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             .as_ref()
             .map_or(usize::MAX, |e| e.patience);
         loop {
-            if observed && self.observe(oracle, s) == Control::Stop {
+            if !PLAIN && observed && self.observe(oracle, s) == Control::Stop {
                 return Ok(Termination::StoppedByObserver);
             }
-            if let Some(reason) = stopping.check(s.measured, s.change) {
+            // No change criterion in a plain run.
+            let change = if PLAIN { None } else { s.change };
+            if let Some(reason) = stopping.check(s.measured, change) {
                 let stationary = matches!(
                     reason,
                     Termination::GradientNorm | Termination::RelativeGradientNorm
@@ -602,29 +634,48 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
                 }
                 return Ok(reason);
             }
-            if s.tracking.wait >= patience {
+            if !PLAIN && s.tracking.wait >= patience {
                 return Ok(Termination::EarlyStopped);
             }
             if let Some(reason) = stopping.check_budgets(s.budget(oracle)) {
                 return Ok(reason);
             }
-            self.clip_gradient(s)?;
-            if let Some(reason) = self.step(oracle, s, per_epoch)? {
+            if !PLAIN {
+                self.clip_gradient(s)?;
+            }
+            // A plain run steps with its base step size, and has no penalty or set.
+            let stopped = if PLAIN {
+                self.rule_step(oracle, s, gamma, true)?
+            } else {
+                self.step(oracle, s, per_epoch)?
+            };
+            if let Some(reason) = stopped {
                 return Ok(reason);
             }
-            s.stationarity = self.stationarity(s, gamma);
+            s.stationarity = if PLAIN {
+                gradient_norm(&s.g)
+            } else {
+                self.stationarity(s, gamma)
+            };
             if !s.accept_or_undo() {
                 // A resumed accelerated run goes on from x_k without momentum.
                 s.momentum.t = F::one();
                 return Ok(Termination::NonFinite);
             }
-            if searching && s.stalled() {
+            if !PLAIN && searching && s.stalled() {
                 return Ok(Termination::LineSearchFailed);
             }
             if stopping.diverged(s.f) {
                 return Ok(Termination::Diverged);
             }
-            self.measure(oracle, s, gamma, per_epoch, tracks_change);
+            if PLAIN {
+                // As `measure` for a plain run: `f` and `|g|` are exact, nothing else to
+                // measure, and the best iterate is judged by `f`.
+                s.measured = Some((s.f, s.stationarity));
+                s.tracking.after_step(Some(s.f), s.iteration, &s.x_prev);
+            } else {
+                self.measure(oracle, s, gamma, per_epoch, tracks_change);
+            }
         }
     }
 
@@ -712,7 +763,11 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             StepSize::RuleDefault => self.optimizer.default_lr(),
             StepSize::Constant(lr) => *lr,
             // `stationarity` is `|∇f(x_k)|` here: a Polyak run has no prox (checked).
-            StepSize::Polyak(polyak) => polyak.step(s.f, s.stationarity)?,
+            StepSize::Polyak(polyak) => {
+                let lr = polyak.step(s.f, s.stationarity)?;
+                check("lr", lr, Domain::NonNegative)?;
+                lr
+            }
             StepSize::Schedule(schedule) => {
                 let t = if per_epoch {
                     oracle.epoch()
@@ -725,8 +780,26 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
         if let Some(restart) = self.acceleration {
             return self.accelerated_step(oracle, s, restart, AcceleratedStep::Rule(lr));
         }
+        self.rule_step(oracle, s, lr, false)
+    }
+
+    /// The rule's step from `x_k` with step size `lr` (checked), then the prox and the
+    /// evaluation at the new point; `plain`: a run without a penalty or a set.
+    #[inline(always)]
+    fn rule_step<Or: Oracle<F>>(
+        &mut self,
+        oracle: &mut Or,
+        s: &mut State<F>,
+        lr: F,
+        plain: bool,
+    ) -> Result<Option<Termination>> {
         s.keep_for_undo();
-        match self.optimizer.step(view_mut(&mut s.x), view(&s.g), lr) {
+        // Every step size above is checked: a constant one when the run started, the others
+        // as they are chosen.
+        match self
+            .optimizer
+            .step_with_checked_lr(view_mut(&mut s.x), view(&s.g), lr)
+        {
             // The rule has moved `x` when it finds its state overflowed: back to `x_k`.
             Err(Error::NonFiniteState { .. }) => {
                 std::mem::swap(&mut s.x, &mut s.x_prev);
@@ -734,8 +807,14 @@ impl<F: Real, O: Optimizer<F>> Minimizer<'_, F, O> {
             }
             other => other?,
         }
-        s.h = self.apply_prox(view_mut(&mut s.x), lr);
-        evaluate(oracle, s);
+        if plain {
+            // `h = 0`: `f` is the smooth part alone.
+            let smooth = oracle.value_and_gradient(view(&s.x), view_mut(&mut s.g));
+            (s.h, s.smooth, s.f) = (F::zero(), smooth, smooth);
+        } else {
+            s.h = self.apply_prox(view_mut(&mut s.x), lr);
+            evaluate(oracle, s);
+        }
         s.step_size = lr;
         Ok(None)
     }
@@ -1032,6 +1111,20 @@ fn gradient_norm<F: Real>(g: &[F]) -> F {
         sum.sqrt()
     } else {
         norm(view(g))
+    }
+}
+
+/// `dst ← src` for slices of equal length: up to four values copied in the loop itself, more
+/// by [`copy`] (a call of the C library's `memcpy`, which costs more than a copy of a few
+/// values).
+#[inline(always)]
+fn copy_short<F: Real>(dst: &mut [F], src: &[F]) {
+    match (dst, src) {
+        ([d], [s]) => *d = *s,
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        ([d0, d1, d2, d3], [s0, s1, s2, s3]) => (*d0, *d1, *d2, *d3) = (*s0, *s1, *s2, *s3),
+        (dst, src) => copy(view_mut(dst), view(src)),
     }
 }
 

@@ -106,11 +106,17 @@ pub(crate) fn apply<F: Real, const K: usize>(
 
 /// As [`apply`], watching the state buffer `watch` names: returns whether every value written
 /// to it is finite (`true` when it watches none).
-#[inline]
+///
+/// A short contiguous vector (below [`SIMD_THRESHOLD`]) runs the plain loop here, inlined into
+/// the rule's step (and so into a loop that steps a rule, as the
+/// [`Minimizer`](crate::Minimizer) does): for a few coordinates the call and the checks of the
+/// long path cost more than the update. Everything else goes through [`apply_long`], out of
+/// line. Both run the same arithmetic on each coordinate.
+#[inline(always)]
 pub(crate) fn apply_watching<F: Real, const K: usize, W: Watch>(
     mut x: ArrayViewMut1<'_, F>,
     g: ArrayView1<'_, F>,
-    mut state: [&mut [F]; K],
+    state: [&mut [F]; K],
     simd: Simd,
     watch: W,
     update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
@@ -122,6 +128,25 @@ pub(crate) fn apply_watching<F: Real, const K: usize, W: Watch>(
             None => true,
         })
     };
+    if x.len() < SIMD_THRESHOLD
+        && let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice())
+    {
+        return slice_loop(xs, gs, state, watch, update);
+    }
+    apply_long(x, g, state, simd, watch, update)
+}
+
+/// [`apply_watching`] for the vectors of its out-of-line path: split over the cores when long,
+/// compiled for the widest SIMD instructions when contiguous, an ndarray loop when strided.
+#[inline(never)]
+fn apply_long<F: Real, const K: usize, W: Watch>(
+    mut x: ArrayViewMut1<'_, F>,
+    g: ArrayView1<'_, F>,
+    mut state: [&mut [F]; K],
+    simd: Simd,
+    watch: W,
+    update: impl Fn(&mut F, F, &mut [F; K]) + Copy + Send + Sync,
+) -> bool {
     if let (Some(xs), Some(gs)) = (x.as_slice_mut(), g.as_slice()) {
         // Split only when there are threads to share the pieces (the pool running the caller,
         // or the global pool).

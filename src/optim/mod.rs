@@ -224,6 +224,27 @@ pub trait Optimizer<F: Real> {
     /// [`Termination::StateOverflow`](crate::Termination::StateOverflow).
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()>;
 
+    /// [`step`](Optimizer::step) for a caller that has checked the step size itself: `lr` is
+    /// finite and non-negative. A rule may leave out its own check of `lr` then, and keeps every
+    /// other check of `step`, with its errors. The [`Minimizer`](crate::Minimizer) steps through
+    /// this: it checks a constant step size once per run, and every other step size as it
+    /// chooses it. The default calls `step`.
+    ///
+    /// # Errors
+    /// As [`step`](Optimizer::step). With an `lr` that is negative or not finite, a rule that
+    /// does not check it takes the step all the same (its iterate and state are then likely
+    /// not finite): call [`step`](Optimizer::step) for a step size that is not known to be
+    /// valid.
+    #[inline]
+    fn step_with_checked_lr(
+        &mut self,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) -> Result<()> {
+        self.step(x, grad, lr)
+    }
+
     /// Forgets all state (moments, step counter): the next step is taken as by a new rule.
     ///
     /// The rule keeps the memory of its state: the next step refills it in place when `x` has
@@ -297,6 +318,14 @@ impl<F: Real, O: Optimizer<F> + ?Sized> Optimizer<F> for Box<O> {
     }
     fn step(&mut self, x: ArrayViewMut1<'_, F>, grad: ArrayView1<'_, F>, lr: F) -> Result<()> {
         (**self).step(x, grad, lr)
+    }
+    fn step_with_checked_lr(
+        &mut self,
+        x: ArrayViewMut1<'_, F>,
+        grad: ArrayView1<'_, F>,
+        lr: F,
+    ) -> Result<()> {
+        (**self).step_with_checked_lr(x, grad, lr)
     }
     fn reset(&mut self) {
         (**self).reset()

@@ -438,6 +438,26 @@ impl<C: ElementwiseRule> Optimizer<C::Float> for Rule<C> {
         }
     }
 
+    /// The step without the check of `lr`, the caller's: the lengths are checked as
+    /// [`step`](Optimizer::step) checks them, in a few comparisons inlined into the caller.
+    #[inline(always)]
+    fn step_with_checked_lr(
+        &mut self,
+        x: ArrayViewMut1<'_, C::Float>,
+        grad: ArrayView1<'_, C::Float>,
+        lr: C::Float,
+    ) -> Result<()> {
+        let Some((t, state)) = self.state.advance_started(x.len(), grad.len()) else {
+            // The first step (which starts the state), or lengths to refuse.
+            return self.step(x, grad, lr);
+        };
+        if self.config.update(state, t, x, grad, lr) {
+            Ok(())
+        } else {
+            Err(crate::error::non_finite_state(self.config.name(), None))
+        }
+    }
+
     fn reset(&mut self) {
         self.state.reset();
     }

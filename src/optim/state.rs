@@ -322,6 +322,34 @@ impl<S> RuleState<S> {
     }
 }
 
+impl<S> RuleState<S> {
+    /// The advance of a step whose step size the caller has checked (see
+    /// [`Optimizer::step_with_checked_lr`](super::Optimizer::step_with_checked_lr)): counts the
+    /// step and returns its number `t` and the state to update, when the state is started and
+    /// the lengths are those [`advance_by`](Self::advance_by) accepts. `None`, with nothing
+    /// changed, on the first step (which starts the state) and for lengths `advance_by` refuses:
+    /// the caller then goes through `advance_by`, which starts the state or returns the error.
+    #[inline(always)]
+    pub(crate) fn advance_started(
+        &mut self,
+        x_len: usize,
+        grad_len: usize,
+    ) -> Option<(usize, &mut S)> {
+        let started = self.steps > 0;
+        // A state with values per coordinate was started for a length that is not 0.
+        let fits = match self.len {
+            Some(n) => n == x_len,
+            None => x_len > 0,
+        };
+        if started && fits && grad_len == x_len {
+            self.steps += 1;
+            Some((self.steps, &mut self.state))
+        } else {
+            None
+        }
+    }
+}
+
 /// Makes a rule with its own state type (`$rule { config: $config, state: RuleState<$state> }`,
 /// built by `$rule::new(config)`) read from a file only through its checks: the constructor's
 /// on the configuration, and [`RuleState::check_read`] on the state. The rule's struct names
