@@ -1119,12 +1119,18 @@ fn gradient_norm<F: Real>(g: &[F]) -> F {
 /// values).
 #[inline(always)]
 fn copy_short<F: Real>(dst: &mut [F], src: &[F]) {
-    match (dst, src) {
-        ([d], [s]) => *d = *s,
-        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
-        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
-        ([d0, d1, d2, d3], [s0, s1, s2, s3]) => (*d0, *d1, *d2, *d3) = (*s0, *s1, *s2, *s3),
-        (dst, src) => copy(view_mut(dst), view(src)),
+    // Tested one length after the other: a test and a branch each, where a match on the
+    // lengths compiles to a jump through a table.
+    if let ([d0, d1], [s0, s1]) = (&mut *dst, src) {
+        (*d0, *d1) = (*s0, *s1);
+    } else if let ([d], [s]) = (&mut *dst, src) {
+        *d = *s;
+    } else if let ([d0, d1, d2], [s0, s1, s2]) = (&mut *dst, src) {
+        (*d0, *d1, *d2) = (*s0, *s1, *s2);
+    } else if let ([d0, d1, d2, d3], [s0, s1, s2, s3]) = (&mut *dst, src) {
+        (*d0, *d1, *d2, *d3) = (*s0, *s1, *s2, *s3);
+    } else {
+        copy(view_mut(dst), view(src));
     }
 }
 
