@@ -11,7 +11,7 @@ rule_config! {
     pub struct AdafactorConfig<F> {
         /// Step size `γ`: the largest relative step `ρ_t = min(γ, 1/√t)` and the factor of the
         /// weight decay (PyTorch's `lr`; the paper's constant `0.01`). Default `1e-2`.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// The exponent `τ <= 0` of the decay of the second moment: `1 - β̂₂,t = t^τ`. Default
         /// `-0.8`.
         pub beta2_decay: F = F::lit(-0.8),
@@ -21,9 +21,9 @@ rule_config! {
         /// `(None, 1e-3)`.
         pub eps: (Option<F>, F) = (None, F::lit(1e-3)),
         /// Clipping threshold `d >= 1` of the update's root mean square. Default `1`.
-        pub d: F = F::one(),
+        pub d: F = F::one() => AtLeastOne,
         /// Decoupled weight decay `λ`: `x` shrinks by `1 - γλ` at every step. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
         /// first. Default `false`.
         pub maximize: bool = false,
@@ -161,7 +161,7 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
     /// `lr`, `eps.0`, `eps.1` or `weight_decay`, a `beta2_decay` that is positive or not finite,
     /// or a `d` below 1 or not finite.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
+        self.check_domains()?;
         check_that(
             "beta2_decay",
             self.beta2_decay,
@@ -172,8 +172,7 @@ impl<F: Real> ShapedRule for AdafactorConfig<F> {
             check("eps.0", eps1, Domain::NonNegative)?;
         }
         check("eps.1", self.eps.1, Domain::NonNegative)?;
-        check("d", self.d, Domain::AtLeastOne)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
+        Ok(())
     }
 
     fn start(&self, state: &mut AdafactorState<F>, shape: &[usize]) {

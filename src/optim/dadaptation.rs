@@ -19,18 +19,18 @@ rule_config! {
     pub struct DAdaptAdamWConfig<F> {
         /// Multiplier `γ` of the learnt step size, the loop's step size when it sets none
         /// (optax's `learning_rate`, for a schedule). Default `1`.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// Decay rates `(β₁, β₂)` of Adam's moment estimates, each in `[0, 1)`; the estimate's
         /// sums decay by `√β₂`. Default `(0.9, 0.999)`.
         pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
         /// Term `ε > 0` added to `√v`. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// The first estimate `d₀ > 0` of the distance to a solution, an under-estimate.
         /// Default `1e-6`.
-        pub estim_lr0: F = F::lit(1e-6),
+        pub estim_lr0: F = F::lit(1e-6) => Positive,
         /// Decoupled weight decay `λ`: `x` shrinks by `λ η_k x` at every step (AdamW's). Default
         /// `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -164,12 +164,10 @@ impl<F: Real> ElementwiseRule for DAdaptAdamWConfig<F> {
     /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0` or `betas.1`), or an
     /// `eps` or `estim_lr0` that is not finite and positive.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
+        self.check_domains()?;
         check("betas.0", self.betas.0, Domain::UnitInterval)?;
         check("betas.1", self.betas.1, Domain::UnitInterval)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("estim_lr0", self.estim_lr0, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
+        Ok(())
     }
 
     fn start(&self, state: &mut DAdaptAdamWState<F>, n: usize) {
@@ -281,15 +279,15 @@ rule_config! {
     pub struct DAdaptSgdConfig<F> {
         /// Multiplier `γ` of the learnt step size, the loop's step size when it sets none (the
         /// reference's `lr`, for a schedule). Default `1`.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// Momentum `μ` in `[0, 1)`: the iterate is the average `μ x + (1 - μ) z` of itself and
         /// the dual-averaging point `z`. Default `0`.
-        pub momentum: F = F::zero(),
+        pub momentum: F = F::zero() => UnitInterval,
         /// L2 penalty `λ` added to the gradient before everything else. Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// The first estimate `d₀ > 0` of the distance to a solution, an under-estimate.
         /// Default `1e-6`.
-        pub d0: F = F::lit(1e-6),
+        pub d0: F = F::lit(1e-6) => Positive,
         /// Largest factor `ρ >= 1` by which one step may raise the estimate; `None` for no
         /// bound. Default `None`.
         pub growth_rate: Option<F> = None,
@@ -445,10 +443,7 @@ impl<F: Real> ElementwiseRule for DAdaptSgdConfig<F> {
     /// `lr` or `weight_decay`, a `momentum` outside `[0, 1)`, a `d0` that is not finite and
     /// positive, or a `growth_rate` below 1 or not finite.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
-        check("momentum", self.momentum, Domain::UnitInterval)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)?;
-        check("d0", self.d0, Domain::Positive)?;
+        self.check_domains()?;
         if let Some(rho) = self.growth_rate {
             check("growth_rate", rho, Domain::AtLeastOne)?;
         }

@@ -30,14 +30,14 @@ rule_config! {
     pub struct DogConfig<F> {
         /// Multiplier `γ` of the learnt step size, the loop's step size when it sets none
         /// (optax's `learning_rate`, for a schedule). Default `1`.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// How the first step is chosen. Default `Heuristic(1e-6)`.
         pub init_step: DogStart<F> = DogStart::Heuristic(F::lit(1e-6)),
         /// Term `ε > 0` added to the sum of squared gradient norms. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// L2 penalty `λ` added to the gradient before everything else (optax's
         /// `weight_decay`, applied by `add_decayed_weights`). Default `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
     }
 }
 
@@ -296,12 +296,11 @@ impl<F: Real> ElementwiseRule for DogConfig<F> {
     /// `lr` or `weight_decay`, an `eps` or an `init_step` value that is not finite and positive
     /// (named `init_step`).
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
+        self.check_domains()?;
         let (DogStart::Heuristic(v) | DogStart::Distance(v) | DogStart::LearningRate(v)) =
             self.init_step;
         check("init_step", v, Domain::Positive)?;
-        check("eps", self.eps, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
+        Ok(())
     }
 
     fn start(&self, state: &mut DistanceState<F>, n: usize) {

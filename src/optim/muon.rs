@@ -47,7 +47,7 @@ rule_config! {
         /// `(3.4445, -4.7750, 2.0315)`.
         pub ns_coefficients: (F, F, F) = (F::lit(3.4445), F::lit(-4.7750), F::lit(2.0315)),
         /// Lower bound `ε > 0` of the norm the momentum is divided by. Default `1e-7`.
-        pub eps: F = F::lit(1e-7),
+        pub eps: F = F::lit(1e-7) => Positive,
         /// Number `k` of Newton-Schulz iterations, below 100 (as PyTorch requires). Default `5`.
         pub ns_steps: usize = 5,
         /// How the step size of a matrix depends on its shape. Default
@@ -313,7 +313,6 @@ impl<F: Real> ShapedRule for MuonConfig<F> {
         check("ns_coefficients.0", a, Domain::Finite)?;
         check("ns_coefficients.1", b, Domain::Finite)?;
         check("ns_coefficients.2", c, Domain::Finite)?;
-        check("eps", self.eps, Domain::Positive)?;
         check_that(
             "ns_steps",
             F::from_count(self.ns_steps),

@@ -9,7 +9,7 @@ use super::rule::{ElementwiseRule, Rule, rule_types};
 use super::state::{Buffers, fill};
 use super::weight_decay::WeightDecay;
 use crate::Real;
-use crate::error::{Domain, Result, check};
+use crate::error::Result;
 
 rule_config! {
     /// Hyperparameters of [`NAdam`] (PyTorch's `NAdam` arguments and defaults).
@@ -26,7 +26,7 @@ rule_config! {
         /// `1 - γλ` at every step. Default `0`.
         pub weight_decay: F = F::zero(),
         /// Momentum decay `ψ` of the warming-up schedule `μ_t`. Default `4e-3`.
-        pub momentum_decay: F = F::lit(4e-3),
+        pub momentum_decay: F = F::lit(4e-3) => NonNegative,
         /// Decouple the weight decay from the gradient (as AdamW). Default `false`.
         pub decoupled_weight_decay: bool = false,
         /// Maximize the objective instead (PyTorch's `maximize`): the gradient is negated
@@ -104,8 +104,9 @@ impl<F: Real> ElementwiseRule for NAdamConfig<F> {
     /// `lr`, `weight_decay` or `momentum_decay`, a beta outside `[0, 1)` (named `betas.0` or
     /// `betas.1`), or an `eps` that is not finite and positive.
     fn validate(&self) -> Result<()> {
+        self.check_domains()?;
         check_adam_family(self.lr, self.betas, self.eps, self.weight_decay)?;
-        check("momentum_decay", self.momentum_decay, Domain::NonNegative)
+        Ok(())
     }
 
     fn start(&self, state: &mut NAdamState<F>, n: usize) {

@@ -16,7 +16,7 @@ rule_config! {
     pub struct ProdigyConfig<F> {
         /// Multiplier `γ` of the learnt step size, the loop's step size when it sets none
         /// (optax's `learning_rate`, for a schedule). Default `1`.
-        pub lr: F = F::one(),
+        pub lr: F = F::one() => NonNegative,
         /// Decay rates `(β₁, β₂)` of Adam's moment estimates, each in `[0, 1)`. Default
         /// `(0.9, 0.999)`.
         pub betas: (F, F) = (F::lit(0.9), F::lit(0.999)),
@@ -24,15 +24,15 @@ rule_config! {
         /// estimate; `None` takes `√β₂`. Default `None`.
         pub beta3: Option<F> = None,
         /// Term `ε > 0` added to `√v`, scaled by the estimate `d`. Default `1e-8`.
-        pub eps: F = F::lit(1e-8),
+        pub eps: F = F::lit(1e-8) => Positive,
         /// The first estimate `d₀ > 0` of the distance to a solution, an under-estimate.
         /// Default `1e-6`.
-        pub estim_lr0: F = F::lit(1e-6),
+        pub estim_lr0: F = F::lit(1e-6) => Positive,
         /// Factor `c > 0` of every new estimate. Default `1`.
-        pub estim_lr_coef: F = F::one(),
+        pub estim_lr_coef: F = F::one() => Positive,
         /// Decoupled weight decay `λ`: `x` shrinks by `λ η_k x` at every step (AdamW's). Default
         /// `0`.
-        pub weight_decay: F = F::zero(),
+        pub weight_decay: F = F::zero() => NonNegative,
         /// Weight the gradients of `s` by `d_k` alone rather than by the step `η_k`, so that a
         /// warm-up schedule starting near zero does not hold the estimate back. Default `false`.
         pub safeguard_warmup: bool = false,
@@ -182,16 +182,13 @@ impl<F: Real> ElementwiseRule for ProdigyConfig<F> {
     /// `lr` or `weight_decay`, a beta outside `[0, 1)` (named `betas.0`, `betas.1` or `beta3`),
     /// or an `eps`, `estim_lr0` or `estim_lr_coef` that is not finite and positive.
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
+        self.check_domains()?;
         check("betas.0", self.betas.0, Domain::UnitInterval)?;
         check("betas.1", self.betas.1, Domain::UnitInterval)?;
         if let Some(beta3) = self.beta3 {
             check("beta3", beta3, Domain::UnitInterval)?;
         }
-        check("eps", self.eps, Domain::Positive)?;
-        check("estim_lr0", self.estim_lr0, Domain::Positive)?;
-        check("estim_lr_coef", self.estim_lr_coef, Domain::Positive)?;
-        check("weight_decay", self.weight_decay, Domain::NonNegative)
+        Ok(())
     }
 
     fn start(&self, state: &mut ProdigyState<F>, n: usize) {

@@ -16,7 +16,7 @@ rule_config! {
         /// Starting step size `γ` of every coordinate, used when the loop sets none. Only the
         /// step size of the first step counts: later steps ignore the one they are given, as
         /// PyTorch's `Rprop` does. Default `1e-2`.
-        pub lr: F = F::lit(1e-2),
+        pub lr: F = F::lit(1e-2) => NonNegative,
         /// Factors `(η⁻, η⁺)` by which a step size shrinks when the gradient changes sign and
         /// grows when it keeps it, with `0 < η⁻ < 1 < η⁺` (both finite). Default `(0.5, 1.2)`.
         pub etas: (F, F) = (F::lit(0.5), F::lit(1.2)),
@@ -128,7 +128,7 @@ impl<F: Real> ElementwiseRule for RpropConfig<F> {
     /// `step_sizes` not finite with `0 <= Δ_min <= Δ_max` (named `step_sizes.0` or
     /// `step_sizes.1`).
     fn validate(&self) -> Result<()> {
-        check("lr", self.lr, Domain::NonNegative)?;
+        self.check_domains()?;
         let (minus, plus) = self.etas;
         check_that(
             "etas.0",
