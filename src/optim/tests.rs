@@ -224,16 +224,11 @@ pub(crate) fn assert_matches_hand<const N: usize>(
     grads: &[[f64; N]],
     mut hand: impl FnMut(f64, usize, f64, &mut f64),
 ) {
-    let (mut x, mut hand_x) = (Array1::from(x0.to_vec()), x0);
-    for (k, g) in grads.iter().enumerate() {
-        rule.step(x.view_mut(), ndarray::ArrayView1::from(g), lr)
-            .unwrap();
-        let t = (k + 1) as f64;
+    assert_matches_hand_vectors(rule, lr, x0, grads, |t, g, x| {
         for i in 0..N {
-            hand(t, i, g[i], &mut hand_x[i]);
-            assert_close!(x[i], hand_x[i], "at step {t}, coordinate {i}");
+            hand(t as f64, i, g[i], &mut x[i]);
         }
-    }
+    });
 }
 
 /// Takes a step of `rule` with each of `grads` from `x0`, with step size `lr`, and checks every
